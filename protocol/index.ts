@@ -1,0 +1,9 @@
+// The contract between appliance, control and packager. Pure code: no I/O, no sockets.
+export * from './src/file-id.ts';
+export * from './src/ip.ts';
+export * from './src/token.ts';
+export * from './src/urls.ts';
+export * from './src/http-error.ts';
+export * from './src/settings.ts';
+export * from './src/report.ts';
+export * from './src/content-manifest.ts';

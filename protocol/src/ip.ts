@@ -1,0 +1,115 @@
+// IPv4 and IPv6 addresses and prefixes as bigints, for token client binding (appliance) and
+// longest-prefix steering (control). Pure parsing: no DNS, no sockets.
+
+export type Family = 4 | 6;
+export interface Address { family: Family; value: bigint }
+export interface Prefix { family: Family; bits: bigint; length: number }
+
+const V4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function parseV4(s: string): bigint | null {
+  const m = V4_RE.exec(s);
+  if (!m) return null;
+  let v = 0n;
+  for (let i = 1; i <= 4; i++) {
+    const o = Number(m[i]);
+    if (o > 255 || (m[i].length > 1 && m[i][0] === '0')) return null;
+    v = (v << 8n) | BigInt(o);
+  }
+  return v;
+}
+
+function parseV6(s: string): bigint | null {
+  if (s.length > 45 || s.length < 2) return null;
+  let tail4: bigint | null = null;
+  const lastColon = s.lastIndexOf(':');
+  if (s.includes('.')) {
+    // Embedded IPv4 in the last 32 bits (::ffff:192.0.2.1).
+    tail4 = parseV4(s.slice(lastColon + 1));
+    if (tail4 === null) return null;
+    s = s.slice(0, lastColon + 1) + '0:0';
+  }
+  const halves = s.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] === '' ? [] : halves[0].split(':');
+  const tail = halves.length === 2 ? (halves[1] === '' ? [] : halves[1].split(':')) : [];
+  const groups = halves.length === 2 ? head.length + tail.length : head.length;
+  if (halves.length === 1 ? groups !== 8 : groups > 7) return null;
+  const all = [...head, ...Array<string>(8 - groups).fill('0'), ...tail];
+  let v = 0n;
+  for (const g of all) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+    v = (v << 16n) | BigInt(parseInt(g, 16));
+  }
+  if (tail4 !== null) v = (v & ~0xffffffffn) | tail4;
+  return v;
+}
+
+/** Parse an address; an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is returned as IPv4. */
+export function parseAddress(s: string): Address | null {
+  const v4 = parseV4(s);
+  if (v4 !== null) return { family: 4, value: v4 };
+  const bare = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
+  const zoneless = bare.split('%')[0];
+  const v6 = parseV6(zoneless);
+  if (v6 === null) return null;
+  if (v6 >> 32n === 0xffffn) return { family: 4, value: v6 & 0xffffffffn };
+  return { family: 6, value: v6 };
+}
+
+export function familyBits(family: Family): number {
+  return family === 4 ? 32 : 128;
+}
+
+/** Parse `addr/len`. Host bits must be zero unless `lenient`, in which case they are cleared. */
+export function parsePrefix(s: string, lenient = false): Prefix | null {
+  const slash = s.indexOf('/');
+  if (slash < 0) return null;
+  const lenStr = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lenStr)) return null;
+  const length = Number(lenStr);
+  const a = s.slice(0, slash);
+  const v4 = parseV4(a);
+  const family: Family | null = v4 !== null ? 4 : parseV6(a) !== null ? 6 : null;
+  if (family === null) return null;
+  const value = v4 !== null ? v4 : parseV6(a)!;
+  const width = familyBits(family);
+  if (length > width) return null;
+  const mask = prefixMask(family, length);
+  if ((value & ~mask) !== 0n && !lenient) return null;
+  return { family, bits: value & mask, length };
+}
+
+export function prefixMask(family: Family, length: number): bigint {
+  const width = BigInt(familyBits(family));
+  const all = (1n << width) - 1n;
+  return length === 0 ? 0n : (all >> (width - BigInt(length))) << (width - BigInt(length));
+}
+
+export function prefixContains(p: Prefix, a: Address): boolean {
+  return p.family === a.family && (a.value & prefixMask(p.family, p.length)) === p.bits;
+}
+
+export function formatAddress(a: Address): string {
+  if (a.family === 4) {
+    const v = a.value;
+    return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
+  }
+  const groups: string[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(((a.value >> BigInt(i * 16)) & 0xffffn).toString(16));
+  // Compress the longest run of zero groups (RFC 5952).
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+}
+
+export function formatPrefix(p: Prefix): string {
+  return `${formatAddress({ family: p.family, value: p.bits })}/${p.length}`;
+}

@@ -1,0 +1,93 @@
+// The appliance → control health report (POST /v1/appliances/:id/report), sent every
+// `reportIntervalMs`. Inventory and prefixes are large, so each carries a hash; the appliance
+// sends the full set when control asks for it (or on the first report) and otherwise a delta
+// (inventory) or nothing but the hash (prefixes, when unchanged).
+
+import { z } from 'zod';
+import { FILE_ID_RE } from './file-id.ts';
+
+export const HealthStatus = z.enum(['ok', 'degraded', 'failing']);
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
+export const Tier = z.enum(['ram', 'ssd', 'hdd']);
+export type Tier = z.infer<typeof Tier>;
+
+const fileId = z.string().regex(FILE_ID_RE);
+
+export const RouteAttrs = z.object({
+  /** prefix in CIDR form, host bits zero, e.g. "203.0.113.0/24" or "2001:db8::/32" */
+  prefix: z.string().max(50),
+  asPathLength: z.number().int().min(0),
+  /** ASNs on the path, leftmost first */
+  asPath: z.array(z.number().int().min(0)).optional(),
+  med: z.number().int().min(0).optional(),
+  localPref: z.number().int().min(0).optional(),
+  origin: z.enum(['igp', 'egp', 'incomplete']).optional(),
+  /** "asn:value" */
+  communities: z.array(z.string()).optional(),
+  /** "global:local1:local2" */
+  largeCommunities: z.array(z.string()).optional(),
+  /** the BGP peer this route was learned from */
+  peer: z.string().optional(),
+});
+export type RouteAttrs = z.infer<typeof RouteAttrs>;
+
+export const InventoryReport = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('full'), hash: z.string(), files: z.array(fileId) }),
+  z.object({
+    kind: z.literal('delta'),
+    baseHash: z.string(),
+    hash: z.string(),
+    added: z.array(fileId),
+    removed: z.array(fileId),
+  }),
+]);
+export type InventoryReport = z.infer<typeof InventoryReport>;
+
+export const PrefixReport = z.object({
+  hash: z.string(),
+  /** present when the set changed or control asked for it; absent means "same as hash" */
+  routes: z.array(RouteAttrs).optional(),
+});
+export type PrefixReport = z.infer<typeof PrefixReport>;
+
+export const BgpSessionState = z.object({
+  peer: z.string(),
+  state: z.enum(['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established']),
+  since: z.number().int().optional(),
+  prefixes: z.number().int().min(0).optional(),
+});
+
+export const ApplianceReport = z.object({
+  /** strictly increasing per appliance process lifetime; with bootId, rejects replays */
+  seq: z.number().int().min(0),
+  /** random per daemon start, so a restart (seq back to 0) is not taken for a replay */
+  bootId: z.string().min(1).max(64),
+  sentAt: z.number().int(),
+  softwareVersion: z.string().max(64),
+  health: z.object({ status: HealthStatus, reasons: z.array(z.string()) }),
+  draining: z.boolean().default(false),
+  load: z.object({
+    egressBps: z.number().min(0),
+    capacityBps: z.number().min(0),
+    connections: z.number().int().min(0),
+    /** 0..1, all cores */
+    cpu: z.number().min(0).max(1),
+  }),
+  tiers: z.array(z.object({ tier: Tier, usedBytes: z.number().min(0), capacityBytes: z.number().min(0) })),
+  inventory: InventoryReport.optional(),
+  prefixes: PrefixReport.optional(),
+  bgp: z.array(BgpSessionState).default([]),
+});
+export type ApplianceReport = z.infer<typeof ApplianceReport>;
+
+export const ReportReply = z.object({
+  ok: z.boolean(),
+  /** control lost track of the inventory hash: send the full set next time */
+  needInventory: z.boolean().optional(),
+  /** control lost track of the prefix hash: send the full set next time */
+  needPrefixes: z.boolean().optional(),
+  /** operator drain requested by control */
+  drain: z.boolean().optional(),
+});
+export type ReportReply = z.infer<typeof ReportReply>;

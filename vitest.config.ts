@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests sit beside their component (appliance/test, control/test, …). Integration tests start
+// real processes and sockets, so they get generous timeouts; nothing here asserts a timing.
+export default defineConfig({
+  test: {
+    include: ['{appliance,control,packager,protocol,bench,scripts,image}/**/test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
