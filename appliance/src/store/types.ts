@@ -23,10 +23,15 @@ export interface FileEntry {
   /** disk tier the file lives on, and its absolute path there */
   tier: DiskTier;
   path: string;
+  /** index of this file's read counter in the shared pin table (see StoreToWorker 'store:pins') */
+  slot: number;
 }
 
 /** Messages main → worker. */
 export type StoreToWorker =
+  /** once, at worker start: Int32Array over this buffer counts in-flight reads per file slot
+   *  (Atomics.add by workers); the store never evicts or moves a file whose count is non-zero */
+  | { type: 'store:pins'; pins: SharedArrayBuffer }
   | { type: 'store:snapshot'; files: FileEntry[] }
   | { type: 'store:upsert'; file: FileEntry }
   | { type: 'store:remove'; fileId: string }
@@ -49,4 +54,7 @@ export interface StoreView {
   ram(fileId: string): Buffer | undefined;
   /** record bytes served for popularity (locally observed demand) */
   noteServed(fileId: string, bytes: number): void;
+  /** mark a read of this file in flight (pin table); call the returned function exactly once
+   *  when the response has finished or failed */
+  pin(file: FileEntry): () => void;
 }
