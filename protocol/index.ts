@@ -7,3 +7,4 @@ export * from './src/http-error.ts';
 export * from './src/settings.ts';
 export * from './src/report.ts';
 export * from './src/content-manifest.ts';
+export * from './src/enroll.ts';

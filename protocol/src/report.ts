@@ -83,6 +83,8 @@ export type ApplianceReport = z.infer<typeof ApplianceReport>;
 
 export const ReportReply = z.object({
   ok: z.boolean(),
+  /** the report was a replay or arrived out of order and was dropped (ok is false) */
+  ignored: z.boolean().optional(),
   /** control lost track of the inventory hash: send the full set next time */
   needInventory: z.boolean().optional(),
   /** control lost track of the prefix hash: send the full set next time */
