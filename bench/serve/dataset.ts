@@ -1,0 +1,54 @@
+// The bench's files: random bytes (incompressible, nothing to gain from clever encodings) under
+// fileIds valid per protocol, written once into a directory that nginx serves as /v1/f/<fileId>.
+// The same paths are then published into the appliance store, so both servers hold the same
+// bytes.
+
+import { createHash, randomFillSync } from 'node:crypto';
+import { chmodSync, mkdirSync, openSync, closeSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeFileId } from '../../protocol/index.ts';
+
+export interface BenchFile {
+  fileId: string;
+  titleId: string;
+  bytes: number;
+  sha256: string;
+  /** the file in the nginx docroot; also the source the appliance publishes from */
+  path: string;
+}
+
+export interface FileSetSpec {
+  titleId: string;
+  count: number;
+  bytes: number;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+export function writeFileSet(docroot: string, spec: FileSetSpec): BenchFile[] {
+  // nginx's workers drop root for `nobody`: the tree must be world-readable
+  mkdirSync(docroot, { recursive: true });
+  chmodSync(docroot, 0o755);
+  const buf = Buffer.allocUnsafe(CHUNK);
+  const files: BenchFile[] = [];
+  for (let i = 0; i < spec.count; i++) {
+    const fileId = makeFileId(spec.titleId, `s${String(i).padStart(3, '0')}`);
+    const path = join(docroot, fileId);
+    const hash = createHash('sha256');
+    const fd = openSync(path, 'w', 0o644);
+    try {
+      for (let done = 0; done < spec.bytes; ) {
+        const n = Math.min(CHUNK, spec.bytes - done);
+        const part = buf.subarray(0, n);
+        randomFillSync(part);
+        hash.update(part);
+        writeSync(fd, part);
+        done += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    files.push({ fileId, titleId: spec.titleId, bytes: spec.bytes, sha256: hash.digest('hex'), path });
+  }
+  return files;
+}
