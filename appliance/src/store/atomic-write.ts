@@ -1,0 +1,79 @@
+// The one way bytes become a published file: write to a temp file in the same root while hashing,
+// check size and sha256, fsync the file, rename it into place, fsync the directory. Until the
+// rename nothing is visible under the published name; after it the caller writes the inventory
+// row. On any failure the temp file is removed and a StoreError says why.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { StoreError, asStoreError } from './errors.ts';
+
+export type ByteSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>;
+
+export interface AtomicWrite {
+  tmpDir: string;
+  finalPath: string;
+  source: ByteSource;
+  bytes: number;
+  sha256: string;
+  /** called after each chunk reaches the temp file (tests use it to crash mid-write) */
+  onProgress?: (written: number) => void;
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
+    off += bytesWritten;
+  }
+}
+
+export async function writeAtomic(w: AtomicWrite): Promise<void> {
+  const tmpPath = join(w.tmpDir, `${w.finalPath.slice(w.finalPath.lastIndexOf('/') + 1)}.${process.pid}.${randomBytes(6).toString('hex')}`);
+  let fh: FileHandle | undefined;
+  try {
+    await mkdir(w.tmpDir, { recursive: true });
+    fh = await open(tmpPath, 'wx', 0o644);
+    const hash = createHash('sha256');
+    let written = 0;
+    for await (const part of w.source) {
+      const chunk = typeof part === 'string' ? Buffer.from(part) : part;
+      // Stop reading at the first byte past the declared size: a runaway source never fills the disk.
+      if (written + chunk.byteLength > w.bytes) {
+        throw new StoreError('SIZE_MISMATCH', `source is longer than the declared ${w.bytes} bytes`);
+      }
+      hash.update(chunk);
+      await writeAll(fh, chunk);
+      written += chunk.byteLength;
+      w.onProgress?.(written);
+    }
+    if (written !== w.bytes) {
+      throw new StoreError('SIZE_MISMATCH', `source gave ${written} bytes, declared ${w.bytes}`);
+    }
+    const digest = hash.digest('hex');
+    if (digest !== w.sha256.toLowerCase()) {
+      throw new StoreError('SHA256_MISMATCH', `sha256 is ${digest}, declared ${w.sha256}`);
+    }
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    const dir = dirname(w.finalPath);
+    const created = await mkdir(dir, { recursive: true });
+    if (created !== undefined) await fsyncDir(dirname(dir));
+    await rename(tmpPath, w.finalPath);
+    await fsyncDir(dir);
+  } catch (err) {
+    await fh?.close().catch(() => {});
+    await unlink(tmpPath).catch(() => {});
+    throw asStoreError(err, `writing ${w.finalPath}`);
+  }
+}

@@ -1,0 +1,97 @@
+// What the store tells the rest of the daemon: put() metadata, file listings (admin API) and
+// per-tier usage (health and metrics).
+
+import type { FileKind } from '../../../protocol/index.ts';
+import type { Held } from './file-table.ts';
+import { demandNow } from './file-table.ts';
+import { fsFree } from './roots.ts';
+import type { StoreState } from './store-state.ts';
+import type { DiskTier } from './types.ts';
+
+export interface PutMeta {
+  bytes: number;
+  sha256: string;
+  kind: FileKind;
+  /** control's popularity rank, if known (0 = most popular) */
+  rank?: number | null;
+  /** called as bytes reach the temp file */
+  onProgress?: (written: number) => void;
+}
+
+export interface StoredFile {
+  fileId: string;
+  bytes: number;
+  sha256: string;
+  kind: FileKind;
+  tier: DiskTier;
+  root: string;
+  path: string;
+  publishedAt: number;
+  rank: number | null;
+  /** decayed whole-file reads, now */
+  demand: number;
+  score: number;
+  inRam: boolean;
+}
+
+export interface TierUsage {
+  files: number;
+  bytes: number;
+  /** bytes the tier can hold: Σ min(maxBytes, filesystem size) */
+  capacity: number;
+  /** Σ free bytes on its filesystems */
+  free: number;
+  roots: Array<{ path: string; files: number; bytes: number; maxBytes: number | null; free: number; size: number }>;
+}
+
+export interface StoreUsage {
+  ram: { budget: number; bytes: number; files: number; threshold: number };
+  ssd: TierUsage;
+  hdd: TierUsage;
+  quarantined: number;
+}
+
+export function infoOf(s: StoreState, h: Held, now = s.clock.now()): StoredFile {
+  const r = h.row;
+  return {
+    fileId: r.fileId, bytes: r.bytes, sha256: r.sha256, kind: r.kind, tier: r.tier, root: r.root,
+    path: h.entry.path, publishedAt: r.publishedAt, rank: r.rank, demand: demandNow(r, now, s.t),
+    score: s.score(h, now), inRam: s.ram.has(r.fileId),
+  };
+}
+
+export function usageOf(s: StoreState): StoreUsage {
+  const tier = (t: DiskTier): TierUsage => {
+    const u: TierUsage = { files: 0, bytes: 0, capacity: 0, free: 0, roots: [] };
+    for (const root of s.roots.filter((r) => r.tier === t)) {
+      let files = 0;
+      let bytes = 0;
+      for (const h of s.files.values()) {
+        if (h.row.root === root.path) {
+          files++;
+          bytes += h.row.bytes;
+        }
+      }
+      let disk = { free: 0, size: 0 };
+      try {
+        disk = fsFree(root.path);
+      } catch {
+        // an unreadable root shows as empty; health reports it
+      }
+      const maxBytes = Number.isFinite(root.maxBytes) ? root.maxBytes : null;
+      u.roots.push({ path: root.path, files, bytes, maxBytes, free: disk.free, size: disk.size });
+      u.files += files;
+      u.bytes += bytes;
+      u.capacity += Math.min(root.maxBytes, disk.size);
+      u.free += disk.free;
+    }
+    return u;
+  };
+  const quarantined = s.inv.all().filter((r) => r.state !== 'ok').length + s.inv.quarantineRecords().length;
+  return {
+    ram: { budget: s.ram.budget, bytes: s.ram.used, files: s.ram.count, threshold: s.ram.threshold },
+    ssd: tier('ssd'),
+    hdd: tier('hdd'),
+    quarantined,
+  };
+}

@@ -1,0 +1,92 @@
+// The state shared by the store facade (store.ts) and the tiering work (tiering.ts), and the
+// few operations both need: publishing a change to the workers and retiring a file's old copy.
+
+import { unlink } from 'node:fs/promises';
+import type { Clock } from './clock.ts';
+import { type Held, scoreRow, toEntry } from './file-table.ts';
+import type { FileRow, Inventory } from './inventory.ts';
+import type { StoreLogger } from './options.ts';
+import type { PinTable } from './pin-table.ts';
+import type { RamTier } from './ram-tier.ts';
+import type { Root } from './roots.ts';
+import type { ScoreSettings } from './score.ts';
+import type { WorkerHub } from './worker-hub.ts';
+
+export interface Tunables extends ScoreSettings {
+  ramThreshold: number;
+  rebalanceIntervalMs: number;
+  ioBudgetBytes: number;
+  promoteMargin: number;
+  reserveBytes: number;
+}
+
+/** An old copy waiting for its readers to finish before it is unlinked. */
+interface Grave {
+  path: string;
+  slot: number;
+}
+
+export class StoreState {
+  readonly files = new Map<string, Held>();
+  readonly roots: Root[];
+  readonly inv: Inventory;
+  readonly pins: PinTable;
+  readonly hub: WorkerHub;
+  readonly clock: Clock;
+  readonly log: StoreLogger;
+  readonly t: Tunables;
+  ram!: RamTier;
+  private graves: Grave[] = [];
+
+  constructor(roots: Root[], inv: Inventory, pins: PinTable, hub: WorkerHub, clock: Clock, log: StoreLogger, t: Tunables) {
+    this.roots = roots;
+    this.inv = inv;
+    this.pins = pins;
+    this.hub = hub;
+    this.clock = clock;
+    this.log = log;
+    this.t = t;
+  }
+
+  rootOf(path: string): Root | undefined {
+    return this.roots.find((r) => r.path === path);
+  }
+
+  score(h: Held, now = this.clock.now()): number {
+    return scoreRow(h.row, now, this.t);
+  }
+
+  isPinned(h: Held): boolean {
+    return this.pins.pinned(h.slot);
+  }
+
+  /** Record a (new or changed) published file and tell the workers. */
+  publish(row: FileRow, slot: number): Held {
+    const held: Held = { row, slot, entry: toEntry(row, slot) };
+    this.files.set(row.fileId, held);
+    this.hub.broadcast({ type: 'store:upsert', file: held.entry });
+    return held;
+  }
+
+  /**
+   * Unlink an old copy once nobody reads the file. A worker may have looked the file up just
+   * before the change reached it and not pinned it yet, so even an unpinned grave waits for the
+   * next sweep (one rebalance period) before it goes.
+   */
+  bury(path: string, slot: number): void {
+    this.graves.push({ path, slot });
+  }
+
+  async sweepGraves(all = false): Promise<void> {
+    const keep: Grave[] = [];
+    const due = this.graves;
+    this.graves = [];
+    for (const g of due) {
+      if (!all && this.pins.pinned(g.slot)) keep.push(g);
+      else await unlink(g.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') this.log.warn({ err, path: g.path }, 'store: could not remove old copy');
+      });
+    }
+    this.graves.push(...keep);
+  }
+}
