@@ -1,0 +1,122 @@
+// The appliance side of the bench: files published into a fresh store through the store's API
+// (with popularity ranks: hot files first, warm files after in Zipf order, so the RAM tier admits
+// the hot set and the warm set's head), the daemon started with the same worker count as nginx,
+// ranks sent again through the admin API, and a wait until the hot set is resident in RAM.
+
+import type { BenchFile } from './dataset.ts';
+import { startAppliance, writeApplianceConfig, type RunningAppliance } from '../../scripts/lib/appliance.ts';
+import { publishFiles } from '../../scripts/lib/publish.ts';
+import { randomBytes } from 'node:crypto';
+
+export interface EdgeboxOptions {
+  dir: string;
+  files: BenchFile[];
+  /** ranked first (0…), in this order; the rest follow in list order */
+  hotFileIds: string[];
+  workers: number;
+  ramTierBytes: number;
+  tokenKeys: Record<string, string>;
+  log: (msg: string) => void;
+  /** extra node flags for the daemon, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] */
+  nodeArgs?: string[];
+}
+
+export interface Edgebox {
+  origin: string;
+  adminOrigin: string;
+  pid: number;
+  workers: number;
+  /** RAM-tier bytes resident when the bench started measuring (from /metrics), if known */
+  ramResidentBytes: number | undefined;
+  app: RunningAppliance;
+  stop(): Promise<void>;
+}
+
+export async function startEdgebox(o: EdgeboxOptions): Promise<Edgebox> {
+  const adminToken = randomBytes(18).toString('base64url');
+  const config = await writeApplianceConfig({
+    dir: o.dir,
+    applianceId: 'bench-1',
+    tokenKeys: o.tokenKeys,
+    adminToken,
+    extra: {
+      workers: o.workers,
+      ramTierBytes: o.ramTierBytes,
+      // same footing as the nginx config: no per-connection request cap, quiet logs
+      maxRequestsPerSocket: 0,
+      keepAliveTimeoutMs: 65_000,
+      logLevel: 'warn',
+    },
+  });
+  const hot = new Set(o.hotFileIds);
+  const order = [...o.hotFileIds, ...o.files.map((f) => f.fileId).filter((id) => !hot.has(id))];
+  const rankOf = new Map(order.map((id, i) => [id, i]));
+  const t0 = Date.now();
+  const pub = await publishFiles(config, o.files.map((f) => ({
+    fileId: f.fileId, path: f.path, bytes: f.bytes, sha256: f.sha256, kind: 'video' as const, rank: rankOf.get(f.fileId),
+  })));
+  o.log(`appliance: published ${pub.added} files through the store in ${Date.now() - t0} ms`);
+  const app = await startAppliance(config, { nodeArgs: o.nodeArgs });
+  o.log(`appliance: serving ${app.origin}, admin ${app.adminOrigin}, ${o.workers} workers`);
+  const edgebox: Edgebox = {
+    origin: app.origin,
+    adminOrigin: app.adminOrigin,
+    pid: app.pid,
+    workers: o.workers,
+    ramResidentBytes: undefined,
+    app,
+    stop: () => app.stop(),
+  };
+  try {
+    await sendRanks(app.adminOrigin, adminToken, Object.fromEntries(rankOf), o.log);
+    const hotBytes = o.files.filter((f) => hot.has(f.fileId)).reduce((a, f) => a + f.bytes, 0);
+    edgebox.ramResidentBytes = await waitRamResident(app.adminOrigin, hotBytes, o.log);
+  } catch (e) {
+    await app.stop();
+    throw e;
+  }
+  return edgebox;
+}
+
+/** The admin popularity call; ranks were also stored at publish time, so a failure is a warning. */
+async function sendRanks(admin: string, token: string, ranks: Record<string, number>, log: (m: string) => void) {
+  const res = await fetch(`${admin}/v1/admin/popularity`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ranks }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  if (res.ok) log(`appliance: popularity ranks set through the admin API (${Object.keys(ranks).length} files)`);
+  else log(`appliance: WARNING admin popularity answered ${res.status}: ${text.slice(0, 200)} (ranks from publish time stand)`);
+}
+
+/** Poll /metrics until the RAM tier holds at least `bytes`; returns what it holds. */
+async function waitRamResident(admin: string, bytes: number, log: (m: string) => void): Promise<number | undefined> {
+  const deadline = Date.now() + 45_000;
+  let last: number | undefined;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${admin}/metrics`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+    if (res?.ok) {
+      last = ramBytesFromMetrics(await res.text());
+      if (last !== undefined && last >= bytes) {
+        log(`appliance: RAM tier holds ${(last / 2 ** 20).toFixed(0)} MiB (hot set ${(bytes / 2 ** 20).toFixed(0)} MiB)`);
+        return last;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  log(`appliance: WARNING RAM tier holds ${last === undefined ? 'unknown' : `${(last / 2 ** 20).toFixed(0)} MiB`} ` +
+    `after 45 s, less than the hot set (${(bytes / 2 ** 20).toFixed(0)} MiB); measuring anyway`);
+  return last;
+}
+
+/** The RAM-tier bytes gauge: any unlabelled metric whose name mentions ram and bytes. */
+export function ramBytesFromMetrics(text: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^(\w*ram\w*bytes\w*)(?:\{[^}]*\})?\s+([0-9.e+]+)$/.exec(line);
+    if (m && !/total|limit|budget|capacity|max/.test(m[1])) return Number(m[2]);
+  }
+  return undefined;
+}

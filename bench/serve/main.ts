@@ -1,0 +1,172 @@
+// `npm run bench:serve`: the appliance against Debian's nginx over the same files on this
+// machine, driven by the same generators in one run, alternately. Writes bench/results/serve.json
+// and serve.md. Knobs (environment): BENCH_SECONDS per round (10), BENCH_ROUNDS per server (2),
+// BENCH_WARMUP seconds (2), BENCH_TRIAL_SECONDS per sendfile trial round (5).
+
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fileUrl, signToken } from '../../protocol/index.ts';
+import { writeFileSet, type BenchFile } from './dataset.ts';
+import { startEdgebox, type Edgebox } from './edgebox.ts';
+import { round3 } from './measurement.ts';
+import { NGINX_BIN, startNginx, type Nginx } from './nginx.ts';
+import { writeResults, type NginxTrial, type ServeResults, type WorkloadResult } from './results.ts';
+import { measured, runWorkload, type RangeFile, type Target } from './rounds.ts';
+import { checkSameBytes } from './sanity.ts';
+import { FILE_BYTES, HOT_FILES, RAM_TIER_BYTES, WARM_FILES, WORKLOADS } from './workloads.ts';
+
+const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+
+function envNum(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const log = (msg: string) => console.log(`[bench:serve] ${msg}`);
+
+async function main(): Promise<void> {
+  const seconds = envNum('BENCH_SECONDS', 10);
+  const rounds = Math.max(1, Math.round(envNum('BENCH_ROUNDS', 2)));
+  const warmupSeconds = envNum('BENCH_WARMUP', 2);
+  const trialSeconds = envNum('BENCH_TRIAL_SECONDS', 5);
+  const workers = availableParallelism();
+  if (!process.version.startsWith('v24.')) log(`WARNING: node ${process.version}, the project expects v24`);
+
+  const work = mkdtempSync(join(tmpdir(), 'edgebox-bench-'));
+  chmodSync(work, 0o755); // nginx's workers run as nobody
+  const running: Array<{ stop(): Promise<void> }> = [];
+  const cleanup = async () => {
+    await Promise.allSettled(running.map((r) => r.stop()));
+    rmSync(work, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+
+  try {
+    log(`writing ${HOT_FILES} hot + ${WARM_FILES} warm files of ${FILE_BYTES >> 20} MiB under ${work}`);
+    const docroot = join(work, 'docroot');
+    const hot = writeFileSet(docroot, { titleId: 'bench-hot', count: HOT_FILES, bytes: FILE_BYTES });
+    const warm = writeFileSet(docroot, { titleId: 'bench-warm', count: WARM_FILES, bytes: FILE_BYTES });
+
+    // real tokens: the appliance verifies every request; nginx ignores the query string
+    const kid = 'bench';
+    const secret = randomBytes(24).toString('base64url');
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const tokens = new Map([
+      ['bench-hot', signToken({ kid, secret, exp, title: 'bench-hot' })],
+      ['bench-warm', signToken({ kid, secret, exp, title: 'bench-warm' })],
+    ]);
+    const rangeFiles = (fs: BenchFile[]): RangeFile[] =>
+      fs.map((f) => ({ path: fileUrl('', f.fileId, tokens.get(f.titleId)), bytes: f.bytes }));
+    const sets = { hot: rangeFiles(hot), warm: rangeFiles(warm), all: rangeFiles([...hot, ...warm]) };
+
+    // nginx: both sendfile settings, alternately on the hot workload; keep the faster
+    const ngOn = await startNginx({ docroot, prefix: join(work, 'nginx-sendfile-on'), sendfile: true, workers });
+    running.push(ngOn);
+    const ngOff = await startNginx({ docroot, prefix: join(work, 'nginx-sendfile-off'), sendfile: false, workers });
+    running.push(ngOff);
+    const hotWorkload = WORKLOADS.find((w) => w.name === 'hot')!;
+    const trialRuns: Record<'on' | 'off', Array<{ gbps: number; p99_ms: number; cpu: number }>> = { on: [], off: [] };
+    for (let round = 0; round < 2; round++) {
+      const order: Nginx[] = round === 0 ? [ngOn, ngOff] : [ngOff, ngOn];
+      for (const ng of order) {
+        const r = await measured(hotWorkload, { name: 'nginx', origin: ng.origin, pid: ng.child.pid }, sets.hot, trialSeconds, work);
+        const gbps = (r.bytes * 8) / r.seconds / 1e9;
+        trialRuns[ng.sendfile ? 'on' : 'off'].push({ gbps, p99_ms: r.p99_ms, cpu: r.cpu });
+        log(`nginx trial sendfile ${ng.sendfile ? 'on' : 'off'}: ${round3(gbps)} Gb/s, p99 ${r.p99_ms} ms, cpu ${round3(r.cpu)}`);
+      }
+    }
+    const mean = (xs: number[]) => round3(xs.reduce((a, b) => a + b, 0) / xs.length);
+    const trial: NginxTrial[] = (['on', 'off'] as const).map((sf) => ({
+      sendfile: sf,
+      gbps: mean(trialRuns[sf].map((r) => r.gbps)),
+      p99_ms: mean(trialRuns[sf].map((r) => r.p99_ms)),
+      cpu: mean(trialRuns[sf].map((r) => r.cpu)),
+    }));
+    const nginx = trial[0].gbps >= trial[1].gbps ? ngOn : ngOff;
+    const loser = nginx === ngOn ? ngOff : ngOn;
+    await loser.stop();
+    running.splice(running.indexOf(loser), 1);
+    log(`nginx: keeping sendfile ${nginx.sendfile ? 'on' : 'off'}`);
+
+    const edgebox: Edgebox = await startEdgebox({
+      dir: join(work, 'appliance'),
+      files: [...hot, ...warm],
+      hotFileIds: hot.map((f) => f.fileId),
+      workers,
+      ramTierBytes: RAM_TIER_BYTES,
+      tokenKeys: { [kid]: secret },
+      log,
+    });
+    running.push(edgebox);
+
+    const targets: [Target, Target] = [
+      { name: 'edgebox', origin: edgebox.origin, pid: edgebox.pid },
+      { name: 'nginx', origin: nginx.origin, pid: nginx.child.pid },
+    ];
+    await checkSameBytes(targets, [hot[0], warm[warm.length - 1]], tokens, log);
+
+    const results: WorkloadResult[] = [];
+    for (const w of WORKLOADS) {
+      log(`workload ${w.name}: ${w.describe}`);
+      results.push(await runWorkload(w, targets, sets[w.set], { seconds, rounds, warmupSeconds, scratch: work, log }));
+    }
+
+    const out: ServeResults = {
+      bench: 'serve',
+      date: new Date().toISOString(),
+      node: process.version,
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: availableParallelism(),
+        memory_gib: Math.round(totalmem() / 2 ** 30),
+        kernel: release(),
+      },
+      settings: { seconds_per_round: seconds, rounds, warmup_seconds: warmupSeconds },
+      nginx: {
+        version: nginxVersion(),
+        workers: nginx.workers,
+        chosen: { sendfile: nginx.sendfile ? 'on' : 'off' },
+        trial,
+        config: nginx.config.replaceAll(work, '<bench-dir>'),
+      },
+      edgebox: {
+        workers: edgebox.workers,
+        ram_tier_bytes: RAM_TIER_BYTES,
+        hot_set_bytes: HOT_FILES * FILE_BYTES,
+        warm_set_bytes: WARM_FILES * FILE_BYTES,
+      },
+      workloads: results,
+      notes: [
+        'Server, load generator and other processes share the same 2 cores over loopback: absolute figures are this machine\'s, the ratios are the point.',
+        'The page cache holds every file for both servers (the machine has far more memory than the data set), so the warm workload measures the appliance\'s disk-tier path against nginx reading cached files, not disk speed.',
+        'autocannon is a single JavaScript thread: on small ranges it may saturate before either server does; compare cpu (cores the server used) alongside req/s.',
+      ],
+    };
+    const paths = writeResults(RESULTS_DIR, out);
+    log(`wrote ${paths.json} and ${paths.md}`);
+    for (const w of results) {
+      log(`${w.name}: ratio ${w.ratio} on ${w.main}${w.target ? ` (target ${w.target}: ${w.meets ? 'met' : 'NOT met'})` : ''}`);
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+function nginxVersion(): string {
+  // nginx -v prints "nginx version: nginx/1.22.1" on stderr
+  const r = spawnSync(NGINX_BIN, ['-v'], { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.replace('nginx version:', '').trim() || 'unknown';
+}
+
+main().catch((err) => {
+  console.error(`[bench:serve] failed: ${err instanceof Error ? err.stack : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+// bench/results/serve.json and serve.md: the figures the issue asks for, plus enough context
+// (node version, machine, nginx config chosen, per-round numbers) to judge them later.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Measurement } from './measurement.ts';
+import type { MainFigure } from './workloads.ts';
+
+export interface RoundRecord {
+  server: 'edgebox' | 'nginx';
+  round: number;
+  gbps: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  cpu: number;
+  errors: number;
+}
+
+export interface WorkloadResult {
+  name: string;
+  describe: string;
+  main: MainFigure;
+  edgebox: Measurement;
+  nginx: Measurement;
+  ratio: number;
+  target: string | null;
+  meets: boolean | null;
+  errors: { edgebox: number; nginx: number };
+  rounds: RoundRecord[];
+}
+
+export interface NginxTrial {
+  sendfile: 'on' | 'off';
+  gbps: number;
+  p99_ms: number;
+  cpu: number;
+}
+
+export interface ServeResults {
+  bench: 'serve';
+  date: string;
+  node: string;
+  machine: { cpu: string; cores: number; memory_gib: number; kernel: string };
+  settings: { seconds_per_round: number; rounds: number; warmup_seconds: number };
+  nginx: {
+    version: string;
+    workers: number;
+    chosen: { sendfile: 'on' | 'off' };
+    trial: NginxTrial[];
+    config: string;
+  };
+  edgebox: { workers: number; ram_tier_bytes: number; hot_set_bytes: number; warm_set_bytes: number };
+  workloads: WorkloadResult[];
+  notes: string[];
+}
+
+const FIGURE_LABEL: Record<MainFigure, string> = { gbps: 'Gb/s', rps: 'req/s', p99_ms: 'p99 ms' };
+
+export function writeResults(dir: string, r: ServeResults): { json: string; md: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, 'serve.json');
+  const md = join(dir, 'serve.md');
+  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(md, markdown(r));
+  return { json, md };
+}
+
+export function markdown(r: ServeResults): string {
+  const lines: string[] = [];
+  lines.push('# Serve bench: Edgebox appliance vs nginx', '');
+  lines.push(`- date: ${r.date}`);
+  lines.push(`- node: ${r.node}`);
+  lines.push(`- machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memory_gib} GiB, Linux ${r.machine.kernel}`);
+  lines.push(`- nginx ${r.nginx.version}: ${r.nginx.workers} workers, sendfile **${r.nginx.chosen.sendfile}** chosen ` +
+    `(trial on the hot workload: ${r.nginx.trial.map((t) => `sendfile ${t.sendfile} ${t.gbps} Gb/s`).join(', ')})`);
+  lines.push(`- appliance: ${r.edgebox.workers} serving workers, RAM tier ${mib(r.edgebox.ram_tier_bytes)} MiB, ` +
+    `hot set ${mib(r.edgebox.hot_set_bytes)} MiB, warm set ${mib(r.edgebox.warm_set_bytes)} MiB`);
+  lines.push(`- ${r.settings.rounds} rounds × ${r.settings.seconds_per_round} s per server per workload, ` +
+    `alternating (A, B, B, A…), after a ${r.settings.warmup_seconds} s warm-up each; figures are totals over rounds, ` +
+    'latency percentiles the mean of the rounds\'; cpu = cores used by the server\'s processes', '');
+  lines.push('| workload | judged on | edgebox Gb/s | edgebox req/s | edgebox p50 / p99 ms | edgebox cpu | nginx Gb/s | nginx req/s | nginx p50 / p99 ms | nginx cpu | ratio | target |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const w of r.workloads) {
+    const e = w.edgebox;
+    const n = w.nginx;
+    const target = w.target ? `${w.target} ${w.meets ? '✅' : '❌'}` : '—';
+    lines.push(`| ${w.name} | ${FIGURE_LABEL[w.main]} | ${e.gbps} | ${e.rps} | ${e.p50_ms} / ${e.p99_ms} | ${e.cpu} | ` +
+      `${n.gbps} | ${n.rps} | ${n.p50_ms} / ${n.p99_ms} | ${n.cpu} | ${w.ratio} | ${target} |`);
+  }
+  lines.push('', 'ratio = edgebox ÷ nginx on the workload\'s main figure (for p99, lower is better).', '');
+  lines.push('## Workloads', '');
+  for (const w of r.workloads) {
+    const errs = w.errors.edgebox + w.errors.nginx > 0 ? ` (errors: edgebox ${w.errors.edgebox}, nginx ${w.errors.nginx})` : '';
+    lines.push(`- **${w.name}**: ${w.describe}${errs}`);
+  }
+  if (r.notes.length > 0) {
+    lines.push('', '## Notes', '');
+    for (const n of r.notes) lines.push(`- ${n}`);
+  }
+  lines.push('', '## nginx config used', '', '```nginx', r.nginx.config.trimEnd(), '```', '');
+  return lines.join('\n');
+}
+
+function mib(b: number): number {
+  return Math.round(b / 1024 / 1024);
+}

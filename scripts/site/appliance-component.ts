@@ -1,0 +1,68 @@
+// The site's appliance: sample files published through the store, a config written under
+// .data/site/<name>/, the daemon started as a child process, and the URLs to try.
+
+import { fileUrl, signToken } from '../../protocol/index.ts';
+import { startAppliance, writeApplianceConfig } from '../lib/appliance.ts';
+import { publishFiles } from '../lib/publish.ts';
+import type { RunningComponent, SiteComponent } from './component.ts';
+import { ensureSamples, SAMPLE_TITLE } from './samples.ts';
+
+export interface ApplianceComponentOptions {
+  name?: string;
+  /** echo the daemon's log lines */
+  verbose?: boolean;
+  /** token lifetime for the printed URLs */
+  tokenTtlSec?: number;
+}
+
+export function applianceComponent(o: ApplianceComponentOptions = {}): SiteComponent {
+  const name = o.name ?? 'appliance-1';
+  return {
+    name,
+    async start(state, before): Promise<RunningComponent> {
+      const dir = state.componentDir(name);
+      const samples = ensureSamples(state.componentDir('samples'));
+      const { tokenKid, tokenSecret, adminToken } = state.secrets;
+      // control, once the site runs it, hands its URL to the appliances
+      const controlUrl = before.find((c) => c.exports.controlUrl)?.exports.controlUrl;
+      const config = await writeApplianceConfig({
+        dir,
+        applianceId: name,
+        tokenKeys: { [tokenKid]: tokenSecret },
+        adminToken,
+        extra: {
+          ramTierBytes: 64 * 1024 * 1024,
+          logLevel: 'info',
+          ...(controlUrl ? { controlUrl } : {}),
+        },
+      });
+      // publish before the daemon starts: the store is the daemon's, and a second writer while
+      // it runs would not be seen by its workers; a file already held is left alone
+      const published = await publishFiles(config, samples);
+      const app = await startAppliance(config, {
+        onOutput: o.verbose ? (s) => process.stdout.write(s) : undefined,
+      });
+      const exp = Math.floor(Date.now() / 1000) + (o.tokenTtlSec ?? 24 * 3600);
+      const token = signToken({ kid: tokenKid, secret: tokenSecret, exp, title: SAMPLE_TITLE });
+      const first = samples[0];
+      const url = fileUrl(app.origin, first.fileId, token);
+      const banner = [
+        `${name}: serving ${app.origin}  (admin ${app.adminOrigin}; pid ${app.pid})`,
+        `  store ${config.storeRoot} (${published.added} published now, ${published.kept} already held)`,
+        '  files (token valid 24 h, scoped to the title):',
+        ...samples.map((s) => `    ${fileUrl(app.origin, s.fileId, token)}   (${s.bytes} bytes)`),
+        '  try:',
+        `    curl -s -D - -o /dev/null -H 'Range: bytes=0-1023' '${url}'`,
+        `    curl -s '${app.adminOrigin}/v1/health'`,
+        `    curl -s '${app.adminOrigin}/metrics' | head`,
+        `    curl -s '${app.adminOrigin}/v1/status'`,
+      ];
+      return {
+        name,
+        banner,
+        exports: { origin: app.origin, adminOrigin: app.adminOrigin, token },
+        stop: () => app.stop(),
+      };
+    },
+  };
+}
