@@ -1,13 +1,15 @@
 // `npm run bench:serve`: the appliance against Debian's nginx over the same files on this
 // machine, driven by the same generators in one run, alternately. Writes bench/results/serve.json
 // and serve.md. Knobs (environment): BENCH_SECONDS per round (10), BENCH_ROUNDS per server (2),
-// BENCH_WARMUP seconds (2), BENCH_TRIAL_SECONDS per sendfile trial round (5).
+// BENCH_WARMUP seconds (2), BENCH_TRIAL_SECONDS per sendfile trial round (5),
+// BENCH_PROFILE=<dir>: run the appliance under `node --cpu-prof` into <dir> (then summarise with
+// profile-summary.ts; the figures of a profiled run are not representative).
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileUrl, signToken } from '../../protocol/index.ts';
 import { writeFileSet, type BenchFile } from './dataset.ts';
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
   const warmupSeconds = envNum('BENCH_WARMUP', 2);
   const trialSeconds = envNum('BENCH_TRIAL_SECONDS', 5);
   const workers = availableParallelism();
+  const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
   if (!process.version.startsWith('v24.')) log(`WARNING: node ${process.version}, the project expects v24`);
 
   const work = mkdtempSync(join(tmpdir(), 'edgebox-bench-'));
@@ -104,6 +107,7 @@ async function main(): Promise<void> {
       ramTierBytes: RAM_TIER_BYTES,
       tokenKeys: { [kid]: secret },
       log,
+      nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
     });
     running.push(edgebox);
 
@@ -145,12 +149,14 @@ async function main(): Promise<void> {
       },
       workloads: results,
       notes: [
+        ...(profileDir ? ['PROFILED RUN (node --cpu-prof on the appliance): figures are not representative.'] : []),
         'Server, load generator and other processes share the same 2 cores over loopback: absolute figures are this machine\'s, the ratios are the point.',
         'The page cache holds every file for both servers (the machine has far more memory than the data set), so the warm workload measures the appliance\'s disk-tier path against nginx reading cached files, not disk speed.',
         'autocannon is a single JavaScript thread: on small ranges it may saturate before either server does; compare cpu (cores the server used) alongside req/s.',
       ],
     };
-    const paths = writeResults(RESULTS_DIR, out);
+    // a profiled run never replaces the committed results
+    const paths = writeResults(profileDir ?? RESULTS_DIR, out);
     log(`wrote ${paths.json} and ${paths.md}`);
     for (const w of results) {
       log(`${w.name}: ratio ${w.ratio} on ${w.main}${w.target ? ` (target ${w.target}: ${w.meets ? 'met' : 'NOT met'})` : ''}`);
