@@ -1,0 +1,109 @@
+// The control service's state, wired once: store, in-memory fleet, catalogue, key vault,
+// metrics, clock. HTTP routes and the ingest loop work on this object.
+
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { parsePrefix } from '../../protocol/index.ts';
+import type { Prefix } from '../../protocol/index.ts';
+import { Catalog } from './catalog.ts';
+import { secretHash } from './http/auth.ts';
+import { KeyVault } from './licence/key-vault.ts';
+import { createMetrics } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
+import type { ControlSettings } from './settings.ts';
+import type { ApplianceState } from './steering/appliance-state.ts';
+import { Fleet } from './steering/fleet.ts';
+import type { Repository } from './store/repository.ts';
+import { SqliteRepository } from './store/sqlite-repository.ts';
+
+export interface ControlDeps {
+  settings: ControlSettings;
+  log: Logger;
+  /** milliseconds since the epoch; tests drive it */
+  clock?: () => number;
+  repo?: Repository;
+}
+
+const FLUSH_DELAY_MS = 250;
+
+export class Control {
+  readonly settings: ControlSettings;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly repo: Repository;
+  readonly fleet: Fleet;
+  readonly catalog: Catalog;
+  readonly metrics: Metrics;
+  readonly trustedProxies: Prefix[];
+  readonly urlTokenSecret: string;
+  #dirty = new Set<ApplianceState>();
+  #flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(d: ControlDeps) {
+    this.settings = d.settings;
+    this.log = d.log;
+    this.now = d.clock ?? Date.now;
+    this.repo = d.repo ?? new SqliteRepository(d.settings.dbPath);
+    let kek = d.settings.kek;
+    if (kek === '') {
+      kek = randomBytes(32).toString('hex');
+      this.log.warn('no kek configured: title keys are sealed under a random key for this process only (set EDGEBOX_CONTROL_KEK)');
+    }
+    this.urlTokenSecret = d.settings.urlTokenSecret || randomBytes(32).toString('base64url');
+    if (d.settings.urlTokenSecret === '') this.log.warn('no urlTokenSecret configured: appliances cannot verify this process\'s URL tokens');
+    this.trustedProxies = d.settings.trustedProxies.map((c) => parsePrefix(c, true)!);
+    this.fleet = new Fleet(
+      {
+        staleAfterMs: d.settings.reportIntervalMs * d.settings.staleIntervals,
+        overloadEnter: d.settings.overloadEnter,
+        overloadLeave: d.settings.overloadLeave,
+      },
+      (a) => this.#markDirty(a),
+    );
+    const sites = new Map(this.repo.listSites().map((s) => [s.siteId, s]));
+    for (const a of this.repo.listAppliances()) {
+      const site = sites.get(a.siteId);
+      if (site) this.fleet.add(a.applianceId, site, a.name, a.publicUrl, a.operatorDrain, a.snapshot);
+    }
+    this.catalog = new Catalog(this.repo, new KeyVault(kek));
+    const expires = Math.floor(this.now() / 1000) + d.settings.enrollmentTokenTtlSec;
+    for (const t of d.settings.enrollmentTokens) {
+      if (!sites.has(t.siteId)) {
+        this.log.warn({ siteId: t.siteId }, 'configured enrollment token names an unknown site; it will fail until the site exists');
+      }
+      if (sites.has(t.siteId)) this.repo.addEnrollmentToken(secretHash(t.token), t.siteId, expires);
+    }
+    this.metrics = createMetrics(() => this.#countStates());
+  }
+
+  #countStates(): Record<string, number> {
+    const counts: Record<string, number> = { healthy: 0, overloaded: 0, stale: 0, failing: 0, draining: 0 };
+    const now = this.now();
+    for (const a of this.fleet.all()) counts[this.fleet.status(a, now)]++;
+    return counts;
+  }
+
+  // Reports change memory at once and reach the store in batches, off the request path.
+  #markDirty(a: ApplianceState): void {
+    this.#dirty.add(a);
+    this.#flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+  }
+
+  flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#dirty.size === 0) return;
+    const batch = [...this.#dirty].map((a) => ({ applianceId: a.id, snapshot: this.fleet.snapshot(a) }));
+    this.#dirty.clear();
+    try {
+      this.repo.saveSnapshots(batch);
+    } catch (err) {
+      this.log.error({ err }, 'persisting appliance state failed; will retry with the next report');
+    }
+  }
+
+  close(): void {
+    this.flush();
+    this.repo.close();
+  }
+}

@@ -1,0 +1,43 @@
+// The fastify app: routes, JSON errors everywhere (protocol's errorBody), /metrics, /healthz.
+
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import { errorBody } from '../../../protocol/index.ts';
+import type { Control } from '../control.ts';
+import { ClearKeyProvider } from '../licence/clearkey.ts';
+import { PlaybackService } from '../playback/playback-service.ts';
+import { ApiError } from './api-error.ts';
+import { applianceRoutes } from './routes/appliances.ts';
+import { licenceRoutes } from './routes/licence.ts';
+import { operatorRoutes } from './routes/operator.ts';
+import { playbackRoutes } from './routes/playback.ts';
+import { titleRoutes } from './routes/titles.ts';
+
+/** Reports carry whole prefix sets and titles carry manifest templates. */
+const BODY_LIMIT = 64 * 1024 * 1024;
+
+export function buildApp(c: Control): FastifyInstance {
+  const app = Fastify({ loggerInstance: c.log as FastifyBaseLogger, bodyLimit: BODY_LIMIT, disableRequestLogging: true });
+  const playback = new PlaybackService(c);
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    if (err instanceof ApiError) {
+      return reply.code(err.status).send({ ...errorBody(err.code, err.message), ...err.extra });
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err }, 'request failed');
+    const code = status === 500 ? 'internal' : (err.code ?? 'bad-request').toLowerCase();
+    return reply.code(status).send(errorBody(code, status === 500 ? 'internal error' : err.message));
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not-found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  app.get('/healthz', async () => ({ ok: true, appliances: c.fleet.size, prefixes: c.fleet.routes.prefixCount }));
+  app.get('/metrics', async (_req, reply) => reply.type(c.metrics.registry.contentType).send(await c.metrics.registry.metrics()));
+
+  applianceRoutes(app, c);
+  titleRoutes(app, c);
+  operatorRoutes(app, c);
+  playbackRoutes(app, c, playback);
+  licenceRoutes(app, c, playback, [new ClearKeyProvider()]);
+  return app;
+}

@@ -1,0 +1,36 @@
+// Bearer credentials. Secrets are random 256-bit base64url strings; only their SHA-256 is
+// stored, so a copy of the database does not let anyone act as an appliance or an account.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { ApiError } from './api-error.ts';
+
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function newId(prefix: string): string {
+  return `${prefix}-${randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0')}`;
+}
+
+export function secretHash(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** The bearer token, or a 401 naming what is wrong with the header. */
+export function bearer(req: FastifyRequest): string {
+  const h = req.headers.authorization;
+  if (h === undefined) throw new ApiError(401, 'unauthenticated', 'missing Authorization: Bearer <token>');
+  const m = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(h);
+  if (!m) throw new ApiError(401, 'unauthenticated', 'malformed Authorization header, expected Bearer <token>');
+  return m[1];
+}
+
+/** Constant-time check of a presented token against a configured one (empty = API disabled). */
+export function requireStatic(req: FastifyRequest, configured: string, what: string): void {
+  const given = bearer(req);
+  if (configured === '') throw new ApiError(401, 'unauthenticated', `${what} API is disabled (no ${what} token configured)`);
+  const a = Buffer.from(secretHash(given), 'hex');
+  const b = Buffer.from(secretHash(configured), 'hex');
+  if (!timingSafeEqual(a, b)) throw new ApiError(401, 'unauthenticated', `invalid ${what} token`);
+}

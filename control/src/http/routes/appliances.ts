@@ -1,0 +1,57 @@
+// Appliance-facing API: one-time enrollment, then authenticated reports (see protocol/src/enroll.ts).
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApplianceReport, EnrollRequest } from '../../../../protocol/index.ts';
+import type { EnrollReply, ReportReply } from '../../../../protocol/index.ts';
+import type { Control } from '../../control.ts';
+import { ApiError, parseWith } from '../api-error.ts';
+import { bearer, newId, newSecret, secretHash } from '../auth.ts';
+
+const ENROLL_REFUSALS = {
+  unknown: [401, 'unauthenticated', 'unknown enrollment token'],
+  expired: [401, 'unauthenticated', 'enrollment token expired'],
+  used: [403, 'enrollment-token-used', 'enrollment token was already used'],
+  'wrong-site': [403, 'forbidden', 'enrollment token was issued for another site'],
+} as const;
+
+export function applianceRoutes(app: FastifyInstance, c: Control): void {
+  app.post('/v1/appliances/enroll', async (req, reply) => {
+    const body = parseWith(EnrollRequest, req.body);
+    const applianceId = newId('app');
+    const credential = newSecret();
+    const now = c.now();
+    const r = c.repo.enroll(secretHash(body.enrollmentToken), body.siteId, {
+      applianceId, name: body.name, publicUrl: body.publicUrl.replace(/\/+$/, ''), createdAt: now, credentialHash: secretHash(credential),
+    }, Math.floor(now / 1000));
+    if (!r.ok) {
+      const [status, code, message] = ENROLL_REFUSALS[r.reason];
+      throw new ApiError(status, code, message);
+    }
+    const site = c.repo.getSite(r.siteId!)!;
+    c.fleet.add(applianceId, site, body.name, body.publicUrl.replace(/\/+$/, ''));
+    c.log.info({ applianceId, siteId: site.siteId, name: body.name }, 'appliance enrolled');
+    const out: EnrollReply = { applianceId, siteId: site.siteId, credential, reportIntervalMs: c.settings.reportIntervalMs };
+    return reply.code(201).send(out);
+  });
+
+  app.post('/v1/appliances/:id/report', async (req: FastifyRequest<{ Params: { id: string } }>) => {
+    const row = c.repo.applianceByCredential(secretHash(bearer(req)));
+    if (!row) {
+      c.metrics.reports.inc({ result: 'unauthenticated' });
+      throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');
+    }
+    if (row.applianceId !== req.params.id) {
+      c.metrics.reports.inc({ result: 'forbidden' });
+      throw new ApiError(403, 'forbidden', 'this credential belongs to another appliance');
+    }
+    const report = parseWith(ApplianceReport, req.body);
+    const a = c.fleet.get(row.applianceId);
+    if (!a) throw new ApiError(404, 'appliance-not-found', 'appliance is not in the fleet (its site is gone)');
+    const { badPrefixes, ...out } = c.fleet.applyReport(a, report, c.now());
+    c.metrics.reports.inc({ result: out.ignored ? 'ignored' : 'accepted' });
+    if (out.ignored) req.log.info({ applianceId: a.id, seq: report.seq, bootId: report.bootId }, 'replayed or out-of-order report ignored');
+    if (badPrefixes) req.log.warn({ applianceId: a.id, badPrefixes: badPrefixes.slice(0, 10) }, 'report carried unparsable prefixes; skipped');
+    const replyBody: ReportReply = out;
+    return replyBody;
+  });
+}

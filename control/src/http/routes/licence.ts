@@ -1,0 +1,53 @@
+// Licences, authorised by the session: it must exist and be live, and only its title's key ids
+// are eligible. The DRM system's wire format is the provider's business (licence-provider.ts).
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Control } from '../../control.ts';
+import type { LicenceProvider } from '../../licence/licence-provider.ts';
+import type { PlaybackService } from '../../playback/playback-service.ts';
+import { ApiError } from '../api-error.ts';
+
+type LicenceReq = FastifyRequest<{ Params: { system?: string }; Querystring: { session?: string } }>;
+
+export function licenceRoutes(app: FastifyInstance, c: Control, playback: PlaybackService, providers: readonly LicenceProvider[]): void {
+  const handler = async (req: LicenceReq) => {
+    const system = req.params.system ?? 'clearkey';
+    const provider = providers.find((p) => p.system === system);
+    if (!provider) throw new ApiError(404, 'unknown-licence-system', `no licence system ${system}`);
+    const count = (result: string) => c.metrics.licences.inc({ system, result });
+    const sid = req.query.session ?? req.headers['x-edgebox-session'];
+    if (typeof sid !== 'string' || sid === '') {
+      count('unauthenticated');
+      throw new ApiError(401, 'unauthenticated', 'licence requests need ?session=<sessionId>');
+    }
+    let live;
+    try {
+      live = playback.live(sid);
+    } catch (err) {
+      count('denied');
+      throw err;
+    }
+    const titleId = live.session.titleId;
+    const title = c.catalog.get(titleId);
+    if (!title) throw new ApiError(404, 'title-not-found', `title ${titleId} is gone`);
+    let keys: Map<string, Buffer> | undefined;
+    const result = provider.issue({
+      titleId, eligibleKids: title.kids, body: req.body,
+      keyOf(kid) {
+        keys ??= c.catalog.keysOf(titleId);
+        const k = keys.get(kid);
+        if (!k) throw new ApiError(500, 'key-missing', `no stored key for kid ${kid}`);
+        return k;
+      },
+    });
+    if (!result.ok) {
+      count('denied');
+      throw new ApiError(result.status, result.code, result.message);
+    }
+    count('issued');
+    req.log.info({ sessionId: sid, titleId, keys: result.keysIssued, system }, 'licence issued');
+    return result.body;
+  };
+  app.post('/v1/license', handler);
+  app.post('/v1/license/:system', handler);
+}

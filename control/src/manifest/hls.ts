@@ -1,0 +1,45 @@
+// Per-session HLS. HLS has no list of base URLs, so failover uses redundant variant streams
+// (RFC 8216 §6.2.2 / Apple's "redundant streams"): the multivariant playlist repeats every
+// variant once per ranked target, best target first, each copy pointing at a media playlist
+// whose segment URLs go to that target. Rendition groups (EXT-X-MEDIA) are repeated with the
+// rank appended to GROUP-ID and to the variants' AUDIO/SUBTITLES/VIDEO references, so each copy
+// is self-contained and a player that drops a failing variant also drops its audio.
+
+const GROUP_ATTR_RE = /\b(GROUP-ID|AUDIO|SUBTITLES|VIDEO)="([^"]*)"/g;
+const MEDIA_RE = /\{\{MEDIA:([^}]+)\}\}/g;
+
+function isPerVariant(line: string): boolean {
+  return line.startsWith('#EXT-X-MEDIA:') || line.startsWith('#EXT-X-I-FRAME-STREAM-INF:');
+}
+
+/** `mediaUrl(fileId, rank)` names the per-session media playlist for one target. */
+export function sessionMaster(template: string, targets: number, mediaUrl: (fileId: string, rank: number) => string): string {
+  const lines = template.split(/\r?\n/);
+  const head: string[] = [];
+  const blocks: string[][] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (l.startsWith('#EXT-X-STREAM-INF:')) {
+      blocks.push([l, lines[i + 1] ?? '']);
+      i++;
+    } else if (isPerVariant(l)) {
+      blocks.push([l]);
+    } else if (blocks.length === 0 && l.trim() !== '') {
+      head.push(l);
+    }
+  }
+  const out = [...head];
+  for (let rank = 0; rank < targets; rank++) {
+    for (const block of blocks) {
+      for (const l of block) {
+        const renamed = rank === 0 ? l : l.replace(GROUP_ATTR_RE, (_m, k: string, v: string) => `${k}="${v}-r${rank}"`);
+        out.push(renamed.replace(MEDIA_RE, (_m, fileId: string) => mediaUrl(fileId, rank)));
+      }
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+export function sessionMedia(template: string, base: string, licenceUrl: string): string {
+  return template.replaceAll('{{BASE}}', base).replaceAll('{{LICENSE_URL}}', licenceUrl);
+}

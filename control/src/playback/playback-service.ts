@@ -1,0 +1,117 @@
+// Play, heartbeat, stop: entitlement and region checks, steering, the stream limit (one atomic
+// store call), and the session's liveness (ended, or silent for longer than the TTL).
+
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { formatAddress } from '../../../protocol/index.ts';
+import type { Address } from '../../../protocol/index.ts';
+import type { Control } from '../control.ts';
+import { ApiError } from '../http/api-error.ts';
+import { secretHash } from '../http/auth.ts';
+import { steer } from '../steering/steer.ts';
+import type { Account, SessionRow } from '../store/repository.ts';
+import { baseUrls, dashFor, hlsMasterFor, makeDelivery, sessionPaths } from './delivery.ts';
+import type { Delivery } from './delivery.ts';
+import { streamLimit } from './plans.ts';
+
+export const PlayRequest = z.object({
+  titleId: z.string().min(1).max(64),
+  profileId: z.string().min(1).max(64),
+  device: z.string().min(1).max(100),
+});
+
+export const Heartbeat = z.object({
+  positionMs: z.number().int().min(0),
+  bitrateKbps: z.number().int().min(0),
+  bufferMs: z.number().int().min(0),
+});
+
+export class PlaybackService {
+  #c: Control;
+
+  constructor(c: Control) { this.#c = c; }
+
+  account(token: string): Account {
+    const a = this.#c.repo.accountByToken(secretHash(token));
+    if (!a) throw new ApiError(401, 'unauthenticated', 'unknown account token');
+    return a;
+  }
+
+  isLive(s: SessionRow, now = this.#c.now()): boolean {
+    return s.endedAt === null && now - s.lastHeartbeatAt <= this.#c.settings.sessionTtlMs;
+  }
+
+  start(account: Account, body: z.output<typeof PlayRequest>, client: Address) {
+    const c = this.#c;
+    const profile = c.repo.getProfile(body.profileId);
+    if (!profile) throw new ApiError(404, 'profile-not-found', `no profile ${body.profileId}`);
+    if (profile.accountId !== account.accountId) throw new ApiError(403, 'forbidden', 'that profile belongs to another account');
+    if (account.status !== 'active') throw new ApiError(403, 'not-entitled', 'the account has no active subscription');
+    const title = c.catalog.get(body.titleId);
+    if (!title) throw new ApiError(404, 'title-not-found', `no title ${body.titleId}`);
+    if (title.regions.length > 0 && !title.regions.includes(account.region)) {
+      throw new ApiError(403, 'not-in-region', `title ${title.titleId} is not available in region ${account.region}`);
+    }
+    const now = c.now();
+    const decision = steer(c.fleet, { address: client, titleId: title.titleId, fileIds: title.fileIds, region: account.region, now }, {
+      topK: c.settings.topK, fallbackK: c.settings.fallbackK, originUrl: c.settings.originUrl,
+    });
+    const sid = randomBytes(16).toString('base64url');
+    const delivery = makeDelivery(sid, title, decision.targets, client, now, {
+      kid: c.settings.urlTokenKid, secret: c.urlTokenSecret, ttlSec: c.settings.urlTokenTtlSec, bindClient: c.settings.tokenClientBinding,
+    });
+    const resumeMs = c.repo.resumePosition(profile.profileId, title.titleId);
+    const started = c.repo.startSession({
+      sessionId: sid, accountId: account.accountId, profileId: profile.profileId, titleId: title.titleId,
+      device: body.device, clientIp: formatAddress(client), startedAt: now, lastHeartbeatAt: now,
+      endedAt: null, positionMs: resumeMs, delivery: JSON.stringify(delivery),
+    }, streamLimit(account.plan), now - c.settings.sessionTtlMs);
+    if (!started.ok) {
+      c.metrics.playback.inc({ result: 'stream-limit' });
+      throw new ApiError(429, 'stream-limit', `the plan allows ${streamLimit(account.plan)} streams; already streaming on: ${started.devices.join(', ')}`, { devices: started.devices });
+    }
+    c.metrics.playback.inc({ result: 'started' });
+    c.metrics.steering.inc();
+    if (decision.miss) c.metrics.misses.inc({ cause: decision.miss });
+    const paths = sessionPaths(c.settings.publicUrl, sid);
+    return {
+      sessionId: sid,
+      titleId: title.titleId,
+      resumePositionMs: resumeMs,
+      expiresAt: delivery.exp,
+      licenseUrl: paths.licence,
+      heartbeatUrl: paths.heartbeat,
+      heartbeatTtlMs: c.settings.sessionTtlMs,
+      targets: decision.targets.map((t, i) => ({ tier: t.tier, applianceId: t.applianceId, baseUrl: baseUrls(delivery)[i] })),
+      dash: { url: paths.mpd, mpd: dashFor(title, delivery, c.settings.publicUrl, sid) },
+      hls: { url: paths.master, master: hlsMasterFor(title, delivery, c.settings.publicUrl, sid) },
+    };
+  }
+
+  /** The caller's own session, or 404/403. */
+  owned(account: Account, sid: string): SessionRow {
+    const s = this.#c.repo.getSession(sid);
+    if (!s) throw new ApiError(404, 'session-not-found', 'no such session');
+    if (s.accountId !== account.accountId) throw new ApiError(403, 'forbidden', 'that session belongs to another account');
+    return s;
+  }
+
+  heartbeat(account: Account, sid: string, hb: z.output<typeof Heartbeat>): void {
+    const s = this.owned(account, sid);
+    if (!this.isLive(s)) throw new ApiError(410, 'session-ended', 'the session has ended or timed out; start a new one');
+    this.#c.repo.heartbeat(sid, this.#c.now(), hb.positionMs, hb.bitrateKbps, hb.bufferMs);
+  }
+
+  end(account: Account, sid: string): void {
+    this.owned(account, sid);
+    this.#c.repo.endSession(sid, this.#c.now());
+  }
+
+  /** A live session by its id (the id is the capability for manifests and licences). */
+  live(sid: string): { session: SessionRow; delivery: Delivery } {
+    const s = this.#c.repo.getSession(sid);
+    if (!s) throw new ApiError(404, 'session-not-found', 'no such session');
+    if (!this.isLive(s)) throw new ApiError(403, 'session-not-live', 'the session has ended or timed out');
+    return { session: s, delivery: JSON.parse(s.delivery) as Delivery };
+  }
+}

@@ -1,0 +1,84 @@
+// What control knows about one appliance between reports, and the state machine over it:
+// healthy, overloaded (with hysteresis), stale (no report for N intervals, judged against an
+// injected clock at decision time, so no timer is needed), failing, draining.
+
+import type { ApplianceReport, RouteAttrs } from '../../../protocol/index.ts';
+import type { Site } from '../store/repository.ts';
+
+export type ApplianceStatus = 'healthy' | 'overloaded' | 'stale' | 'failing' | 'draining';
+
+export interface ApplianceState {
+  id: string;
+  site: Site;
+  name: string;
+  publicUrl: string;
+  /** FNV-1a of the id, mixed with the title's hash for rendezvous (consistent) hashing */
+  idHash: number;
+  operatorDrain: boolean;
+  bootId: string | undefined;
+  seq: number;
+  /** earlier boot ids: a late report from one of them is out of order */
+  pastBoots: string[];
+  /** control's clock at the last accepted report */
+  lastReportAt: number | undefined;
+  health: ApplianceReport['health'];
+  reportDraining: boolean;
+  load: ApplianceReport['load'];
+  /** the larger of egress/capacity and CPU, 0..1 (no capacity reported counts as full) */
+  utilisation: number;
+  overloaded: boolean;
+  tiers: ApplianceReport['tiers'];
+  bgp: ApplianceReport['bgp'];
+  softwareVersion: string;
+  inventory: Set<string>;
+  inventoryHash: string | undefined;
+  routes: RouteAttrs[];
+  prefixHash: string | undefined;
+}
+
+export interface HealthPolicy {
+  staleAfterMs: number;
+  overloadEnter: number;
+  overloadLeave: number;
+}
+
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function newApplianceState(id: string, site: Site, name: string, publicUrl: string, operatorDrain: boolean): ApplianceState {
+  return {
+    id, site, name, publicUrl, idHash: fnv1a(id), operatorDrain,
+    bootId: undefined, seq: -1, pastBoots: [], lastReportAt: undefined,
+    health: { status: 'ok', reasons: [] }, reportDraining: false,
+    load: { egressBps: 0, capacityBps: 0, connections: 0, cpu: 0 }, utilisation: 0, overloaded: false,
+    tiers: [], bgp: [], softwareVersion: '', inventory: new Set(), inventoryHash: undefined,
+    routes: [], prefixHash: undefined,
+  };
+}
+
+export function utilisationOf(load: ApplianceReport['load']): number {
+  const egress = load.capacityBps > 0 ? load.egressBps / load.capacityBps : 1;
+  return Math.max(egress, load.cpu);
+}
+
+/**
+ * Hysteresis: a box enters overload at `enter` and leaves only below `leave`, so a box hovering
+ * around one threshold does not flap in and out of every steering answer.
+ */
+export function nextOverloaded(wasOverloaded: boolean, utilisation: number, p: HealthPolicy): boolean {
+  return wasOverloaded ? utilisation >= p.overloadLeave : utilisation >= p.overloadEnter;
+}
+
+export function statusOf(a: ApplianceState, now: number, p: HealthPolicy): ApplianceStatus {
+  if (a.lastReportAt === undefined || now - a.lastReportAt > p.staleAfterMs) return 'stale';
+  if (a.health.status === 'failing') return 'failing';
+  if (a.operatorDrain || a.reportDraining) return 'draining';
+  if (a.overloaded) return 'overloaded';
+  return 'healthy';
+}

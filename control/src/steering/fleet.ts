@@ -1,0 +1,127 @@
+// The in-memory fleet: every appliance's state and the route table. Reports are applied here
+// synchronously (no I/O); the changed appliances are handed to `onDirty` so the caller can
+// persist them in the background. Steering reads only these structures.
+
+import type { ApplianceReport, ReportReply } from '../../../protocol/index.ts';
+import type { Site } from '../store/repository.ts';
+import { newApplianceState, nextOverloaded, statusOf, utilisationOf } from './appliance-state.ts';
+import type { ApplianceState, ApplianceStatus, HealthPolicy } from './appliance-state.ts';
+import { RouteTable } from './route-table.ts';
+
+const PAST_BOOTS_KEPT = 16;
+
+export type ReportOutcome = ReportReply & { badPrefixes?: string[] };
+
+/** Persisted form of an appliance's reported state. */
+interface Snapshot {
+  bootId?: string; seq: number; pastBoots: string[]; lastReportAt?: number;
+  health: ApplianceReport['health']; reportDraining: boolean; load: ApplianceReport['load'];
+  overloaded: boolean; tiers: ApplianceReport['tiers']; bgp: ApplianceReport['bgp']; softwareVersion: string;
+  inventory: string[]; inventoryHash?: string; routes: ApplianceState['routes']; prefixHash?: string;
+}
+
+export class Fleet {
+  readonly routes = new RouteTable();
+  readonly policy: HealthPolicy;
+  #apps = new Map<string, ApplianceState>();
+  #ixByRegion = new Map<string, ApplianceState[]>();
+  #onDirty: (a: ApplianceState) => void;
+
+  constructor(policy: HealthPolicy, onDirty: (a: ApplianceState) => void = () => {}) {
+    this.policy = policy;
+    this.#onDirty = onDirty;
+  }
+
+  get size(): number { return this.#apps.size; }
+  get(id: string): ApplianceState | undefined { return this.#apps.get(id); }
+  all(): IterableIterator<ApplianceState> { return this.#apps.values(); }
+  ixInRegion(region: string): readonly ApplianceState[] { return this.#ixByRegion.get(region) ?? []; }
+  status(a: ApplianceState, now: number): ApplianceStatus { return statusOf(a, now, this.policy); }
+
+  add(id: string, site: Site, name: string, publicUrl: string, operatorDrain = false, snapshot?: string | null): ApplianceState {
+    const a = newApplianceState(id, site, name, publicUrl, operatorDrain);
+    this.#apps.set(id, a);
+    if (site.kind === 'ix') {
+      const list = this.#ixByRegion.get(site.region) ?? [];
+      list.push(a);
+      this.#ixByRegion.set(site.region, list);
+    }
+    if (snapshot) this.#restore(a, JSON.parse(snapshot) as Snapshot);
+    return a;
+  }
+
+  setOperatorDrain(id: string, drain: boolean): void {
+    const a = this.#apps.get(id);
+    if (a) a.operatorDrain = drain;
+  }
+
+  /**
+   * Apply one report. A replay (same boot, seq not above the last) or a late report from an
+   * earlier boot is ignored and changes nothing.
+   */
+  applyReport(a: ApplianceState, r: ApplianceReport, now: number): ReportOutcome {
+    if (r.bootId === a.bootId) {
+      if (r.seq <= a.seq) return { ok: false, ignored: true };
+    } else {
+      if (a.pastBoots.includes(r.bootId)) return { ok: false, ignored: true };
+      if (a.bootId !== undefined) a.pastBoots = [...a.pastBoots, a.bootId].slice(-PAST_BOOTS_KEPT);
+      a.bootId = r.bootId;
+    }
+    a.seq = r.seq;
+    a.lastReportAt = now;
+    a.health = r.health;
+    a.reportDraining = r.draining;
+    a.load = r.load;
+    a.utilisation = utilisationOf(r.load);
+    a.overloaded = nextOverloaded(a.overloaded, a.utilisation, this.policy);
+    a.tiers = r.tiers;
+    a.bgp = r.bgp;
+    a.softwareVersion = r.softwareVersion;
+
+    const reply: ReportOutcome = { ok: true };
+    const inv = r.inventory;
+    if (inv?.kind === 'full') {
+      a.inventory = new Set(inv.files);
+      a.inventoryHash = inv.hash;
+    } else if (inv?.kind === 'delta' && a.inventoryHash !== undefined && inv.baseHash === a.inventoryHash) {
+      for (const f of inv.removed) a.inventory.delete(f);
+      for (const f of inv.added) a.inventory.add(f);
+      a.inventoryHash = inv.hash;
+    } else if (inv?.kind === 'delta' || a.inventoryHash === undefined) {
+      // A delta against a base we do not hold: keep serving what we knew, ask for the full set.
+      a.inventoryHash = undefined;
+      reply.needInventory = true;
+    }
+
+    if (r.prefixes?.routes !== undefined) {
+      const bad = this.routes.replace(a, r.prefixes.routes);
+      a.prefixHash = r.prefixes.hash;
+      if (bad.length > 0) reply.badPrefixes = bad;
+    } else if (r.prefixes === undefined ? a.prefixHash === undefined : r.prefixes.hash !== a.prefixHash) {
+      reply.needPrefixes = true;
+    }
+    if (a.operatorDrain) reply.drain = true;
+    this.#onDirty(a);
+    return reply;
+  }
+
+  snapshot(a: ApplianceState): string {
+    const s: Snapshot = {
+      bootId: a.bootId, seq: a.seq, pastBoots: a.pastBoots, lastReportAt: a.lastReportAt, health: a.health,
+      reportDraining: a.reportDraining, load: a.load, overloaded: a.overloaded, tiers: a.tiers, bgp: a.bgp,
+      softwareVersion: a.softwareVersion, inventory: [...a.inventory], inventoryHash: a.inventoryHash,
+      routes: a.routes, prefixHash: a.prefixHash,
+    };
+    return JSON.stringify(s);
+  }
+
+  #restore(a: ApplianceState, s: Snapshot): void {
+    Object.assign(a, {
+      bootId: s.bootId, seq: s.seq, pastBoots: s.pastBoots, lastReportAt: s.lastReportAt, health: s.health,
+      reportDraining: s.reportDraining, load: s.load, utilisation: utilisationOf(s.load), overloaded: s.overloaded,
+      tiers: s.tiers, bgp: s.bgp, softwareVersion: s.softwareVersion, inventory: new Set(s.inventory),
+      inventoryHash: s.inventoryHash, prefixHash: s.prefixHash,
+    });
+    this.routes.replace(a, s.routes);
+  }
+}

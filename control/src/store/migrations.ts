@@ -1,0 +1,50 @@
+// Schema migrations, applied in order inside one transaction each; `user_version` records how far
+// a database has come, so a newer control opens an older file and brings it forward.
+
+import type Database from 'better-sqlite3';
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE sites (
+     site_id TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('embedded','ix')),
+     region TEXT NOT NULL, time_zone TEXT NOT NULL, fill_start TEXT NOT NULL, fill_end TEXT NOT NULL);
+   CREATE TABLE enrollment_tokens (
+     token_hash TEXT PRIMARY KEY, site_id TEXT NOT NULL REFERENCES sites(site_id),
+     expires_at INTEGER NOT NULL, used_at INTEGER, appliance_id TEXT);
+   CREATE TABLE appliances (
+     appliance_id TEXT PRIMARY KEY, site_id TEXT NOT NULL REFERENCES sites(site_id),
+     name TEXT NOT NULL, public_url TEXT NOT NULL, credential_hash TEXT NOT NULL UNIQUE,
+     created_at INTEGER NOT NULL, operator_drain INTEGER NOT NULL DEFAULT 0,
+     snapshot TEXT);
+   CREATE TABLE titles (
+     title_id TEXT PRIMARY KEY, name TEXT NOT NULL, regions TEXT NOT NULL,
+     manifest TEXT NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE TABLE title_keys (
+     kid TEXT PRIMARY KEY, title_id TEXT NOT NULL REFERENCES titles(title_id) ON DELETE CASCADE,
+     label TEXT NOT NULL, key_sealed BLOB NOT NULL);
+   CREATE TABLE accounts (
+     account_id TEXT PRIMARY KEY, name TEXT NOT NULL, plan TEXT NOT NULL, region TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'active', token_hash TEXT NOT NULL UNIQUE);
+   CREATE TABLE profiles (
+     profile_id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(account_id), name TEXT NOT NULL);
+   CREATE TABLE sessions (
+     session_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, profile_id TEXT NOT NULL,
+     title_id TEXT NOT NULL, device TEXT NOT NULL, client_ip TEXT NOT NULL,
+     started_at INTEGER NOT NULL, last_heartbeat_at INTEGER NOT NULL, ended_at INTEGER,
+     position_ms INTEGER NOT NULL DEFAULT 0, bitrate_kbps INTEGER, buffer_ms INTEGER,
+     delivery TEXT NOT NULL);
+   CREATE INDEX sessions_live ON sessions(account_id, ended_at, last_heartbeat_at);
+   CREATE TABLE resume_positions (
+     profile_id TEXT NOT NULL, title_id TEXT NOT NULL, position_ms INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL, PRIMARY KEY (profile_id, title_id));`,
+];
+
+export function migrate(db: Database.Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return MIGRATIONS.length;
+}

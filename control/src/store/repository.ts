@@ -1,0 +1,93 @@
+// The storage seam: everything control persists goes through this interface, so a networked
+// database can replace the embedded SQLite one (sqlite-repository.ts). Methods that must be
+// atomic (enrollment, starting a session under a stream limit) are single calls here, so each
+// implementation can make them one transaction.
+
+export type SiteKind = 'embedded' | 'ix';
+
+export interface Site {
+  siteId: string;
+  kind: SiteKind;
+  region: string;
+  timeZone: string;
+  /** local time "HH:MM" */
+  fillWindow: { start: string; end: string };
+}
+
+export interface ApplianceRow {
+  applianceId: string;
+  siteId: string;
+  name: string;
+  publicUrl: string;
+  createdAt: number;
+  operatorDrain: boolean;
+  /** the last accepted report's state, as the fleet serialises it (JSON) */
+  snapshot: string | null;
+}
+
+export interface TitleRow {
+  titleId: string;
+  name: string;
+  regions: string[];
+  /** ContentManifest JSON */
+  manifest: string;
+}
+
+export interface SealedKey { kid: string; titleId: string; label: string; sealed: Buffer }
+
+export interface Account { accountId: string; name: string; plan: string; region: string; status: 'active' | 'suspended' }
+export interface Profile { profileId: string; accountId: string; name: string }
+
+export interface SessionRow {
+  sessionId: string;
+  accountId: string;
+  profileId: string;
+  titleId: string;
+  device: string;
+  clientIp: string;
+  startedAt: number;
+  lastHeartbeatAt: number;
+  endedAt: number | null;
+  positionMs: number;
+  /** JSON: the steering answer and URL token this session's manifests are written from */
+  delivery: string;
+}
+
+export type StartResult = { ok: true } | { ok: false; devices: string[] };
+
+export type EnrollResult =
+  | { ok: true }
+  | { ok: false; reason: 'unknown' | 'expired' | 'used' | 'wrong-site' };
+
+export interface Repository {
+  putSite(site: Site): void;
+  listSites(): Site[];
+  getSite(siteId: string): Site | undefined;
+
+  addEnrollmentToken(tokenHash: string, siteId: string, expiresAt: number): void;
+  /** consume the token and create the appliance, atomically; a token works once */
+  enroll(tokenHash: string, siteId: string | undefined, appliance: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot'> & { credentialHash: string }, now: number): EnrollResult & { siteId?: string };
+  applianceByCredential(credentialHash: string): ApplianceRow | undefined;
+  listAppliances(): ApplianceRow[];
+  setOperatorDrain(applianceId: string, drain: boolean): boolean;
+  saveSnapshots(snapshots: Array<{ applianceId: string; snapshot: string }>): void;
+
+  putTitle(title: TitleRow, keys: SealedKey[], now: number): void;
+  getTitle(titleId: string): TitleRow | undefined;
+  listTitles(): TitleRow[];
+  keysOfTitle(titleId: string): SealedKey[];
+
+  addAccount(account: Account, tokenHash: string): void;
+  accountByToken(tokenHash: string): Account | undefined;
+  addProfile(profile: Profile): void;
+  getProfile(profileId: string): Profile | undefined;
+
+  /** count the account's live sessions and insert this one only if under `limit`, atomically */
+  startSession(s: SessionRow, limit: number, liveSince: number): StartResult;
+  getSession(sessionId: string): SessionRow | undefined;
+  heartbeat(sessionId: string, at: number, positionMs: number, bitrateKbps: number, bufferMs: number): void;
+  endSession(sessionId: string, at: number): void;
+  resumePosition(profileId: string, titleId: string): number;
+
+  close(): void;
+}

@@ -1,0 +1,196 @@
+// The embedded store: better-sqlite3, WAL, prepared statements. Calls are synchronous, so a
+// transaction here is also a critical section in the one Node process: two simultaneous play
+// requests on one account cannot both pass the stream-limit count.
+
+import Database from 'better-sqlite3';
+import { migrate } from './migrations.ts';
+import type {
+  Account, ApplianceRow, EnrollResult, Profile, Repository, SealedKey, SessionRow, Site, StartResult, TitleRow,
+} from './repository.ts';
+
+type Row = Record<string, unknown>;
+
+function siteOf(r: Row): Site {
+  return {
+    siteId: r.site_id as string, kind: r.kind as Site['kind'], region: r.region as string,
+    timeZone: r.time_zone as string, fillWindow: { start: r.fill_start as string, end: r.fill_end as string },
+  };
+}
+
+function applianceOf(r: Row): ApplianceRow {
+  return {
+    applianceId: r.appliance_id as string, siteId: r.site_id as string, name: r.name as string,
+    publicUrl: r.public_url as string, createdAt: r.created_at as number,
+    operatorDrain: r.operator_drain === 1, snapshot: (r.snapshot as string | null) ?? null,
+  };
+}
+
+function titleOf(r: Row): TitleRow {
+  return { titleId: r.title_id as string, name: r.name as string, regions: JSON.parse(r.regions as string), manifest: r.manifest as string };
+}
+
+function sessionOf(r: Row): SessionRow {
+  return {
+    sessionId: r.session_id as string, accountId: r.account_id as string, profileId: r.profile_id as string,
+    titleId: r.title_id as string, device: r.device as string, clientIp: r.client_ip as string,
+    startedAt: r.started_at as number, lastHeartbeatAt: r.last_heartbeat_at as number,
+    endedAt: (r.ended_at as number | null) ?? null, positionMs: r.position_ms as number,
+    delivery: r.delivery as string,
+  };
+}
+
+export class SqliteRepository implements Repository {
+  #db: Database.Database;
+
+  constructor(path: string) {
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.pragma('busy_timeout = 5000');
+    migrate(this.#db);
+  }
+
+  #all(sql: string, ...args: unknown[]): Row[] {
+    return this.#db.prepare(sql).all(...args) as Row[];
+  }
+  #get(sql: string, ...args: unknown[]): Row | undefined {
+    return this.#db.prepare(sql).get(...args) as Row | undefined;
+  }
+  #run(sql: string, ...args: unknown[]): number {
+    return this.#db.prepare(sql).run(...args).changes;
+  }
+
+  putSite(s: Site): void {
+    this.#run(
+      `INSERT INTO sites VALUES (?,?,?,?,?,?) ON CONFLICT(site_id) DO UPDATE SET kind=excluded.kind,
+       region=excluded.region, time_zone=excluded.time_zone, fill_start=excluded.fill_start, fill_end=excluded.fill_end`,
+      s.siteId, s.kind, s.region, s.timeZone, s.fillWindow.start, s.fillWindow.end,
+    );
+  }
+  listSites(): Site[] { return this.#all('SELECT * FROM sites ORDER BY site_id').map(siteOf); }
+  getSite(siteId: string): Site | undefined {
+    const r = this.#get('SELECT * FROM sites WHERE site_id = ?', siteId);
+    return r && siteOf(r);
+  }
+
+  addEnrollmentToken(tokenHash: string, siteId: string, expiresAt: number): void {
+    this.#run('INSERT OR IGNORE INTO enrollment_tokens (token_hash, site_id, expires_at) VALUES (?,?,?)', tokenHash, siteId, expiresAt);
+  }
+
+  enroll(
+    tokenHash: string, siteId: string | undefined,
+    a: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot'> & { credentialHash: string }, now: number,
+  ): EnrollResult & { siteId?: string } {
+    return this.#db.transaction((): EnrollResult & { siteId?: string } => {
+      const t = this.#get('SELECT * FROM enrollment_tokens WHERE token_hash = ?', tokenHash);
+      if (!t) return { ok: false, reason: 'unknown' };
+      if (t.used_at !== null) return { ok: false, reason: 'used' };
+      if ((t.expires_at as number) <= now) return { ok: false, reason: 'expired' };
+      if (siteId !== undefined && siteId !== t.site_id) return { ok: false, reason: 'wrong-site' };
+      this.#run('UPDATE enrollment_tokens SET used_at = ?, appliance_id = ? WHERE token_hash = ?', now, a.applianceId, tokenHash);
+      this.#run(
+        'INSERT INTO appliances (appliance_id, site_id, name, public_url, credential_hash, created_at) VALUES (?,?,?,?,?,?)',
+        a.applianceId, t.site_id, a.name, a.publicUrl, a.credentialHash, a.createdAt,
+      );
+      return { ok: true, siteId: t.site_id as string };
+    })();
+  }
+
+  applianceByCredential(credentialHash: string): ApplianceRow | undefined {
+    const r = this.#get('SELECT * FROM appliances WHERE credential_hash = ?', credentialHash);
+    return r && applianceOf(r);
+  }
+  listAppliances(): ApplianceRow[] { return this.#all('SELECT * FROM appliances ORDER BY appliance_id').map(applianceOf); }
+  setOperatorDrain(applianceId: string, drain: boolean): boolean {
+    return this.#run('UPDATE appliances SET operator_drain = ? WHERE appliance_id = ?', drain ? 1 : 0, applianceId) === 1;
+  }
+  saveSnapshots(snapshots: Array<{ applianceId: string; snapshot: string }>): void {
+    const st = this.#db.prepare('UPDATE appliances SET snapshot = ? WHERE appliance_id = ?');
+    this.#db.transaction(() => {
+      for (const s of snapshots) st.run(s.snapshot, s.applianceId);
+    })();
+  }
+
+  putTitle(t: TitleRow, keys: SealedKey[], now: number): void {
+    this.#db.transaction(() => {
+      this.#run(
+        `INSERT INTO titles VALUES (?,?,?,?,?) ON CONFLICT(title_id) DO UPDATE SET name=excluded.name,
+         regions=excluded.regions, manifest=excluded.manifest, updated_at=excluded.updated_at`,
+        t.titleId, t.name, JSON.stringify(t.regions), t.manifest, now,
+      );
+      this.#run('DELETE FROM title_keys WHERE title_id = ?', t.titleId);
+      for (const k of keys) this.#run('INSERT INTO title_keys VALUES (?,?,?,?)', k.kid, k.titleId, k.label, k.sealed);
+    })();
+  }
+  getTitle(titleId: string): TitleRow | undefined {
+    const r = this.#get('SELECT * FROM titles WHERE title_id = ?', titleId);
+    return r && titleOf(r);
+  }
+  listTitles(): TitleRow[] { return this.#all('SELECT * FROM titles ORDER BY title_id').map(titleOf); }
+  keysOfTitle(titleId: string): SealedKey[] {
+    return this.#all('SELECT * FROM title_keys WHERE title_id = ?', titleId).map((r) => ({
+      kid: r.kid as string, titleId: r.title_id as string, label: r.label as string, sealed: r.key_sealed as Buffer,
+    }));
+  }
+
+  addAccount(a: Account, tokenHash: string): void {
+    this.#run('INSERT INTO accounts VALUES (?,?,?,?,?,?)', a.accountId, a.name, a.plan, a.region, a.status, tokenHash);
+  }
+  accountByToken(tokenHash: string): Account | undefined {
+    const r = this.#get('SELECT * FROM accounts WHERE token_hash = ?', tokenHash);
+    return r && {
+      accountId: r.account_id as string, name: r.name as string, plan: r.plan as string,
+      region: r.region as string, status: r.status as Account['status'],
+    };
+  }
+  addProfile(p: Profile): void { this.#run('INSERT INTO profiles VALUES (?,?,?)', p.profileId, p.accountId, p.name); }
+  getProfile(profileId: string): Profile | undefined {
+    const r = this.#get('SELECT * FROM profiles WHERE profile_id = ?', profileId);
+    return r && { profileId: r.profile_id as string, accountId: r.account_id as string, name: r.name as string };
+  }
+
+  startSession(s: SessionRow, limit: number, liveSince: number): StartResult {
+    return this.#db.transaction((): StartResult => {
+      const live = this.#all(
+        'SELECT device FROM sessions WHERE account_id = ? AND ended_at IS NULL AND last_heartbeat_at > ? ORDER BY started_at',
+        s.accountId, liveSince,
+      );
+      if (live.length >= limit) return { ok: false, devices: live.map((r) => r.device as string) };
+      this.#run(
+        `INSERT INTO sessions (session_id, account_id, profile_id, title_id, device, client_ip, started_at,
+         last_heartbeat_at, position_ms, delivery) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+        s.sessionId, s.accountId, s.profileId, s.titleId, s.device, s.clientIp, s.startedAt, s.lastHeartbeatAt, s.positionMs,
+        s.delivery,
+      );
+      return { ok: true };
+    }).immediate();
+  }
+  getSession(sessionId: string): SessionRow | undefined {
+    const r = this.#get('SELECT * FROM sessions WHERE session_id = ?', sessionId);
+    return r && sessionOf(r);
+  }
+  heartbeat(sessionId: string, at: number, positionMs: number, bitrateKbps: number, bufferMs: number): void {
+    this.#db.transaction(() => {
+      this.#run(
+        'UPDATE sessions SET last_heartbeat_at = ?, position_ms = ?, bitrate_kbps = ?, buffer_ms = ? WHERE session_id = ?',
+        at, positionMs, bitrateKbps, bufferMs, sessionId,
+      );
+      this.#run(
+        `INSERT INTO resume_positions (profile_id, title_id, position_ms, updated_at)
+         SELECT profile_id, title_id, ?, ? FROM sessions WHERE session_id = ?
+         ON CONFLICT(profile_id, title_id) DO UPDATE SET position_ms = excluded.position_ms, updated_at = excluded.updated_at`,
+        positionMs, at, sessionId,
+      );
+    })();
+  }
+  endSession(sessionId: string, at: number): void {
+    this.#run('UPDATE sessions SET ended_at = ? WHERE session_id = ? AND ended_at IS NULL', at, sessionId);
+  }
+  resumePosition(profileId: string, titleId: string): number {
+    const r = this.#get('SELECT position_ms FROM resume_positions WHERE profile_id = ? AND title_id = ?', profileId, titleId);
+    return (r?.position_ms as number | undefined) ?? 0;
+  }
+
+  close(): void { this.#db.close(); }
+}
