@@ -1,0 +1,151 @@
+// The packager as a function: master → probe → per-title ladder → encodes → CMAF + CENC →
+// QA → content manifest → publish to origin and control. The CLI is a thin shell around it.
+
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { isTitleId, type ContentKey, type ContentManifest } from '../../protocol/index.ts';
+import { probeMaster, type MasterInfo } from './ingest.ts';
+import { chooseMetric, measureQuality } from './quality.ts';
+import { decideLadder, type LadderDecision } from './ladder.ts';
+import { encodeRenditions, type EncodedStream } from './encode.ts';
+import { makeKeys, type RandomBytes } from './keys.ts';
+import { packageCmaf } from './shaka.ts';
+import { buildContentManifest } from './content-manifest.ts';
+import { checkByteRanges, checkKeyframesAligned, checkRoundTrip, type RoundTrip } from './qa.ts';
+import { publishToOrigin, registerTitle, type Registration } from './publish.ts';
+import { Progress, type ProgressEvent } from './progress.ts';
+import type { Rung } from './hull.ts';
+import type { PackagerSettings } from './settings.ts';
+
+export class QaError extends Error {
+  reasons: string[];
+  constructor(reasons: string[]) {
+    super(`QA failed, nothing published: ${reasons.join('; ')}`);
+    this.name = 'QaError';
+    this.reasons = reasons;
+  }
+}
+
+export interface PackageOptions {
+  master: string;
+  titleId: string;
+  name?: string;
+  regions?: string[];
+  settings: PackagerSettings;
+  /** where the packaged files, manifests, ladder.json and qa.json are written */
+  outDir?: string;
+  /** skip the per-title analysis and encode these rungs (fixed-ladder comparisons, quick runs) */
+  rungs?: Rung[];
+  /** package and check, but publish nothing */
+  dryRun?: boolean;
+  random?: RandomBytes;
+  now?: () => Date;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export interface QaReport {
+  passed: boolean;
+  reasons: string[];
+  metric: string;
+  files: Record<string, { byteRanges: 'ok' | string; roundTrip?: RoundTrip; quality?: number }>;
+  keyframesAligned: boolean;
+}
+
+export interface PackageResult {
+  titleId: string;
+  master: MasterInfo;
+  ladder: LadderDecision | { metric: string; rungs: Rung[]; fixed: true };
+  qa: QaReport;
+  manifest: ContentManifest;
+  outDir: string;
+  published: string[];
+  registration?: Registration;
+}
+
+const WEIGHTS = { probe: 1, ladder: 30, encode: 40, package: 4, qa: 22, publish: 3 };
+
+export async function packageTitle(o: PackageOptions): Promise<PackageResult & { keys: ContentKey[] }> {
+  if (!isTitleId(o.titleId)) throw new Error(`invalid title id ${JSON.stringify(o.titleId)} (lower-case letters, digits, '-')`);
+  const s = o.settings;
+  const progress = new Progress(WEIGHTS, o.onProgress ?? (() => {}));
+  const outDir = resolve(o.outDir ?? join('.data', 'packager', o.titleId));
+  const work = s.workDir ? resolve(s.workDir, o.titleId) : await mkdtemp(join(tmpdir(), `edgebox-pkg-${o.titleId}-`));
+  await mkdir(work, { recursive: true });
+  try {
+    const probeP = progress.stage('probe');
+    const info = await probeMaster(resolve(o.master), s.minDurationS);
+    probeP(1, `${info.video.width}x${info.video.height} ${info.video.fps.toFixed(3)} fps, ${info.durationS.toFixed(1)} s, ${info.audio.length} audio`);
+
+    const q = await chooseMetric(s.vmafModelPath, s.vmafSubsample);
+    const ladderP = progress.stage('ladder');
+    const ladder: PackageResult['ladder'] = o.rungs
+      ? { metric: q.metric, rungs: o.rungs, fixed: true }
+      : await decideLadder(info, s, q, work, ladderP);
+    ladderP(1, `${ladder.rungs.length} rungs by ${q.metric}: ${ladder.rungs.map((r) => `${r.height}p@${Math.round(r.bitrate / 1000)}k`).join(' ')}`);
+
+    const encodeP = progress.stage('encode');
+    const streams = await encodeRenditions(info, ladder.rungs, {
+      dir: work, preset: s.encodePreset, keyframeS: s.keyframeIntervalS, audioBitrateKbps: s.audioBitrateKbps, onProgress: encodeP,
+    });
+
+    const packageP = progress.stage('package');
+    const keys = makeKeys(streams.map((x) => x.keyLabel), o.random);
+    const keyOf = (x: EncodedStream): ContentKey => keys.find((k) => k.label === x.keyLabel)!;
+    await rm(outDir, { recursive: true, force: true });
+    await mkdir(outDir, { recursive: true });
+    const out = await packageCmaf(o.titleId, streams, keys, { dir: outDir, segmentS: s.keyframeIntervalS });
+    packageP(1);
+
+    const qaP = progress.stage('qa');
+    const qa: QaReport = { passed: false, reasons: [], metric: q.metric, files: {}, keyframesAligned: false };
+    const draft = await buildContentManifest(o.titleId, info.durationS, out, {}, o.now);
+    const streamOf = new Map(streams.map((x) => [`${o.titleId}.${x.stream}`, x]));
+    for (const [i, f] of draft.files.entries()) {
+      const x = streamOf.get(f.fileId)!;
+      const entry: QaReport['files'][string] = { byteRanges: 'ok' };
+      qa.files[f.fileId] = entry;
+      const br = await checkByteRanges(out.files[f.fileId], f.initRange, f.indexRange);
+      if (br) qa.reasons.push((entry.byteRanges = br));
+      if (f.kid !== keyOf(x).kid) qa.reasons.push(`${f.fileId}: MPD key id ${f.kid} is not the ${x.keyLabel} key`);
+      const step = (k: number) => (g: number) => qaP((i + (k + g) / 2) / draft.files.length);
+      const rt = await checkRoundTrip(out.files[f.fileId], x.path, keyOf(x).key, work, { audio: f.kind === 'audio', durationS: info.durationS, onProgress: step(0) });
+      if (rt.error) qa.reasons.push(rt.error);
+      else entry.roundTrip = rt.result;
+      if (f.kind === 'video' && !rt.error) {
+        entry.quality = await measureQuality(q, out.files[f.fileId], info.path, info.video, {
+          distortedOptions: ['-decryption_key', keyOf(x).key], durationS: info.durationS, onProgress: step(1),
+        });
+      }
+    }
+    const videos = streams.filter((x) => x.kind === 'video');
+    const kf = await checkKeyframesAligned(videos.map((x) => ({ name: x.stream, path: out.files[`${o.titleId}.${x.stream}`], key: keyOf(x).key })));
+    qa.keyframesAligned = !kf;
+    if (kf) qa.reasons.push(kf);
+    qa.passed = qa.reasons.length === 0;
+    qaP(1, qa.passed ? 'QA passed' : `QA failed: ${qa.reasons.join('; ')}`);
+
+    const quality: Record<string, number> = {};
+    for (const [id, e] of Object.entries(qa.files)) if (e.quality !== undefined) quality[id] = e.quality;
+    const manifest = await buildContentManifest(o.titleId, info.durationS, out, quality, o.now);
+    // The decision and every measurement, beside the output (no keys in either file).
+    await writeFile(join(outDir, `${o.titleId}.ladder.json`), JSON.stringify({ master: info, ladder }, null, 2));
+    await writeFile(join(outDir, `${o.titleId}.qa.json`), JSON.stringify(qa, null, 2));
+    await writeFile(join(outDir, `${o.titleId}.manifest.json`), JSON.stringify(manifest, null, 2));
+    if (!qa.passed) throw new QaError(qa.reasons);
+
+    const publishP = progress.stage('publish');
+    const result: PackageResult = { titleId: o.titleId, master: info, ladder, qa, manifest, outDir, published: [] };
+    if (!o.dryRun) {
+      result.published = await publishToOrigin(resolve(s.originStore), manifest, out.files);
+      result.registration = await registerTitle(
+        { title: { titleId: o.titleId, name: o.name ?? o.titleId, regions: o.regions ?? [] }, manifest, keys },
+        { controlUrl: s.controlUrl || undefined, controlToken: s.controlToken || undefined, registerDir: resolve(s.registerDir) },
+      );
+    }
+    publishP(1, o.dryRun ? 'dry run: nothing published' : `published ${result.published.length} files`);
+    return { ...result, keys };
+  } finally {
+    if (!s.workDir) await rm(work, { recursive: true, force: true });
+  }
+}
