@@ -38,7 +38,7 @@ export function writePathList(file: string, entries: Array<{ path: string; bytes
 
 export function runWrk(o: WrkOptions): Promise<LoadResult> {
   const args = [
-    `-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '10s',
+    `-t${o.threads}`, `-c${o.connections}`, `-d${Math.max(1, Math.round(o.seconds))}s`, '--timeout', '10s',
     '-s', SCRIPT, o.origin, '--',
     o.pathList, o.mode, String(o.minBytes), String(o.maxBytes), String(o.zipfS ?? 1.0),
   ];
