@@ -66,14 +66,17 @@ export class Control {
       if (site) this.fleet.add(a.applianceId, site, a.name, a.publicUrl, a.operatorDrain, a.snapshot);
     }
     this.catalog = new Catalog(this.repo, new KeyVault(kek));
-    const expires = Math.floor(this.now() / 1000) + d.settings.enrollmentTokenTtlSec;
-    for (const t of d.settings.enrollmentTokens) {
-      if (!sites.has(t.siteId)) {
-        this.log.warn({ siteId: t.siteId }, 'configured enrollment token names an unknown site; it will fail until the site exists');
-      }
-      if (sites.has(t.siteId)) this.repo.addEnrollmentToken(secretHash(t.token), t.siteId, expires);
-    }
     this.metrics = createMetrics(() => this.#countStates());
+  }
+
+  /**
+   * Enrollment tokens from config are put into the store the first time they are presented (the
+   * site may be created after start); INSERT OR IGNORE keeps a used token used.
+   */
+  adoptConfiguredEnrollmentToken(token: string): void {
+    const t = this.settings.enrollmentTokens.find((e) => e.token === token);
+    if (!t || !this.repo.getSite(t.siteId)) return;
+    this.repo.addEnrollmentToken(secretHash(token), t.siteId, Math.floor(this.now() / 1000) + this.settings.enrollmentTokenTtlSec);
   }
 
   #countStates(): Record<string, number> {

@@ -17,7 +17,7 @@ import { titleRoutes } from './routes/titles.ts';
 const BODY_LIMIT = 64 * 1024 * 1024;
 
 export function buildApp(c: Control): FastifyInstance {
-  const app = Fastify({ loggerInstance: c.log as FastifyBaseLogger, bodyLimit: BODY_LIMIT, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: c.log as FastifyBaseLogger, bodyLimit: BODY_LIMIT });
   const playback = new PlaybackService(c);
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {

@@ -20,6 +20,7 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
     const applianceId = newId('app');
     const credential = newSecret();
     const now = c.now();
+    c.adoptConfiguredEnrollmentToken(body.enrollmentToken);
     const r = c.repo.enroll(secretHash(body.enrollmentToken), body.siteId, {
       applianceId, name: body.name, publicUrl: body.publicUrl.replace(/\/+$/, ''), createdAt: now, credentialHash: secretHash(credential),
     }, Math.floor(now / 1000));
