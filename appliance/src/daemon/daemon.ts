@@ -1,0 +1,231 @@
+// The appliance daemon's main thread: probe the hardware, open the store, start the serving
+// workers on the public port and the admin server on its own address, keep health and load
+// current, and drain on request. `Daemon.snapshot()` is the one call the control reporter needs.
+
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { openStore, type Store } from '../store/store.ts';
+import { createAdminServer } from './admin-server.ts';
+import { assessHealth, type Health } from './health.ts';
+import { LoadMeter } from './load-meter.ts';
+import { DaemonMetrics } from './metrics.ts';
+import { diskConcurrency, probeHardware, type Probe } from './probe.ts';
+import { splitHostPort, type ApplianceSettings } from './settings.ts';
+import { buildSnapshot, tierUsage, type ApplianceSnapshot } from './snapshot.ts';
+import { WorkerPool } from './worker-pool.ts';
+import type { WorkerInit } from './worker-messages.ts';
+
+const TICK_MS = 1_000;
+export const SOFTWARE_VERSION = '0.1.0';
+
+function listen(server: Server | NetServer, host: string, port: number, reusePort = false): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, reusePort }, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export class Daemon {
+  readonly settings: ApplianceSettings;
+  readonly probe: Probe;
+  readonly store: Store;
+  readonly log: Logger;
+  readonly startedAt = Date.now();
+  /** the bound addresses (port 0 in the settings resolved) */
+  publicAddress = { host: '', port: 0 };
+  adminAddress = { host: '', port: 0 };
+  #pool!: WorkerPool;
+  #admin!: Server;
+  #metrics = new DaemonMetrics();
+  #load = new LoadMeter();
+  #health: Health = { status: 'ok', reasons: [] };
+  #draining = false;
+  #ticker: NodeJS.Timeout | undefined;
+  #done: Promise<void>;
+  #resolveDone!: () => void;
+
+  constructor(settings: ApplianceSettings, probe: Probe, store: Store, log: Logger) {
+    this.settings = settings;
+    this.probe = probe;
+    this.store = store;
+    this.log = log;
+    this.#done = new Promise((r) => (this.#resolveDone = r));
+  }
+
+  /** Resolves when a drain has finished and everything is closed. */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  health(): Health {
+    return this.#health;
+  }
+
+  /** For the control reporter: health, load, tier usage and inventory, as of now. */
+  snapshot(): ApplianceSnapshot {
+    return buildSnapshot({
+      applianceId: this.settings.applianceId,
+      health: this.#health,
+      draining: this.#draining,
+      load: this.#load.load,
+      capacityBps: this.probe.capacityBps,
+      usage: this.store.usage(),
+      fileIds: this.store.snapshot().map((f) => f.fileId),
+    });
+  }
+
+  status(): unknown {
+    const s = this.settings;
+    return {
+      applianceId: s.applianceId,
+      softwareVersion: SOFTWARE_VERSION,
+      startedAt: new Date(this.startedAt).toISOString(),
+      listen: this.publicAddress,
+      admin: this.adminAddress,
+      draining: this.#draining,
+      health: this.#health,
+      hardware: this.probe,
+      workers: { wanted: this.#pool.wanted, alive: this.#pool.alive },
+      storeRoots: this.store.roots.map((r) => ({ path: r.path, tier: r.tier, reason: r.reason })),
+      usage: this.store.usage(),
+      load: this.#load.load,
+    };
+  }
+
+  async start(): Promise<void> {
+    const s = this.settings;
+    const pub = splitHostPort(s.listen);
+    // port 0: reserve a free port with a reusePort socket the workers can join, then let go of it
+    let placeholder: NetServer | undefined;
+    if (pub.port === 0) {
+      placeholder = createNetServer((sock) => sock.destroy());
+      pub.port = (await listen(placeholder, pub.host, 0, true)).port;
+    }
+    this.publicAddress = pub;
+    const count = this.probe.workers;
+    const reads = { ssd: 0, hdd: 0 };
+    for (const r of this.store.roots) reads[r.tier] += diskConcurrency(r.tier, s);
+    const init = (index: number): WorkerInit => ({
+      index,
+      host: pub.host,
+      port: pub.port,
+      limits: {
+        headersTimeoutMs: s.headersTimeoutMs,
+        requestTimeoutMs: s.requestTimeoutMs,
+        keepAliveTimeoutMs: s.keepAliveTimeoutMs,
+        maxRequestsPerSocket: s.maxRequestsPerSocket,
+        maxConnections: Math.max(1, Math.floor(s.maxConnections / count)),
+        maxHeaderSize: s.maxHeaderSize,
+        socketIdleTimeoutMs: s.socketIdleTimeoutMs,
+      },
+      tokenKeys: s.tokenKeys,
+      maxRanges: s.maxRanges,
+      cacheMaxAgeSec: s.cacheMaxAgeSec,
+      diskReads: { ssd: Math.max(1, Math.ceil(reads.ssd / count)), hdd: Math.max(1, Math.ceil(reads.hdd / count)) },
+      logLevel: s.logLevel,
+    });
+    this.#pool = new WorkerPool({
+      count,
+      init,
+      attach: (w) => this.store.attachWorker(w),
+      onStats: (i, m) => this.#load.report(i, m),
+      onExit: (i) => this.#load.forget(i),
+      onRestart: () => this.#metrics.workerRestarts.inc(),
+      restartMinMs: s.workerRestartMinMs,
+      restartMaxMs: s.workerRestartMaxMs,
+      log: this.log,
+    });
+    try {
+      await this.#pool.start();
+    } finally {
+      placeholder?.close();
+    }
+
+    this.#admin = createAdminServer(s.adminToken, {
+      metrics: async () =>
+        this.#metrics.render(await this.#pool.collectMetrics(), {
+          tiers: tierUsage(this.store.usage()),
+          workersAlive: this.#pool.alive,
+          draining: this.#draining,
+          health: this.#health.status,
+        }),
+      health: () => this.#health,
+      status: () => this.status(),
+      drain: (reason) => void this.drain(reason),
+      setPopularity: (ranks) => this.store.setPopularity(ranks),
+      files: () => this.store.list(),
+      usage: () => this.store.usage(),
+      crashWorker: s.faultInjection ? (i) => this.#pool.post({ type: 'fault:crash' }, i) : undefined,
+    });
+    const adm = splitHostPort(s.adminListen);
+    const bound = await listen(this.#admin, adm.host, adm.port);
+    this.adminAddress = { host: adm.host, port: bound.port };
+
+    this.#tick();
+    this.#ticker = setInterval(() => this.#tick(), TICK_MS);
+    this.log.info(
+      { listen: this.publicAddress, admin: this.adminAddress, workers: count, faultInjection: s.faultInjection },
+      'ready',
+    );
+  }
+
+  #tick(): void {
+    const load = this.#load.sample();
+    const usage = this.store.usage();
+    const next = assessHealth({
+      workersWanted: this.#pool.wanted,
+      workersAlive: this.#pool.alive,
+      draining: this.#draining,
+      tokenKeys: Object.keys(this.settings.tokenKeys).length,
+      recentDiskErrors: load.recentDiskErrors,
+      storeFiles: usage.ssd.files + usage.hdd.files,
+      badRoots: [...usage.ssd.roots, ...usage.hdd.roots].filter((r) => r.size === 0).map((r) => r.path),
+    });
+    if (next.status !== this.#health.status || next.reasons.join('\n') !== this.#health.reasons.join('\n')) {
+      if (next.status !== this.#health.status) this.log.info({ health: next }, 'health changed');
+      this.#health = next;
+      this.#pool.setHealth(next);
+    }
+  }
+
+  /**
+   * Stop accepting, let in-flight responses finish within drainTimeoutMs, then close the store
+   * and the admin server. Idempotent; `done` resolves when it is over.
+   */
+  async drain(reason: string): Promise<void> {
+    if (this.#draining) return this.#done;
+    this.#draining = true;
+    this.log.info({ reason, deadlineMs: this.settings.drainTimeoutMs }, 'draining');
+    this.#tick();
+    const clean = await this.#pool.drain(this.settings.drainTimeoutMs);
+    this.log.info({ clean }, clean ? 'drained: every in-flight response finished' : 'drain deadline passed; cut the rest');
+    if (this.#ticker) clearInterval(this.#ticker);
+    await this.store.close().catch((err: unknown) => this.log.error({ err }, 'store close failed'));
+    this.#admin.closeAllConnections();
+    await new Promise<void>((r) => this.#admin.close(() => r()));
+    this.#resolveDone();
+    return this.#done;
+  }
+}
+
+export async function startDaemon(settings: ApplianceSettings, log: Logger): Promise<Daemon> {
+  const probe = await probeHardware(settings);
+  log.info({ probe }, 'hardware probe');
+  const store = await openStore({
+    stateDir: settings.stateDir,
+    roots: settings.storage,
+    ramBytes: probe.ramTierBytes,
+    logger: log.child({ part: 'store' }),
+  });
+  const daemon = new Daemon(settings, probe, store, log);
+  await daemon.start();
+  return daemon;
+}

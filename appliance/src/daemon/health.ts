@@ -1,0 +1,35 @@
+// Health of the box from what the main thread knows: ok, degraded (serving, but something needs
+// an operator) or failing (this box should not be sent viewers). Pure: the daemon gathers facts.
+
+import type { HealthStatus } from '../../../protocol/index.ts';
+
+export interface HealthFacts {
+  workersWanted: number;
+  workersAlive: number;
+  draining: boolean;
+  tokenKeys: number;
+  /** disk read errors seen in the last minute, all workers */
+  recentDiskErrors: number;
+  storeFiles: number;
+  /** store roots that are missing or unwritable, with why */
+  badRoots: string[];
+}
+
+export interface Health {
+  status: HealthStatus;
+  reasons: string[];
+}
+
+export function assessHealth(f: HealthFacts): Health {
+  const failing: string[] = [];
+  const degraded: string[] = [];
+  if (f.workersAlive === 0) failing.push('no serving worker is running');
+  else if (f.workersAlive < f.workersWanted) degraded.push(`${f.workersAlive} of ${f.workersWanted} serving workers running`);
+  if (f.tokenKeys === 0) failing.push('no URL token keys configured: every file request is refused');
+  if (f.draining) degraded.push('draining');
+  if (f.recentDiskErrors > 0) degraded.push(`${f.recentDiskErrors} disk read errors in the last minute`);
+  if (f.storeFiles === 0) degraded.push('the store holds no files');
+  for (const r of f.badRoots) degraded.push(`store root unusable: ${r}`);
+  const status: HealthStatus = failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok';
+  return { status, reasons: [...failing, ...degraded] };
+}

@@ -1,0 +1,51 @@
+// What one worker's serving path works with, and the accounting of one response.
+
+import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { FileEntry, StoreView } from '../store/types.ts';
+import type { IoLimiter } from './disk-reader.ts';
+import type { ServeMetrics, TierLabel } from './serve-metrics.ts';
+import type { TokenGate } from './token-gate.ts';
+
+export interface ServeContext {
+  view: StoreView;
+  gate: TokenGate;
+  metrics: ServeMetrics;
+  /** reads in flight per disk tier, this worker's share of the probed per-disk concurrency */
+  limiters: { ssd: IoLimiter; hdd: IoLimiter };
+  /** more ranges than this in one request: the Range header is ignored (200) */
+  maxRanges: number;
+}
+
+export function limiterFor(ctx: ServeContext, file: FileEntry): IoLimiter {
+  return file.tier === 'ssd' ? ctx.limiters.ssd : ctx.limiters.hdd;
+}
+
+/** Accounting for one response, settled once when it closes (finished or aborted). */
+export class Exchange {
+  readonly started = performance.now();
+  tier: TierLabel = 'none';
+  bytes = 0;
+  unpin: (() => void) | undefined;
+  fileId: string | undefined;
+  readonly ctx: ServeContext;
+  readonly res: ServerResponse;
+
+  constructor(ctx: ServeContext, res: ServerResponse) {
+    this.ctx = ctx;
+    this.res = res;
+    ctx.metrics.inFlightCount++;
+    res.once('close', this.#settle);
+  }
+
+  #settle = (): void => {
+    const { metrics, view } = this.ctx;
+    metrics.inFlightCount--;
+    this.unpin?.();
+    metrics.response(this.res.statusCode, this.tier, (performance.now() - this.started) / 1000);
+    if (this.bytes > 0) {
+      metrics.bytes(this.tier, this.bytes);
+      if (this.fileId !== undefined) view.noteServed(this.fileId, this.bytes);
+    }
+  };
+}

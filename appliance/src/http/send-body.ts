@@ -1,0 +1,115 @@
+// Bodies that come from disk, and multipart/byteranges bodies (from RAM or disk).
+//
+// Multiple ranges: up to `maxRanges` satisfiable ranges are answered 206 multipart/byteranges,
+// one part per range in the order requested (no coalescing: players ask for few, disjoint
+// ranges, and the bound keeps the overhead small). More than `maxRanges` and the Range header is
+// ignored with a 200 of the whole file, as RFC 9110 §14.2 allows (nginx's max_ranges does the
+// same).
+
+import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import type { FileEntry } from '../store/types.ts';
+import { DiskReadError, openFile, pumpRange } from './disk-reader.ts';
+import { sendError } from './errors.ts';
+import { headersOf } from './file-headers.ts';
+import type { ByteSpan } from './range.ts';
+import { limiterFor, type Exchange, type ServeContext } from './exchange.ts';
+
+const BOUNDARY = `edgebox-${randomBytes(12).toString('hex')}`;
+
+async function openOrFail(ctx: ServeContext, x: Exchange, file: FileEntry): Promise<FileHandle | undefined> {
+  try {
+    return await openFile(file.path);
+  } catch {
+    ctx.metrics.diskError(file.tier);
+    x.tier = 'none';
+    if (!x.res.headersSent) sendError(x.res, 503, 'disk_error', 'the file could not be read; try another appliance');
+    return undefined;
+  }
+}
+
+function failMidway(ctx: ServeContext, x: Exchange, file: FileEntry, e: unknown): void {
+  if (e instanceof DiskReadError) ctx.metrics.diskError(file.tier);
+  // headers (and maybe some bytes) are out: the only honest signal left is a cut connection
+  x.res.destroy();
+}
+
+export function sendDisk(
+  ctx: ServeContext,
+  x: Exchange,
+  file: FileEntry,
+  status: number,
+  headers: string[],
+  start: number,
+  end: number,
+): void {
+  void (async () => {
+    const fh = await openOrFail(ctx, x, file);
+    if (!fh) return;
+    try {
+      if (x.res.destroyed) return;
+      x.res.writeHead(status, headers);
+      x.bytes = await pumpRange(fh, start, end, x.res, limiterFor(ctx, file));
+      x.res.end();
+    } catch (e) {
+      failMidway(ctx, x, file, e);
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  })();
+}
+
+export function sendMultipart(
+  ctx: ServeContext,
+  x: Exchange,
+  file: FileEntry,
+  ranges: ByteSpan[],
+  ram: Buffer | undefined,
+  head: boolean,
+): void {
+  const h = headersOf(file);
+  const partHeads = ranges.map((r) =>
+    Buffer.from(
+      `\r\n--${BOUNDARY}\r\nContent-Type: ${h.contentType}\r\nContent-Range: bytes ${r.start}-${r.end}/${file.bytes}\r\n\r\n`,
+    ),
+  );
+  const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
+  let length = tail.length;
+  for (let i = 0; i < ranges.length; i++) length += partHeads[i].length + ranges[i].end - ranges[i].start + 1;
+  const headers = h.base.slice();
+  headers.push('Content-Type', `multipart/byteranges; boundary=${BOUNDARY}`, 'Content-Length', String(length));
+  const res = x.res;
+  if (head) {
+    res.writeHead(206, headers);
+    res.end();
+    return;
+  }
+  if (ram !== undefined) {
+    res.writeHead(206, headers);
+    for (let i = 0; i < ranges.length; i++) {
+      res.write(partHeads[i]);
+      res.write(ram.subarray(ranges[i].start, ranges[i].end + 1));
+      x.bytes += ranges[i].end - ranges[i].start + 1;
+    }
+    res.end(tail);
+    return;
+  }
+  void (async () => {
+    const fh = await openOrFail(ctx, x, file);
+    if (!fh) return;
+    try {
+      if (res.destroyed) return;
+      res.writeHead(206, headers);
+      for (let i = 0; i < ranges.length; i++) {
+        res.write(partHeads[i]);
+        x.bytes += await pumpRange(fh, ranges[i].start, ranges[i].end, res, limiterFor(ctx, file));
+        if (res.destroyed) return;
+      }
+      res.end(tail);
+    } catch (e) {
+      failMidway(ctx, x, file, e);
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  })();
+}

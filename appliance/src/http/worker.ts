@@ -1,0 +1,87 @@
+// Entry of one serving worker thread: builds the serving context over the store's worker-side
+// view, listens on the shared port (reusePort), and talks to the main thread: store updates in,
+// demand / metrics / stats out, drain and (tests only) fault injection in.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Socket } from 'node:net';
+import type { MainToWorker, WorkerInit } from '../daemon/worker-messages.ts';
+import { startStoreView } from '../store/store-view.ts';
+import { IoLimiter } from './disk-reader.ts';
+import type { ServeContext } from './exchange.ts';
+import { setCacheMaxAge } from './file-headers.ts';
+import { createPublicServer, type HealthView } from './public-server.ts';
+import { ServeMetrics } from './serve-metrics.ts';
+import { TokenGate } from './token-gate.ts';
+
+const STATS_INTERVAL_MS = 1_000;
+const DRAIN_POLL_MS = 50;
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts runs as a worker thread');
+const init = workerData as WorkerInit;
+
+setCacheMaxAge(init.cacheMaxAgeSec);
+const store = startStoreView(port);
+const metrics = new ServeMetrics();
+const ctx: ServeContext = {
+  view: store.view,
+  gate: new TokenGate({ keys: init.tokenKeys }),
+  metrics,
+  limiters: { ssd: new IoLimiter(init.diskReads.ssd), hdd: new IoLimiter(init.diskReads.hdd) },
+  maxRanges: init.maxRanges,
+};
+let health: HealthView = { status: 'ok', reasons: [] };
+const server = createPublicServer(ctx, init.limits, () => health);
+
+let connections = 0;
+server.on('connection', (s: Socket) => {
+  connections++;
+  s.once('close', () => connections--);
+});
+
+const stats = setInterval(() => {
+  port.postMessage({
+    type: 'stats',
+    bytesTotal: metrics.bytesTotal,
+    diskErrors: metrics.diskErrorsTotal,
+    connections,
+    inFlight: metrics.inFlightCount,
+  });
+}, STATS_INTERVAL_MS);
+stats.unref();
+
+function drain(): void {
+  store.stop(); // last demand batch
+  // stop accepting; keep-alive connections close as soon as they are idle, in-flight responses
+  // run to completion (the main thread enforces the deadline by terminating us)
+  server.close(() => port!.postMessage({ type: 'drained' }));
+  const poll = setInterval(() => {
+    server.closeIdleConnections();
+    if (connections === 0) clearInterval(poll);
+  }, DRAIN_POLL_MS);
+  server.closeIdleConnections();
+}
+
+port.on('message', (m: MainToWorker) => {
+  switch (m.type) {
+    case 'metrics:get':
+      void metrics.registry.getMetricsAsJSON().then((json) => port.postMessage({ type: 'metrics', id: m.id, metrics: json }));
+      break;
+    case 'health':
+      health = m.health;
+      break;
+    case 'drain':
+      drain();
+      break;
+    case 'fault:crash':
+      // tests only (the daemon sends this only with faultInjection on): die like a real bug would
+      setImmediate(() => {
+        throw new Error('fault injection: worker crash requested');
+      });
+      break;
+  }
+});
+
+server.listen({ host: init.host, port: init.port, reusePort: true }, () => {
+  port.postMessage({ type: 'listening' });
+});
