@@ -18,13 +18,13 @@ export interface StoreOptions extends Partial<ScoreSettings> {
   ramBytes: number;
   /** largest file the RAM tier takes; default ramBytes / 4 */
   ramMaxFileBytes?: number;
-  /** minimum score to enter RAM (see score.ts); default 0.3 */
+  /** minimum score to enter RAM (see score.ts); default 0.2 */
   ramThreshold?: number;
   /** rebalance period; default 10 s */
   rebalanceIntervalMs?: number;
   /** bytes rebalance may copy between SSD and HDD per period; default 256 MiB */
   ioBudgetBytes?: number;
-  /** score lead an HDD file needs over an SSD file to swap places; default 0.05 */
+  /** score lead an HDD file needs over an SSD file to swap places; default 0.02 */
   promoteMargin?: number;
   /** free space kept on every filesystem; default 64 MiB */
   reserveBytes?: number;
@@ -35,10 +35,10 @@ export interface StoreOptions extends Partial<ScoreSettings> {
 }
 
 export const STORE_DEFAULTS = {
-  ramThreshold: 0.3,
+  ramThreshold: 0.2,
   rebalanceIntervalMs: 10_000,
   ioBudgetBytes: 256 * 1024 * 1024,
-  promoteMargin: 0.05,
+  promoteMargin: 0.02,
   reserveBytes: 64 * 1024 * 1024,
   maxFiles: 262_144,
 };

@@ -9,7 +9,8 @@
 //
 // Both halves are bounded so neither can swamp the other, and a single whole read of a file
 // nobody ranked (a scan, a one-hit wonder) scores (1 − w) · 1/(1 + demandScale): with the
-// defaults 0.25, under the RAM threshold of 0.3.
+// defaults 0.167, under the RAM threshold of 0.2, which two whole reads (0.25) pass. Swaps between
+// tiers need a lead of `promoteMargin` (0.02) so near-equal files do not trade places.
 
 export interface ScoreSettings {
   popularityWeight: number;
@@ -21,7 +22,7 @@ export interface ScoreSettings {
 export const DEFAULT_SCORE_SETTINGS: ScoreSettings = {
   popularityWeight: 0.5,
   rankScale: 100,
-  demandScale: 1,
+  demandScale: 2,
   demandHalfLifeMs: 6 * 3600_000,
 };
 

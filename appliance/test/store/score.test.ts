@@ -29,11 +29,12 @@ it('demand decays with the configured half-life and blends with control rank', a
   await clock.advance(2 * HOUR);
   expect(store.get('t1.a')!.demand).toBeCloseTo(0.5, 6);
   const s = { ...DEFAULT_SCORE_SETTINGS, demandHalfLifeMs: HOUR };
-  expect(store.get('t1.a')!.score).toBeCloseTo(0.5 * (0.5 / 1.5), 6);
+  const local = 0.5 / (0.5 + s.demandScale);
+  expect(store.get('t1.a')!.score).toBeCloseTo(0.5 * local, 6);
 
   store.setPopularity({ 't1.a': 0 });
   expect(store.get('t1.a')!.score).toBeCloseTo(scoreOf(0, 0.5, s), 6);
-  expect(store.get('t1.a')!.score).toBeCloseTo(0.5 + 0.5 * (0.5 / 1.5), 6);
+  expect(store.get('t1.a')!.score).toBeCloseTo(0.5 + 0.5 * local, 6);
   // higher rank number = less popular = lower score
   expect(scoreOf(10, 0, s)).toBeGreaterThan(scoreOf(1000, 0, s));
   expect(decayDemand(8, 0, 3 * HOUR, HOUR)).toBeCloseTo(1, 9);
@@ -53,7 +54,7 @@ it('demand and rank survive a restart (persisted in the inventory)', async () =>
 
 it('RAM admits only files at or above the threshold: one read is not enough, two are', async () => {
   const clock = new ManualClock();
-  store = await open(d, clock, { ramBytes: 1024 * KiB, ramThreshold: 0.3 });
+  store = await open(d, clock, { ramBytes: 1024 * KiB }); // default threshold 0.2
   await putFile(store, 't1.once', 64 * KiB);
   await putFile(store, 't1.twice', 64 * KiB);
   await putFile(store, 't1.ranked', 64 * KiB, 0); // control says most popular
