@@ -138,6 +138,14 @@ export class Inventory {
       .run(q);
   }
 
+  /** quarantined rows + quarantined orphans (health and metrics poll this: one query) */
+  quarantineCount(): number {
+    const r = this.db
+      .prepare(`SELECT (SELECT COUNT(*) FROM files WHERE state != 'ok') + (SELECT COUNT(*) FROM quarantine) AS n`)
+      .get() as { n: number };
+    return r.n;
+  }
+
   quarantineRecords(): QuarantineRecord[] {
     return this.db
       .prepare('SELECT file_id AS fileId, root, path, reason, at FROM quarantine ORDER BY id')

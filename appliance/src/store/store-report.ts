@@ -87,7 +87,7 @@ export function usageOf(s: StoreState): StoreUsage {
     }
     return u;
   };
-  const quarantined = s.inv.all().filter((r) => r.state !== 'ok').length + s.inv.quarantineRecords().length;
+  const quarantined = s.inv.quarantineCount();
   return {
     ram: { budget: s.ram.budget, bytes: s.ram.used, files: s.ram.count, threshold: s.ram.threshold },
     ssd: tier('ssd'),

@@ -164,13 +164,18 @@ export class Store {
     }
   }
 
+  /**
+   * Feed a serving worker: its own pin table, the snapshot, the RAM tier, then every change.
+   * Returns detach(), also run on the worker's 'exit' (a restarted worker is attached afresh).
+   */
   attachWorker(port: WorkerPortLike): () => void {
+    const pins = this.s.pins.addTable();
     const initial: StoreToWorker[] = [
-      { type: 'store:pins', pins: this.s.pins.buffer },
+      { type: 'store:pins', pins },
       { type: 'store:snapshot', files: this.snapshot() },
       ...this.s.ram.entries().map(([fileId, bytes]): StoreToWorker => ({ type: 'store:ram-add', fileId, bytes })),
     ];
-    return this.s.hub.attach(port, initial);
+    return this.s.hub.attach(port, initial, () => this.s.pins.removeTable(pins));
   }
 
   snapshot(): FileEntry[] {

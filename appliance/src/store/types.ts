@@ -30,7 +30,8 @@ export interface FileEntry {
 /** Messages main → worker. */
 export type StoreToWorker =
   /** once, at worker start: Int32Array over this buffer counts in-flight reads per file slot
-   *  (Atomics.add by workers); the store never evicts or moves a file whose count is non-zero */
+   *  (Atomics.add by workers); the store never evicts or moves a file whose count is non-zero.
+   *  Each worker gets its own buffer, so a crashed worker's pins go away when it is detached. */
   | { type: 'store:pins'; pins: SharedArrayBuffer }
   | { type: 'store:snapshot'; files: FileEntry[] }
   | { type: 'store:upsert'; file: FileEntry }

@@ -29,13 +29,14 @@ export class WorkerHub {
   }
 
   /** Start feeding a worker; returns a detach function (also run when the worker exits). */
-  attach(port: WorkerPortLike, initial: StoreToWorker[]): () => void {
+  attach(port: WorkerPortLike, initial: StoreToWorker[], onDetach: () => void): () => void {
     const listener = (m: unknown): void => {
       if (isDemandMessage(m)) this.onDemand(m);
     };
     const detach = (): void => {
       if (!this.ports.delete(port)) return;
       port.off('message', listener);
+      onDetach();
     };
     this.ports.add(port);
     port.on('message', listener);

@@ -23,10 +23,10 @@ afterEach(async () => {
 const SIZE = 32 * KiB;
 
 /** A StoreView fed in-thread, to pin files exactly as a serving worker does. */
-function viewOf(s: Store): WorkerStoreView {
+function viewOf(s: Store): WorkerStoreView & { detach: () => void } {
   const view = new WorkerStoreView();
-  s.attachWorker({ postMessage: (m) => view.handle(m), on: () => {}, off: () => {} });
-  return view;
+  const detach = s.attachWorker({ postMessage: (m) => view.handle(m), on: () => {}, off: () => {} });
+  return Object.assign(view, { detach });
 }
 
 it('a full RAM tier evicts its lowest-scored file that is not being read', async () => {
@@ -129,4 +129,24 @@ it('rebalance swaps by score within the IO budget per interval and never moves a
   expect(report.rebalance.bytesCopied).toBeLessThanOrEqual(2 * SIZE);
   await clock.advance(2000);
   expect(tiers()).toMatchObject({ 's.cold1': 'ssd', 's.cold2': 'ssd' });
+});
+
+it('a worker that dies mid-read does not pin its files forever: detaching it drops its pins', async () => {
+  const clock = new ManualClock();
+  store = await open(d, clock, { ramBytes: SIZE, ramMaxFileBytes: SIZE });
+  await putFile(store, 't1.old', SIZE, 50);
+  await putFile(store, 't1.new', SIZE);
+  await clock.advance(1000);
+  expect(store.get('t1.old')!.inRam).toBe(true);
+  const dying = viewOf(store);
+  const healthy = viewOf(store);
+  dying.pin(dying.get('t1.old')!); // never released: the worker crashes mid-response
+  healthy.pin(healthy.get('t1.new')!)(); // pinned and released
+  store.setPopularity({ 't1.new': 0 });
+  await clock.advance(1000);
+  expect(store.get('t1.old')!.inRam).toBe(true); // still pinned by the dying worker
+  dying.detach(); // what the hub does on the worker's 'exit'
+  await clock.advance(1000);
+  expect(store.get('t1.new')!.inRam).toBe(true);
+  expect(store.get('t1.old')!.inRam).toBe(false);
 });
