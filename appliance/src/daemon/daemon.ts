@@ -171,6 +171,8 @@ export class Daemon {
 
     this.#tick();
     this.#ticker = setInterval(() => this.#tick(), TICK_MS);
+    // warm the RAM tier with what is already popular now rather than at the first rebalance
+    this.store.tick().catch((err: unknown) => this.log.error({ err }, 'store: first tick failed'));
     this.log.info(
       { listen: this.publicAddress, admin: this.adminAddress, workers: count, faultInjection: s.faultInjection },
       'ready',
@@ -223,6 +225,7 @@ export async function startDaemon(settings: ApplianceSettings, log: Logger): Pro
     stateDir: settings.stateDir,
     roots: settings.storage,
     ramBytes: probe.ramTierBytes,
+    ...settings.storeTuning,
     logger: log.child({ part: 'store' }),
   });
   const daemon = new Daemon(settings, probe, store, log);

@@ -41,6 +41,19 @@ export const ApplianceSettings = z.object({
     }))
     .min(1)
     .default([{ path: 'data/store', type: 'auto' }]),
+  /** store tuning passed to the store as is (see store/options.ts for meanings and defaults) */
+  storeTuning: z
+    .object({
+      ramThreshold: z.number().min(0).max(1).optional(),
+      ramMaxFileBytes: z.number().int().positive().optional(),
+      rebalanceIntervalMs: positiveInt.optional(),
+      ioBudgetBytes: z.number().int().min(0).optional(),
+      promoteMargin: z.number().min(0).max(1).optional(),
+      reserveBytes: z.number().int().min(0).optional(),
+      maxFiles: z.number().int().positive().optional(),
+    })
+    .strict()
+    .default({}),
   /** where the inventory database lives */
   stateDir: z.string().min(1).default('data/state'),
   /** RAM tier budget in bytes for the whole box (shared by all workers); auto = 25% of memory */
