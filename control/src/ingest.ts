@@ -12,17 +12,18 @@ export class TitleIngest {
   #dir: string;
   #seen = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(c: Control, dir: string) {
     this.#c = c;
     this.#dir = dir;
   }
 
-  /** One pass; returns how many titles were (re)registered. */
+  /** One pass, after any pass already under way; returns how many titles were (re)registered. */
   scan(): Promise<number> {
-    this.#running ??= this.#scan().finally(() => { this.#running = undefined; });
-    return this.#running;
+    const pass = this.#queue.then(() => this.#scan());
+    this.#queue = pass.catch(() => {});
+    return pass;
   }
 
   async #scan(): Promise<number> {
@@ -56,14 +57,14 @@ export class TitleIngest {
     return n;
   }
 
+  /** Scan every `intervalMs` (the caller runs the first scan). */
   start(intervalMs: number): void {
-    void this.scan();
     this.#timer = setInterval(() => void this.scan(), intervalMs);
     this.#timer.unref();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#running;
+    await this.#queue;
   }
 }

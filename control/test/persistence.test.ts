@@ -1,0 +1,45 @@
+// Control restarts without forgetting: appliances, their last reported state (routes, inventory,
+// replay guard), titles and keys come back from the store.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadSettings } from '../src/settings.ts';
+import { addSite, addTitle, enroll, OPERATOR, report, sendReport, startTestControl, titleRecord } from './helpers.ts';
+
+describe('restart', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgebox-persist-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('brings back the fleet, its routes and the replay guard', async () => {
+    const dbPath = join(dir, 'c.db');
+    const first = await startTestControl({ dbPath });
+    await addSite(first, 's1');
+    const box = await enroll(first, 's1', 'box1');
+    await sendReport(first, box, { files: ['t1.v1', 't1.a1'], routes: [{ prefix: '192.0.2.0/24', asPathLength: 1 }] });
+    await addTitle(first, titleRecord('t1'));
+    await first.close();
+
+    const second = await startTestControl({ dbPath });
+    try {
+      second.clock.t = first.clock.t;
+      const steer = await second.call('GET', '/v1/steering?ip=192.0.2.9&titleId=t1', { token: OPERATOR });
+      expect(steer.body.targets.map((t: { applianceId?: string }) => t.applianceId ?? 'origin')).toEqual([box.applianceId, 'origin']);
+      const replay = await second.call('POST', `/v1/appliances/${box.applianceId}/report`, { token: box.credential, body: report({ seq: box.seq, bootId: box.bootId }) });
+      expect(replay.body).toEqual({ ok: false, ignored: true });
+      expect((await sendReport(second, box)).body).toEqual({ ok: true });
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('settings', () => {
+  it('names the bad setting and where it came from', () => {
+    expect(() => loadSettings({ topK: 0 }, {}, 'control.json')).toThrow('setting "topK" (control.json)');
+    expect(() => loadSettings({}, { EDGEBOX_CONTROL_KEK: 'short' })).toThrow('setting "kek" (env EDGEBOX_CONTROL_KEK): must be 64 hex digits');
+    expect(() => loadSettings({ overloadEnter: 0.7 }, {})).toThrow('overloadLeave');
+    expect(() => loadSettings({ trustedProxies: ['nope'] }, {})).toThrow('trustedProxies.0');
+    expect(loadSettings({}, { EDGEBOX_CONTROL_TOP_K: '5' }).topK).toBe(5);
+  });
+});
