@@ -27,7 +27,7 @@ interface Found {
   size: number;
 }
 
-async function moveToQuarantine(root: Root, path: string, name: string, now: number): Promise<string> {
+export async function moveToQuarantine(root: Root, path: string, name: string, now: number): Promise<string> {
   const dir = quarantineDir(root.path);
   await mkdir(dir, { recursive: true });
   const target = join(dir, `${name}.${now}`);

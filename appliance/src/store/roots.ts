@@ -3,6 +3,7 @@
 // minus a reserve, so a shared filesystem filling up from elsewhere is noticed before a write fails.
 
 import { statfsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { DiskTier } from './types.ts';
 import { detectDiskType } from './disk-type.ts';
@@ -28,6 +29,7 @@ export async function resolveRoots(configs: RootConfig[]): Promise<Root[]> {
   for (const c of configs) {
     const path = resolve(c.path);
     if (roots.some((r) => r.path === path)) throw new Error(`storage root ${path} listed twice`);
+    await mkdir(path, { recursive: true });
     let tier: DiskTier;
     let reason: string;
     if (c.type === 'auto') {

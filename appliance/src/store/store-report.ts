@@ -5,7 +5,7 @@ import type { FileKind } from '../../../protocol/index.ts';
 import type { Held } from './file-table.ts';
 import { demandNow } from './file-table.ts';
 import { fsFree } from './roots.ts';
-import type { StoreState } from './store-state.ts';
+import type { StoreCounters, StoreState } from './store-state.ts';
 import type { DiskTier } from './types.ts';
 
 export interface PutMeta {
@@ -49,6 +49,8 @@ export interface StoreUsage {
   ssd: TierUsage;
   hdd: TierUsage;
   quarantined: number;
+  /** since the store opened */
+  counters: StoreCounters;
 }
 
 export function infoOf(s: StoreState, h: Held, now = s.clock.now()): StoredFile {
@@ -93,5 +95,6 @@ export function usageOf(s: StoreState): StoreUsage {
     ssd: tier('ssd'),
     hdd: tier('hdd'),
     quarantined,
+    counters: { ...s.counters, putErrors: { ...s.counters.putErrors } },
   };
 }

@@ -20,6 +20,19 @@ export interface Tunables extends ScoreSettings {
   reserveBytes: number;
 }
 
+/** Monotonic counts for metrics (prom-client counters on the daemon's side). */
+export interface StoreCounters {
+  puts: number;
+  putErrors: Record<string, number>;
+  ramAdmitted: number;
+  ramEvicted: number;
+  promoted: number;
+  demoted: number;
+  bytesMoved: number;
+  diskEvicted: number;
+  quarantined: number;
+}
+
 /** An old copy waiting for its readers to finish before it is unlinked. */
 interface Grave {
   path: string;
@@ -28,6 +41,11 @@ interface Grave {
 
 export class StoreState {
   readonly files = new Map<string, Held>();
+  /** fileIds being written by put() or copied by a move: one at a time per file */
+  readonly busy = new Set<string>();
+  readonly counters: StoreCounters = {
+    puts: 0, putErrors: {}, ramAdmitted: 0, ramEvicted: 0, promoted: 0, demoted: 0, bytesMoved: 0, diskEvicted: 0, quarantined: 0,
+  };
   readonly roots: Root[];
   readonly inv: Inventory;
   readonly pins: PinTable;

@@ -59,6 +59,8 @@ export async function ramPass(s: StoreState): Promise<number> {
     const victims = s.ram.planRoom(h.row.bytes, s.score(still));
     if (!victims) continue;
     s.ram.add(h.row.fileId, sab, victims);
+    s.counters.ramAdmitted++;
+    s.counters.ramEvicted += victims.length;
     admitted++;
   }
   return admitted;
@@ -66,12 +68,21 @@ export async function ramPass(s: StoreState): Promise<number> {
 
 /** Copy a file to a root of another tier; false if it could not (logged), nothing lost. */
 export async function moveFile(s: StoreState, h: Held, to: DiskTier): Promise<boolean> {
-  if (s.isPinned(h) || h.row.tier === to) return false;
+  if (s.isPinned(h) || h.row.tier === to || s.busy.has(h.row.fileId)) return false;
   const target = pickRoot(s.roots, to, h.row.bytes, s.t.reserveBytes);
   if (!target) return false;
   const from = s.rootOf(h.row.root);
   const oldPath = h.entry.path;
   target.used += h.row.bytes;
+  s.busy.add(h.row.fileId);
+  try {
+    return await copyAndSwitch(s, h, to, target, from, oldPath);
+  } finally {
+    s.busy.delete(h.row.fileId);
+  }
+}
+
+async function copyAndSwitch(s: StoreState, h: Held, to: DiskTier, target: Root, from: Root | undefined, oldPath: string): Promise<boolean> {
   try {
     await writeAtomic({
       tmpDir: tmpDir(target.path),
@@ -85,9 +96,8 @@ export async function moveFile(s: StoreState, h: Held, to: DiskTier): Promise<bo
     s.log.warn({ err, fileId: h.row.fileId, to }, 'store: move failed; file stays where it was');
     return false;
   }
-  const current = s.files.get(h.row.fileId);
-  if (current !== h) {
-    // replaced or removed while copying: the copy is not what the inventory holds
+  if (s.files.get(h.row.fileId) !== h) {
+    // removed while copying (put() cannot replace it: the file is busy): drop the copy
     target.used -= h.row.bytes;
     s.bury(filePath(target.path, h.row.fileId), h.slot);
     return false;
@@ -96,6 +106,9 @@ export async function moveFile(s: StoreState, h: Held, to: DiskTier): Promise<bo
   if (from) from.used -= h.row.bytes;
   s.publish({ ...h.row, tier: to, root: target.path }, h.slot);
   s.bury(oldPath, h.slot);
+  if (to === 'ssd') s.counters.promoted++;
+  else s.counters.demoted++;
+  s.counters.bytesMoved += h.row.bytes;
   return true;
 }
 
@@ -153,6 +166,7 @@ export async function evictForRoom(
     if (room < bytes) continue;
     for (const h of chosen) {
       evict(h.row.fileId);
+      s.counters.diskEvicted++;
       s.log.info({ fileId: h.row.fileId, root: root.path }, 'store: evicted to make room');
     }
     await s.sweepGraves();

@@ -1,0 +1,280 @@
+// The store, as the daemon's main thread sees it (opened by openStore() in store.ts).
+// put() is the one publishing API;
+// attachWorker() feeds a serving worker (see types.ts for the messages and store-view.ts for the
+// worker side).
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { isFileId } from '../../../protocol/index.ts';
+import type { FileKind } from '../../../protocol/index.ts';
+import { type ByteSource, writeAtomic } from './atomic-write.ts';
+import { StoreError } from './errors.ts';
+import { checkMeta, demandNow } from './file-table.ts';
+import type { FileRow, QuarantineRecord } from './inventory.ts';
+import { filePath, tmpDir } from './layout.ts';
+import { type ReconcileReport, moveToQuarantine } from './reconcile.ts';
+import { pickRoot, type Root } from './roots.ts';
+import { decayDemand, scoreOf } from './score.ts';
+import { StoreState } from './store-state.ts';
+import { type RebalanceReport, evictForRoom, ramPass, rebalance } from './tiering.ts';
+import type { DiskTier, FileEntry, StoreToWorker, WorkerToStore } from './types.ts';
+import type { WorkerPortLike } from './worker-hub.ts';
+import { type PutMeta, type StoredFile, type StoreUsage, type TierUsage, infoOf, usageOf } from './store-report.ts';
+
+export type { PutMeta, StoredFile, TierUsage, StoreUsage };
+
+export interface TickReport {
+  rebalance: RebalanceReport;
+  ramAdmitted: number;
+}
+
+export class Store {
+  private readonly s: StoreState;
+  /** ranks control sent for files not held yet, applied when they are put */
+  private readonly pendingRanks = new Map<string, number | null>();
+  private readonly dirtyDemand = new Set<string>();
+  private stopTimer: () => void = () => {};
+  private ticking: Promise<TickReport> | undefined;
+  private closed = false;
+  readonly reconcileReport: ReconcileReport;
+
+  constructor(s: StoreState, report: ReconcileReport) {
+    this.s = s;
+    this.reconcileReport = report;
+  }
+
+  /** @internal start the rebalance timer (openStore does it) */
+  start(): void {
+    this.stopTimer = this.s.clock.every(this.s.t.rebalanceIntervalMs, () => this.tick().catch((err) => this.s.log.error({ err }, 'store: tick failed')));
+  }
+
+  get roots(): ReadonlyArray<Readonly<Root>> {
+    return this.s.roots;
+  }
+
+  /** Publish a file: verified against bytes and sha256, atomically, or not at all. */
+  async put(fileId: string, source: ByteSource, meta: PutMeta): Promise<StoredFile> {
+    if (this.closed) throw new StoreError('CLOSED', 'store is closed');
+    if (!isFileId(fileId)) throw new StoreError('BAD_FILE_ID', `invalid fileId ${JSON.stringify(fileId)}`);
+    const bad = checkMeta(meta);
+    if (bad) throw new StoreError('BAD_INPUT', `${fileId}: ${bad}`);
+    if (this.s.busy.has(fileId)) throw new StoreError('BUSY', `${fileId} is being written or moved; retry`);
+    const sha256 = meta.sha256.toLowerCase();
+    const old = this.s.files.get(fileId);
+    if (old && old.row.sha256 === sha256 && old.row.bytes === meta.bytes) {
+      (source as { destroy?: () => void }).destroy?.();
+      return infoOf(this.s, old);
+    }
+    this.s.busy.add(fileId);
+    try {
+      const now = this.s.clock.now();
+      const rank = meta.rank !== undefined ? meta.rank : (old?.row.rank ?? this.pendingRanks.get(fileId) ?? null);
+      const demand = old ? demandNow(old.row, now, this.s.t) : 0;
+      const root = await this.place(meta.bytes, scoreOf(rank, demand, this.s.t)); // reserves the bytes
+      try {
+        await writeAtomic({ tmpDir: tmpDir(root.path), finalPath: filePath(root.path, fileId), source, bytes: meta.bytes, sha256, onProgress: meta.onProgress });
+      } catch (err) {
+        root.used -= meta.bytes;
+        throw err;
+      }
+      const row: FileRow = {
+        fileId, bytes: meta.bytes, sha256, kind: meta.kind as FileKind, tier: root.tier, root: root.path,
+        publishedAt: now, rank, demand, demandAt: now, state: 'ok', reason: null,
+      };
+      this.s.inv.upsert(row);
+      this.pendingRanks.delete(fileId);
+      const current = this.s.files.get(fileId); // re-read: a move may have finished meanwhile
+      if (current) {
+        const was = this.s.rootOf(current.row.root);
+        if (was) was.used -= current.row.bytes;
+        this.s.ram.drop(fileId);
+        if (current.row.root !== root.path) this.s.bury(current.entry.path, current.slot);
+      }
+      this.s.counters.puts++;
+      return infoOf(this.s, this.s.publish(row, current?.slot ?? this.s.pins.alloc()));
+    } catch (err) {
+      const code = (err as StoreError).code ?? 'IO';
+      this.s.counters.putErrors[code] = (this.s.counters.putErrors[code] ?? 0) + 1;
+      throw err;
+    } finally {
+      this.s.busy.delete(fileId);
+    }
+  }
+
+  /**
+   * A root for a new file: SSD while it has room, else HDD. When both are full, the slowest tier
+   * evicts its lowest-scored unread files that score below the newcomer; if that cannot make room
+   * the put fails with NO_SPACE and nothing is lost. A newcomer that outscores what is on SSD but
+   * lands on HDD is promoted by the rebalance, within its IO budget.
+   */
+  private async place(bytes: number, score: number): Promise<Root> {
+    const r = this.s.t.reserveBytes;
+    // reserve in the same synchronous step as the pick, so concurrent puts never share the room
+    const found = pickRoot(this.s.roots, 'ssd', bytes, r) ?? pickRoot(this.s.roots, 'hdd', bytes, r);
+    if (found) {
+      found.used += bytes;
+      return found;
+    }
+    const tier: DiskTier = this.s.roots.some((x) => x.tier === 'hdd') ? 'hdd' : 'ssd';
+    const made = await evictForRoom(this.s, tier, bytes, score, (id) => this.drop(id));
+    if (made) {
+      made.used += bytes;
+      return made;
+    }
+    throw new StoreError('NO_SPACE', `no storage root has room for ${bytes} bytes (and nothing scoring lower can be evicted)`);
+  }
+
+  /** Stop serving a file and delete it (once no worker reads it). false if it was not held. */
+  remove(fileId: string): boolean {
+    return this.drop(fileId);
+  }
+
+  private drop(fileId: string): boolean {
+    const h = this.s.files.get(fileId);
+    if (!h) return false;
+    this.s.files.delete(fileId);
+    this.s.hub.broadcast({ type: 'store:remove', fileId });
+    this.s.ram.drop(fileId);
+    const root = this.s.rootOf(h.row.root);
+    if (root) root.used -= h.row.bytes;
+    this.s.bury(h.entry.path, h.slot);
+    this.s.pins.release(h.slot);
+    this.s.inv.delete(fileId);
+    return true;
+  }
+
+  /**
+   * Stop serving a file and keep it for the operator: the row is marked quarantined with the
+   * reason and the file moved to `<root>/.quarantine/`. For the daemon when a read fails (EIO)
+   * or a verify finds a bad hash. A later put() of the same fileId publishes it afresh.
+   */
+  async quarantine(fileId: string, reason: string): Promise<boolean> {
+    const h = this.s.files.get(fileId);
+    if (!h) return false;
+    this.s.files.delete(fileId);
+    this.s.hub.broadcast({ type: 'store:remove', fileId });
+    this.s.ram.drop(fileId);
+    const root = this.s.rootOf(h.row.root);
+    if (root) root.used -= h.row.bytes;
+    this.s.pins.release(h.slot);
+    this.s.inv.quarantine(fileId, reason);
+    this.s.counters.quarantined++;
+    this.s.log.warn({ fileId, reason }, 'store: file quarantined');
+    if (root) await moveToQuarantine(root, h.entry.path, fileId, this.s.clock.now()).catch(() => {});
+    return true;
+  }
+
+  /** Re-hash a file on disk; a mismatch quarantines it. undefined if the file is not held. */
+  async verify(fileId: string): Promise<boolean | undefined> {
+    const h = this.s.files.get(fileId);
+    if (!h) return undefined;
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of createReadStream(h.entry.path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    } catch (err) {
+      await this.quarantine(fileId, `read failed on verify: ${(err as Error).message}`);
+      return false;
+    }
+    if (hash.digest('hex') === h.row.sha256) return true;
+    if (this.s.files.get(fileId) === h) await this.quarantine(fileId, 'sha256 mismatch on verify');
+    return false;
+  }
+
+  /** Control's popularity ranks (0 = most popular; null clears). Unknown files keep theirs for put(). */
+  setPopularity(ranks: Record<string, number | null>): void {
+    const known: Array<{ fileId: string; rank: number | null }> = [];
+    for (const [fileId, rank] of Object.entries(ranks)) {
+      if (rank !== null && !(Number.isFinite(rank) && rank >= 0)) throw new StoreError('BAD_INPUT', `rank of ${fileId} must be a number ≥ 0 or null`);
+      const h = this.s.files.get(fileId);
+      if (h) {
+        h.row.rank = rank;
+        known.push({ fileId, rank });
+      } else if (isFileId(fileId)) this.pendingRanks.set(fileId, rank);
+    }
+    this.s.inv.setRanks(known);
+  }
+
+  /** Demand observed by workers (attachWorker routes their batches here). */
+  noteDemand(m: Pick<WorkerToStore, 'served' | 'hits'>): void {
+    const now = this.s.clock.now();
+    for (const [fileId, bytes] of Object.entries(m.served)) {
+      const h = this.s.files.get(fileId);
+      if (!h || !(bytes >= 0)) continue;
+      const views = h.row.bytes > 0 ? bytes / h.row.bytes : (m.hits[fileId] ?? 0);
+      h.row.demand = decayDemand(h.row.demand, h.row.demandAt, now, this.s.t.demandHalfLifeMs) + views;
+      h.row.demandAt = now;
+      this.dirtyDemand.add(fileId);
+    }
+  }
+
+  /**
+   * Feed a serving worker: its own pin table, the snapshot, the RAM tier, then every change.
+   * Returns detach(), also run on the worker's 'exit' (a restarted worker is attached afresh).
+   */
+  attachWorker(port: WorkerPortLike): () => void {
+    const pins = this.s.pins.addTable();
+    const initial: StoreToWorker[] = [
+      { type: 'store:pins', pins },
+      { type: 'store:snapshot', files: this.snapshot() },
+      ...this.s.ram.entries().map(([fileId, bytes]): StoreToWorker => ({ type: 'store:ram-add', fileId, bytes })),
+    ];
+    return this.s.hub.attach(port, initial, () => this.s.pins.removeTable(pins));
+  }
+
+  snapshot(): FileEntry[] {
+    return [...this.s.files.values()].map((h) => h.entry);
+  }
+
+  list(): StoredFile[] {
+    const now = this.s.clock.now();
+    return [...this.s.files.values()].map((h) => infoOf(this.s, h, now)).sort((a, b) => (a.fileId < b.fileId ? -1 : 1));
+  }
+
+  get(fileId: string): StoredFile | undefined {
+    const h = this.s.files.get(fileId);
+    return h && infoOf(this.s, h);
+  }
+
+  /** Files the store will not serve: quarantined rows and quarantined orphans. */
+  quarantined(): { files: FileRow[]; orphans: QuarantineRecord[] } {
+    return { files: this.s.inv.all().filter((r) => r.state !== 'ok'), orphans: this.s.inv.quarantineRecords() };
+  }
+
+  usage(): StoreUsage {
+    return usageOf(this.s);
+  }
+
+  /** One round of background work: persist demand, retire old copies, rebalance, RAM admission. */
+  tick(): Promise<TickReport> {
+    this.ticking ??= this.runTick().finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async runTick(): Promise<TickReport> {
+    this.flushDemand();
+    await this.s.sweepGraves();
+    const report = await rebalance(this.s);
+    const ramAdmitted = await ramPass(this.s);
+    if (report.moves.length || ramAdmitted) this.s.log.info({ moves: report.moves, ramAdmitted }, 'store: rebalanced');
+    return { rebalance: report, ramAdmitted };
+  }
+
+  private flushDemand(): void {
+    const rows = [...this.dirtyDemand].flatMap((id) => {
+      const h = this.s.files.get(id);
+      return h ? [{ fileId: id, demand: h.row.demand, demandAt: h.row.demandAt }] : [];
+    });
+    this.dirtyDemand.clear();
+    this.s.inv.setDemand(rows);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimer();
+    await this.ticking?.catch(() => {});
+    this.flushDemand();
+    await this.s.sweepGraves(true);
+    this.s.inv.close();
+  }
+}
