@@ -1,0 +1,53 @@
+// The inventory file: WAL, versioned schema, quarantine via verify(), and a clear refusal of a
+// database written by newer code.
+
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { Inventory } from '../../src/store/inventory.ts';
+import { WorkerStoreView } from '../../src/store/store-view.ts';
+import { type Dirs, KiB, makeDirs, ManualClock, open, putFile, removeDirs } from './helpers.ts';
+
+let d: Dirs;
+beforeEach(async () => {
+  d = await makeDirs();
+});
+afterEach(async () => {
+  await removeDirs(d);
+});
+
+it('is WAL with a schema version, and refuses a newer schema with a clear error', async () => {
+  const store = await open(d, new ManualClock());
+  await putFile(store, 't1.a', KiB);
+  await store.close();
+  const db = new Database(join(d.state, 'inventory.db'));
+  expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+  expect(db.pragma('user_version', { simple: true })).toBe(1);
+  db.pragma('user_version = 99');
+  db.close();
+  expect(() => new Inventory(join(d.state, 'inventory.db'))).toThrow(/schema version 99 is newer/);
+});
+
+it('verify() quarantines a file whose bytes rotted on disk, and workers stop seeing it', async () => {
+  const store = await open(d, new ManualClock());
+  try {
+    const f = await putFile(store, 't1.rot', 16 * KiB);
+    await putFile(store, 't1.fine', 16 * KiB);
+    const view = new WorkerStoreView();
+    store.attachWorker({ postMessage: (m) => view.handle(m), on: () => {}, off: () => {} });
+    expect(await store.verify('t1.fine')).toBe(true);
+    await writeFile(f.path, Buffer.alloc(16 * KiB, 1)); // same size, other bytes
+    expect(await store.verify('t1.rot')).toBe(false);
+    expect(store.get('t1.rot')).toBeUndefined();
+    expect(view.get('t1.rot')).toBeUndefined();
+    expect(view.get('t1.fine')).toBeDefined();
+    expect(existsSync(f.path)).toBe(false);
+    expect((await readdir(join(d.ssd, '.quarantine'))).some((n) => n.startsWith('t1.rot.'))).toBe(true);
+    expect(store.quarantined().files).toMatchObject([{ fileId: 't1.rot', reason: 'sha256 mismatch on verify' }]);
+    expect(store.usage().counters.quarantined).toBe(1);
+  } finally {
+    await store.close();
+  }
+});
