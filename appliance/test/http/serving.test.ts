@@ -1,7 +1,7 @@
 // Byte-exact responses from every tier, and the HTTP semantics around them, against a real
 // daemon process with files published through the store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sample, startDaemon, type Daemon } from '../daemon/harness.ts';
+import { json, sample, startDaemon, type Daemon } from '../daemon/harness.ts';
 
 let d: Daemon;
 const ID = { ram: 't1.ram', ssd: 't1.ssd', hdd: 't1.hdd' } as const;
@@ -101,7 +101,7 @@ describe('HTTP semantics', () => {
     const res = await fetch(url(fileId), { headers: { range: `bytes=${data().length}-` } });
     expect(res.status).toBe(416);
     expect(res.headers.get('content-range')).toBe(`bytes */${data().length}`);
-    expect((await res.json()).error.code).toBe('range_not_satisfiable');
+    expect((await json(res)).error.code).toBe('range_not_satisfiable');
   });
 
   it('a malformed Range is ignored (200, whole file)', async () => {
@@ -158,6 +158,6 @@ describe('HTTP semantics', () => {
   it('a request for a file the box does not hold, with a valid token, is 404', async () => {
     const res = await fetch(url('t1.missing'));
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('not_found');
+    expect((await json(res)).error.code).toBe('not_found');
   });
 });
