@@ -271,6 +271,7 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.s.closing = true;
     this.stopTimer();
     await this.ticking?.catch(() => {});
     this.flushDemand();

@@ -54,6 +54,8 @@ export class StoreState {
   readonly log: StoreLogger;
   readonly t: Tunables;
   ram!: RamTier;
+  /** set by close(): background loops stop at their next file */
+  closing = false;
   private graves: Grave[] = [];
 
   constructor(roots: Root[], inv: Inventory, pins: PinTable, hub: WorkerHub, clock: Clock, log: StoreLogger, t: Tunables) {

@@ -21,16 +21,40 @@ export { Store, type TickReport } from './store-facade.ts';
 export type { PutMeta, StoredFile, StoreUsage, TierUsage } from './store-report.ts';
 export type { StoreOptions } from './options.ts';
 
+/** Bad settings stop the store before it touches a disk, with the setting's name. */
+function checkOptions(o: StoreOptions): void {
+  const bad = (setting: string, why: string): never => {
+    throw new StoreError('BAD_INPUT', `store setting "${setting}": ${why}`);
+  };
+  if (!Array.isArray(o.roots) || o.roots.length === 0) bad('roots', 'at least one storage root is needed');
+  o.roots.forEach((r, i) => {
+    if (typeof r.path !== 'string' || r.path === '') bad(`roots.${i}.path`, 'must be a directory path');
+    if (!['ssd', 'hdd', 'auto'].includes(r.type)) bad(`roots.${i}.type`, "must be 'ssd', 'hdd' or 'auto'");
+    if (r.maxBytes !== undefined && !(r.maxBytes > 0)) bad(`roots.${i}.maxBytes`, 'must be a positive number of bytes');
+  });
+  const nonNegative = ['ramBytes', 'ramMaxFileBytes', 'ioBudgetBytes', 'reserveBytes', 'promoteMargin', 'ramThreshold', 'rankScale'] as const;
+  for (const k of nonNegative) if (o[k] !== undefined && !(Number(o[k]) >= 0)) bad(k, 'must be a number ≥ 0');
+  const positive = ['rebalanceIntervalMs', 'demandHalfLifeMs', 'demandScale', 'maxFiles'] as const;
+  for (const k of positive) if (o[k] !== undefined && !(Number(o[k]) > 0)) bad(k, 'must be a number > 0');
+  if (o.popularityWeight !== undefined && !(o.popularityWeight >= 0 && o.popularityWeight <= 1)) bad('popularityWeight', 'must be between 0 and 1');
+}
+
 export async function openStore(o: StoreOptions): Promise<Store> {
   const log = o.logger ?? silentLogger;
   const clock = o.clock ?? systemClock;
   const t = { ...STORE_DEFAULTS, ...DEFAULT_SCORE_SETTINGS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
-  if (o.roots.length === 0) throw new StoreError('BAD_INPUT', 'storage: at least one root is needed');
+  checkOptions(o);
   const roots = await resolveRoots(o.roots);
   for (const r of roots) log.info({ root: r.path, tier: r.tier, reason: r.reason }, 'store: root');
   await mkdir(o.stateDir, { recursive: true });
   const inv = new Inventory(join(o.stateDir, 'inventory.db'));
-  const report = await reconcile(roots, inv, clock.now());
+  let report;
+  try {
+    report = await reconcile(roots, inv, clock.now());
+  } catch (err) {
+    inv.close();
+    throw err;
+  }
   if (report.quarantined.length || report.tempsRemoved) log.warn({ ...report }, 'store: reconcile');
   const pins = new PinTable(t.maxFiles);
   let store: Store | undefined;

@@ -44,6 +44,7 @@ export async function ramPass(s: StoreState): Promise<number> {
     .sort((a, b) => b.score - a.score);
   let admitted = 0;
   for (const { h, score } of candidates) {
+    if (s.closing) break;
     if (!s.ram.planRoom(h.row.bytes, score)) continue;
     let sab: SharedArrayBuffer;
     try {
@@ -127,6 +128,7 @@ export async function rebalance(s: StoreState): Promise<RebalanceReport> {
   const report: RebalanceReport = { moves: [], bytesCopied: 0 };
   const failed = new Set<string>();
   for (const m of moves) {
+    if (s.closing) break;
     const h = s.files.get(m.fileId);
     // a promotion whose demotions failed would find no room: skip it rather than overfill
     const ok = h !== undefined && !(m.to === 'ssd' && failed.size > 0) && (await moveFile(s, h, m.to));

@@ -74,6 +74,14 @@ describe('put: atomic, verified publish', () => {
     expect(await code(store.put('t1.a', [], { bytes: 0, sha256, kind: 'movie' as 'video' }))).toBe('BAD_INPUT');
   });
 
+  it('bad store settings fail at open with the setting named', async () => {
+    const clock = new ManualClock();
+    await expect(open(d, clock, { roots: [] })).rejects.toThrow(/"roots"/);
+    await expect(open(d, clock, { roots: [{ path: d.ssd, type: 'nvme' as 'ssd' }] })).rejects.toThrow(/"roots.0.type"/);
+    await expect(open(d, clock, { ramBytes: -1 })).rejects.toThrow(/"ramBytes"/);
+    await expect(open(d, clock, { popularityWeight: 2 })).rejects.toThrow(/"popularityWeight"/);
+  });
+
   it('refuses a file no root has room for (NO_SPACE) and keeps what it had', async () => {
     store = await open(d, new ManualClock(), {
       roots: [
