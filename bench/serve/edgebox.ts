@@ -111,12 +111,8 @@ async function waitRamResident(admin: string, bytes: number, log: (m: string) =>
   return last;
 }
 
-/** The RAM-tier bytes gauge: any unlabelled metric whose name mentions ram and bytes. */
+/** The daemon's RAM-tier gauge (appliance/src/daemon/metrics.ts: edgebox_ram_tier_bytes). */
 export function ramBytesFromMetrics(text: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^(\w*ram\w*bytes\w*)(?:\{[^}]*\})?\s+([0-9.e+]+)$/.exec(line);
-    if (m && !/total|limit|budget|capacity|max/.test(m[1])) return Number(m[2]);
-  }
-  return undefined;
+  const m = /^edgebox_ram_tier_bytes(?:\{[^}]*\})?\s+([0-9.e+]+)\s*$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
 }

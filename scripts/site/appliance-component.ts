@@ -1,6 +1,8 @@
 // The site's appliance: sample files published through the store, a config written under
 // .data/site/<name>/, the daemon started as a child process, and the URLs to try.
 
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { fileUrl, signToken } from '../../protocol/index.ts';
 import { startAppliance, writeApplianceConfig } from '../lib/appliance.ts';
 import { publishFiles } from '../lib/publish.ts';
@@ -39,8 +41,17 @@ export function applianceComponent(o: ApplianceComponentOptions = {}): SiteCompo
       // publish before the daemon starts: the store is the daemon's, and a second writer while
       // it runs would not be seen by its workers; a file already held is left alone
       const published = await publishFiles(config, samples);
+      // the daemon's structured log goes to a file (and to the terminal with --verbose)
+      const logPath = join(dir, 'appliance.log');
+      const logFile = createWriteStream(logPath, { flags: 'a' });
       const app = await startAppliance(config, {
-        onOutput: o.verbose ? (s) => process.stdout.write(s) : undefined,
+        onOutput: (s) => {
+          logFile.write(s);
+          if (o.verbose) process.stdout.write(s);
+        },
+      }).catch((e: unknown) => {
+        logFile.end();
+        throw e;
       });
       const exp = Math.floor(Date.now() / 1000) + (o.tokenTtlSec ?? 24 * 3600);
       const token = signToken({ kid: tokenKid, secret: tokenSecret, exp, title: SAMPLE_TITLE });
@@ -49,6 +60,7 @@ export function applianceComponent(o: ApplianceComponentOptions = {}): SiteCompo
       const banner = [
         `${name}: serving ${app.origin}  (admin ${app.adminOrigin}; pid ${app.pid})`,
         `  store ${config.storeRoot} (${published.added} published now, ${published.kept} already held)`,
+        `  log ${logPath}`,
         '  files (token valid 24 h, scoped to the title):',
         ...samples.map((s) => `    ${fileUrl(app.origin, s.fileId, token)}   (${s.bytes} bytes)`),
         '  try:',
@@ -61,7 +73,10 @@ export function applianceComponent(o: ApplianceComponentOptions = {}): SiteCompo
         name,
         banner,
         exports: { origin: app.origin, adminOrigin: app.adminOrigin, token },
-        stop: () => app.stop(),
+        async stop() {
+          await app.stop();
+          logFile.end();
+        },
       };
     },
   };
