@@ -63,6 +63,7 @@ export class Store {
     const old = this.s.files.get(fileId);
     if (old && old.row.sha256 === sha256 && old.row.bytes === meta.bytes) {
       (source as { destroy?: () => void }).destroy?.();
+      if (meta.rank !== undefined) this.setPopularity({ [fileId]: meta.rank });
       return infoOf(this.s, old);
     }
     this.s.busy.add(fileId);

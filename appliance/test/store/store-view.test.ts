@@ -2,6 +2,7 @@
 // byte-exact data from RAM (a zero-copy SharedArrayBuffer view) and from both disk tiers; its
 // demand batches reach the store; removals and RAM drops reach it.
 
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.ts';
@@ -101,4 +102,30 @@ it('a worker serves byte-exact data from RAM, SSD and HDD, and its demand reache
   const promoted = await request(worker, 'w1.hdd');
   expect(promoted.tier).toBe('ram');
   expect(Buffer.from(promoted.bytes!).equals(expected('w1.hdd'))).toBe(true);
+});
+
+it('a worker that exits with a read in flight releases its pins (its table is dropped on exit)', async () => {
+  const clock = new ManualClock();
+  const SIZE = 32 * KiB;
+  store = await open(d, clock, { ramBytes: SIZE, ramMaxFileBytes: SIZE });
+  await putFile(store, 'w2.old', SIZE, 50);
+  await putFile(store, 'w2.new', SIZE);
+  await clock.advance(1000);
+  expect(store.get('w2.old')!.inRam).toBe(true);
+  const w = new Worker(new URL('./fixtures/view-worker.ts', import.meta.url));
+  worker = w;
+  store.attachWorker(w);
+  const pinned = once(w, 'message');
+  w.postMessage({ type: 'test:pin-forever', fileId: 'w2.old' });
+  await pinned;
+  store.setPopularity({ 'w2.new': 0 });
+  await clock.advance(1000);
+  expect(store.get('w2.old')!.inRam).toBe(true); // in use by the worker
+  const exited = once(w, 'exit');
+  await w.terminate();
+  await exited.catch(() => {});
+  worker = undefined;
+  await clock.advance(1000);
+  expect(store.get('w2.new')!.inRam).toBe(true);
+  expect(store.get('w2.old')!.inRam).toBe(false);
 });
