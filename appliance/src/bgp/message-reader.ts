@@ -19,12 +19,14 @@ function badLength(len: number): BgpError {
 export class MessageReader {
   #pending: Buffer = Buffer.alloc(0);
 
-  /** Append bytes; returns every complete message now available. */
-  push(chunk: Buffer): RawMessage[] {
+  /**
+   * Append bytes and yield each complete message in turn. Lazy on purpose: messages ahead of a
+   * bad header in the same chunk are handed over (and acted on) before the error is thrown.
+   */
+  *push(chunk: Buffer): Generator<RawMessage> {
     this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    const out: RawMessage[] = [];
-    let off = 0;
     const buf = this.#pending;
+    let off = 0;
     while (buf.length - off >= HEADER_LEN) {
       for (let i = 0; i < MARKER_LEN; i++) {
         if (buf[off + i] !== 0xff) throw new BgpError(ERR.HEADER, HEADER_SUB.NOT_SYNCHRONIZED, 'marker is not all ones');
@@ -41,10 +43,11 @@ export class MessageReader {
         throw badLength(len);
       }
       if (buf.length - off < len) break;
-      out.push({ type, body: buf.subarray(off + HEADER_LEN, off + len) });
+      const m = { type, body: buf.subarray(off + HEADER_LEN, off + len) };
       off += len;
+      this.#pending = buf.subarray(off);
+      yield m;
     }
     this.#pending = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
-    return out;
   }
 }

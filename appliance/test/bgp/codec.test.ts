@@ -11,7 +11,7 @@ import { encodeEndOfRib, encodeUpdate } from '../../src/bgp/update-encoder.ts';
 import { decodeUpdate } from '../../src/bgp/update-message.ts';
 
 const ctx = { as4: true, families: ['ipv4', 'ipv6'] as ('ipv4' | 'ipv6')[], ibgp: false };
-const one = (b: Buffer) => new MessageReader().push(b)[0];
+const one = (b: Buffer) => [...new MessageReader().push(b)][0];
 
 describe('OPEN', () => {
   it('puts AS_TRANS in My AS for a 4-octet AS and round-trips the capabilities', () => {
@@ -85,5 +85,23 @@ describe('import policy', () => {
     const r = rejectReason(prefix, policy);
     if (why === null) expect(r).toBeNull();
     else expect(r).toMatch(why);
+  });
+});
+
+describe('framing', () => {
+  it('hands over the messages ahead of a bad header before throwing', () => {
+    const good = encodeEndOfRib('ipv4');
+    const bad = Buffer.from(good);
+    bad[0] = 0;
+    const got: number[] = [];
+    expect(() => { for (const m of new MessageReader().push(Buffer.concat([good, good, bad]))) got.push(m.type); }).toThrow(/marker/);
+    expect(got).toEqual([2, 2]);
+  });
+  it('reassembles a message split across reads', () => {
+    const r = new MessageReader();
+    const m = encodeEndOfRib('ipv6');
+    expect([...r.push(m.subarray(0, 7))]).toEqual([]);
+    expect([...r.push(m.subarray(7, 20))]).toEqual([]);
+    expect([...r.push(m.subarray(20))].map((x) => x.type)).toEqual([2]);
   });
 });

@@ -38,6 +38,7 @@ export class RawPeer {
 
   private constructor(sock: net.Socket) {
     this.sock = sock;
+    sock.setNoDelay(true);
     sock.on('data', (d: Buffer) => {
       this.#buf = Buffer.concat([this.#buf, d]);
       while (this.#buf.length >= 19) {
@@ -86,7 +87,7 @@ export class RawPeer {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {
       if (Date.now() > deadline) throw new Error('raw peer: connection not closed');
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 2));
     }
   }
 
