@@ -2,7 +2,8 @@
 // every worker as zero-copy views. lru-cache is the byte-bounded container (maxSize = budget,
 // its dispose hook tells the workers a file left), but who enters and who leaves is decided by
 // score, not recency: a file is admitted only at or above the threshold, and room is made by
-// dropping the lowest-scored resident files that score below the newcomer and are not being read.
+// dropping the lowest-scored resident files that score below the newcomer (by the promotion
+// margin) and are not being read.
 // Room is always made before set(), so lru-cache's own recency eviction never runs.
 
 import { LRUCache } from 'lru-cache';
@@ -20,13 +21,16 @@ export class RamTier {
   readonly budget: number;
   readonly maxFileBytes: number;
   readonly threshold: number;
+  /** lead a newcomer needs over a resident to displace it (stops two files trading places) */
+  readonly margin: number;
   private readonly cache: LRUCache<string, SharedArrayBuffer> | undefined;
   private readonly hooks: RamHooks;
 
-  constructor(budget: number, maxFileBytes: number, threshold: number, hooks: RamHooks) {
+  constructor(budget: number, maxFileBytes: number, threshold: number, margin: number, hooks: RamHooks) {
     this.budget = Math.max(0, Math.floor(budget));
     this.maxFileBytes = Math.min(maxFileBytes, this.budget);
     this.threshold = threshold;
+    this.margin = margin;
     this.hooks = hooks;
     this.cache =
       this.budget > 0
@@ -66,7 +70,7 @@ export class RamTier {
 
   /**
    * The resident files to drop to fit `bytes` for a newcomer scoring `score`: lowest score first,
-   * never a pinned file, never one scoring at or above the newcomer. undefined if it cannot fit.
+   * never a pinned file, never one within `margin` of the newcomer. undefined if it cannot fit.
    */
   planRoom(bytes: number, score: number): string[] | undefined {
     if (!this.cache) return undefined;
@@ -74,7 +78,7 @@ export class RamTier {
     if (free >= bytes) return [];
     const residents = [...this.cache.entries()]
       .map(([fileId, b]) => ({ fileId, size: Math.max(1, b.byteLength), score: this.hooks.scoreOf(fileId) }))
-      .filter((r) => r.score < score && !this.hooks.pinned(r.fileId))
+      .filter((r) => r.score + this.margin < score && !this.hooks.pinned(r.fileId))
       .sort((a, b) => a.score - b.score);
     const victims: string[] = [];
     for (const r of residents) {

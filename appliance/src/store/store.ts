@@ -60,7 +60,7 @@ export async function openStore(o: StoreOptions): Promise<Store> {
   let store: Store | undefined;
   const hub = new WorkerHub((m) => store?.noteDemand(m));
   const s = new StoreState(roots, inv, pins, hub, clock, log, t);
-  s.ram = new RamTier(o.ramBytes, o.ramMaxFileBytes ?? o.ramBytes / 4, t.ramThreshold, {
+  s.ram = new RamTier(o.ramBytes, o.ramMaxFileBytes ?? o.ramBytes / 4, t.ramThreshold, t.promoteMargin, {
     onAdd: (fileId, bytes) => hub.broadcast({ type: 'store:ram-add', fileId, bytes }),
     onDrop: (fileId) => hub.broadcast({ type: 'store:ram-drop', fileId }),
     scoreOf: (fileId) => { const h = s.files.get(fileId); return h ? s.score(h) : 0; },
