@@ -5,7 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ const arg = (name: string, def: number) => {
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 16);
 
+const loadBefore = loadavg();
 const child = spawn(process.execPath, ['--max-old-space-size=8192', '--expose-gc', join(here, 'server.ts'), ...passArgs], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -56,7 +57,10 @@ try {
     bench: 'steering',
     date: new Date().toISOString(),
     node: process.version,
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30) },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30),
+      loadavg_1m_before: loadBefore[0], loadavg_1m_after: loadavg()[0],
+    },
     command: `npm run bench:steering${passArgs.length ? ' -- ' + passArgs.join(' ') : ''}`,
     world: messages.built,
     inprocess: messages.inprocess,
@@ -67,6 +71,7 @@ try {
     },
     notes: [
       'in process: parseAddress + catalogue lookup + steer(), timed one by one; decisionsPerSec over wall time of the loop',
+      'the machine is shared with other builds: loadavg before/after is recorded; figures on an idle machine will be higher',
       'through HTTP: autocannon in the parent process and control in a child share the 2 cores, so the figure is a floor',
       'world: embedded sites of 4 appliances each reporting the site prefixes (70% IPv4 /16-/24, 30% IPv6 /32-/48), 1% IX appliances, ~5% overloaded, ~1.5% stale, 1% draining, 0.5% failing; each appliance holds 60% of 200 titles',
     ],

@@ -7,7 +7,7 @@ export function renderMarkdown(r: any): string {
   return [
     `# Steering bench (${r.date})`,
     '',
-    `\`${r.command}\` — Node ${r.node}, ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memory_gib} GiB`,
+    `\`${r.command}\` — Node ${r.node}, ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memory_gib} GiB, load average ${f(r.machine.loadavg_1m_before, 1)} → ${f(r.machine.loadavg_1m_after, 1)} (shared machine)`,
     '',
     `World: ${f(w.prefixes)} prefixes (${f(w.routeEntries)} routes), ${f(w.appliances)} appliances, ${w.titles} titles; built in ${f(w.buildMs / 1000, 1)} s, RSS ${f(w.rssMiB)} MiB.`,
     '',

@@ -34,6 +34,8 @@ export interface ApplianceState {
   inventoryHash: string | undefined;
   routes: RouteAttrs[];
   prefixHash: string | undefined;
+  /** scratch for steering: the decision that last looked at this appliance (saves a Set per call) */
+  mark: number;
 }
 
 export interface HealthPolicy {
@@ -58,7 +60,7 @@ export function newApplianceState(id: string, site: Site, name: string, publicUr
     health: { status: 'ok', reasons: [] }, reportDraining: false,
     load: { egressBps: 0, capacityBps: 0, connections: 0, cpu: 0 }, utilisation: 0, overloaded: false,
     tiers: [], bgp: [], softwareVersion: '', inventory: new Set(), inventoryHash: undefined,
-    routes: [], prefixHash: undefined,
+    routes: [], prefixHash: undefined, mark: 0,
   };
 }
 

@@ -59,18 +59,21 @@ function compare(x: Candidate, y: Candidate): number {
     x.asPathLength - y.asPathLength || x.med - y.med || x.loadBucket - y.loadBucket || y.affinity - x.affinity;
 }
 
+let decisionStamp = 0;
+
 export function steer(fleet: Fleet, req: SteerRequest, o: SteerOptions): SteerDecision {
   const titleHash = fnv1a(req.titleId);
   const matches = fleet.routes.lookup(req.address);
-  const seen = new Set<ApplianceState>();
+  // Synchronous from here on, so one stamp per call marks the appliances already considered.
+  const stamp = (decisionStamp = (decisionStamp + 1) | 0);
   const candidates: Candidate[] = [];
   let local = 0, holdsButUnhealthy = 0;
   for (let i = matches.length - 1; i >= 0; i--) {
     const list: RouteEntry[] = matches[i];
     for (const e of list) {
       const a = e.app;
-      if (seen.has(a)) continue; // an appliance counts once, at its longest match
-      seen.add(a);
+      if (a.mark === stamp) continue; // an appliance counts once, at its longest match
+      a.mark = stamp;
       local++;
       const healthy = fleet.status(a, req.now) === 'healthy';
       const holds = holdsAll(a, req.fileIds);
@@ -95,7 +98,7 @@ export function steer(fleet: Fleet, req: SteerRequest, o: SteerOptions): SteerDe
 
   const fallback: Candidate[] = [];
   for (const a of fleet.ixInRegion(req.region)) {
-    if (seen.has(a) || fleet.status(a, req.now) !== 'healthy' || !holdsAll(a, req.fileIds)) continue;
+    if (a.mark === stamp || fleet.status(a, req.now) !== 'healthy' || !holdsAll(a, req.fileIds)) continue;
     fallback.push({
       app: a, length: 0, embedded: 0, localPref: 0, asPathLength: 0, med: 0,
       loadBucket: Math.floor(a.utilisation * 10), affinity: affinity(titleHash, a.idHash),
