@@ -138,6 +138,7 @@ export class Daemon {
       attach: (w) => this.store.attachWorker(w),
       onStats: (i, m) => this.#load.report(i, m),
       onExit: (i) => this.#load.forget(i),
+      onDiskError: (fileId, message) => this.#verifyAfterError(fileId, message),
       onRestart: () => this.#metrics.workerRestarts.inc(),
       restartMinMs: s.workerRestartMinMs,
       restartMaxMs: s.workerRestartMaxMs,
@@ -173,10 +174,27 @@ export class Daemon {
     this.#ticker = setInterval(() => this.#tick(), TICK_MS);
     // warm the RAM tier with what is already popular now rather than at the first rebalance
     this.store.tick().catch((err: unknown) => this.log.error({ err }, 'store: first tick failed'));
-    this.log.info(
+    // always written, whatever the log level: supervisors and tests read the bound ports from it
+    this.log.child({}, { level: 'info' }).info(
       { listen: this.publicAddress, admin: this.adminAddress, workers: count, faultInjection: s.faultInjection },
       'ready',
     );
+  }
+
+  #verifying = new Set<string>();
+
+  /** A worker could not read a file: re-hash it; the store quarantines a copy that fails. */
+  #verifyAfterError(fileId: string, message: string): void {
+    if (this.#verifying.has(fileId) || this.#draining) return;
+    this.#verifying.add(fileId);
+    this.log.warn({ fileId, error: message }, 'disk read failed while serving; verifying the file');
+    this.store
+      .verify(fileId)
+      .then((ok) => {
+        if (ok === false) this.log.error({ fileId }, 'file failed verification: quarantined');
+      })
+      .catch((err: unknown) => this.log.error({ err, fileId }, 'verify failed'))
+      .finally(() => this.#verifying.delete(fileId));
   }
 
   #tick(): void {

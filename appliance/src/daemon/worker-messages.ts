@@ -28,6 +28,7 @@ export type WorkerToMain =
   | { type: 'listening' }
   | { type: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
   | { type: 'stats'; bytesTotal: number; diskErrors: number; connections: number; inFlight: number }
+  | { type: 'disk-error'; fileId: string; message: string }
   | { type: 'drained' };
 
 export function isWorkerMessage(m: unknown): m is WorkerToMain {

@@ -23,6 +23,7 @@ export interface PoolOptions {
   attach: (w: Worker) => () => void;
   onStats: (index: number, s: Extract<WorkerToMain, { type: 'stats' }>) => void;
   onExit: (index: number) => void;
+  onDiskError: (fileId: string, message: string) => void;
   onRestart: () => void;
   restartMinMs: number;
   restartMaxMs: number;
@@ -84,6 +85,7 @@ export class WorkerPool {
           resolve();
         } else if (m.type === 'stats') this.#o.onStats(slot.index, m);
         else if (m.type === 'metrics') this.#metricsWaiters.get(m.id)?.(m.metrics);
+        else if (m.type === 'disk-error') this.#o.onDiskError(m.fileId, m.message);
         else if (m.type === 'drained') {
           slot.drained = true;
           this.#checkDrained();

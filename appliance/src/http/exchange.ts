@@ -15,6 +15,8 @@ export interface ServeContext {
   limiters: { ssd: IoLimiter; hdd: IoLimiter };
   /** more ranges than this in one request: the Range header is ignored (200) */
   maxRanges: number;
+  /** a read of this file failed: the main thread re-verifies it (and quarantines a bad copy) */
+  onDiskError(fileId: string, message: string): void;
 }
 
 export function limiterFor(ctx: ServeContext, file: FileEntry): IoLimiter {

@@ -20,8 +20,9 @@ const BOUNDARY = `edgebox-${randomBytes(12).toString('hex')}`;
 async function openOrFail(ctx: ServeContext, x: Exchange, file: FileEntry): Promise<FileHandle | undefined> {
   try {
     return await openFile(file.path);
-  } catch {
+  } catch (e) {
     ctx.metrics.diskError(file.tier);
+    ctx.onDiskError(file.fileId, (e as Error).message);
     x.tier = 'none';
     if (!x.res.headersSent) sendError(x.res, 503, 'disk_error', 'the file could not be read; try another appliance');
     return undefined;
@@ -29,7 +30,10 @@ async function openOrFail(ctx: ServeContext, x: Exchange, file: FileEntry): Prom
 }
 
 function failMidway(ctx: ServeContext, x: Exchange, file: FileEntry, e: unknown): void {
-  if (e instanceof DiskReadError) ctx.metrics.diskError(file.tier);
+  if (e instanceof DiskReadError) {
+    ctx.metrics.diskError(file.tier);
+    ctx.onDiskError(file.fileId, e.message);
+  }
   // headers (and maybe some bytes) are out: the only honest signal left is a cut connection
   x.res.destroy();
 }

@@ -1,96 +1,93 @@
-// Per-worker serving metrics. Each worker thread owns a prom-client Registry; the main thread
-// collects every worker's getMetricsAsJSON() and aggregates them (daemon/metrics.ts), so /metrics
-// shows the box. Label children are bound once and cached: the hot path does no label hashing.
+// Per-worker serving metrics, counted in plain numbers on the hot path (no prom-client calls per
+// request) and handed to the main thread as prom-client's JSON form (getMetricsAsJSON shape).
+// The main thread aggregates every worker's JSON with its own registry (daemon/metrics.ts), so
+// /metrics shows the box.
 
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ServeTier } from '../store/types.ts';
 
 /** 'none' for responses that sent no file bytes from a tier (errors, 304, preflight). */
 export type TierLabel = ServeTier | 'none';
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+const TIERS: readonly TierLabel[] = ['ram', 'ssd', 'hdd', 'none'];
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface TierCounts {
+  /** responses by status code */
+  byStatus: Map<number, number>;
+  bytes: number;
+  diskErrors: number;
+  /** latency histogram: one count per bucket (non-cumulative) plus +Inf at the end */
+  buckets: Float64Array;
+  latencySum: number;
+  latencyCount: number;
+}
+
+function emptyCounts(): TierCounts {
+  return { byStatus: new Map(), bytes: 0, diskErrors: 0, buckets: new Float64Array(LATENCY_BUCKETS.length + 1), latencySum: 0, latencyCount: 0 };
+}
 
 export class ServeMetrics {
-  readonly registry = new Registry();
-  readonly inFlight: Gauge<string>;
-  #requests: Counter<string>;
-  #bytes: Counter<string>;
-  #diskErrors: Counter<string>;
-  #latency: Histogram<string>;
-  #requestChildren = new Map<string, Counter.Internal>();
-  #bytesChildren = new Map<string, Counter.Internal>();
-  #latencyChildren = new Map<string, Histogram.Internal<string>>();
-  /** running totals for the main thread's load figures (no registry walk needed) */
+  #tiers: Record<TierLabel, TierCounts> = { ram: emptyCounts(), ssd: emptyCounts(), hdd: emptyCounts(), none: emptyCounts() };
+  /** running totals for the main thread's load figures */
   bytesTotal = 0;
   diskErrorsTotal = 0;
-  /** responses in progress; read by the in-flight gauge at scrape time (no per-request calls) */
+  /** responses in progress */
   inFlightCount = 0;
 
-  constructor() {
-    const registers = [this.registry];
-    this.#requests = new Counter({
-      name: 'edgebox_http_requests_total',
-      help: 'HTTP responses on the serving port by status code and the tier the body came from',
-      labelNames: ['status', 'tier'],
-      registers,
-    });
-    this.#bytes = new Counter({
-      name: 'edgebox_served_bytes_total',
-      help: 'File body bytes written to clients, by tier',
-      labelNames: ['tier'],
-      registers,
-    });
-    const self = this;
-    this.inFlight = new Gauge({
-      name: 'edgebox_http_in_flight_requests',
-      help: 'Requests being answered right now',
-      registers,
-      collect() {
-        this.set(self.inFlightCount);
-      },
-    });
-    this.#diskErrors = new Counter({
-      name: 'edgebox_disk_read_errors_total',
-      help: 'Disk reads that failed while serving',
-      labelNames: ['tier'],
-      registers,
-    });
-    this.#latency = new Histogram({
-      name: 'edgebox_http_request_duration_seconds',
-      help: 'Time from request to the last byte written, by tier',
-      labelNames: ['tier'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
-  }
-
   response(status: number, tier: TierLabel, seconds: number): void {
-    const key = `${status}|${tier}`;
-    let c = this.#requestChildren.get(key);
-    if (c === undefined) {
-      c = this.#requests.labels(String(status), tier);
-      this.#requestChildren.set(key, c);
-    }
-    c.inc();
-    let h = this.#latencyChildren.get(tier);
-    if (h === undefined) {
-      h = this.#latency.labels(tier);
-      this.#latencyChildren.set(tier, h);
-    }
-    h.observe(seconds);
+    const t = this.#tiers[tier];
+    t.byStatus.set(status, (t.byStatus.get(status) ?? 0) + 1);
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
+    t.buckets[i]++;
+    t.latencySum += seconds;
+    t.latencyCount++;
   }
 
   bytes(tier: TierLabel, n: number): void {
     if (n <= 0) return;
-    let c = this.#bytesChildren.get(tier);
-    if (c === undefined) {
-      c = this.#bytes.labels(tier);
-      this.#bytesChildren.set(tier, c);
-    }
-    c.inc(n);
+    this.#tiers[tier].bytes += n;
     this.bytesTotal += n;
   }
 
   diskError(tier: TierLabel): void {
-    this.#diskErrors.labels(tier).inc();
+    this.#tiers[tier].diskErrors++;
     this.diskErrorsTotal++;
+  }
+
+  /** The metrics in prom-client's JSON form, ready for AggregatorRegistry.aggregate. */
+  toJSON(): MetricsJson {
+    const requests: MetricValue<string>[] = [];
+    const bytes: MetricValue<string>[] = [];
+    const diskErrors: MetricValue<string>[] = [];
+    const latency: (MetricValue<string> & { metricName: string })[] = [];
+    for (const tier of TIERS) {
+      const t = this.#tiers[tier];
+      for (const [status, value] of t.byStatus) requests.push({ labels: { status: String(status), tier }, value });
+      if (tier !== 'none') {
+        bytes.push({ labels: { tier }, value: t.bytes });
+        diskErrors.push({ labels: { tier }, value: t.diskErrors });
+      }
+      if (t.latencyCount === 0) continue;
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += t.buckets[i];
+        latency.push({ labels: { le, tier }, value: cumulative, metricName: 'edgebox_http_request_duration_seconds_bucket' });
+      });
+      latency.push({ labels: { le: '+Inf', tier }, value: t.latencyCount, metricName: 'edgebox_http_request_duration_seconds_bucket' });
+      latency.push({ labels: { tier }, value: t.latencySum, metricName: 'edgebox_http_request_duration_seconds_sum' });
+      latency.push({ labels: { tier }, value: t.latencyCount, metricName: 'edgebox_http_request_duration_seconds_count' });
+    }
+    const metric = (name: string, help: string, type: string, values: MetricValue<string>[]) =>
+      ({ name, help, type, values, aggregator: 'sum' }) as unknown as MetricObjectWithValues<MetricValue<string>>;
+    return [
+      metric('edgebox_http_requests_total', 'HTTP responses on the serving port by status code and the tier the body came from', 'counter', requests),
+      metric('edgebox_served_bytes_total', 'File body bytes written to clients, by tier', 'counter', bytes),
+      metric('edgebox_disk_read_errors_total', 'Disk reads that failed while serving', 'counter', diskErrors),
+      metric('edgebox_http_in_flight_requests', 'Requests being answered right now', 'gauge', [{ labels: {}, value: this.inFlightCount }]),
+      metric('edgebox_http_request_duration_seconds', 'Time from request to the last byte written, by tier', 'histogram', latency),
+    ];
   }
 }

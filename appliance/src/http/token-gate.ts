@@ -1,9 +1,10 @@
 // URL token checks on the serving path. A player fetches hundreds of ranges under one token, so
 // a verified signature is cached (bounded, until the token expires) and each request then costs
-// one LRU lookup plus the scope and client checks. Only verified tokens are cached: a forged or
-// expired token costs one HMAC per request and never displaces a good entry.
+// one Map lookup plus the scope and client checks. Only verified tokens are cached: a forged or
+// expired token costs one HMAC per request and never displaces a good entry. When full, the
+// oldest verification is dropped (insertion order): cheaper than LRU bookkeeping on every hit,
+// and a token still in use is simply verified again.
 
-import { LRUCache } from 'lru-cache';
 import {
   tokenAllows,
   verifyTokenSignature,
@@ -25,12 +26,13 @@ export interface TokenGateOptions {
 export class TokenGate {
   #keys: TokenKeys;
   #now: () => number;
-  #verified: LRUCache<string, TokenPayload>;
+  #verified = new Map<string, TokenPayload>();
+  #max: number;
 
   constructor(o: TokenGateOptions) {
     this.#keys = o.keys;
     this.#now = o.now ?? Date.now;
-    this.#verified = new LRUCache({ max: o.cacheSize ?? 10_000 });
+    this.#max = o.cacheSize ?? 10_000;
   }
 
   check(token: string | undefined, fileId: string, clientIp: string | undefined): GateResult {
@@ -45,6 +47,7 @@ export class TokenGate {
       const sig = verifyTokenSignature(token, this.#keys, nowSec);
       if (!sig.ok) return sig;
       payload = sig.payload;
+      if (this.#verified.size >= this.#max) this.#verified.delete(this.#verified.keys().next().value!);
       this.#verified.set(token, payload);
     }
     const scope = tokenAllows(payload, fileId, clientIp);

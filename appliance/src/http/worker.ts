@@ -29,6 +29,7 @@ const ctx: ServeContext = {
   metrics,
   limiters: { ssd: new IoLimiter(init.diskReads.ssd), hdd: new IoLimiter(init.diskReads.hdd) },
   maxRanges: init.maxRanges,
+  onDiskError: (fileId, message) => port.postMessage({ type: 'disk-error', fileId, message }),
 };
 let health: HealthView = { status: 'ok', reasons: [] };
 const server = createPublicServer(ctx, init.limits, () => health);
@@ -65,7 +66,7 @@ function drain(): void {
 port.on('message', (m: MainToWorker) => {
   switch (m.type) {
     case 'metrics:get':
-      void metrics.registry.getMetricsAsJSON().then((json) => port.postMessage({ type: 'metrics', id: m.id, metrics: json }));
+      port.postMessage({ type: 'metrics', id: m.id, metrics: metrics.toJSON() });
       break;
     case 'health':
       health = m.health;
