@@ -1,0 +1,215 @@
+// Reports the box to control: enrolls once (credential kept in the state dir), then every
+// report interval sends an ApplianceReport built from a snapshot callback (health, load, tiers,
+// inventory) and the BGP prefix set. Prefixes go in full when they changed since control last
+// acknowledged them or when control asks; inventory as a delta against the last acknowledged set.
+// A dead control means retries with exponential backoff; nothing here throws into the daemon.
+
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import pino from 'pino';
+import type { ApplianceReport, HealthStatus, RouteAttrs, Tier } from '../../../protocol/index.ts';
+import { ControlCallError, enroll, sendReport } from './control-client.ts';
+import { CredentialStore, type StoredCredential } from './credential-store.ts';
+import { InventoryTracker } from './inventory-tracker.ts';
+import type { ReporterSettings } from './settings.ts';
+
+/** What the daemon knows about itself; structurally the daemon's ApplianceSnapshot. */
+export interface ReportSnapshot {
+  health: { status: HealthStatus; reasons: string[] };
+  draining: boolean;
+  load: { egressBps: number; capacityBps: number; connections: number; cpu: number };
+  tiers: { tier: Tier; usedBytes: number; capacityBytes: number }[];
+  inventory: readonly string[];
+}
+
+export interface BgpSource {
+  /** every learned route and a hash over them (BgpSpeaker.rib.snapshot()) */
+  routes(): { hash: string; routes: RouteAttrs[] };
+  /** per-session state (BgpSpeaker.status()) */
+  sessions(): { peer: string; state: ApplianceReport['bgp'][number]['state']; since: number; prefixes: number }[];
+}
+
+export interface ReporterTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(h: unknown): void;
+  now(): number;
+}
+
+export interface ReporterInit {
+  controlUrl: string;
+  stateDir: string;
+  settings: ReporterSettings;
+  softwareVersion: string;
+  snapshot: () => ReportSnapshot | Promise<ReportSnapshot>;
+  bgp?: BgpSource;
+  /** control's operator drain flag, as seen in each reply */
+  onDrain?: (drain: boolean) => void;
+  logger?: Logger;
+  timers?: ReporterTimers;
+  /** 0..1; jitters the backoff so a fleet does not retry in lockstep */
+  random?: () => number;
+}
+
+export type ReportOutcome = 'sent' | 'ignored' | 'retry' | 'no-credential';
+
+const EMPTY_ROUTES = { hash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', routes: [] as RouteAttrs[] };
+
+export class Reporter {
+  readonly bootId = randomBytes(12).toString('hex');
+  readonly stats = { sent: 0, ignored: 0, failures: 0, enrollments: 0, fullPrefixes: 0, fullInventories: 0 };
+  #init: ReporterInit;
+  #log: Logger;
+  #timers: ReporterTimers;
+  #random: () => number;
+  #store: CredentialStore;
+  #cred: StoredCredential | null = null;
+  #seq = 0;
+  #inventory = new InventoryTracker();
+  #ackedPrefixHash: string | null = null;
+  #failures = 0;
+  #timer: unknown = null;
+  #running = false;
+  #inFlight: Promise<ReportOutcome> | null = null;
+
+  constructor(init: ReporterInit) {
+    this.#init = init;
+    this.#log = (init.logger ?? pino({ level: 'silent' })).child({ component: 'reporter' });
+    this.#timers = init.timers ?? { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), now: () => Date.now() };
+    this.#random = init.random ?? Math.random;
+    this.#store = new CredentialStore(init.stateDir);
+  }
+
+  get applianceId(): string | null { return this.#cred?.applianceId ?? null; }
+
+  get intervalMs(): number {
+    return this.#init.settings.reportIntervalMs || this.#cred?.reportIntervalMs || 10_000;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer !== null) this.#timers.clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#inFlight?.catch(() => {});
+  }
+
+  #schedule(ms: number): void {
+    if (!this.#running) return;
+    this.#timer = this.#timers.setTimeout(() => {
+      this.#timer = null;
+      void this.reportOnce().then((o) => {
+        // After a failure, back off exponentially (with jitter) but never wait past one interval
+        // longer than the backoff ceiling; after a success, the regular interval.
+        if (o === 'retry' || o === 'no-credential') {
+          const s = this.#init.settings;
+          const base = Math.min(s.backoffMaxMs, s.backoffMinMs * 2 ** Math.min(this.#failures - 1, 20));
+          this.#schedule(Math.round(base * (0.75 + 0.5 * this.#random())));
+        } else {
+          this.#schedule(this.intervalMs);
+        }
+      });
+    }, ms);
+  }
+
+  /** One enroll-if-needed + report cycle. Never throws. */
+  reportOnce(): Promise<ReportOutcome> {
+    if (this.#inFlight) return this.#inFlight;
+    this.#inFlight = this.#cycle().catch((e: unknown) => {
+      this.#failures++;
+      this.stats.failures++;
+      this.#log.error({ err: e }, 'report cycle failed');
+      return 'retry' as const;
+    }).finally(() => { this.#inFlight = null; });
+    return this.#inFlight;
+  }
+
+  async #credential(): Promise<StoredCredential | null> {
+    const url = this.#init.controlUrl;
+    if (this.#cred) return this.#cred;
+    const stored = await this.#store.load();
+    if (stored && stored.controlUrl === url) return (this.#cred = stored);
+    const s = this.#init.settings;
+    if (!s.enrollmentToken) {
+      this.#log.error('no stored control credential and no enrollmentToken configured: cannot report');
+      return null;
+    }
+    const reply = await enroll(url, {
+      enrollmentToken: s.enrollmentToken, name: s.name, publicUrl: s.publicUrl, ...(s.siteId ? { siteId: s.siteId } : {}),
+    }, s.requestTimeoutMs);
+    const cred: StoredCredential = { controlUrl: url, ...reply };
+    await this.#store.save(cred);
+    this.stats.enrollments++;
+    this.#log.info({ applianceId: reply.applianceId, siteId: reply.siteId }, 'enrolled with control');
+    return (this.#cred = cred);
+  }
+
+  async #cycle(): Promise<ReportOutcome> {
+    let cred: StoredCredential | null;
+    try {
+      cred = await this.#credential();
+    } catch (e) {
+      this.#failures++;
+      this.stats.failures++;
+      this.#log.warn({ err: (e as Error).message }, 'enrollment failed; will retry');
+      return 'retry';
+    }
+    if (!cred) { this.#failures++; return 'no-credential'; }
+
+    const snap = await this.#init.snapshot();
+    const inv = this.#inventory.build(snap.inventory);
+    const rib = this.#init.bgp?.routes() ?? EMPTY_ROUTES;
+    const fullPrefixes = rib.hash !== this.#ackedPrefixHash;
+    const report: ApplianceReport = {
+      seq: this.#seq++,
+      bootId: this.bootId,
+      sentAt: this.#timers.now(),
+      softwareVersion: this.#init.softwareVersion,
+      health: snap.health,
+      draining: snap.draining,
+      load: snap.load,
+      tiers: snap.tiers,
+      inventory: inv.report,
+      prefixes: fullPrefixes ? { hash: rib.hash, routes: rib.routes } : { hash: rib.hash },
+      bgp: (this.#init.bgp?.sessions() ?? []).map((s) => ({ peer: s.peer, state: s.state, since: s.since, prefixes: s.prefixes })),
+    };
+    try {
+      const reply = await sendReport(this.#init.controlUrl, cred.applianceId, cred.credential, report, this.#init.settings.requestTimeoutMs);
+      this.#failures = 0;
+      if (!reply.ok) {
+        this.stats.ignored++;
+        this.#log.warn({ seq: report.seq }, 'control ignored the report');
+        return 'ignored';
+      }
+      this.stats.sent++;
+      if (inv.report.kind === 'full') this.stats.fullInventories++;
+      if (fullPrefixes) this.stats.fullPrefixes++;
+      inv.ack();
+      this.#ackedPrefixHash = rib.hash;
+      if (reply.needInventory) this.#inventory.needFull();
+      if (reply.needPrefixes) this.#ackedPrefixHash = null;
+      if (reply.drain !== undefined) this.#init.onDrain?.(reply.drain);
+      return 'sent';
+    } catch (e) {
+      this.#failures++;
+      this.stats.failures++;
+      if (e instanceof ControlCallError && e.credentialRejected) {
+        // Control no longer knows this credential: forget it and enroll again (an operator must
+        // supply a fresh enrollment token for that to succeed).
+        this.#log.error({ err: e.message }, 'control rejected our credential; forgetting it');
+        this.#cred = null;
+        await this.#store.remove();
+      } else {
+        this.#log.warn({ err: (e as Error).message, failures: this.#failures }, 'report failed; will retry');
+      }
+      // Until control confirms again, assume it holds nothing from us.
+      this.#inventory.needFull();
+      this.#ackedPrefixHash = null;
+      return 'retry';
+    }
+  }
+}
