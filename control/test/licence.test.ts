@@ -39,6 +39,20 @@ describe('ClearKey licences scoped to the session', () => {
     });
   });
 
+  it('accepts the request as application/octet-stream, and answers CORS preflights', async () => {
+    const { licensePath } = await start();
+    const res = await fetch(ctx.url + licensePath, {
+      method: 'POST', headers: { 'content-type': 'application/octet-stream' },
+      body: JSON.stringify({ kids: [b64(kidOf('t1', 1))], type: 'temporary' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect((await res.json()).keys[0].k).toBe(b64(t1.keys[0].key));
+    const pre = await fetch(ctx.url + licensePath, { method: 'OPTIONS', headers: { origin: 'http://player.test', 'access-control-request-method': 'POST' } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+
   it('denies another title\'s key id, even mixed with its own', async () => {
     const { licensePath } = await start();
     const r = await ctx.call('POST', licensePath, { body: { kids: [b64(kidOf('t1', 1)), b64(kidOf('t2', 1))], type: 'temporary' } });
@@ -70,7 +84,7 @@ describe('ClearKey licences scoped to the session', () => {
 
   it('counts licences in metrics', async () => {
     const m = await ctx.call('GET', '/metrics');
-    expect(m.text).toMatch(/edgebox_control_licences_total\{system="clearkey",result="issued"\} 1/);
+    expect(m.text).toMatch(/edgebox_control_licences_total\{system="clearkey",result="issued"\} 2/);
     expect(m.text).toMatch(/edgebox_control_licences_total\{system="clearkey",result="denied"\} [1-9]/);
     expect(m.text).toContain('edgebox_control_steering_misses_total{cause="no-route"}');
   });

@@ -69,6 +69,15 @@ describe('steering table', () => {
     expect(ask(fleet, '10.1.2.3', NOW + 30_001).order).toEqual(['origin']);
   });
 
+  it('a site turned into an IX site moves its appliances to the fallback tier', () => {
+    const fleet = world({ a1: { files: [] }, a2: { files: [] } });
+    fleet.updateSite({ ...site('s-b', 'ix'), region: 'eu' });
+    expect(ask(fleet, '192.0.2.1').order).toEqual(['ix1', 'origin']);
+    expect(ask(fleet, '10.1.2.3').order).toEqual(['a3', 'ix1', 'origin']);
+    fleet.updateSite({ ...site('ix-eu', 'ix'), region: 'us' });
+    expect(ask(fleet, '192.0.2.1').order).toEqual(['a3', 'origin']);
+  });
+
   it('a withdrawn prefix stops steering to that appliance', () => {
     const fleet = world();
     const a3 = fleet.get('a3')!;

@@ -7,6 +7,7 @@ import type { Control } from '../control.ts';
 import { ClearKeyProvider } from '../licence/clearkey.ts';
 import { PlaybackService } from '../playback/playback-service.ts';
 import { ApiError } from './api-error.ts';
+import { viewerCors } from './cors.ts';
 import { applianceRoutes } from './routes/appliances.ts';
 import { licenceRoutes } from './routes/licence.ts';
 import { operatorRoutes } from './routes/operator.ts';
@@ -15,6 +16,8 @@ import { titleRoutes } from './routes/titles.ts';
 
 /** Reports carry whole prefix sets and titles carry manifest templates. */
 const BODY_LIMIT = 64 * 1024 * 1024;
+
+const FASTIFY_CODES: Record<number, string> = { 400: 'bad-request', 404: 'not-found', 413: 'body-too-large', 415: 'unsupported-media-type', 500: 'internal' };
 
 export function buildApp(c: Control): FastifyInstance {
   const app = Fastify({ loggerInstance: c.log as FastifyBaseLogger, bodyLimit: BODY_LIMIT });
@@ -26,9 +29,12 @@ export function buildApp(c: Control): FastifyInstance {
     }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'request failed');
-    const code = status === 500 ? 'internal' : (err.code ?? 'bad-request').toLowerCase();
+    const code = FASTIFY_CODES[status] ?? (status === 500 ? 'internal' : 'bad-request');
     return reply.code(status).send(errorBody(code, status === 500 ? 'internal error' : err.message));
   });
+  // Some EME players post licence requests as application/octet-stream (or no type at all).
+  app.addContentTypeParser(['application/octet-stream', 'text/plain'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  viewerCors(app);
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not-found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
   app.get('/healthz', async () => ({ ok: true, appliances: c.fleet.size, prefixes: c.fleet.routes.prefixCount }));

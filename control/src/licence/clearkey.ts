@@ -14,7 +14,11 @@ export class ClearKeyProvider implements LicenceProvider {
   readonly system = 'clearkey';
 
   issue(ctx: LicenceContext): LicenceResult {
-    const req = ClearKeyRequest.safeParse(ctx.body);
+    let body = ctx.body;
+    if (Buffer.isBuffer(body)) {
+      try { body = JSON.parse(body.toString('utf8')); } catch { body = undefined; }
+    }
+    const req = ClearKeyRequest.safeParse(body);
     if (!req.success) return { ok: false, status: 400, code: 'bad-licence-request', message: 'expected ClearKey {kids:[base64url key id], type}' };
     const kidsHex = req.data.kids.map((k) => Buffer.from(k, 'base64url').toString('hex'));
     const foreign = kidsHex.find((k) => !ctx.eligibleKids.has(k));

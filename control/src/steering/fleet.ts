@@ -50,6 +50,19 @@ export class Fleet {
     return a;
   }
 
+  /** A site's kind or region changed: its appliances follow, and the IX index is rebuilt. */
+  updateSite(site: Site): void {
+    this.#ixByRegion.clear();
+    for (const a of this.#apps.values()) {
+      if (a.site.siteId === site.siteId) a.site = site;
+      if (a.site.kind === 'ix') {
+        const list = this.#ixByRegion.get(a.site.region) ?? [];
+        list.push(a);
+        this.#ixByRegion.set(a.site.region, list);
+      }
+    }
+  }
+
   setOperatorDrain(id: string, drain: boolean): void {
     const a = this.#apps.get(id);
     if (a) a.operatorDrain = drain;

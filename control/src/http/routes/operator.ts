@@ -49,6 +49,7 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
       const b = parseWith(SiteBody, req.body);
       const site = { siteId: req.params.id, ...b };
       c.repo.putSite(site);
+      c.fleet.updateSite(site);
       return site;
     });
     op.get('/v1/sites', async () => c.repo.listSites());
