@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { SettingsError } from '../protocol/index.ts';
 import { startDaemon } from './src/daemon/daemon.ts';
 import { createLogger } from './src/daemon/logger.ts';
+import { DAEMON_SERVICES } from './src/daemon/services.ts';
 import { loadSettings } from './src/daemon/settings.ts';
 
 const EXIT_BAD_CONFIG = 2;
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = createLogger(settings.logLevel, settings.applianceId);
-  const daemon = await startDaemon(settings, log);
+  const daemon = await startDaemon(settings, log, DAEMON_SERVICES);
   const onSignal = (sig: string): void => {
     void daemon.drain(sig);
   };

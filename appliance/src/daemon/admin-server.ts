@@ -1,6 +1,6 @@
 // The admin/observability listener (separate address, loopback by default). Read-only views are
 // open to whoever can reach the address: /metrics (Prometheus scrapes without credentials),
-// /v1/health and /v1/status. Everything under /v1/admin/ needs `Authorization: Bearer <adminToken>`
+// /v1/health, /v1/status and /v1/snapshot (what the control reporter sends). Everything under /v1/admin/ needs `Authorization: Bearer <adminToken>`
 // and is refused outright when no admin token is configured. Not a hot path: plain node:http.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -11,6 +11,7 @@ export interface AdminActions {
   metrics(): Promise<{ text: string; contentType: string }>;
   health(): { status: string; reasons: string[] };
   status(): unknown;
+  snapshot(): unknown;
   drain(reason: string): void;
   setPopularity(ranks: Record<string, number | null>): void;
   files(): unknown;
@@ -103,6 +104,7 @@ export function createAdminServer(adminToken: string, a: AdminActions): Server {
       return send(res, h.status === 'failing' ? 503 : 200, h);
     }
     if (m === 'GET' && path === '/v1/status') return send(res, 200, a.status());
+    if (m === 'GET' && path === '/v1/snapshot') return send(res, 200, a.snapshot());
     if (!path.startsWith('/v1/admin/')) throw new HttpError(404, 'not_found', 'no such route');
     if (!want) throw new HttpError(403, 'admin_disabled', 'no adminToken is configured');
     if (!authorised(req)) throw new HttpError(401, 'unauthorized', 'admin token required (Authorization: Bearer …)');

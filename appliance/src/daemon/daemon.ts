@@ -12,6 +12,7 @@ import { LoadMeter } from './load-meter.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { diskConcurrency, probeHardware, type Probe } from './probe.ts';
 import { splitHostPort, type ApplianceSettings } from './settings.ts';
+import type { DaemonService, RunningService } from './services.ts';
 import { buildSnapshot, tierUsage, type ApplianceSnapshot } from './snapshot.ts';
 import { WorkerPool } from './worker-pool.ts';
 import type { WorkerInit } from './worker-messages.ts';
@@ -45,6 +46,7 @@ export class Daemon {
   #health: Health = { status: 'ok', reasons: [] };
   #draining = false;
   #ticker: NodeJS.Timeout | undefined;
+  #services: { name: string; running: RunningService }[] = [];
   #done: Promise<void>;
   #resolveDone!: () => void;
 
@@ -100,7 +102,7 @@ export class Daemon {
     };
   }
 
-  async start(): Promise<void> {
+  async start(services: readonly DaemonService[] = []): Promise<void> {
     const s = this.settings;
     const pub = splitHostPort(s.listen);
     // port 0: reserve a free port with a reusePort socket the workers can join, then let go of it
@@ -160,6 +162,7 @@ export class Daemon {
         }),
       health: () => this.#health,
       status: () => this.status(),
+      snapshot: () => this.snapshot(),
       drain: (reason) => void this.drain(reason),
       setPopularity: (ranks) => this.store.setPopularity(ranks),
       files: () => this.store.list(),
@@ -172,6 +175,10 @@ export class Daemon {
 
     this.#tick();
     this.#ticker = setInterval(() => this.#tick(), TICK_MS);
+    for (const svc of services) {
+      this.#services.push({ name: svc.name, running: await svc.start(this) });
+      this.log.info({ service: svc.name }, 'service started');
+    }
     // warm the RAM tier with what is already popular now rather than at the first rebalance
     this.store.tick().catch((err: unknown) => this.log.error({ err }, 'store: first tick failed'));
     // always written, whatever the log level: supervisors and tests read the bound ports from it
@@ -228,6 +235,9 @@ export class Daemon {
     const clean = await this.#pool.drain(this.settings.drainTimeoutMs);
     this.log.info({ clean }, clean ? 'drained: every in-flight response finished' : 'drain deadline passed; cut the rest');
     if (this.#ticker) clearInterval(this.#ticker);
+    for (const { name, running } of this.#services.reverse()) {
+      await running.stop().catch((err: unknown) => this.log.error({ err, service: name }, 'service stop failed'));
+    }
     await this.store.close().catch((err: unknown) => this.log.error({ err }, 'store close failed'));
     this.#admin.closeAllConnections();
     await new Promise<void>((r) => this.#admin.close(() => r()));
@@ -236,7 +246,11 @@ export class Daemon {
   }
 }
 
-export async function startDaemon(settings: ApplianceSettings, log: Logger): Promise<Daemon> {
+export async function startDaemon(
+  settings: ApplianceSettings,
+  log: Logger,
+  services: readonly DaemonService[] = [],
+): Promise<Daemon> {
   const probe = await probeHardware(settings);
   log.info({ probe }, 'hardware probe');
   const store = await openStore({
@@ -247,6 +261,6 @@ export async function startDaemon(settings: ApplianceSettings, log: Logger): Pro
     logger: log.child({ part: 'store' }),
   });
   const daemon = new Daemon(settings, probe, store, log);
-  await daemon.start();
+  await daemon.start(services);
   return daemon;
 }

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplianceReport } from '../../../protocol/index.ts';
 import { json, sample, startDaemon, type Daemon } from './harness.ts';
 
 let d: Daemon;
@@ -58,6 +59,18 @@ describe('admin and observability', () => {
     expect(s.hardware.disks[0]).toHaveProperty('rotational');
     expect(s.workers).toEqual({ wanted: 2, alive: 2 });
     expect(JSON.stringify(s)).not.toContain('test-secret'); // no secrets in status
+  });
+
+  it('/v1/snapshot has what the control report needs, in its schema', async () => {
+    const snap = await json(fetch(`${d.admin}/v1/snapshot`));
+    const shape = ApplianceReport.shape;
+    expect(shape.health.parse(snap.health)).toEqual({ status: 'ok', reasons: [] });
+    expect(shape.load.parse(snap.load).capacityBps).toBeGreaterThan(0);
+    const tiers = shape.tiers.parse(snap.tiers);
+    expect(tiers.map((t) => t.tier)).toEqual(['ram', 'ssd', 'hdd']);
+    expect(tiers[0].usedBytes).toBe(100_000);
+    expect(snap.inventory).toEqual(['t1.cold', 't1.hot']);
+    expect(snap.draining).toBe(false);
   });
 
   it('admin actions need the Bearer token', async () => {
