@@ -47,7 +47,7 @@ describe('ClearKey licences scoped to the session', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect((await res.json()).keys[0].k).toBe(b64(t1.keys[0].key));
+    expect(((await res.json()) as { keys: Array<{ k: string }> }).keys[0].k).toBe(b64(t1.keys[0].key));
     const pre = await fetch(ctx.url + licensePath, { method: 'OPTIONS', headers: { origin: 'http://player.test', 'access-control-request-method': 'POST' } });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-headers')).toContain('authorization');
