@@ -116,6 +116,27 @@ describe('BGP against BIRD 2', () => {
     await waitFor('routes back', () => prefixes().length === 5);
   });
 
+  it('retries the connection until BIRD comes up, walking the FSM states', async () => {
+    const [birdAddr, ourAddr] = loopbackPair();
+    const birdPort = await freePort(birdAddr);
+    const speaker = new BgpSpeaker(BgpSettings.parse({
+      localAsn: 64512, routerId: '10.255.0.2',
+      neighbors: [{ address: birdAddr, port: birdPort, localAddress: ourAddr, peerAsn: 65001, connectRetry: 1 }],
+    }));
+    cleanups.push(() => speaker.stop());
+    const states: string[] = [];
+    speaker.sessions[0].on('state', (s: string) => states.push(s));
+    await speaker.start();
+    await waitFor('a failed attempt', () => states.filter((s) => s === 'Active').length >= 2);
+    const bird = await startBird(birdConfig({ birdAddr, birdPort, ourAddr, hold: 9 }));
+    cleanups.push(() => bird.stop());
+    await waitFor('established', () => speaker.status()[0].state === 'Established');
+    expect(states.slice(0, 2)).toEqual(['Connect', 'Active']);
+    expect(states.slice(-4)).toEqual(['Connect', 'OpenSent', 'OpenConfirm', 'Established']);
+    // default policy: IPv4 up to /32, so BIRD's /30 is taken too (the default route and the bogon are not)
+    await waitFor('routes', () => speaker.rib.snapshot().routes.length === 6);
+  });
+
   it('closes the session with Cease / max prefixes past the import limit', async () => {
     const { speaker } = await setup({ maxPrefixes: 3 });
     const sent: { dir: string; code: number; subcode: number }[] = [];
