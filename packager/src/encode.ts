@@ -60,7 +60,7 @@ export async function encodeRenditions(
     await ffmpegJob({
       inputs: [{ path: info.path }],
       output: path,
-      outputOptions: ['-map', '0:v:0', '-vf', `scale=${r.width}:${r.height}:flags=bicubic`, ...x264RateOptions(r.bitrate, opts.preset, gop, opts.keyframeS), '-an', '-sn', '-dn', '-map_metadata', '-1'],
+      outputOptions: ['-map', '0:v:0', '-vf', `scale=${r.width}:${r.height}:flags=bicubic,setsar=1`, ...x264RateOptions(r.targetBitrate, opts.preset, gop, opts.keyframeS), '-an', '-sn', '-dn', '-map_metadata', '-1'],
       durationS: info.durationS,
       onProgress: (f) => opts.onProgress((done + f) / jobs),
     });

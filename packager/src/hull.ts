@@ -1,19 +1,27 @@
 // The per-title decision, pure: given trial measurements (resolution, bitrate, quality), keep the
-// upper convex hull of quality over log-bitrate across all resolutions (the best resolution for
-// each bitrate, with diminishing returns), then pick rungs down the hull by fixed quality steps.
+// upper convex hull of quality over bitrate across all resolutions (the best resolution for each
+// bitrate, with diminishing returns), then pick rungs down the hull by fixed quality steps.
+// The hull is taken over linear bitrate, where rate-quality curves are concave, so a chord
+// between hull points never promises more quality than the encoder delivers (over log-bitrate
+// the low end of a curve is convex and a chord would overestimate it).
 
 export interface TrialPoint {
   width: number;
   height: number;
   /** bits per second actually produced by the trial encode */
   bitrate: number;
+  /** the rate the encoder was asked for (simple content undershoots it) */
+  targetBitrate: number;
   quality: number;
 }
 
 export interface Rung {
   width: number;
   height: number;
+  /** bits per second the hull expects the encode to produce */
   bitrate: number;
+  /** the rate to ask the encoder for */
+  targetBitrate: number;
   /** quality the hull predicts at this bitrate (measured again on the real encode by QA) */
   predictedQuality: number;
 }
@@ -27,8 +35,7 @@ export interface RungOptions {
 }
 
 function cross(o: TrialPoint, a: TrialPoint, b: TrialPoint): number {
-  const ox = Math.log2(o.bitrate), ax = Math.log2(a.bitrate), bx = Math.log2(b.bitrate);
-  return (ax - ox) * (b.quality - o.quality) - (a.quality - o.quality) * (bx - ox);
+  return (a.bitrate - o.bitrate) * (b.quality - o.quality) - (a.quality - o.quality) * (b.bitrate - o.bitrate);
 }
 
 /** Upper-left convex hull: quality never falls as bitrate rises, and the slope only decreases. */
@@ -46,20 +53,22 @@ export function convexHull(points: TrialPoint[]): TrialPoint[] {
 }
 
 /**
- * Bitrate and resolution on the hull that reaches quality q (log-linear between hull points; the
+ * Bitrate and resolution on the hull that reaches quality q (linear between hull points; the
  * resolution is the one of the hull point at or above q, so a rung never interpolates down into
  * a resolution that was not measured to reach it). Undefined when the hull never reaches q.
  */
 export function hullAt(hull: TrialPoint[], q: number): Rung | undefined {
   if (!hull.length || q > hull[hull.length - 1].quality) return undefined;
   const first = hull[0];
-  if (q <= first.quality) return { width: first.width, height: first.height, bitrate: first.bitrate, predictedQuality: first.quality };
+  if (q <= first.quality) return { width: first.width, height: first.height, bitrate: first.bitrate, targetBitrate: first.targetBitrate, predictedQuality: first.quality };
   for (let i = 1; i < hull.length; i++) {
     const a = hull[i - 1], b = hull[i];
     if (q <= b.quality) {
       const t = (q - a.quality) / (b.quality - a.quality);
-      const bitrate = Math.round(2 ** (Math.log2(a.bitrate) + t * (Math.log2(b.bitrate) - Math.log2(a.bitrate))));
-      return { width: b.width, height: b.height, bitrate, predictedQuality: q };
+      const bitrate = Math.round(a.bitrate + t * (b.bitrate - a.bitrate));
+      // The encoder's target at that point: b's target scaled as b undershot or overshot it.
+      const targetBitrate = Math.round((bitrate * b.targetBitrate) / b.bitrate);
+      return { width: b.width, height: b.height, bitrate, targetBitrate, predictedQuality: q };
     }
   }
   return undefined;

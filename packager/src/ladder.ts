@@ -13,7 +13,7 @@ export interface LadderDecision {
   vmafSubsample: number;
   display: { width: number; height: number };
   shots: Shot[];
-  trials: (TrialPoint & { targetBitrate: number })[];
+  trials: TrialPoint[];
   hull: TrialPoint[];
   rungOptions: RungOptions;
   rungs: Rung[];
@@ -55,7 +55,7 @@ export async function decideLadder(
   // Whatever happens, a title gets at least one rung: the best point measured.
   if (!rungs.length) {
     const best = hull[hull.length - 1];
-    rungs = [{ width: best.width, height: best.height, bitrate: best.bitrate, predictedQuality: best.quality }];
+    rungs = [{ width: best.width, height: best.height, bitrate: best.bitrate, targetBitrate: best.targetBitrate, predictedQuality: best.quality }];
   }
   onProgress(1);
   return {

@@ -54,6 +54,8 @@ export async function packageCmaf(
     '--mpd_output', out.mpd,
     '--hls_master_playlist_output', out.hlsMaster,
     '--hls_playlist_type', 'VOD',
+    // The master's first audio language is the default track in both DASH and HLS.
+    ...(streams.find((s) => s.kind === 'audio')?.language ? ['--default_language', streams.find((s) => s.kind === 'audio')!.language!] : []),
   ]);
   return out;
 }

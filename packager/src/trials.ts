@@ -83,7 +83,7 @@ export async function runTrial(
   info: MasterInfo,
   q: QualityProbe,
   opts: { dir: string; preset: string; keyframeS: number; onProgress?: (f: number) => void },
-): Promise<TrialPoint & { targetBitrate: number }> {
+): Promise<TrialPoint> {
   const { width, height } = plan.resolution;
   const out = join(opts.dir, `trial-${height}p-${Math.round(plan.targetBitrate / 1000)}k.mp4`);
   const gop = Math.round(info.video.fps * opts.keyframeS);
