@@ -13,7 +13,8 @@ import type { Metrics } from './metrics.ts';
 import type { ControlSettings } from './settings.ts';
 import type { ApplianceState } from './steering/appliance-state.ts';
 import { Fleet } from './steering/fleet.ts';
-import type { Repository } from './store/repository.ts';
+import type { Changed } from './steering/fleet.ts';
+import type { ApplianceSnapshot, Repository } from './store/repository.ts';
 import { SqliteRepository } from './store/sqlite-repository.ts';
 
 export interface ControlDeps {
@@ -36,7 +37,7 @@ export class Control {
   readonly metrics: Metrics;
   readonly trustedProxies: Prefix[];
   readonly urlTokenSecret: string;
-  #dirty = new Set<ApplianceState>();
+  #dirty = new Map<ApplianceState, Changed>();
   #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(d: ControlDeps) {
@@ -58,12 +59,12 @@ export class Control {
         overloadEnter: d.settings.overloadEnter,
         overloadLeave: d.settings.overloadLeave,
       },
-      (a) => this.#markDirty(a),
+      (a, changed) => this.#markDirty(a, changed),
     );
     const sites = new Map(this.repo.listSites().map((s) => [s.siteId, s]));
     for (const a of this.repo.listAppliances()) {
       const site = sites.get(a.siteId);
-      if (site) this.fleet.add(a.applianceId, site, a.name, a.publicUrl, a.operatorDrain, a.snapshot);
+      if (site) this.fleet.add(a.applianceId, site, a.name, a.publicUrl, a.operatorDrain, a);
     }
     this.catalog = new Catalog(this.repo, new KeyVault(kek));
     this.metrics = createMetrics(() => this.#countStates());
@@ -87,8 +88,9 @@ export class Control {
   }
 
   // Reports change memory at once and reach the store in batches, off the request path.
-  #markDirty(a: ApplianceState): void {
-    this.#dirty.add(a);
+  #markDirty(a: ApplianceState, changed: Changed): void {
+    const before = this.#dirty.get(a);
+    this.#dirty.set(a, before ? { inventory: before.inventory || changed.inventory, routes: before.routes || changed.routes } : changed);
     this.#flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
   }
 
@@ -96,12 +98,20 @@ export class Control {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     if (this.#dirty.size === 0) return;
-    const batch = [...this.#dirty].map((a) => ({ applianceId: a.id, snapshot: this.fleet.snapshot(a) }));
+    const batch: ApplianceSnapshot[] = [...this.#dirty].map(([a, changed]) => ({
+      applianceId: a.id,
+      state: this.fleet.stateSnapshot(a),
+      ...(changed.inventory ? { inventory: this.fleet.inventorySnapshot(a) } : {}),
+      ...(changed.routes ? { routes: this.fleet.routesSnapshot(a) } : {}),
+    }));
+    const dirtyBefore = [...this.#dirty];
     this.#dirty.clear();
     try {
       this.repo.saveSnapshots(batch);
     } catch (err) {
-      this.log.error({ err }, 'persisting appliance state failed; will retry with the next report');
+      // Keep what was not written: the next flush tries again with the newer state.
+      for (const [a, changed] of dirtyBefore) this.#markDirty(a, changed);
+      this.log.error({ err }, 'persisting appliance state failed; will retry');
     }
   }
 

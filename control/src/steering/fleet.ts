@@ -12,22 +12,28 @@ const PAST_BOOTS_KEPT = 16;
 
 export type ReportOutcome = ReportReply & { badPrefixes?: string[] };
 
-/** Persisted form of an appliance's reported state. */
-interface Snapshot {
+/** What a report changed besides the small per-report state. */
+export interface Changed { inventory: boolean; routes: boolean }
+
+/** Persisted form of an appliance's per-report state (inventory and routes are kept apart). */
+interface StateSnapshot {
   bootId?: string; seq: number; pastBoots: string[]; lastReportAt?: number;
   health: ApplianceReport['health']; reportDraining: boolean; load: ApplianceReport['load'];
   overloaded: boolean; tiers: ApplianceReport['tiers']; bgp: ApplianceReport['bgp']; softwareVersion: string;
-  inventory: string[]; inventoryHash?: string; routes: ApplianceState['routes']; prefixHash?: string;
 }
+interface InventorySnapshot { hash?: string; files: string[] }
+interface RoutesSnapshot { hash?: string; routes: ApplianceState['routes'] }
+
+export interface PersistedAppliance { snapshot: string | null; inventory: string | null; routes: string | null }
 
 export class Fleet {
   readonly routes = new RouteTable();
   readonly policy: HealthPolicy;
   #apps = new Map<string, ApplianceState>();
   #ixByRegion = new Map<string, ApplianceState[]>();
-  #onDirty: (a: ApplianceState) => void;
+  #onDirty: (a: ApplianceState, changed: Changed) => void;
 
-  constructor(policy: HealthPolicy, onDirty: (a: ApplianceState) => void = () => {}) {
+  constructor(policy: HealthPolicy, onDirty: (a: ApplianceState, changed: Changed) => void = () => {}) {
     this.policy = policy;
     this.#onDirty = onDirty;
   }
@@ -38,7 +44,7 @@ export class Fleet {
   ixInRegion(region: string): readonly ApplianceState[] { return this.#ixByRegion.get(region) ?? []; }
   status(a: ApplianceState, now: number): ApplianceStatus { return statusOf(a, now, this.policy); }
 
-  add(id: string, site: Site, name: string, publicUrl: string, operatorDrain = false, snapshot?: string | null): ApplianceState {
+  add(id: string, site: Site, name: string, publicUrl: string, operatorDrain = false, persisted?: PersistedAppliance): ApplianceState {
     const a = newApplianceState(id, site, name, publicUrl, operatorDrain);
     this.#apps.set(id, a);
     if (site.kind === 'ix') {
@@ -46,7 +52,7 @@ export class Fleet {
       list.push(a);
       this.#ixByRegion.set(site.region, list);
     }
-    if (snapshot) this.#restore(a, JSON.parse(snapshot) as Snapshot);
+    if (persisted) this.#restore(a, persisted);
     return a;
   }
 
@@ -92,7 +98,11 @@ export class Fleet {
     a.softwareVersion = r.softwareVersion;
 
     const reply: ReportOutcome = { ok: true };
+    const changed: Changed = { inventory: false, routes: false };
     const inv = r.inventory;
+    if (inv?.kind === 'full' || (inv?.kind === 'delta' && a.inventoryHash !== undefined && inv.baseHash === a.inventoryHash)) {
+      changed.inventory = inv.hash !== a.inventoryHash;
+    }
     if (inv?.kind === 'full') {
       a.inventory = new Set(inv.files);
       a.inventoryHash = inv.hash;
@@ -102,6 +112,7 @@ export class Fleet {
       a.inventoryHash = inv.hash;
     } else if (inv?.kind === 'delta' || a.inventoryHash === undefined) {
       // A delta against a base we do not hold: keep serving what we knew, ask for the full set.
+      if (a.inventoryHash !== undefined) changed.inventory = true;
       a.inventoryHash = undefined;
       reply.needInventory = true;
     }
@@ -109,32 +120,53 @@ export class Fleet {
     if (r.prefixes?.routes !== undefined) {
       const bad = this.routes.replace(a, r.prefixes.routes);
       a.prefixHash = r.prefixes.hash;
+      changed.routes = true;
       if (bad.length > 0) reply.badPrefixes = bad;
     } else if (r.prefixes === undefined ? a.prefixHash === undefined : r.prefixes.hash !== a.prefixHash) {
       reply.needPrefixes = true;
     }
     if (a.operatorDrain) reply.drain = true;
-    this.#onDirty(a);
+    this.#onDirty(a, changed);
     return reply;
   }
 
-  snapshot(a: ApplianceState): string {
-    const s: Snapshot = {
+  stateSnapshot(a: ApplianceState): string {
+    const s: StateSnapshot = {
       bootId: a.bootId, seq: a.seq, pastBoots: a.pastBoots, lastReportAt: a.lastReportAt, health: a.health,
       reportDraining: a.reportDraining, load: a.load, overloaded: a.overloaded, tiers: a.tiers, bgp: a.bgp,
-      softwareVersion: a.softwareVersion, inventory: [...a.inventory], inventoryHash: a.inventoryHash,
-      routes: a.routes, prefixHash: a.prefixHash,
+      softwareVersion: a.softwareVersion,
     };
     return JSON.stringify(s);
   }
 
-  #restore(a: ApplianceState, s: Snapshot): void {
-    Object.assign(a, {
-      bootId: s.bootId, seq: s.seq, pastBoots: s.pastBoots, lastReportAt: s.lastReportAt, health: s.health,
-      reportDraining: s.reportDraining, load: s.load, utilisation: utilisationOf(s.load), overloaded: s.overloaded,
-      tiers: s.tiers, bgp: s.bgp, softwareVersion: s.softwareVersion, inventory: new Set(s.inventory),
-      inventoryHash: s.inventoryHash, prefixHash: s.prefixHash,
-    });
-    this.routes.replace(a, s.routes);
+  inventorySnapshot(a: ApplianceState): string {
+    const s: InventorySnapshot = { hash: a.inventoryHash, files: [...a.inventory] };
+    return JSON.stringify(s);
+  }
+
+  routesSnapshot(a: ApplianceState): string {
+    const s: RoutesSnapshot = { hash: a.prefixHash, routes: a.routes };
+    return JSON.stringify(s);
+  }
+
+  #restore(a: ApplianceState, p: PersistedAppliance): void {
+    if (p.snapshot) {
+      const s = JSON.parse(p.snapshot) as StateSnapshot;
+      Object.assign(a, {
+        bootId: s.bootId, seq: s.seq, pastBoots: s.pastBoots, lastReportAt: s.lastReportAt, health: s.health,
+        reportDraining: s.reportDraining, load: s.load, utilisation: utilisationOf(s.load), overloaded: s.overloaded,
+        tiers: s.tiers, bgp: s.bgp, softwareVersion: s.softwareVersion,
+      });
+    }
+    if (p.inventory) {
+      const s = JSON.parse(p.inventory) as InventorySnapshot;
+      a.inventory = new Set(s.files);
+      a.inventoryHash = s.hash;
+    }
+    if (p.routes) {
+      const s = JSON.parse(p.routes) as RoutesSnapshot;
+      this.routes.replace(a, s.routes);
+      a.prefixHash = s.hash;
+    }
   }
 }

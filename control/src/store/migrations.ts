@@ -36,6 +36,10 @@ const MIGRATIONS: string[] = [
    CREATE TABLE resume_positions (
      profile_id TEXT NOT NULL, title_id TEXT NOT NULL, position_ms INTEGER NOT NULL,
      updated_at INTEGER NOT NULL, PRIMARY KEY (profile_id, title_id));`,
+  // Inventory and routes are large and change rarely: stored apart from the per-report state so
+  // a report that changes neither writes only a few hundred bytes.
+  `ALTER TABLE appliances ADD COLUMN inventory TEXT;
+   ALTER TABLE appliances ADD COLUMN routes TEXT;`,
 ];
 
 export function migrate(db: Database.Database): number {

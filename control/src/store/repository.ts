@@ -23,7 +23,13 @@ export interface ApplianceRow {
   operatorDrain: boolean;
   /** the last accepted report's state, as the fleet serialises it (JSON) */
   snapshot: string | null;
+  /** JSON, written only when the inventory changed */
+  inventory: string | null;
+  /** JSON, written only when the prefix set changed */
+  routes: string | null;
 }
+
+export interface ApplianceSnapshot { applianceId: string; state: string; inventory?: string; routes?: string }
 
 export interface TitleRow {
   titleId: string;
@@ -66,11 +72,12 @@ export interface Repository {
 
   addEnrollmentToken(tokenHash: string, siteId: string, expiresAt: number): void;
   /** consume the token and create the appliance, atomically; a token works once */
-  enroll(tokenHash: string, siteId: string | undefined, appliance: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot'> & { credentialHash: string }, now: number): EnrollResult & { siteId?: string };
+  enroll(tokenHash: string, siteId: string | undefined, appliance: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot' | 'inventory' | 'routes'> & { credentialHash: string }, now: number): EnrollResult & { siteId?: string };
   applianceByCredential(credentialHash: string): ApplianceRow | undefined;
   listAppliances(): ApplianceRow[];
   setOperatorDrain(applianceId: string, drain: boolean): boolean;
-  saveSnapshots(snapshots: Array<{ applianceId: string; snapshot: string }>): void;
+  /** one transaction; absent parts are left as they are */
+  saveSnapshots(snapshots: ApplianceSnapshot[]): void;
 
   putTitle(title: TitleRow, keys: SealedKey[], now: number): void;
   getTitle(titleId: string): TitleRow | undefined;

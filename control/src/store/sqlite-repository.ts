@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
 import type {
-  Account, ApplianceRow, EnrollResult, Profile, Repository, SealedKey, SessionRow, Site, StartResult, TitleRow,
+  Account, ApplianceRow, ApplianceSnapshot, EnrollResult, Profile, Repository, SealedKey, SessionRow, Site, StartResult, TitleRow,
 } from './repository.ts';
 
 type Row = Record<string, unknown>;
@@ -22,6 +22,7 @@ function applianceOf(r: Row): ApplianceRow {
     applianceId: r.appliance_id as string, siteId: r.site_id as string, name: r.name as string,
     publicUrl: r.public_url as string, createdAt: r.created_at as number,
     operatorDrain: r.operator_drain === 1, snapshot: (r.snapshot as string | null) ?? null,
+    inventory: (r.inventory as string | null) ?? null, routes: (r.routes as string | null) ?? null,
   };
 }
 
@@ -80,7 +81,7 @@ export class SqliteRepository implements Repository {
 
   enroll(
     tokenHash: string, siteId: string | undefined,
-    a: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot'> & { credentialHash: string }, now: number,
+    a: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot' | 'inventory' | 'routes'> & { credentialHash: string }, now: number,
   ): EnrollResult & { siteId?: string } {
     return this.#db.transaction((): EnrollResult & { siteId?: string } => {
       const t = this.#get('SELECT * FROM enrollment_tokens WHERE token_hash = ?', tokenHash);
@@ -105,10 +106,16 @@ export class SqliteRepository implements Repository {
   setOperatorDrain(applianceId: string, drain: boolean): boolean {
     return this.#run('UPDATE appliances SET operator_drain = ? WHERE appliance_id = ?', drain ? 1 : 0, applianceId) === 1;
   }
-  saveSnapshots(snapshots: Array<{ applianceId: string; snapshot: string }>): void {
-    const st = this.#db.prepare('UPDATE appliances SET snapshot = ? WHERE appliance_id = ?');
+  saveSnapshots(snapshots: ApplianceSnapshot[]): void {
+    const state = this.#db.prepare('UPDATE appliances SET snapshot = ? WHERE appliance_id = ?');
+    const inventory = this.#db.prepare('UPDATE appliances SET inventory = ? WHERE appliance_id = ?');
+    const routes = this.#db.prepare('UPDATE appliances SET routes = ? WHERE appliance_id = ?');
     this.#db.transaction(() => {
-      for (const s of snapshots) st.run(s.snapshot, s.applianceId);
+      for (const s of snapshots) {
+        state.run(s.state, s.applianceId);
+        if (s.inventory !== undefined) inventory.run(s.inventory, s.applianceId);
+        if (s.routes !== undefined) routes.run(s.routes, s.applianceId);
+      }
     })();
   }
 
