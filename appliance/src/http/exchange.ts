@@ -37,7 +37,7 @@ export class Exchange {
     this.ctx = ctx;
     this.res = res;
     ctx.metrics.inFlightCount++;
-    res.once('close', this.#settle);
+    res.on('close', this.#settle);
   }
 
   #settle = (): void => {

@@ -54,6 +54,11 @@ export class TokenGate {
     return scope.ok ? { ok: true, payload } : scope;
   }
 
+  /** verified tokens held */
+  get cached(): number {
+    return this.#verified.size;
+  }
+
   /** Drop every cached verification (after a key set change). */
   setKeys(keys: TokenKeys): void {
     this.#keys = keys;
