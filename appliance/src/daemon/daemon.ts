@@ -132,7 +132,6 @@ export class Daemon {
       maxRanges: s.maxRanges,
       cacheMaxAgeSec: s.cacheMaxAgeSec,
       diskReads: { ssd: Math.max(1, Math.ceil(reads.ssd / count)), hdd: Math.max(1, Math.ceil(reads.hdd / count)) },
-      logLevel: s.logLevel,
     });
     this.#pool = new WorkerPool({
       count,

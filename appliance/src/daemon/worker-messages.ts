@@ -15,7 +15,6 @@ export interface WorkerInit {
   cacheMaxAgeSec: number;
   /** this worker's share of the per-disk-tier read concurrency */
   diskReads: { ssd: number; hdd: number };
-  logLevel: string;
 }
 
 export type MainToWorker =

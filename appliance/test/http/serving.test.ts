@@ -104,6 +104,19 @@ describe('HTTP semantics', () => {
     expect((await json(res)).error.code).toBe('range_not_satisfiable');
   });
 
+  it('overlapping ranges adding up to more than the file get the whole file once (200)', async () => {
+    const res = await fetch(url(fileId), { headers: { range: 'bytes=0-,0-,0-' } });
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(data())).toBe(true);
+  });
+
+  it('more than maxRanges ranges: the Range header is ignored (200)', async () => {
+    const many = Array.from({ length: 17 }, (_, i) => `${i * 10}-${i * 10 + 1}`).join(',');
+    const res = await fetch(url(fileId), { headers: { range: `bytes=${many}` } });
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBe(data().length);
+  });
+
   it('a malformed Range is ignored (200, whole file)', async () => {
     const res = await fetch(url(fileId), { headers: { range: 'bytes=zz' } });
     expect(res.status).toBe(200);
