@@ -47,7 +47,10 @@ export function serveFile(
     if (ranges !== undefined && ranges.length > 1 && spanTotal(ranges) > file.bytes) ranges = undefined;
   }
 
-  const ram = ctx.view.ram(fileId);
+  // a RAM copy must be of this very entry (a replaced file's copy is dropped before the new
+  // entry arrives, but a length check costs nothing)
+  let ram = ctx.view.ram(fileId);
+  if (ram !== undefined && ram.length !== file.bytes) ram = undefined;
   x.tier = ram !== undefined ? 'ram' : file.tier;
   x.fileId = fileId;
   const head = req.method === 'HEAD';
@@ -71,7 +74,7 @@ export function serveFile(
     if (ram !== undefined) {
       x.unpin = ctx.view.pin(file);
       res.writeHead(status, headers);
-      const body = start === 0 && end === ram.length - 1 ? ram : ram.subarray(start, end + 1);
+      const body = ranges === undefined ? ram : ram.subarray(start, end + 1);
       res.end(body);
       x.bytes = body.length;
       return;
