@@ -17,8 +17,8 @@ export const ControlSettings = z.object({
   publicUrl: z.url().default('http://127.0.0.1:8080'),
   /** the origin store, last in every steering answer */
   originUrl: z.url().default('http://127.0.0.1:8090'),
-  /** SQLite file; ":memory:" for tests */
-  dbPath: z.string().min(1).default('control.db'),
+  /** SQLite file (its directory is created); ":memory:" for tests */
+  dbPath: z.string().min(1).default('.data/control/control.db'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   operatorToken: z.string().default(''),
   packagerToken: z.string().default(''),

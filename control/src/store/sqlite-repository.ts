@@ -2,6 +2,8 @@
 // transaction here is also a critical section in the one Node process: two simultaneous play
 // requests on one account cannot both pass the stream-limit count.
 
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
 import type {
@@ -44,6 +46,7 @@ export class SqliteRepository implements Repository {
   #db: Database.Database;
 
   constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
