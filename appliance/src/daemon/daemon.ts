@@ -96,7 +96,12 @@ export class Daemon {
       health: this.#health,
       hardware: this.probe,
       workers: { wanted: this.#pool.wanted, alive: this.#pool.alive },
-      storeRoots: this.store.roots.map((r) => ({ path: r.path, tier: r.tier, reason: r.reason })),
+      storeRoots: this.store.roots.map((r) => ({
+        path: r.path,
+        tier: r.tier,
+        reason: r.reason,
+        ioConcurrency: diskConcurrency(r.tier, this.settings),
+      })),
       usage: this.store.usage(),
       load: this.#load.load,
     };

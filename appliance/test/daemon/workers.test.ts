@@ -1,7 +1,7 @@
 // A crashed serving worker is restarted while the others keep the port answering. The crash is
 // injected through the admin API, which has the hook only with faultInjection on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawGet, sample, sleep, startDaemon, type Daemon } from './harness.ts';
+import { json, rawGet, sample, sleep, startDaemon, type Daemon } from './harness.ts';
 
 let d: Daemon;
 
@@ -21,11 +21,17 @@ async function get(): Promise<number> {
 }
 
 describe('serving workers', () => {
-  it('the fault hook is absent unless faultInjection is on', async () => {
-    const plain = await startDaemon({ settings: { workers: 1 } });
+  it('the fault hook is absent unless faultInjection is on; health says failing without keys', async () => {
+    const plain = await startDaemon({ settings: { workers: 1, tokenKeys: {} } });
     try {
       const res = await plain.adminFetch('/v1/admin/fault/crash-worker?worker=0', { method: 'POST' });
       expect(res.status).toBe(404);
+      // and a box that can serve nothing says so
+      const health = await fetch(`${plain.admin}/v1/health`);
+      expect(health.status).toBe(503);
+      const h = await json(health);
+      expect(h.status).toBe('failing');
+      expect(h.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/no URL token keys/), 'the store holds no files']));
     } finally {
       expect(await plain.stop()).toBe(0);
     }
