@@ -11,6 +11,14 @@ describe('appliance enrollment and reports', () => {
   });
   afterAll(() => ctx.close());
 
+  it('refuses a site with an unknown time zone or kind, naming the field', async () => {
+    const r = await ctx.call('PUT', '/v1/sites/s3', { token: OPERATOR, body: { kind: 'embedded', region: 'eu', timeZone: 'Mars/Olympus' } });
+    expect([r.status, r.body.error.message]).toEqual([400, 'body.timeZone: unknown IANA time zone']);
+    const k = await ctx.call('PUT', '/v1/sites/s3', { token: OPERATOR, body: { kind: 'cloud', region: 'eu', timeZone: 'UTC' } });
+    expect(k.body.error.message).toMatch(/^body\.kind/);
+    expect((await ctx.call('GET', '/v1/sites', { token: OPERATOR })).body.map((s: { siteId: string }) => s.siteId)).toEqual(['s1', 's2']);
+  });
+
   it('an enrollment token works once and yields a credential', async () => {
     const t = await ctx.call('POST', '/v1/enrollment-tokens', { token: OPERATOR, body: { siteId: 's1' } });
     expect(t.status).toBe(201);

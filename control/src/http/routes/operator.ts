@@ -15,7 +15,9 @@ const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/);
 const SiteBody = z.object({
   kind: z.enum(['embedded', 'ix']),
   region: z.string().min(1).max(32),
-  timeZone: z.string().min(1).max(64),
+  timeZone: z.string().min(1).max(64).refine((tz) => {
+    try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; }
+  }, 'unknown IANA time zone'),
   fillWindow: z.object({ start: HHMM, end: HHMM }).default({ start: '02:00', end: '14:00' }),
 });
 const AccountBody = z.object({
