@@ -14,7 +14,8 @@ import { boxesIn, topLevelBoxes } from '../src/mp4-boxes.ts';
 import { sha256File } from '../src/content-manifest.ts';
 import { checkKeyframesAligned, checkRoundTrip, keyframeTimes } from '../src/qa.ts';
 import { makeMaster, tempDir, VMAF_MODEL } from './helpers/masters.ts';
-import { runNode, startOrigin, type Started } from './helpers/processes.ts';
+import { runNode, startControlProcess, startOrigin, type Started } from './helpers/processes.ts';
+import { registerTitle } from '../src/publish.ts';
 
 const TITLE = 't-e2e';
 let tmp: Awaited<ReturnType<typeof tempDir>>;
@@ -236,6 +237,37 @@ describe('packager end to end (CLI)', () => {
       expect(r.status).toBe(416);
       expect(r.headers.get('content-range')).toBe(`bytes */${f.bytes}`);
       expect(((await r.json()) as any).error.code).toBe('range_not_satisfiable');
+    });
+  });
+
+  describe('registration with the real control service', () => {
+    let control: Started;
+    const OPERATOR = 'operator-token-0123456789';
+    const PACKAGER = 'packager-token-0123456789';
+    beforeAll(async () => {
+      // control ingests the packager's <titleId>.title.json from its ingest directory at start.
+      control = await startControlProcess({
+        EDGEBOX_CONTROL_DB_PATH: join(tmp.dir, 'control.db'), EDGEBOX_CONTROL_INGEST_DIR: reg,
+        EDGEBOX_CONTROL_OPERATOR_TOKEN: OPERATOR, EDGEBOX_CONTROL_PACKAGER_TOKEN: PACKAGER, EDGEBOX_CONTROL_KEK: 'ab'.repeat(32),
+        EDGEBOX_CONTROL_URL_TOKEN_SECRET: 'url-token-secret-0123456789',
+      });
+    });
+    afterAll(async () => {
+      await control?.stop();
+    });
+
+    it('control ingests the title file the packager wrote', async () => {
+      const res = await fetch(`${control.url}/v1/titles`, { headers: { authorization: `Bearer ${OPERATOR}` } });
+      expect(res.status).toBe(200);
+      const titles = (await res.json()) as { titleId: string; files: number }[];
+      expect(titles.find((t) => t.titleId === TITLE)?.files).toBe(manifest.files.length);
+    });
+
+    it('--control posts the record with the packager token; a wrong token is refused', async () => {
+      await expect(registerTitle(record, { controlUrl: control.url, controlToken: 'wrong-token-0123456789', registerDir: join(tmp.dir, 'unused') }))
+        .rejects.toThrow(/control refused the title \(401/);
+      const ok = await registerTitle(record, { controlUrl: control.url, controlToken: PACKAGER, registerDir: join(tmp.dir, 'unused') });
+      expect(ok).toEqual({ via: 'control', where: `${control.url}/v1/titles` });
     });
   });
 });

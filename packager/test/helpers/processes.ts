@@ -24,16 +24,25 @@ export interface Started {
 }
 
 export function startOrigin(store: string): Promise<Started> {
+  return startDaemon(['packager/origin.ts'], { EDGEBOX_ORIGIN_PORT: '0', EDGEBOX_ORIGIN_STORE: store }, /"address":"([^"]+)".*"origin listening"/);
+}
+
+/** The real control service (its own process), for registration tests. */
+export function startControlProcess(env: Record<string, string>): Promise<Started> {
+  return startDaemon(['control/main.ts'], { EDGEBOX_CONTROL_PORT: '0', ...env }, /"url":"([^"]+)".*"control listening"/);
+}
+
+function startDaemon(args: string[], env: Record<string, string>, ready: RegExp): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['packager/origin.ts'], {
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, EDGEBOX_ORIGIN_PORT: '0', EDGEBOX_ORIGIN_STORE: store },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buf = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`origin did not start: ${buf}`));
+      reject(new Error(`${args[0]} did not start: ${buf}`));
     }, 20_000);
     const stop = () =>
       new Promise<void>((res) => {
@@ -43,7 +52,7 @@ export function startOrigin(store: string): Promise<Started> {
       });
     child.stdout.on('data', (b: Buffer) => {
       buf += b;
-      const m = /"address":"([^"]+)".*"origin listening"/.exec(buf);
+      const m = ready.exec(buf);
       if (m) {
         clearTimeout(timer);
         resolve({ url: m[1], stop });
@@ -52,7 +61,7 @@ export function startOrigin(store: string): Promise<Started> {
     child.stderr.on('data', (b: Buffer) => (buf += b));
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`origin exited ${code}: ${buf}`));
+      reject(new Error(`${args[0]} exited ${code}: ${buf}`));
     });
   });
 }
