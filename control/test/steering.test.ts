@@ -119,3 +119,25 @@ describe('ranking among equals', () => {
     expect(new Set(picks)).toEqual(new Set(['x', 'y']));
   });
 });
+
+describe('file holder sets', () => {
+  it('track full and delta inventories across many appliances (sets grow as the fleet does)', () => {
+    const fleet = new Fleet({ staleAfterMs: 30_000, overloadEnter: 0.9, overloadLeave: 0.75 });
+    const base = {
+      bootId: 'b', sentAt: 0, softwareVersion: '1', health: { status: 'ok' as const, reasons: [] }, draining: false,
+      load: { egressBps: 1e9, capacityBps: 10e9, connections: 1, cpu: 0 }, tiers: [], bgp: [],
+    };
+    const apps = Array.from({ length: 300 }, (_, i) => {
+      const a = fleet.add(`x${i}`, site('s', 'embedded'), `x${i}`, `http://x${i}`);
+      fleet.applyReport(a, { ...base, seq: 1, inventory: { kind: 'full', hash: 'h1', files: i % 7 === 0 ? FILES : ['t1.v1'] }, prefixes: { hash: 'p', routes: [route('10.0.0.0/8')] } }, NOW);
+      return a;
+    });
+    const holders = () => steer(fleet, { address: parseAddress('10.0.0.1')!, titleId: 't1', fileIds: FILES, region: 'eu', now: NOW }, { topK: 1000, fallbackK: 0, originUrl: 'o' })
+      .targets.filter((t) => t.applianceId).map((t) => Number(t.applianceId!.slice(1))).sort((a, b) => a - b);
+    expect(holders()).toEqual(apps.map((_, i) => i).filter((i) => i % 7 === 0));
+    fleet.applyReport(apps[0], { ...base, seq: 2, inventory: { kind: 'delta', baseHash: 'h1', hash: 'h2', added: [], removed: ['t1.a1'] } }, NOW);
+    fleet.applyReport(apps[299], { ...base, seq: 2, inventory: { kind: 'delta', baseHash: 'h1', hash: 'h2', added: ['t1.a1'], removed: [] } }, NOW);
+    fleet.applyReport(apps[7], { ...base, seq: 2, inventory: { kind: 'full', hash: 'h3', files: [] } }, NOW);
+    expect(holders()).toEqual([...apps.map((_, i) => i).filter((i) => i % 7 === 0 && i !== 0 && i !== 7), 299]);
+  });
+});

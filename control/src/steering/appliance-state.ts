@@ -34,6 +34,8 @@ export interface ApplianceState {
   inventoryHash: string | undefined;
   routes: RouteAttrs[];
   prefixHash: string | undefined;
+  /** this appliance's bit in the per-file holder sets (holders.ts) */
+  slot: number;
   /** scratch for steering: the decision that last looked at this appliance (saves a Set per call) */
   mark: number;
 }
@@ -53,9 +55,9 @@ export function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-export function newApplianceState(id: string, site: Site, name: string, publicUrl: string, operatorDrain: boolean): ApplianceState {
+export function newApplianceState(id: string, slot: number, site: Site, name: string, publicUrl: string, operatorDrain: boolean): ApplianceState {
   return {
-    id, site, name, publicUrl, idHash: fnv1a(id), operatorDrain,
+    id, slot, site, name, publicUrl, idHash: fnv1a(id), operatorDrain,
     bootId: undefined, seq: -1, pastBoots: [], lastReportAt: undefined,
     health: { status: 'ok', reasons: [] }, reportDraining: false,
     load: { egressBps: 0, capacityBps: 0, connections: 0, cpu: 0 }, utilisation: 0, overloaded: false,

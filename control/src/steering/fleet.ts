@@ -6,6 +6,7 @@ import type { ApplianceReport, ReportReply } from '../../../protocol/index.ts';
 import type { Site } from '../store/repository.ts';
 import { newApplianceState, nextOverloaded, statusOf, utilisationOf } from './appliance-state.ts';
 import type { ApplianceState, ApplianceStatus, HealthPolicy } from './appliance-state.ts';
+import { FileHolders } from './holders.ts';
 import { RouteTable } from './route-table.ts';
 
 const PAST_BOOTS_KEPT = 16;
@@ -28,6 +29,7 @@ export interface PersistedAppliance { snapshot: string | null; inventory: string
 
 export class Fleet {
   readonly routes = new RouteTable();
+  readonly holders = new FileHolders();
   readonly policy: HealthPolicy;
   #apps = new Map<string, ApplianceState>();
   #ixByRegion = new Map<string, ApplianceState[]>();
@@ -45,7 +47,8 @@ export class Fleet {
   status(a: ApplianceState, now: number): ApplianceStatus { return statusOf(a, now, this.policy); }
 
   add(id: string, site: Site, name: string, publicUrl: string, operatorDrain = false, persisted?: PersistedAppliance): ApplianceState {
-    const a = newApplianceState(id, site, name, publicUrl, operatorDrain);
+    const a = newApplianceState(id, this.#apps.size, site, name, publicUrl, operatorDrain);
+    this.holders.ensure(a.slot + 1);
     this.#apps.set(id, a);
     if (site.kind === 'ix') {
       const list = this.#ixByRegion.get(site.region) ?? [];
@@ -104,11 +107,17 @@ export class Fleet {
       changed.inventory = inv.hash !== a.inventoryHash;
     }
     if (inv?.kind === 'full') {
-      a.inventory = new Set(inv.files);
+      this.#setInventory(a, new Set(inv.files));
       a.inventoryHash = inv.hash;
     } else if (inv?.kind === 'delta' && a.inventoryHash !== undefined && inv.baseHash === a.inventoryHash) {
-      for (const f of inv.removed) a.inventory.delete(f);
-      for (const f of inv.added) a.inventory.add(f);
+      for (const f of inv.removed) {
+        a.inventory.delete(f);
+        this.holders.remove(f, a.slot);
+      }
+      for (const f of inv.added) {
+        a.inventory.add(f);
+        this.holders.add(f, a.slot);
+      }
       a.inventoryHash = inv.hash;
     } else if (inv?.kind === 'delta' || a.inventoryHash === undefined) {
       // A delta against a base we do not hold: keep serving what we knew, ask for the full set.
@@ -128,6 +137,12 @@ export class Fleet {
     if (a.operatorDrain) reply.drain = true;
     this.#onDirty(a, changed);
     return reply;
+  }
+
+  #setInventory(a: ApplianceState, files: Set<string>): void {
+    for (const f of a.inventory) if (!files.has(f)) this.holders.remove(f, a.slot);
+    for (const f of files) this.holders.add(f, a.slot);
+    a.inventory = files;
   }
 
   stateSnapshot(a: ApplianceState): string {
@@ -160,7 +175,7 @@ export class Fleet {
     }
     if (p.inventory) {
       const s = JSON.parse(p.inventory) as InventorySnapshot;
-      a.inventory = new Set(s.files);
+      this.#setInventory(a, new Set(s.files));
       a.inventoryHash = s.hash;
     }
     if (p.routes) {

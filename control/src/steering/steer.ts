@@ -6,6 +6,7 @@ import type { Address } from '../../../protocol/index.ts';
 import { fnv1a } from './appliance-state.ts';
 import type { ApplianceState } from './appliance-state.ts';
 import type { Fleet } from './fleet.ts';
+import { holdsAll } from './holders.ts';
 import type { RouteEntry } from './route-table.ts';
 
 export type MissCause = 'content' | 'health' | 'no-route';
@@ -44,10 +45,6 @@ function affinity(titleHash: number, appHash: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function holdsAll(a: ApplianceState, fileIds: readonly string[]): boolean {
-  for (const f of fileIds) if (!a.inventory.has(f)) return false;
-  return true;
-}
 
 /**
  * Order: longer prefix, embedded before IX, higher local preference, shorter AS path, lower MED,
@@ -63,6 +60,7 @@ let decisionStamp = 0;
 
 export function steer(fleet: Fleet, req: SteerRequest, o: SteerOptions): SteerDecision {
   const titleHash = fnv1a(req.titleId);
+  const held = fleet.holders.of(req.fileIds);
   const matches = fleet.routes.lookup(req.address);
   // Synchronous from here on, so one stamp per call marks the appliances already considered.
   const stamp = (decisionStamp = (decisionStamp + 1) | 0);
@@ -76,7 +74,7 @@ export function steer(fleet: Fleet, req: SteerRequest, o: SteerOptions): SteerDe
       a.mark = stamp;
       local++;
       const healthy = fleet.status(a, req.now) === 'healthy';
-      const holds = holdsAll(a, req.fileIds);
+      const holds = holdsAll(held, a.slot);
       if (healthy && holds) {
         candidates.push({
           app: a, length: e.length, embedded: a.site.kind === 'embedded' ? 1 : 0, localPref: e.localPref,
@@ -98,7 +96,7 @@ export function steer(fleet: Fleet, req: SteerRequest, o: SteerOptions): SteerDe
 
   const fallback: Candidate[] = [];
   for (const a of fleet.ixInRegion(req.region)) {
-    if (a.mark === stamp || fleet.status(a, req.now) !== 'healthy' || !holdsAll(a, req.fileIds)) continue;
+    if (a.mark === stamp || fleet.status(a, req.now) !== 'healthy' || !holdsAll(held, a.slot)) continue;
     fallback.push({
       app: a, length: 0, embedded: 0, localPref: 0, asPathLength: 0, med: 0,
       loadBucket: Math.floor(a.utilisation * 10), affinity: affinity(titleHash, a.idHash),
