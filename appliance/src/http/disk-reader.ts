@@ -3,7 +3,7 @@
 // limit counts read operations, not responses, so a slow client holding its response open never
 // blocks other readers of the same disk.
 
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 
 export const CHUNK_BYTES = 256 * 1024;
@@ -48,10 +48,6 @@ export class IoLimiter {
 const pool = new BufferPool(64);
 
 export class DiskReadError extends Error {}
-
-export function openFile(path: string): Promise<FileHandle> {
-  return open(path, 'r');
-}
 
 function waitWritable(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {

@@ -4,11 +4,14 @@ import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FileEntry, StoreView } from '../store/types.ts';
 import type { IoLimiter } from './disk-reader.ts';
+import type { OpenFiles } from './open-files.ts';
 import type { ServeMetrics, TierLabel } from './serve-metrics.ts';
 import type { TokenGate } from './token-gate.ts';
 
 export interface ServeContext {
   view: StoreView;
+  /** file handles kept open between responses */
+  files: OpenFiles;
   gate: TokenGate;
   metrics: ServeMetrics;
   /** reads in flight per disk tier, this worker's share of the probed per-disk concurrency */

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { FileEntry } from '../store/types.ts';
-import { DiskReadError, openFile, pumpRange } from './disk-reader.ts';
+import { DiskReadError, pumpRange } from './disk-reader.ts';
 import { sendError } from './errors.ts';
 import { headersOf } from './file-headers.ts';
 import type { ByteSpan } from './range.ts';
@@ -19,8 +19,9 @@ const BOUNDARY = `edgebox-${randomBytes(12).toString('hex')}`;
 
 async function openOrFail(ctx: ServeContext, x: Exchange, file: FileEntry): Promise<FileHandle | undefined> {
   try {
-    return await openFile(file.path);
+    return await ctx.files.acquire(file);
   } catch (e) {
+    ctx.files.release(file, true);
     ctx.metrics.diskError(file.tier);
     ctx.onDiskError(file.fileId, (e as Error).message);
     x.tier = 'none';
@@ -29,13 +30,15 @@ async function openOrFail(ctx: ServeContext, x: Exchange, file: FileEntry): Prom
   }
 }
 
-function failMidway(ctx: ServeContext, x: Exchange, file: FileEntry, e: unknown): void {
+/** Returns whether the handle should be treated as broken. */
+function failMidway(ctx: ServeContext, x: Exchange, file: FileEntry, e: unknown): boolean {
   if (e instanceof DiskReadError) {
     ctx.metrics.diskError(file.tier);
     ctx.onDiskError(file.fileId, e.message);
   }
   // headers (and maybe some bytes) are out: the only honest signal left is a cut connection
   x.res.destroy();
+  return e instanceof DiskReadError;
 }
 
 export function sendDisk(
@@ -50,15 +53,16 @@ export function sendDisk(
   void (async () => {
     const fh = await openOrFail(ctx, x, file);
     if (!fh) return;
+    let broken = false;
     try {
       if (x.res.destroyed) return;
       x.res.writeHead(status, headers);
       x.bytes = await pumpRange(fh, start, end, x.res, limiterFor(ctx, file));
       x.res.end();
     } catch (e) {
-      failMidway(ctx, x, file, e);
+      broken = failMidway(ctx, x, file, e);
     } finally {
-      await fh.close().catch(() => {});
+      ctx.files.release(file, broken);
     }
   })();
 }
@@ -101,6 +105,7 @@ export function sendMultipart(
   void (async () => {
     const fh = await openOrFail(ctx, x, file);
     if (!fh) return;
+    let broken = false;
     try {
       if (res.destroyed) return;
       res.writeHead(206, headers);
@@ -111,9 +116,9 @@ export function sendMultipart(
       }
       res.end(tail);
     } catch (e) {
-      failMidway(ctx, x, file, e);
+      broken = failMidway(ctx, x, file, e);
     } finally {
-      await fh.close().catch(() => {});
+      ctx.files.release(file, broken);
     }
   })();
 }

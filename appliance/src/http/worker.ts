@@ -9,6 +9,7 @@ import { startStoreView } from '../store/store-view.ts';
 import { IoLimiter } from './disk-reader.ts';
 import type { ServeContext } from './exchange.ts';
 import { setCacheMaxAge } from './file-headers.ts';
+import { OpenFiles } from './open-files.ts';
 import { createPublicServer, type HealthView } from './public-server.ts';
 import { ServeMetrics } from './serve-metrics.ts';
 import { TokenGate } from './token-gate.ts';
@@ -25,6 +26,7 @@ const store = startStoreView(port);
 const metrics = new ServeMetrics();
 const ctx: ServeContext = {
   view: store.view,
+  files: new OpenFiles(store.view),
   gate: new TokenGate({ keys: init.tokenKeys }),
   metrics,
   limiters: { ssd: new IoLimiter(init.diskReads.ssd), hdd: new IoLimiter(init.diskReads.hdd) },
@@ -58,7 +60,10 @@ function drain(): void {
   server.close(() => port!.postMessage({ type: 'drained' }));
   const poll = setInterval(() => {
     server.closeIdleConnections();
-    if (connections === 0) clearInterval(poll);
+    if (connections === 0) {
+      clearInterval(poll);
+      ctx.files.close();
+    }
   }, DRAIN_POLL_MS);
   server.closeIdleConnections();
 }
