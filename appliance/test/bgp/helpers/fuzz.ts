@@ -30,6 +30,8 @@ export interface FuzzResult {
   /** UPDATEs predicted to be processed without a reset, and how many the speaker counted */
   updatesExpected: number;
   updatesProcessed: number;
+  /** of those, UPDATEs RFC 7606 turned into withdrawals (session kept) */
+  treatedAsWithdraw: number;
   mismatches: string[];
 }
 
@@ -141,10 +143,10 @@ export async function runFuzz(o: { messages: number; seconds: number; seed?: num
     child.send({ cmd });
   });
   const ready = await new Promise<{ port: number }>((res) => child.once('message', (m) => res(m as { port: number })));
-  type Status = { state: string; heapUsed: number; prefixes: number; stats: { updates: number } };
+  type Status = { state: string; heapUsed: number; prefixes: number; stats: { updates: number; treatedAsWithdraw: number } };
   const res: FuzzResult = {
     seed, messages: 0, valid: 0, mutated: 0, random: 0, header: 0, notificationsExpected: 0, notificationsMatched: 0,
-    byCode: {}, updatesExpected: 0, updatesProcessed: 0, sessions: 0, seconds: 0, heapBeforeMb: 0, heapAfterMb: 0, childAlive: false, mismatches: [],
+    byCode: {}, updatesExpected: 0, updatesProcessed: 0, treatedAsWithdraw: 0, sessions: 0, seconds: 0, heapBeforeMb: 0, heapAfterMb: 0, childAlive: false, mismatches: [],
   };
   const waitIdle = async (cmd = 'status') => {
     for (let i = 0; i < 500; i++) {
@@ -226,6 +228,7 @@ export async function runFuzz(o: { messages: number; seconds: number; seed?: num
     const end = await waitIdle('heap');
     res.heapAfterMb = end.heapUsed / 1e6;
     res.updatesProcessed = end.stats.updates - base.stats.updates;
+    res.treatedAsWithdraw = end.stats.treatedAsWithdraw - base.stats.treatedAsWithdraw;
     res.childAlive = !exited;
   } finally {
     peer?.close();
