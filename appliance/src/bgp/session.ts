@@ -10,9 +10,9 @@ import type { Logger } from 'pino';
 import { MessageReader, type RawMessage } from './message-reader.ts';
 import { decodeOpen, encodeOpen, type FamilyKey, type OpenMessage } from './open-message.ts';
 import type { NeighborSettings } from './settings.ts';
-import { decodeNotification, describeNotification, encodeKeepalive, encodeNotification } from './simple-messages.ts';
+import { decodeNotification, describeNotification, encodeKeepalive, encodeNotification, encodeRouteRefresh } from './simple-messages.ts';
 import { decodeUpdate, type Update } from './update-message.ts';
-import { BgpError, CEASE_SUB, ERR, FSM_SUB, MSG, OPEN_SUB } from './wire.ts';
+import { AFI, BgpError, CEASE_SUB, ERR, FSM_SUB, MSG, OPEN_SUB, SAFI_UNICAST } from './wire.ts';
 
 export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 
@@ -89,6 +89,17 @@ export class BgpSession extends EventEmitter {
   /** Close the session with a NOTIFICATION (the speaker uses this for the prefix limit). */
   reset(err: BgpError): void {
     if (this.#socket) this.#fail(err);
+  }
+
+  /**
+   * Ask the peer to send its routes again (RFC 2918), e.g. after the import policy changed.
+   * Returns false when the session is not Established or the peer lacks the capability.
+   */
+  requestRefresh(): boolean {
+    const n = this.#negotiated;
+    if (this.#state !== 'Established' || !n?.peer.routeRefresh) return false;
+    for (const f of n.families) this.#send(encodeRouteRefresh(f === 'ipv4' ? AFI.IPV4 : AFI.IPV6, SAFI_UNICAST));
+    return true;
   }
 
   /** A connection the speaker's listener accepted from this neighbor's address. */

@@ -78,6 +78,11 @@ describe('BGP against BIRD 2', () => {
     await bird.birdc('enable s6');
     await waitFor('re-announce', () => prefixes().length === 5);
     expect(speaker.status()[0].state).toBe('Established');
+    // ROUTE-REFRESH: BIRD sends its table again (and End-of-RIB, RFC 7313 style or not).
+    const before = speaker.stats.updates;
+    expect(speaker.sessions[0].requestRefresh()).toBe(true);
+    await waitFor('refreshed', () => speaker.stats.updates >= before + 2);
+    expect(prefixes().length).toBe(5);
   });
 
   it('keeps routes stale across a session flap, then refreshes them', async () => {
