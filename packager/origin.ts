@@ -14,6 +14,8 @@ const OriginSettings = z.object({
   port: z.number().int().min(0).max(65535).default(8090),
   store: z.string().default('.data/origin'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** URL-token keys shared with control (kid → secret); empty: path-form tokens are not checked */
+  urlTokenKeys: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), z.string().min(16)).default({}),
 });
 
 const log = pino({ name: 'origin' });
@@ -29,7 +31,7 @@ try {
 }
 log.level = settings.logLevel;
 mkdirSync(settings.store, { recursive: true });
-const app = await buildOrigin({ store: settings.store, logger: log });
+const app = await buildOrigin({ store: settings.store, logger: log, urlTokenKeys: settings.urlTokenKeys });
 const address = await app.listen({ host: settings.host, port: settings.port });
 log.info({ address, store: settings.store }, 'origin listening');
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,22 +1,33 @@
 // The origin: a small HTTP server over the origin store (see publish.ts for the layout). It serves
-// files by fileId at the same path form appliances use (/v1/f/<fileId>), with Range support from
-// @fastify/static, and key-free content manifests at /v1/manifests/<titleId>.json. No tokens:
-// the origin is reached by appliances filling, not by viewers.
+// files by fileId in both URL forms the appliances use (protocol/src/urls.ts), with Range support
+// from @fastify/static, and key-free content manifests at /v1/manifests/<titleId>.json.
+//   /v1/f/<fileId>               fill path for appliances (no token; keep it off the public net)
+//   /v1/t/<token>/f/<fileId>     what control puts in session manifests when the origin is the
+//                                last fallback; the token is verified when urlTokenKeys is set
+// Content is CENC-encrypted, so a leaked file is useless without a licence from control.
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { errorBody, isFileId, isTitleId } from '../../protocol/index.ts';
+import { errorBody, isFileId, isTitleId, TOKEN_MAX_LENGTH, verifyToken, type TokenKeys } from '../../protocol/index.ts';
 import type { Logger } from 'pino';
 
 export interface OriginOptions {
   store: string;
   logger?: Logger | boolean;
+  /** URL-token keys (kid → secret), shared with control; empty: path-form tokens are not checked */
+  urlTokenKeys?: TokenKeys;
+  now?: () => number;
 }
 
 export async function buildOrigin(o: OriginOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: typeof o.logger === 'object' ? o.logger : undefined, logger: typeof o.logger === 'boolean' ? o.logger : undefined } as never) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: typeof o.logger === 'object' ? o.logger : undefined,
+    logger: typeof o.logger === 'boolean' ? o.logger : undefined,
+    // URL tokens travel in a path segment and are far longer than fastify's default 100.
+    maxParamLength: TOKEN_MAX_LENGTH,
+  } as never) as unknown as FastifyInstance;
   await app.register(fastifyStatic, {
     root: resolve(o.store),
     serve: false,
@@ -40,16 +51,36 @@ export async function buildOrigin(o: OriginOptions): Promise<FastifyInstance> {
     return reply.code(status).send(errorBody(status === 416 ? 'range_not_satisfiable' : status >= 500 ? 'internal' : 'bad_request', err.message));
   });
 
+  // Players on other origins fetch ranges from here when it is their last fallback.
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('access-control-allow-origin', '*');
+    reply.header('access-control-expose-headers', 'content-range, content-length, accept-ranges');
+    if (req.method === 'OPTIONS') {
+      reply.header('access-control-allow-methods', 'GET, HEAD, OPTIONS');
+      reply.header('access-control-allow-headers', 'range');
+      return reply.code(204).send();
+    }
+  });
   app.get('/healthz', async () => ({ ok: true }));
-  app.get<{ Params: { fileId: string } }>('/v1/f/:fileId', {
-    // fileIds have no extension, so name the media type once the file is being sent.
-    onSend: async (_req, reply, payload) => {
-      if (reply.statusCode === 200 || reply.statusCode === 206) reply.header('content-type', 'video/mp4');
-      return payload;
-    },
-  }, (req, reply) => {
+  const keys = o.urlTokenKeys ?? {};
+  const now = o.now ?? Date.now;
+  // fileIds have no extension, so name the media type once the file is being sent.
+  const onSend = async (_req: unknown, reply: { statusCode: number; header: (k: string, v: string) => unknown }, payload: unknown) => {
+    if (reply.statusCode === 200 || reply.statusCode === 206) reply.header('content-type', 'video/mp4');
+    return payload;
+  };
+  app.get<{ Params: { fileId: string } }>('/v1/f/:fileId', { onSend }, (req, reply) => {
     const { fileId } = req.params;
     if (!isFileId(fileId)) return reply.code(400).send(errorBody('bad_file_id', `not a file id: ${fileId}`));
+    return reply.sendFile(fileId);
+  });
+  app.get<{ Params: { token: string; fileId: string } }>('/v1/t/:token/f/:fileId', { onSend }, (req, reply) => {
+    const { token, fileId } = req.params;
+    if (!isFileId(fileId)) return reply.code(400).send(errorBody('bad_file_id', `not a file id: ${fileId}`));
+    if (Object.keys(keys).length) {
+      const check = verifyToken(token, keys, { fileId, clientIp: req.ip, nowSec: Math.floor(now() / 1000) });
+      if (!check.ok) return reply.code(403).send(errorBody('bad_token', `URL token refused: ${check.reason}`));
+    }
     return reply.sendFile(fileId);
   });
   app.get<{ Params: { titleId: string } }>('/v1/manifests/:titleId.json', (req, reply) => {

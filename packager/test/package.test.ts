@@ -16,6 +16,7 @@ import { checkKeyframesAligned, checkRoundTrip, keyframeTimes } from '../src/qa.
 import { makeMaster, tempDir, VMAF_MODEL } from './helpers/masters.ts';
 import { runNode, startControlProcess, startOrigin, type Started } from './helpers/processes.ts';
 import { registerTitle } from '../src/publish.ts';
+import { signToken } from '../../protocol/index.ts';
 
 const TITLE = 't-e2e';
 let tmp: Awaited<ReturnType<typeof tempDir>>;
@@ -198,16 +199,28 @@ describe('packager end to end (CLI)', () => {
     expect(times.map(Number)).toEqual([0, 2, 4]);
   });
 
-  describe('origin', () => {
+  describe('origin and control (real processes)', () => {
     let origin: Started;
+    let control: Started;
+    const OPERATOR = 'operator-token-0123456789';
+    const PACKAGER = 'packager-token-0123456789';
+    const URL_SECRET = 'url-token-secret-0123456789';
     beforeAll(async () => {
-      origin = await startOrigin(store);
+      origin = await startOrigin(store, { EDGEBOX_ORIGIN_URL_TOKEN_KEYS: JSON.stringify({ k1: URL_SECRET }) });
+      // control ingests the packager's <titleId>.title.json from its ingest directory at start,
+      // and (with no appliances) steers viewers to the origin.
+      control = await startControlProcess({
+        EDGEBOX_CONTROL_DB_PATH: join(tmp.dir, 'control.db'), EDGEBOX_CONTROL_INGEST_DIR: reg, EDGEBOX_CONTROL_ORIGIN_URL: origin.url,
+        EDGEBOX_CONTROL_OPERATOR_TOKEN: OPERATOR, EDGEBOX_CONTROL_PACKAGER_TOKEN: PACKAGER, EDGEBOX_CONTROL_KEK: 'ab'.repeat(32),
+        EDGEBOX_CONTROL_URL_TOKEN_KID: 'k1', EDGEBOX_CONTROL_URL_TOKEN_SECRET: URL_SECRET,
+      });
     });
     afterAll(async () => {
+      await control?.stop();
       await origin?.stop();
     });
 
-    it('serves byte ranges of published files and the key-free manifest', async () => {
+    it('origin serves byte ranges of published files and the key-free manifest', async () => {
       const f = manifest.files[0];
       const res = await fetch(`${origin.url}/v1/f/${f.fileId}`, { headers: { range: `bytes=${f.indexRange.start}-${f.indexRange.end}` } });
       expect(res.status).toBe(206);
@@ -225,7 +238,7 @@ describe('packager end to end (CLI)', () => {
       expect(((await m.json()) as ContentManifest).files.length).toBe(manifest.files.length);
     });
 
-    it('answers errors as JSON: unknown file, bad id, unsatisfiable range', async () => {
+    it('origin answers errors as JSON: unknown file, bad id, unsatisfiable range, bad token', async () => {
       const missing = await fetch(`${origin.url}/v1/f/${TITLE}.nope`);
       expect(missing.status).toBe(404);
       expect(((await missing.json()) as any).error.code).toBe('not_found');
@@ -237,23 +250,10 @@ describe('packager end to end (CLI)', () => {
       expect(r.status).toBe(416);
       expect(r.headers.get('content-range')).toBe(`bytes */${f.bytes}`);
       expect(((await r.json()) as any).error.code).toBe('range_not_satisfiable');
-    });
-  });
-
-  describe('registration with the real control service', () => {
-    let control: Started;
-    const OPERATOR = 'operator-token-0123456789';
-    const PACKAGER = 'packager-token-0123456789';
-    beforeAll(async () => {
-      // control ingests the packager's <titleId>.title.json from its ingest directory at start.
-      control = await startControlProcess({
-        EDGEBOX_CONTROL_DB_PATH: join(tmp.dir, 'control.db'), EDGEBOX_CONTROL_INGEST_DIR: reg,
-        EDGEBOX_CONTROL_OPERATOR_TOKEN: OPERATOR, EDGEBOX_CONTROL_PACKAGER_TOKEN: PACKAGER, EDGEBOX_CONTROL_KEK: 'ab'.repeat(32),
-        EDGEBOX_CONTROL_URL_TOKEN_SECRET: 'url-token-secret-0123456789',
-      });
-    });
-    afterAll(async () => {
-      await control?.stop();
+      const other = signToken({ kid: 'k1', secret: URL_SECRET, exp: Math.floor(Date.now() / 1000) + 600, title: 'another' });
+      const t = await fetch(`${origin.url}/v1/t/${other}/f/${f.fileId}`);
+      expect(t.status).toBe(403);
+      expect(((await t.json()) as any).error.code).toBe('bad_token');
     });
 
     it('control ingests the title file the packager wrote', async () => {
@@ -268,6 +268,29 @@ describe('packager end to end (CLI)', () => {
         .rejects.toThrow(/control refused the title \(401/);
       const ok = await registerTitle(record, { controlUrl: control.url, controlToken: PACKAGER, registerDir: join(tmp.dir, 'unused') });
       expect(ok).toEqual({ via: 'control', where: `${control.url}/v1/titles` });
+    });
+
+    it('a viewer session: control fills the DASH template, the player\'s ranges come from the origin', async () => {
+      const op = { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' };
+      const acc = (await (await fetch(`${control.url}/v1/accounts`, { method: 'POST', headers: op, body: JSON.stringify({ name: 'viewer', plan: 'premium', region: 'eu' }) })).json()) as any;
+      const prf = (await (await fetch(`${control.url}/v1/accounts/${acc.accountId}/profiles`, { method: 'POST', headers: op, body: JSON.stringify({ name: 'p' }) })).json()) as any;
+      const play = await fetch(`${control.url}/v1/playback`, {
+        method: 'POST', headers: { authorization: `Bearer ${acc.apiToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ titleId: TITLE, profileId: prf.profileId, device: 'test' }),
+      });
+      const session = (await play.json()) as any;
+      expect(play.status, JSON.stringify(session)).toBe(201);
+      const parsed = parseMpd(session.dash.mpd, { manifestUri: `${control.url}${session.dash.url}` });
+      expect(parsed.playlists.length).toBe(manifest.files.filter((f) => f.kind === 'video').length);
+      for (const p of parsed.playlists) {
+        expect(p.resolvedUri.startsWith(`${origin.url}/v1/t/`)).toBe(true);
+        const { offset, length } = p.sidx.byterange;
+        const res = await fetch(p.resolvedUri, { headers: { range: `bytes=${offset}-${offset + length - 1}` } });
+        expect(res.status).toBe(206);
+        expect(Buffer.from(await res.arrayBuffer()).toString('latin1', 4, 8)).toBe('sidx');
+      }
+      expect(session.dash.mpd).toContain('urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e');
+      expect(session.dash.mpd).not.toContain('{{');
     });
   });
 });

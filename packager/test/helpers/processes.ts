@@ -23,8 +23,8 @@ export interface Started {
   stop: () => Promise<void>;
 }
 
-export function startOrigin(store: string): Promise<Started> {
-  return startDaemon(['packager/origin.ts'], { EDGEBOX_ORIGIN_PORT: '0', EDGEBOX_ORIGIN_STORE: store }, /"address":"([^"]+)".*"origin listening"/);
+export function startOrigin(store: string, env: Record<string, string> = {}): Promise<Started> {
+  return startDaemon(['packager/origin.ts'], { EDGEBOX_ORIGIN_PORT: '0', EDGEBOX_ORIGIN_STORE: store, ...env }, /"address":"([^"]+)".*"origin listening"/);
 }
 
 /** The real control service (its own process), for registration tests. */
