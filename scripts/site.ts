@@ -1,17 +1,23 @@
-// `npm start`: the one-machine Edgebox site. Today: one appliance serving sample files from
-// .data/site/. The component list is the seam a later step grows: control (`control/main.ts`)
-// first so the appliances learn its URL, the packager's origin, then several appliances.
+// `npm start`: the one-machine Edgebox site: the packager's origin, control, and one appliance
+// serving sample files, all with state under .data/. Components start in order (each sees what
+// started before it: control learns the origin's URL) and stop in reverse. The component list is
+// the seam a later step grows: more appliances, the appliance joining control, BGP peers.
 //
 //   node scripts/site.ts [--verbose]     Ctrl-C or SIGTERM stops everything and exits 0.
 
 import { applianceComponent } from './site/appliance-component.ts';
 import { startAll, stopAll, type SiteComponent } from './site/component.ts';
+import { controlComponent, originComponent } from './site/control-components.ts';
 import { openSiteState } from './site/state.ts';
 
 async function main(): Promise<void> {
   const verbose = process.argv.includes('--verbose');
   const state = openSiteState(process.env.EDGEBOX_SITE_DIR || undefined);
-  const components: SiteComponent[] = [applianceComponent({ name: 'appliance-1', verbose })];
+  const components: SiteComponent[] = [
+    originComponent(verbose),
+    controlComponent(verbose),
+    applianceComponent({ name: 'appliance-1', verbose }),
+  ];
   console.log(`site: starting ${components.map((c) => c.name).join(', ')} (state in ${state.dir})`);
   const running = await startAll(state, components);
 

@@ -15,6 +15,8 @@ export interface ApplianceComponentOptions {
   verbose?: boolean;
   /** token lifetime for the printed URLs */
   tokenTtlSec?: number;
+  /** pass control's URL to the appliance (needs the appliance's enrollment settings) */
+  joinControl?: boolean;
 }
 
 export function applianceComponent(o: ApplianceComponentOptions = {}): SiteComponent {
@@ -25,8 +27,10 @@ export function applianceComponent(o: ApplianceComponentOptions = {}): SiteCompo
       const dir = state.componentDir(name);
       const samples = ensureSamples(state.componentDir('samples'));
       const { tokenKid, tokenSecret, adminToken } = state.secrets;
-      // control, once the site runs it, hands its URL to the appliances
-      const controlUrl = before.find((c) => c.exports.controlUrl)?.exports.controlUrl;
+      // Seam: control runs in the site and exports controlUrl, but the appliance joins control
+      // through enrollment (appliance/src/report), which its settings do not take yet; until they
+      // do, the appliance serves stand-alone. Set `joinControl` once it can enroll.
+      const controlUrl = o.joinControl ? before.find((c) => c.exports.controlUrl)?.exports.controlUrl : undefined;
       const config = await writeApplianceConfig({
         dir,
         applianceId: name,

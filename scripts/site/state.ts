@@ -12,12 +12,34 @@ export interface SiteSecrets {
   /** URL-token key id and secret shared by control (signing) and the appliances (verifying) */
   tokenKid: string;
   tokenSecret: string;
+  /** the appliances' admin API */
   adminToken: string;
+  /** control's operator and packager APIs */
+  operatorToken: string;
+  packagerToken: string;
+  /** control's key-encryption key for title keys (64 hex digits) */
+  kek: string;
+}
+
+function newSecrets(): SiteSecrets {
+  return {
+    tokenKid: 'site1',
+    tokenSecret: randomBytes(32).toString('base64url'),
+    adminToken: randomBytes(24).toString('base64url'),
+    operatorToken: randomBytes(24).toString('base64url'),
+    packagerToken: randomBytes(24).toString('base64url'),
+    kek: randomBytes(32).toString('hex'),
+  };
 }
 
 export interface SiteState {
   dir: string;
   secrets: SiteSecrets;
+  /** the origin's store and control's title-ingest directory: the packager's defaults
+   *  (.data/origin, .data/control-ingest) for the default site, so `npm run package` output is
+   *  what the site serves; inside the site directory otherwise (tests) */
+  originStore: string;
+  ingestDir: string;
   /** a component's own directory, created on demand */
   componentDir(name: string): string;
 }
@@ -25,20 +47,24 @@ export interface SiteState {
 export function openSiteState(dir = resolve(REPO_ROOT, '.data/site')): SiteState {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, 'secrets.json');
-  let secrets: SiteSecrets;
-  if (existsSync(file)) {
-    secrets = JSON.parse(readFileSync(file, 'utf8')) as SiteSecrets;
-  } else {
-    secrets = {
-      tokenKid: 'site1',
-      tokenSecret: randomBytes(32).toString('base64url'),
-      adminToken: randomBytes(24).toString('base64url'),
-    };
+  const fresh = newSecrets();
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<SiteSecrets>) : {};
+  // keep what an earlier run generated; add what a newer site needs
+  const secrets: SiteSecrets = { ...fresh, ...stored };
+  if (Object.keys(secrets).some((k) => !(k in stored))) {
     writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   }
+  const isDefault = dir === resolve(REPO_ROOT, '.data/site');
+  const shared = (name: string) => {
+    const d = isDefault ? resolve(REPO_ROOT, '.data', name) : join(dir, name);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
   return {
     dir,
     secrets,
+    originStore: shared('origin'),
+    ingestDir: shared('control-ingest'),
     componentDir(name: string) {
       const d = join(dir, name);
       mkdirSync(d, { recursive: true });

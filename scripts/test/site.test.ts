@@ -1,6 +1,7 @@
-// The dev site (`npm start`) as a user runs it: a real `node scripts/site.ts` process, a real
-// appliance daemon under it, a signed URL from its banner fetched with a Range header and compared
-// byte for byte with the sample file, then SIGTERM: the site exits 0 and takes the daemon with it.
+// The dev site (`npm start`) as a user runs it: a real `node scripts/site.ts` process with the
+// real origin, control and appliance daemon under it; a signed URL from its banner fetched with a
+// Range header and compared byte for byte with the sample file; control and the origin answer;
+// then SIGTERM: the site exits 0 and takes every process it started with it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -41,12 +42,15 @@ function waitFor(p: ChildProcess, out: { text: string }, marker: string, ms: num
 describe('npm start (scripts/site.ts)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgebox-site-test-'));
   let site: ChildProcess | undefined;
+  let pids: number[] = [];
   afterAll(() => {
+    // a failed run must not leave the site or its services behind
     if (site && site.exitCode === null) site.kill('SIGKILL');
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts an appliance, serves a byte-exact range under a signed token, and stops on SIGTERM', async () => {
+  it('starts origin, control and an appliance, serves a byte-exact range under a signed token, and stops on SIGTERM', async () => {
     const out = { text: '' };
     site = spawn(process.execPath, [SITE], {
       env: { ...process.env, EDGEBOX_SITE_DIR: dir },
@@ -58,8 +62,15 @@ describe('npm start (scripts/site.ts)', () => {
 
     const url = /(http:\/\/127\.0\.0\.1:\d+\/v1\/f\/(sample\.video_720p)\?t=[A-Za-z0-9_.-]+)/.exec(out.text);
     expect(url, out.text).not.toBeNull();
-    const pid = Number(/pid (\d+)\)/.exec(out.text)?.[1]);
-    expect(pid).toBeGreaterThan(0);
+    pids = [...out.text.matchAll(/\(.*pid (\d+)[;)]/g)].map((m) => Number(m[1]));
+    expect(pids.length, out.text).toBe(3);
+    for (const name of ['origin', 'control']) {
+      const base = new RegExp(`^${name}: (http://127\\.0\\.0\\.1:\\d+)`, 'm').exec(out.text)?.[1];
+      expect(base, out.text).toBeDefined();
+      const health = await fetch(`${base}/healthz`);
+      expect(health.status).toBe(200);
+      await health.arrayBuffer();
+    }
     const file = readFileSync(join(dir, 'samples', url![2]));
 
     const res = await fetch(url![1], { headers: { range: 'bytes=1000-4999' } });
@@ -76,6 +87,6 @@ describe('npm start (scripts/site.ts)', () => {
     site.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(out.text).toContain('site: stopped');
-    expect(alive(pid)).toBe(false);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
   });
 });

@@ -1,0 +1,55 @@
+// The site's control plane pieces: the packager's origin (the last source in every steering
+// answer) and control (registry, steering, playback, licences). Control signs URL tokens with
+// the site's key, the one the appliances verify.
+
+import { join } from 'node:path';
+import type { SiteComponent } from './component.ts';
+import { serviceComponent } from './service-component.ts';
+
+export function originComponent(verbose = false): SiteComponent {
+  return serviceComponent({
+    name: 'origin',
+    main: 'packager/origin.ts',
+    configArgs: (p) => ['--config', p],
+    config: (state, port) => ({ host: '127.0.0.1', port, store: state.originStore, logLevel: 'info' }),
+    banner: (url, state) => [
+      `  store ${state.originStore} (\`npm run package\` publishes here)`,
+      `    curl -s '${url}/healthz'`,
+    ],
+    exports: (url) => ({ originUrl: url }),
+    verbose,
+  });
+}
+
+export function controlComponent(verbose = false): SiteComponent {
+  return serviceComponent({
+    name: 'control',
+    main: 'control/main.ts',
+    configArgs: (p) => [p],
+    config: (state, port, before) => {
+      const s = state.secrets;
+      const originUrl = before.find((c) => c.exports.originUrl)?.exports.originUrl;
+      return {
+        host: '127.0.0.1',
+        port,
+        publicUrl: `http://127.0.0.1:${port}`,
+        ...(originUrl ? { originUrl } : {}),
+        dbPath: join(state.componentDir('control'), 'control.db'),
+        logLevel: 'info',
+        operatorToken: s.operatorToken,
+        packagerToken: s.packagerToken,
+        urlTokenKid: s.tokenKid,
+        urlTokenSecret: s.tokenSecret,
+        kek: s.kek,
+        ingestDir: state.ingestDir,
+      };
+    },
+    banner: (url, state) => [
+      `  operator token in ${join(state.dir, 'secrets.json')}; titles ingested from ${state.ingestDir}`,
+      `    curl -s '${url}/healthz'`,
+      `    curl -s -H 'Authorization: Bearer <operatorToken>' '${url}/v1/appliances'`,
+    ],
+    exports: (url) => ({ controlUrl: url }),
+    verbose,
+  });
+}
