@@ -37,6 +37,8 @@ export class Control {
   readonly metrics: Metrics;
   readonly trustedProxies: Prefix[];
   readonly urlTokenSecret: string;
+  /** base of the URLs control writes into manifests; set from the listen address if not configured */
+  publicUrl: string;
   #dirty = new Map<ApplianceState, Changed>();
   #flushTimer: NodeJS.Timeout | undefined;
 
@@ -44,6 +46,7 @@ export class Control {
     this.settings = d.settings;
     this.log = d.log;
     this.now = d.clock ?? Date.now;
+    this.publicUrl = d.settings.publicUrl.replace(/\/+$/, '');
     this.repo = d.repo ?? new SqliteRepository(d.settings.dbPath);
     let kek = d.settings.kek;
     if (kek === '') {

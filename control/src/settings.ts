@@ -13,8 +13,8 @@ const cidr = z.string().refine((s) => parsePrefix(s, true) !== null, 'must be a 
 export const ControlSettings = z.object({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
-  /** how viewers and appliances reach control (licence and HLS playlist URLs are built on it) */
-  publicUrl: z.url().default('http://127.0.0.1:8080'),
+  /** how viewers reach control (licence and HLS playlist URLs); empty = the listen address */
+  publicUrl: z.union([z.url(), z.literal('')]).default(''),
   /** the origin store, last in every steering answer */
   originUrl: z.url().default('http://127.0.0.1:8090'),
   /** SQLite file (its directory is created); ":memory:" for tests */

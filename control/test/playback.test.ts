@@ -36,7 +36,7 @@ describe('playback', () => {
     expect(bases.slice(0, 4)).toEqual(r.body.targets.map((t: { baseUrl: string }) => t.baseUrl));
     expect(bases[0]).toMatch(/^http:\/\/box1\.test:8081\/v1\/t\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}\/f\/$/);
     expect(r.body.dash.mpd).toContain(`/v1/license?session=${r.body.sessionId}</clearkey:Laurl>`);
-    expect(r.body.licenseUrl).toBe(`${ctx.control.settings.publicUrl}/v1/license?session=${r.body.sessionId}`);
+    expect(r.body.licenseUrl).toBe(`${ctx.url}/v1/license?session=${r.body.sessionId}`);
 
     const master = r.body.hls.master as string;
     expect(master.match(/#EXT-X-STREAM-INF/g)).toHaveLength(4);

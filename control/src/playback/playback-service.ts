@@ -73,7 +73,7 @@ export class PlaybackService {
     c.metrics.playback.inc({ result: 'started' });
     c.metrics.steering.inc();
     if (decision.miss) c.metrics.misses.inc({ cause: decision.miss });
-    const paths = sessionPaths(c.settings.publicUrl, sid);
+    const paths = sessionPaths(c.publicUrl, sid);
     return {
       sessionId: sid,
       titleId: title.titleId,
@@ -83,8 +83,8 @@ export class PlaybackService {
       heartbeatUrl: paths.heartbeat,
       heartbeatTtlMs: c.settings.sessionTtlMs,
       targets: decision.targets.map((t, i) => ({ tier: t.tier, applianceId: t.applianceId, baseUrl: baseUrls(delivery)[i] })),
-      dash: { url: paths.mpd, mpd: dashFor(title, delivery, c.settings.publicUrl, sid) },
-      hls: { url: paths.master, master: hlsMasterFor(title, delivery, c.settings.publicUrl, sid) },
+      dash: { url: paths.mpd, mpd: dashFor(title, delivery, c.publicUrl, sid) },
+      hls: { url: paths.master, master: hlsMasterFor(title, delivery, c.publicUrl, sid) },
     };
   }
 

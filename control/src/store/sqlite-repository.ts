@@ -163,7 +163,7 @@ export class SqliteRepository implements Repository {
   startSession(s: SessionRow, limit: number, liveSince: number): StartResult {
     return this.#db.transaction((): StartResult => {
       const live = this.#all(
-        'SELECT device FROM sessions WHERE account_id = ? AND ended_at IS NULL AND last_heartbeat_at > ? ORDER BY started_at',
+        'SELECT device FROM sessions WHERE account_id = ? AND ended_at IS NULL AND last_heartbeat_at >= ? ORDER BY started_at',
         s.accountId, liveSince,
       );
       if (live.length >= limit) return { ok: false, devices: live.map((r) => r.device as string) };

@@ -41,19 +41,19 @@ export function playbackRoutes(app: FastifyInstance, c: Control, playback: Playb
 
   app.get('/v1/playback/:sid/manifest.mpd', async (req: Sid, reply) => {
     const { session, delivery } = playback.live(req.params.sid);
-    return reply.type('application/dash+xml').send(dashFor(titleOf(session.titleId), delivery, c.settings.publicUrl, session.sessionId));
+    return reply.type('application/dash+xml').send(dashFor(titleOf(session.titleId), delivery, c.publicUrl, session.sessionId));
   });
 
   app.get('/v1/playback/:sid/master.m3u8', async (req: Sid, reply) => {
     const { session, delivery } = playback.live(req.params.sid);
-    return reply.type('application/vnd.apple.mpegurl').send(hlsMasterFor(titleOf(session.titleId), delivery, c.settings.publicUrl, session.sessionId));
+    return reply.type('application/vnd.apple.mpegurl').send(hlsMasterFor(titleOf(session.titleId), delivery, c.publicUrl, session.sessionId));
   });
 
   app.get('/v1/playback/:sid/hls/:rank/:file', async (req: FastifyRequest<{ Params: { sid: string; rank: string; file: string } }>, reply) => {
     const { session, delivery } = playback.live(req.params.sid);
     const m = /^(.+)\.m3u8$/.exec(req.params.file);
     const body = m && /^\d{1,2}$/.test(req.params.rank)
-      ? hlsMediaFor(titleOf(session.titleId), delivery, c.settings.publicUrl, session.sessionId, m[1], Number(req.params.rank))
+      ? hlsMediaFor(titleOf(session.titleId), delivery, c.publicUrl, session.sessionId, m[1], Number(req.params.rank))
       : undefined;
     if (body === undefined) throw new ApiError(404, 'not-found', 'no such media playlist in this session');
     return reply.type('application/vnd.apple.mpegurl').send(body);
