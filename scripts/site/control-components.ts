@@ -11,7 +11,14 @@ export function originComponent(verbose = false): SiteComponent {
     name: 'origin',
     main: 'packager/origin.ts',
     configArgs: (p) => ['--config', p],
-    config: (state, port) => ({ host: '127.0.0.1', port, store: state.originStore, logLevel: 'info' }),
+    config: (state, port) => ({
+      host: '127.0.0.1',
+      port,
+      store: state.originStore,
+      logLevel: 'info',
+      // the key control signs with, so steering's last resort accepts the same URLs
+      urlTokenKeys: { [state.secrets.tokenKid]: state.secrets.tokenSecret },
+    }),
     banner: (url, state) => [
       `  store ${state.originStore} (\`npm run package\` publishes here)`,
       `    curl -s '${url}/healthz'`,
