@@ -12,21 +12,10 @@ import { decodeOpen, encodeOpen, type FamilyKey, type OpenMessage } from './open
 import type { NeighborSettings } from './settings.ts';
 import { decodeNotification, describeNotification, encodeKeepalive, encodeNotification, encodeRouteRefresh } from './simple-messages.ts';
 import { decodeUpdate, type Update } from './update-message.ts';
+import { realTimers, SessionTimers, type Timers } from './timers.ts';
 import { AFI, BgpError, CEASE_SUB, ERR, FSM_SUB, MSG, OPEN_SUB, SAFI_UNICAST } from './wire.ts';
 
 export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  now(): number;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  now: () => Date.now(),
-};
 
 /** Hold time while waiting for the peer's OPEN (RFC 4271 §8 suggests 4 minutes). */
 const OPEN_HOLD_SEC = 240;
@@ -48,7 +37,7 @@ export interface Negotiated { holdTime: number; families: FamilyKey[]; as4: bool
 export class BgpSession extends EventEmitter {
   readonly neighbor: NeighborSettings;
   #init: SessionInit;
-  #timers: Timers;
+  #timers: SessionTimers;
   #log: Logger;
   #state: SessionState = 'Idle';
   #since = 0;
@@ -56,15 +45,12 @@ export class BgpSession extends EventEmitter {
   #reader = new MessageReader();
   #negotiated: Negotiated | null = null;
   #running = false;
-  #connectRetry: unknown = null;
-  #hold: unknown = null;
-  #keepalive: unknown = null;
 
   constructor(init: SessionInit) {
     super();
     this.#init = init;
     this.neighbor = init.neighbor;
-    this.#timers = init.timers ?? realTimers;
+    this.#timers = new SessionTimers(init.timers ?? realTimers);
     this.#log = init.logger.child({ peer: init.neighbor.address });
   }
 
@@ -81,7 +67,7 @@ export class BgpSession extends EventEmitter {
   /** Administrative stop: Cease / Administrative Shutdown, then Idle for good. */
   stop(): void {
     this.#running = false;
-    this.#clear('connectRetry');
+    this.#timers.clear('connectRetry');
     if (this.#socket) this.#fail(new BgpError(ERR.CEASE, CEASE_SUB.ADMIN_SHUTDOWN, 'administrative shutdown'));
     else this.#setState('Idle');
   }
@@ -110,7 +96,7 @@ export class BgpSession extends EventEmitter {
       socket.end(encodeNotification(ERR.CEASE, CEASE_SUB.CONNECTION_REJECTED));
       return;
     }
-    this.#clear('connectRetry');
+    this.#timers.clear('connectRetry');
     this.#attach(socket);
   }
 
@@ -139,11 +125,9 @@ export class BgpSession extends EventEmitter {
   }
 
   #retryLater(): void {
-    this.#clear('connectRetry');
-    this.#connectRetry = this.#timers.setTimeout(() => {
-      this.#connectRetry = null;
+    this.#timers.arm('connectRetry', this.neighbor.connectRetry, () => {
       if (this.#running && this.#socket === null) this.#begin();
-    }, this.neighbor.connectRetry * 1000);
+    });
   }
 
   #attach(sock: net.Socket): void {
@@ -235,35 +219,21 @@ export class BgpSession extends EventEmitter {
   }
 
   #armKeepalive(sec: number): void {
-    this.#clear('keepalive');
-    this.#keepalive = this.#timers.setTimeout(() => {
-      this.#keepalive = null;
+    this.#timers.arm('keepalive', sec, () => {
       if (!this.#socket) return;
       this.#send(encodeKeepalive());
       this.#armKeepalive(sec);
-    }, sec * 1000);
+    });
   }
 
   #restartHold(): void {
     const hold = this.#negotiated?.holdTime ?? OPEN_HOLD_SEC;
     if (hold > 0) this.#armHold(hold);
-    else this.#clear('hold');
+    else this.#timers.clear('hold');
   }
 
   #armHold(sec: number): void {
-    this.#clear('hold');
-    this.#hold = this.#timers.setTimeout(() => {
-      this.#hold = null;
-      this.#fail(new BgpError(ERR.HOLD_TIMER, 0, `hold timer expired (${sec}s)`));
-    }, sec * 1000);
-  }
-
-  #clear(which: 'hold' | 'keepalive' | 'connectRetry'): void {
-    const key = which === 'hold' ? this.#hold : which === 'keepalive' ? this.#keepalive : this.#connectRetry;
-    if (key !== null) this.#timers.clearTimeout(key);
-    if (which === 'hold') this.#hold = null;
-    else if (which === 'keepalive') this.#keepalive = null;
-    else this.#connectRetry = null;
+    this.#timers.arm('hold', sec, () => this.#fail(new BgpError(ERR.HOLD_TIMER, 0, `hold timer expired (${sec}s)`)));
   }
 
   #send(buf: Buffer): void {
@@ -289,8 +259,8 @@ export class BgpSession extends EventEmitter {
     this.#socket = null;
     if (!alreadyClosing) sock.destroy();
     sock.on('error', () => {});
-    this.#clear('hold');
-    this.#clear('keepalive');
+    this.#timers.clear('hold');
+    this.#timers.clear('keepalive');
     const wasEstablished = this.#state === 'Established';
     this.#negotiated = null;
     this.#log.info({ reason, wasEstablished }, 'bgp session down');
@@ -303,7 +273,7 @@ export class BgpSession extends EventEmitter {
     if (s === this.#state) return;
     const prev = this.#state;
     this.#state = s;
-    this.#since = this.#timers.now();
+    this.#since = this.#timers.clock.now();
     this.emit('state', s, prev);
     if (s === 'Idle' && this.#running && this.neighbor.passive) {
       // Passive sessions wait in Active for the router to come back.
