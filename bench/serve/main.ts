@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileUrl, signToken } from '../../protocol/index.ts';
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   const warmupSeconds = envNum('BENCH_WARMUP', 2);
   const trialSeconds = envNum('BENCH_TRIAL_SECONDS', 5);
   const workers = availableParallelism();
+  const loadStart = loadavg()[0];
   const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
   if (!process.version.startsWith('v24.')) log(`WARNING: node ${process.version}, the project expects v24`);
 
@@ -132,6 +133,8 @@ async function main(): Promise<void> {
         cores: availableParallelism(),
         memory_gib: Math.round(totalmem() / 2 ** 30),
         kernel: release(),
+        loadavg_start: round3(loadStart),
+        loadavg_end: round3(loadavg()[0]),
       },
       settings: { seconds_per_round: seconds, rounds, warmup_seconds: warmupSeconds },
       nginx: {
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
       edgebox: {
         workers: edgebox.workers,
         ram_tier_bytes: RAM_TIER_BYTES,
+        ram_resident_bytes: edgebox.ramResidentBytes ?? null,
         hot_set_bytes: HOT_FILES * FILE_BYTES,
         warm_set_bytes: WARM_FILES * FILE_BYTES,
       },

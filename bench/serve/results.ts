@@ -41,7 +41,15 @@ export interface ServeResults {
   bench: 'serve';
   date: string;
   node: string;
-  machine: { cpu: string; cores: number; memory_gib: number; kernel: string };
+  machine: {
+    cpu: string;
+    cores: number;
+    memory_gib: number;
+    kernel: string;
+    /** 1-minute load average before and after: other work on the machine shows up here */
+    loadavg_start: number;
+    loadavg_end: number;
+  };
   settings: { seconds_per_round: number; rounds: number; warmup_seconds: number };
   nginx: {
     version: string;
@@ -50,7 +58,14 @@ export interface ServeResults {
     trial: NginxTrial[];
     config: string;
   };
-  edgebox: { workers: number; ram_tier_bytes: number; hot_set_bytes: number; warm_set_bytes: number };
+  edgebox: {
+    workers: number;
+    ram_tier_bytes: number;
+    /** RAM-tier bytes resident when measuring started (daemon's edgebox_ram_tier_bytes) */
+    ram_resident_bytes: number | null;
+    hot_set_bytes: number;
+    warm_set_bytes: number;
+  };
   workloads: WorkloadResult[];
   notes: string[];
 }
@@ -71,10 +86,12 @@ export function markdown(r: ServeResults): string {
   lines.push('# Serve bench: Edgebox appliance vs nginx', '');
   lines.push(`- date: ${r.date}`);
   lines.push(`- node: ${r.node}`);
-  lines.push(`- machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memory_gib} GiB, Linux ${r.machine.kernel}`);
+  lines.push(`- machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memory_gib} GiB, Linux ${r.machine.kernel}; ` +
+    `load average ${r.machine.loadavg_start} at start, ${r.machine.loadavg_end} at end (shared with other work)`);
   lines.push(`- nginx ${r.nginx.version}: ${r.nginx.workers} workers, sendfile **${r.nginx.chosen.sendfile}** chosen ` +
     `(trial on the hot workload: ${r.nginx.trial.map((t) => `sendfile ${t.sendfile} ${t.gbps} Gb/s`).join(', ')})`);
-  lines.push(`- appliance: ${r.edgebox.workers} serving workers, RAM tier ${mib(r.edgebox.ram_tier_bytes)} MiB, ` +
+  const resident = r.edgebox.ram_resident_bytes === null ? 'unknown' : `${mib(r.edgebox.ram_resident_bytes)} MiB`;
+  lines.push(`- appliance: ${r.edgebox.workers} serving workers, RAM tier ${mib(r.edgebox.ram_tier_bytes)} MiB (${resident} resident at start), ` +
     `hot set ${mib(r.edgebox.hot_set_bytes)} MiB, warm set ${mib(r.edgebox.warm_set_bytes)} MiB`);
   lines.push(`- ${r.settings.rounds} rounds × ${r.settings.seconds_per_round} s per server per workload, ` +
     `alternating (A, B, B, A…), after a ${r.settings.warmup_seconds} s warm-up each; figures are totals over rounds, ` +
