@@ -90,6 +90,16 @@ describe('playback', () => {
     expect((await play(acc.token, acc.profileId, 'laptop')).status).toBe(201);
   });
 
+  it('a title no local box holds is a content miss, counted in metrics', async () => {
+    await addTitle(ctx, titleRecord('t3'));
+    const count = async () => Number(/edgebox_control_steering_misses_total\{cause="content"\} (\d+)/.exec((await ctx.call('GET', '/metrics')).text)![1]);
+    const before = await count();
+    const acc = await addAccount(ctx, 'premium');
+    const r = await play(acc.token, acc.profileId, 'tv', 't3');
+    expect(r.body.targets.map((t: { tier: string }) => t.tier)).toEqual(['origin']);
+    expect(await count()).toBe(before + 1);
+  });
+
   it('refuses with the right status', async () => {
     const acc = await addAccount(ctx, 'premium');
     const other = await addAccount(ctx, 'premium');
