@@ -5,6 +5,7 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { openStore, type Store } from '../store/store.ts';
 import { createAdminServer } from './admin-server.ts';
 import { assessHealth, type Health } from './health.ts';
@@ -45,6 +46,7 @@ export class Daemon {
   #load = new LoadMeter();
   #health: Health = { status: 'ok', reasons: [] };
   #draining = false;
+  #controlDrain = false;
   #ticker: NodeJS.Timeout | undefined;
   #services: { name: string; running: RunningService }[] = [];
   #done: Promise<void>;
@@ -67,6 +69,21 @@ export class Daemon {
     return this.#draining;
   }
 
+  readonly softwareVersion = SOFTWARE_VERSION;
+
+  /** the main thread's registry: services register their series here; /metrics includes it */
+  get metricsRegistry(): Registry {
+    return this.#metrics.registry;
+  }
+
+  /** Control asked for (or lifted) a drain: keep serving, report draining so steering avoids us. */
+  setControlDrain(drain: boolean): void {
+    if (drain === this.#controlDrain) return;
+    this.#controlDrain = drain;
+    this.log.info({ drain }, drain ? 'control requested a drain' : 'control lifted its drain');
+    this.#tick();
+  }
+
   health(): Health {
     return this.#health;
   }
@@ -76,7 +93,7 @@ export class Daemon {
     return buildSnapshot({
       applianceId: this.settings.applianceId,
       health: this.#health,
-      draining: this.#draining,
+      draining: this.#draining || this.#controlDrain,
       load: this.#load.load,
       capacityBps: this.probe.capacityBps,
       usage: this.store.usage(),
@@ -215,6 +232,7 @@ export class Daemon {
       workersWanted: this.#pool.wanted,
       workersAlive: this.#pool.alive,
       draining: this.#draining,
+      controlDrain: this.#controlDrain,
       tokenKeys: Object.keys(this.settings.tokenKeys).length,
       recentDiskErrors: load.recentDiskErrors,
       storeFiles: usage.ssd.files + usage.hdd.files,

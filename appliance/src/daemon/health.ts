@@ -7,6 +7,8 @@ export interface HealthFacts {
   workersWanted: number;
   workersAlive: number;
   draining: boolean;
+  /** control's operator drain: still serving, but steering should send viewers elsewhere */
+  controlDrain: boolean;
   tokenKeys: number;
   /** disk read errors seen in the last minute, all workers */
   recentDiskErrors: number;
@@ -27,6 +29,7 @@ export function assessHealth(f: HealthFacts): Health {
   else if (f.workersAlive < f.workersWanted) degraded.push(`${f.workersAlive} of ${f.workersWanted} serving workers running`);
   if (f.tokenKeys === 0) failing.push('no URL token keys configured: every file request is refused');
   if (f.draining) degraded.push('draining');
+  if (f.controlDrain) degraded.push('drain requested by control');
   if (f.recentDiskErrors > 0) degraded.push(`${f.recentDiskErrors} disk read errors in the last minute`);
   if (f.storeFiles === 0) degraded.push('the store holds no files');
   for (const r of f.badRoots) degraded.push(`store root unusable: ${r}`);

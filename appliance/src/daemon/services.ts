@@ -3,6 +3,7 @@
 // stopped during a drain after the serving workers have finished and before the store closes.
 // To add one, append it to DAEMON_SERVICES (this list is the only edit the daemon needs).
 
+import { startControlLink } from '../report/control-link.ts';
 import type { Daemon } from './daemon.ts';
 
 export interface RunningService {
@@ -14,4 +15,28 @@ export interface DaemonService {
   start(daemon: Daemon): Promise<RunningService>;
 }
 
-export const DAEMON_SERVICES: DaemonService[] = [];
+/**
+ * BGP (learn the ISP's prefixes) and the control reporter (health, load, inventory, prefixes).
+ * Control's drain flag is a soft drain: the box keeps serving but reports itself draining (and
+ * degraded) so steering sends new viewers elsewhere; the hard drain is SIGTERM or the admin call.
+ */
+export const controlLinkService: DaemonService = {
+  name: 'control-link',
+  async start(d) {
+    const s = d.settings;
+    const link = await startControlLink({
+      controlUrl: s.controlUrl,
+      stateDir: s.stateDir,
+      bgp: s.bgp,
+      report: s.report,
+      softwareVersion: d.softwareVersion,
+      snapshot: () => d.snapshot(),
+      logger: d.log.child({ part: 'control-link' }),
+      registry: d.metricsRegistry,
+      onDrain: (drain) => d.setControlDrain(drain),
+    });
+    return { stop: () => link.stop() };
+  },
+};
+
+export const DAEMON_SERVICES: DaemonService[] = [controlLinkService];

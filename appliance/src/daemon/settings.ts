@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { resolveSettings, SettingsError } from '../../../protocol/index.ts';
+import { BgpSettings } from '../bgp/settings.ts';
+import { ReporterSettings } from '../report/settings.ts';
 
 export const ENV_PREFIX = 'EDGEBOX_';
 
@@ -29,8 +31,12 @@ export const ApplianceSettings = z.object({
   /** URL-token keys: key id → HMAC secret (at least 16 characters) */
   tokenKeys: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'key id must be 1-32 of [A-Za-z0-9_-]'),
     z.string().min(16, 'token secret must be at least 16 characters')).default({}),
-  /** control plane base URL (used by the reporter and fill) */
+  /** control plane base URL (used by the reporter and fill); empty = no reporting */
   controlUrl: z.union([z.literal(''), z.url()]).default(''),
+  /** BGP speaker (appliance/src/bgp/settings.ts); no neighbors = no BGP */
+  bgp: BgpSettings.prefault({}),
+  /** control reporter (appliance/src/report/settings.ts) */
+  report: ReporterSettings.prefault({}),
   /** store roots; "auto" asks the probe whether the disk under the path is rotational */
   storage: z
     .array(z.object({
