@@ -13,7 +13,9 @@ import { resolveSettings } from '../../../protocol/index.ts';
 import { BgpSettings } from '../../src/bgp/settings.ts';
 import { encodeUpdate } from '../../src/bgp/update-encoder.ts';
 import { startControlLink } from '../../src/report/control-link.ts';
+import type { ReportSnapshot } from '../../src/report/reporter.ts';
 import { ReporterSettings } from '../../src/report/settings.ts';
+import type { ApplianceSnapshot } from '../../src/daemon/snapshot.ts';
 import { rawOpen, RawPeer } from '../bgp/helpers/raw-peer.ts';
 import { freePort, loopbackPair, waitFor } from '../bgp/helpers/routers.ts';
 import { ENROLLMENT_TOKEN, startControlProcess } from './helpers/control-process.ts';
@@ -23,6 +25,9 @@ const DaemonSlice = z.object({
   bgp: BgpSettings.prefault({}),
   report: ReporterSettings.prefault({}),
 });
+
+// The daemon's snapshot must stay usable as the reporter's input (checked by `npm run typecheck`).
+export const daemonSnapshotFits: (s: ApplianceSnapshot) => ReportSnapshot = (s) => s;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
