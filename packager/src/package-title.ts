@@ -114,7 +114,7 @@ export async function packageTitle(o: PackageOptions): Promise<PackageResult & {
       else entry.roundTrip = rt.result;
       if (f.kind === 'video' && !rt.error) {
         entry.quality = await measureQuality(q, out.files[f.fileId], info.path, info.video, {
-          distortedOptions: ['-decryption_key', keyOf(x).key], durationS: info.durationS, onProgress: step(1),
+          distortedOptions: ['-decryption_key', keyOf(x).key], subsample: s.qaVmafSubsample, durationS: info.durationS, onProgress: step(1),
         });
       }
     }

@@ -43,16 +43,23 @@ export async function measureQuality(
   distorted: string,
   reference: string,
   display: Display,
-  opts: { distortedOptions?: string[]; durationS?: number; onProgress?: (f: number) => void } = {},
+  opts: { distortedOptions?: string[]; subsample?: number; durationS?: number; onProgress?: (f: number) => void } = {},
 ): Promise<number> {
   const size = `${display.width}:${display.height}`;
   const prep = `scale=${size}:flags=bicubic,format=yuv420p,setpts=PTS-STARTPTS`;
-  const sub = Math.max(1, q.subsample);
-  // SSIM has no subsampling option; select every n-th frame of both sides instead.
-  const pick = q.metric === 'ssim' && sub > 1 ? `select='not(mod(n\\,${sub}))',` : '';
+  const sub = Math.max(1, opts.subsample ?? q.subsample);
+  // Subsampling: pick two adjacent frames in every `sub` before scaling (scaling frames nobody
+  // scores is most of the cost) and let libvmaf score the second of each pair, so its motion
+  // feature still sees the true previous frame. SSIM has no temporal part: every n-th frame.
+  let pick = '';
+  let vmafSub = 1;
+  if (sub > 1 && q.metric === 'vmaf') {
+    pick = `select='lt(mod(n+1\\,${sub})\\,2)',`;
+    vmafSub = 2;
+  } else if (sub > 1) pick = `select='not(mod(n\\,${sub}))',`;
   const metricFilter =
     q.metric === 'vmaf'
-      ? `libvmaf=model_path=${q.modelPath}:n_subsample=${sub}:n_threads=2`
+      ? `libvmaf=model_path=${q.modelPath}:n_subsample=${vmafSub}:n_threads=2`
       : 'ssim';
   const stderr = await ffmpegJob({
     inputs: [{ path: distorted, options: opts.distortedOptions }, { path: reference }],

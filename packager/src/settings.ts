@@ -11,11 +11,13 @@ export const PackagerSettings = z.object({
   keyframeIntervalS: z.union([z.literal(2), z.literal(4)]).default(2),
   /** shots sampled for trial encodes, and the length of each */
   sampleShots: z.number().int().min(1).max(20).default(4),
-  shotSeconds: z.number().min(1).max(20).default(4),
+  shotSeconds: z.number().min(1).max(20).default(2.5),
   /** trial bitrates as bits per pixel per frame at each candidate resolution */
   trialBpp: z.array(z.number().positive()).min(2).default([0.02, 0.04, 0.08, 0.16]),
-  /** VMAF on every n-th frame */
-  vmafSubsample: z.number().int().min(1).default(4),
+  /** trial VMAF on every n-th frame */
+  vmafSubsample: z.number().int().min(1).default(8),
+  /** QA VMAF of each rung (whole title) on every n-th frame */
+  qaVmafSubsample: z.number().int().min(1).default(15),
   trialPreset: z.string().default('veryfast'),
   encodePreset: z.string().default('veryfast'),
   /** rungs are picked from the hull downwards from maxQuality in steps of qualityStep */
