@@ -63,6 +63,7 @@ function waitWritable(res: ServerResponse): Promise<void> {
 
 /**
  * Write bytes [start, end] of an open file to res. Resolves with the bytes handed to the socket;
+ * an empty range writes nothing and never calls `begin` (the caller sends its headers itself);
  * stops early (without error) when the client goes away; throws DiskReadError on a read failure
  * or a file shorter than expected.
  */
@@ -72,6 +73,8 @@ export async function pumpRange(
   end: number,
   res: ServerResponse,
   limiter: IoLimiter,
+  /** called once, after the first read succeeded and before its bytes are written (headers) */
+  begin?: () => void,
 ): Promise<number> {
   let pos = start;
   let sent = 0;
@@ -96,6 +99,10 @@ export async function pumpRange(
     }
     pos += n;
     sent += n;
+    if (begin) {
+      begin();
+      begin = undefined;
+    }
     const more = res.write(n === CHUNK_BYTES ? buf : buf.subarray(0, n), () => pool.put(buf));
     if (!more && !res.destroyed) await waitWritable(res);
   }

@@ -13,6 +13,8 @@ const MAX_OPEN = 1_024;
 
 interface Held {
   handle: Promise<FileHandle>;
+  /** set once the open has finished */
+  fh: FileHandle | undefined;
   refs: number;
   lastUsed: number;
   broken: boolean;
@@ -38,9 +40,9 @@ export class OpenFiles {
     let h = this.#held.get(file);
     // a broken handle still in use is shared until its last user releases it (then it closes)
     if (h === undefined) {
-      h = { handle: open(file.path, 'r'), refs: 0, lastUsed: 0, broken: false };
+      h = { handle: open(file.path, 'r'), fh: undefined, refs: 0, lastUsed: 0, broken: false };
       const fresh = h;
-      fresh.handle.catch(() => {
+      fresh.handle.then((fh) => (fresh.fh = fh), () => {
         fresh.broken = true;
         if (this.#held.get(file) === fresh) this.#held.delete(file);
       });
@@ -49,6 +51,17 @@ export class OpenFiles {
     }
     h.refs++;
     return h.handle;
+  }
+
+  /**
+   * The descriptor of an already open, healthy handle, taken like acquire() (pair with
+   * release()); undefined (nothing taken) when the file has no open handle yet.
+   */
+  acquireOpen(file: FileEntry): number | undefined {
+    const h = this.#held.get(file);
+    if (h === undefined || h.fh === undefined || h.broken) return undefined;
+    h.refs++;
+    return h.fh.fd;
   }
 
   /** Done with a handle; `broken` (a read failed) closes it once unused so the next read reopens. */

@@ -7,6 +7,7 @@
 // same).
 
 import { randomBytes } from 'node:crypto';
+import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { FileEntry } from '../store/types.ts';
 import { DiskReadError, pumpRange } from './disk-reader.ts';
@@ -16,6 +17,41 @@ import type { ByteSpan } from './range.ts';
 import { limiterFor, type Exchange, type ServeContext } from './exchange.ts';
 
 const BOUNDARY = `edgebox-${randomBytes(12).toString('hex')}`;
+
+/**
+ * Ranges up to this size from an SSD whose file is already open are read with one synchronous
+ * pread on the event loop — as nginx reads — instead of a threadpool round trip: index, init and
+ * small probe fetches are dominated by that hop, and a flash read (page cache or not) is short.
+ * HDD reads and larger ranges always go through the threadpool.
+ */
+export const SYNC_READ_MAX_BYTES = 64 * 1024;
+
+/** One small SSD range served synchronously; false if it needs the async path. */
+function trySync(ctx: ServeContext, x: Exchange, file: FileEntry, status: number, headers: string[], start: number, end: number): boolean {
+  const length = end - start + 1;
+  if (file.tier !== 'ssd' || length > SYNC_READ_MAX_BYTES) return false;
+  const fd = ctx.files.acquireOpen(file);
+  if (fd === undefined) return false;
+  let broken = true;
+  try {
+    const buf = Buffer.allocUnsafe(length);
+    const n = length === 0 ? 0 : readSync(fd, buf, 0, length, start);
+    if (n !== length) throw new DiskReadError('file shorter than its inventory size');
+    broken = false;
+    x.res.writeHead(status, headers);
+    x.res.end(buf);
+    x.bytes = n;
+  } catch (e) {
+    // nothing sent yet: a clean 503 lets the player fail over at once
+    ctx.metrics.diskError(file.tier);
+    ctx.onDiskError(file.fileId, (e as Error).message);
+    x.tier = 'none';
+    sendError(x.res, 503, 'disk_error', 'the file could not be read; try another appliance');
+  } finally {
+    ctx.files.release(file, broken);
+  }
+  return true;
+}
 
 async function openOrFail(ctx: ServeContext, x: Exchange, file: FileEntry): Promise<FileHandle | undefined> {
   try {
@@ -36,8 +72,14 @@ function failMidway(ctx: ServeContext, x: Exchange, file: FileEntry, e: unknown)
     ctx.metrics.diskError(file.tier);
     ctx.onDiskError(file.fileId, e.message);
   }
-  // headers (and maybe some bytes) are out: the only honest signal left is a cut connection
-  x.res.destroy();
+  if (!x.res.headersSent && !x.res.destroyed) {
+    // the first read failed: nothing is out yet, so the player can fail over cleanly
+    x.tier = 'none';
+    sendError(x.res, 503, 'disk_error', 'the file could not be read; try another appliance');
+  } else {
+    // headers (and maybe some bytes) are out: the only honest signal left is a cut connection
+    x.res.destroy();
+  }
   return e instanceof DiskReadError;
 }
 
@@ -50,14 +92,16 @@ export function sendDisk(
   start: number,
   end: number,
 ): void {
+  if (trySync(ctx, x, file, status, headers, start, end)) return;
   void (async () => {
     const fh = await openOrFail(ctx, x, file);
     if (!fh) return;
     let broken = false;
+    const begin = () => x.res.writeHead(status, headers);
     try {
       if (x.res.destroyed) return;
-      x.res.writeHead(status, headers);
-      x.bytes = await pumpRange(fh, start, end, x.res, limiterFor(ctx, file));
+      x.bytes = await pumpRange(fh, start, end, x.res, limiterFor(ctx, file), begin);
+      if (!x.res.headersSent) begin();
       x.res.end();
     } catch (e) {
       broken = failMidway(ctx, x, file, e);

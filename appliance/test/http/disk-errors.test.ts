@@ -11,13 +11,29 @@ const ID = 't1.damaged';
 const SIZE = 600_000;
 
 beforeAll(async () => {
-  d = await startDaemon({ files: [{ fileId: ID, bytes: SIZE, tier: 'ssd' }, { fileId: 't1.fine', bytes: 1000, tier: 'ssd' }] });
+  d = await startDaemon({
+    files: [
+      { fileId: ID, bytes: SIZE, tier: 'ssd' },
+      { fileId: 't1.fine', bytes: 1000, tier: 'ssd' },
+      { fileId: 't1.small', bytes: 100_000, tier: 'ssd' },
+    ],
+  });
 });
 afterAll(async () => {
   expect(await d?.stop()).toBe(0);
 });
 
 describe('disk read errors', () => {
+  it('a small range that can no longer be read gets a clean 503 before any byte is sent', async () => {
+    const id = 't1.small';
+    // the first reads open the file (the handle is then kept open by each worker)
+    for (let i = 0; i < 6; i++) expect((await rawGet(d.port, `/v1/f/${id}?t=${d.token()}`, { Range: 'bytes=0-99' })).status).toBe(206);
+    truncateSync(join(d.dir, 'ssd', fileIdShard(id), id), 1000);
+    const res = await rawGet(d.port, `/v1/f/${id}?t=${d.token()}`, { Range: 'bytes=50000-50999' });
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body.toString()).error.code).toBe('disk_error');
+  });
+
   it('cuts the response, counts the error, degrades health and quarantines the file', async () => {
     truncateSync(join(d.dir, 'ssd', fileIdShard(ID), ID), SIZE / 2);
     const res = await rawGet(d.port, `/v1/f/${ID}?t=${d.token()}`, { Range: 'bytes=0-' });
