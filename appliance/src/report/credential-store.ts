@@ -32,7 +32,13 @@ export class CredentialStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
     }
-    const parsed = StoredCredential.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return null; // a torn or hand-edited file: treat as absent
+    }
+    const parsed = StoredCredential.safeParse(json);
     return parsed.success ? parsed.data : null;
   }
 

@@ -142,7 +142,12 @@ export class Reporter {
       enrollmentToken: s.enrollmentToken, name: s.name, publicUrl: s.publicUrl, ...(s.siteId ? { siteId: s.siteId } : {}),
     }, s.requestTimeoutMs);
     const cred: StoredCredential = { controlUrl: url, ...reply };
-    await this.#store.save(cred);
+    try {
+      await this.#store.save(cred);
+    } catch (e) {
+      // The enrollment token is spent: keep reporting with the credential we hold, loudly.
+      this.#log.error({ err: (e as Error).message, file: this.#store.file }, 'could not store the control credential; a restart will need a new enrollment token');
+    }
     this.stats.enrollments++;
     this.#log.info({ applianceId: reply.applianceId, siteId: reply.siteId }, 'enrolled with control');
     return (this.#cred = cred);
