@@ -24,7 +24,7 @@ ${o.extra ?? ''}
 protocol bgp edge {
   local ${o.birdAddr} port ${o.birdPort} as 65001;
   neighbor ${o.ourAddr} as 64512;
-  multihop; passive on; hold time ${o.hold}; connect retry time 1;
+  multihop; passive on; strict bind on; hold time ${o.hold}; connect retry time 1;
   ipv4 { import none; export filter { bgp_med = 50; bgp_path.prepend(65010); bgp_community.add((65001,100)); bgp_large_community.add((65001,1,2)); accept; }; };
   ipv6 { import none; export all; next hop address 2a00:ffff::1; };
 }

@@ -29,7 +29,7 @@ protocol static big { ipv4; ${staticRoutes(COUNT)} }
 protocol bgp edge {
   local ${birdAddr} port ${birdPort} as 65001;
   neighbor ${ourAddr} as 64512;
-  multihop; passive on; hold time 30;
+  multihop; passive on; strict bind on; hold time 30;
   ipv4 { import none; export filter { bgp_path.prepend(65010); bgp_community.add((65001,100)); accept; }; };
 }
 `);

@@ -62,7 +62,7 @@ protocol static a { ipv4; route 81.10.0.0/16 blackhole; }
 protocol static b { ipv4; route 81.10.20.0/24 blackhole; }
 protocol static c { ipv6; route 2a00:10::/32 blackhole; }
 protocol bgp edge {
-  local ${birdAddr} port ${birdPort} as 65001; neighbor ${ourAddr} as 64512; multihop; passive on; hold time 9;
+  local ${birdAddr} port ${birdPort} as 65001; neighbor ${ourAddr} as 64512; multihop; passive on; strict bind on; hold time 9;
   ipv4 { import none; export filter { bgp_med = 5; accept; }; };
   ipv6 { import none; export all; next hop address 2a00:ffff::1; };
 }`);
