@@ -121,6 +121,30 @@ describe('BGP against BIRD 2', () => {
     await waitFor('routes back', () => prefixes().length === 5);
   });
 
+  it('merges AS4_PATH from a BIRD speaking 2-octet AS only', async () => {
+    const [birdAddr, ourAddr] = loopbackPair();
+    const birdPort = await freePort(birdAddr);
+    const bird = await startBird(`
+router id 10.255.0.1;
+protocol device {}
+protocol static s4 { ipv4; route 81.30.0.0/16 blackhole; }
+protocol bgp edge {
+  local ${birdAddr} port ${birdPort} as 65001; neighbor ${ourAddr} as 64512;
+  multihop; passive on; strict bind on; enable as4 off;
+  ipv4 { import none; export filter { bgp_path.prepend(4200000010); accept; }; };
+}`);
+    cleanups.push(() => bird.stop());
+    const speaker = new BgpSpeaker(BgpSettings.parse({
+      localAsn: 64512, routerId: '10.255.0.2',
+      neighbors: [{ address: birdAddr, port: birdPort, localAddress: ourAddr, peerAsn: 65001, connectRetry: 1 }],
+    }));
+    cleanups.push(() => speaker.stop());
+    await speaker.start();
+    await waitFor('route', () => speaker.rib.snapshot().routes.length === 1);
+    expect(speaker.sessions[0].negotiated?.as4).toBe(false);
+    expect(speaker.rib.snapshot().routes[0]).toMatchObject({ prefix: '81.30.0.0/16', asPath: [65001, 4200000010], asPathLength: 2 });
+  });
+
   it('retries the connection until BIRD comes up, walking the FSM states', async () => {
     const [birdAddr, ourAddr] = loopbackPair();
     const birdPort = await freePort(birdAddr);
