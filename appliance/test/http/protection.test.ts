@@ -15,6 +15,7 @@ beforeAll(async () => {
       keepAliveTimeoutMs: 500,
       maxConnections: 4, // two per worker
       maxHeaderSize: 4096,
+      maxRequestsPerSocket: 2,
     },
   });
 });
@@ -70,12 +71,33 @@ describe('protection', () => {
     expect(got).toMatch(/^HTTP\/1\.1 200/);
   });
 
+  it('a keep-alive connection is closed after maxRequestsPerSocket requests', async () => {
+    const s = await open();
+    let got = '';
+    s.on('data', (c) => (got += c.toString()));
+    const closed = closedWithin(s, 10_000);
+    const req = 'GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n';
+    s.write(req);
+    while (!got.includes('"status"')) await sleep(10);
+    s.write(req);
+    await closed;
+    const heads = got.split('HTTP/1.1 ').slice(1);
+    expect(heads).toHaveLength(2);
+    expect(heads[0]).toMatch(/Connection: keep-alive/i);
+    expect(heads[1]).toMatch(/Connection: close/i);
+  });
+
   it('connections over maxConnections are refused', async () => {
     const socks = await Promise.all(Array.from({ length: 12 }, () => open()));
     const closed = await Promise.all(socks.map((s) => closedWithin(s, 1_500)));
     for (const s of socks) s.destroy();
     // each worker keeps at most its share (2); everything beyond is closed at once
     expect(closed.filter((c) => c !== undefined).length).toBeGreaterThanOrEqual(8);
+    // the server notices the closed sockets and takes connections again
+    for (let ok = 0; ok < 4; ) {
+      ok = (await rawGet(d.port, '/v1/health').catch(() => undefined))?.status === 200 ? ok + 1 : 0;
+      if (ok === 0) await sleep(50);
+    }
   });
 
   it('traversal, encoded dots, bad characters and overlong ids never reach the filesystem', async () => {
