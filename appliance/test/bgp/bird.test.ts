@@ -145,6 +145,30 @@ protocol bgp edge {
     expect(speaker.rib.snapshot().routes[0]).toMatchObject({ prefix: '81.30.0.0/16', asPath: [65001, 4200000010], asPathLength: 2 });
   });
 
+  it('runs the session over IPv6 (::1) carrying both families', async () => {
+    const birdPort = await freePort('::1');
+    const bird = await startBird(`
+router id 10.255.0.1;
+protocol device {}
+protocol static s4 { ipv4; route 81.40.0.0/16 blackhole; }
+protocol static s6 { ipv6; route 2a00:40::/32 blackhole; }
+protocol bgp edge {
+  local ::1 port ${birdPort} as 65001; neighbor ::1 as 64512;
+  multihop; passive on; strict bind on;
+  ipv4 { import none; export all; next hop address 192.0.2.40; };
+  ipv6 { import none; export all; next hop address 2a00:ffff::40; }; # BIRD withdraws rather than send next hop ::1
+}`);
+    cleanups.push(() => bird.stop());
+    const speaker = new BgpSpeaker(BgpSettings.parse({
+      localAsn: 64512, routerId: '10.255.0.2',
+      neighbors: [{ address: '::1', port: birdPort, peerAsn: 65001, connectRetry: 1 }],
+    }));
+    cleanups.push(() => speaker.stop());
+    await speaker.start();
+    await waitFor('routes', () => speaker.rib.snapshot().routes.length === 2);
+    expect(speaker.rib.snapshot().routes.map((r) => r.prefix)).toEqual(['2a00:40::/32', '81.40.0.0/16']);
+  });
+
   it('retries the connection until BIRD comes up, walking the FSM states', async () => {
     const [birdAddr, ourAddr] = loopbackPair();
     const birdPort = await freePort(birdAddr);
