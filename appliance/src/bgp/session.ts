@@ -119,8 +119,18 @@ export class BgpSession extends EventEmitter {
     sock.once('error', onError);
     sock.once('connect', () => {
       sock.off('error', onError);
+      this.#timers.clear('connectRetry');
       if (!this.#running) { sock.destroy(); return; }
       this.#attach(sock);
+    });
+    // ConnectRetry also bounds the attempt itself: an unanswered SYN is abandoned and retried
+    // rather than left to the kernel's minutes-long timeout.
+    this.#timers.arm('connectRetry', this.neighbor.connectRetry, () => {
+      if (this.#socket !== null) return;
+      sock.off('error', onError);
+      sock.on('error', () => {});
+      sock.destroy();
+      if (this.#running) this.#begin();
     });
   }
 
