@@ -91,23 +91,31 @@ async function sendRanks(admin: string, token: string, ranks: Record<string, num
   else log(`appliance: WARNING admin popularity answered ${res.status}: ${text.slice(0, 200)} (ranks from publish time stand)`);
 }
 
-/** Poll /metrics until the RAM tier holds at least `bytes`; returns what it holds. */
+/**
+ * Poll /metrics until the RAM tier holds at least `bytes` and has stopped changing for a little
+ * over one rebalance period (the store admits in its background pass, every 10 s by default), so
+ * measuring never overlaps RAM admission. Returns what it holds.
+ */
 async function waitRamResident(admin: string, bytes: number, log: (m: string) => void): Promise<number | undefined> {
-  const deadline = Date.now() + 45_000;
+  const settleMs = 11_000;
+  const deadline = Date.now() + 60_000;
   let last: number | undefined;
+  let changedAt = Date.now();
   while (Date.now() < deadline) {
     const res = await fetch(`${admin}/metrics`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
     if (res?.ok) {
-      last = ramBytesFromMetrics(await res.text());
-      if (last !== undefined && last >= bytes) {
-        log(`appliance: RAM tier holds ${(last / 2 ** 20).toFixed(0)} MiB (hot set ${(bytes / 2 ** 20).toFixed(0)} MiB)`);
+      const now = ramBytesFromMetrics(await res.text());
+      if (now !== last) changedAt = Date.now();
+      last = now;
+      if (last !== undefined && last >= bytes && Date.now() - changedAt >= settleMs) {
+        log(`appliance: RAM tier holds ${(last / 2 ** 20).toFixed(0)} MiB, settled (hot set ${(bytes / 2 ** 20).toFixed(0)} MiB)`);
         return last;
       }
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1000));
   }
   log(`appliance: WARNING RAM tier holds ${last === undefined ? 'unknown' : `${(last / 2 ** 20).toFixed(0)} MiB`} ` +
-    `after 45 s, less than the hot set (${(bytes / 2 ** 20).toFixed(0)} MiB); measuring anyway`);
+    `after 60 s (hot set ${(bytes / 2 ** 20).toFixed(0)} MiB, or still changing); measuring anyway`);
   return last;
 }
 
