@@ -1,20 +1,25 @@
 // Import policy: which learned prefixes the appliance accepts. The prefix limit itself is
 // enforced by the speaker against the adj-RIB-in count (it must close the session).
 
-import { parsePrefix, prefixContains, type Prefix } from '../../../protocol/index.ts';
+import { parsePrefix, prefixMask, type Prefix } from '../../../protocol/index.ts';
 import type { ImportPolicySettings } from './settings.ts';
 
 // Special-purpose and unallocated space that never names a client (RFC 6890 and friends).
 // 100.64.0.0/10 (shared CGN space) is left out: behind a carrier NAT, clients of an embedded
 // appliance can legitimately live there.
-const BOGONS = [
+const BOGON_PREFIXES = [
   '0.0.0.0/8', '10.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24', '192.0.2.0/24',
   '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
   '::/8', '100::/64', '2001:2::/48', '2001:10::/28', '2001:db8::/32', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8',
-].map((s) => parsePrefix(s)!);
+];
+// Masks computed once: this runs for every announced prefix (100,000 in a full table).
+const BOGONS = BOGON_PREFIXES.map((s) => {
+  const p = parsePrefix(s)!;
+  return { family: p.family, length: p.length, bits: p.bits, mask: prefixMask(p.family, p.length) };
+});
 
 function isBogon(p: Prefix): boolean {
-  return BOGONS.some((b) => b.family === p.family && b.length <= p.length && prefixContains(b, { family: p.family, value: p.bits }));
+  return BOGONS.some((b) => b.family === p.family && b.length <= p.length && (p.bits & b.mask) === b.bits);
 }
 
 /** null when accepted, else the reason it is rejected */
