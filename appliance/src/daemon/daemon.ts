@@ -174,13 +174,17 @@ export class Daemon {
     }
 
     this.#admin = createAdminServer(s.adminToken, {
-      metrics: async () =>
-        this.#metrics.render(await this.#pool.collectMetrics(), {
-          tiers: tierUsage(this.store.usage()),
+      metrics: async () => {
+        const workers = await this.#pool.collectMetrics();
+        const usage = this.store.usage();
+        return this.#metrics.render(workers, {
+          store: usage.counters,
+          tiers: tierUsage(usage),
           workersAlive: this.#pool.alive,
           draining: this.#draining,
           health: this.#health.status,
-        }),
+        });
+      },
       health: () => this.#health,
       status: () => this.status(),
       snapshot: () => this.snapshot(),

@@ -24,7 +24,32 @@ export interface TierUsage {
   files: number;
 }
 
+/** The store's monotonic counts (StoreUsage.counters). */
+export interface StoreCounts {
+  puts: number;
+  putErrors: Record<string, number>;
+  ramAdmitted: number;
+  ramEvicted: number;
+  promoted: number;
+  demoted: number;
+  bytesMoved: number;
+  diskEvicted: number;
+  quarantined: number;
+}
+
+const STORE_COUNTERS: [keyof Omit<StoreCounts, 'putErrors'>, string, string][] = [
+  ['puts', 'edgebox_store_puts_total', 'Files published into the store'],
+  ['ramAdmitted', 'edgebox_store_ram_admitted_total', 'Files admitted to the RAM tier'],
+  ['ramEvicted', 'edgebox_store_ram_evicted_total', 'Files evicted from the RAM tier'],
+  ['promoted', 'edgebox_store_promoted_total', 'Files moved HDD to SSD by the rebalance'],
+  ['demoted', 'edgebox_store_demoted_total', 'Files moved SSD to HDD by the rebalance'],
+  ['bytesMoved', 'edgebox_store_moved_bytes_total', 'Bytes copied between disk tiers by the rebalance'],
+  ['diskEvicted', 'edgebox_store_disk_evicted_total', 'Files evicted from disk to make room'],
+  ['quarantined', 'edgebox_store_quarantined_total', 'Files quarantined (damaged or failed verification)'],
+];
+
 export interface MainFacts {
+  store: StoreCounts;
   tiers: TierUsage[];
   workersAlive: number;
   draining: boolean;
@@ -58,6 +83,8 @@ export class DaemonMetrics {
   #health: Gauge<string>;
   #hitRatio: Gauge<string>;
   #ramBytes: Gauge<string>;
+  #store = new Map<string, Counter<string>>();
+  #putErrors: Counter<string>;
 
   constructor() {
     const registers = [this.registry];
@@ -90,6 +117,13 @@ export class DaemonMetrics {
       help: 'Bytes held in the RAM tier (one copy for the box, shared by every worker)',
       registers,
     });
+    for (const [, name, help] of STORE_COUNTERS) this.#store.set(name, new Counter({ name, help, registers }));
+    this.#putErrors = new Counter({
+      name: 'edgebox_store_put_errors_total',
+      help: 'Failed publishes by store error code',
+      labelNames: ['code'],
+      registers,
+    });
     this.#workers = new Gauge({ name: 'edgebox_workers', help: 'Serving workers running', registers });
     this.#draining = new Gauge({ name: 'edgebox_draining', help: '1 while draining', registers });
     this.#health = new Gauge({
@@ -112,6 +146,14 @@ export class DaemonMetrics {
       this.#tierCapacity.set({ tier: t.tier }, t.capacityBytes);
       this.#tierFiles.set({ tier: t.tier }, t.files);
     }
+    // the store counts; mirror its totals (reset + inc sets a counter to a value)
+    for (const [key, name] of STORE_COUNTERS) {
+      const c = this.#store.get(name)!;
+      c.reset();
+      c.inc(facts.store[key]);
+    }
+    this.#putErrors.reset();
+    for (const [code, n] of Object.entries(facts.store.putErrors)) this.#putErrors.inc({ code }, n);
     this.#ramBytes.set(facts.tiers.find((t) => t.tier === 'ram')?.usedBytes ?? 0);
     this.#workers.set(facts.workersAlive);
     this.#draining.set(facts.draining ? 1 : 0);

@@ -41,6 +41,8 @@ describe('admin and observability', () => {
     expect(sample(text, 'edgebox_http_requests_total{status="403",tier="none"}')).toBe(1);
     expect(sample(text, 'edgebox_served_bytes_total{tier="ram"}')).toBe(2000);
     expect(sample(text, 'edgebox_ram_tier_bytes')).toBe(100_000);
+    expect(sample(text, 'edgebox_store_ram_admitted_total')).toBe(1);
+    expect(sample(text, 'edgebox_store_quarantined_total')).toBe(0);
     expect(sample(text, 'edgebox_ram_hit_ratio')).toBeCloseTo(2 / 3);
     expect(text).toMatch(/edgebox_http_request_duration_seconds_bucket\{le="[^"]+",tier="ram"\}/);
     expect(text).toMatch(/^edgebox_http_in_flight_requests \d+$/m);

@@ -49,7 +49,9 @@ describe('disk read errors', () => {
       await sleep(100);
     }
     expect(status).toBe(404); // quarantined: no longer served
-    expect(sample(await d.metrics(), 'edgebox_disk_read_errors_total{tier="ssd"}')).toBeGreaterThanOrEqual(1);
+    const text = await d.metrics();
+    expect(sample(text, 'edgebox_disk_read_errors_total{tier="ssd"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'edgebox_store_quarantined_total')).toBeGreaterThanOrEqual(1);
     let health = await json(fetch(`${d.admin}/v1/health`));
     while (!health.reasons.some((r: string) => /disk read errors/.test(r)) && Date.now() < deadline) {
       await sleep(200);
