@@ -228,7 +228,6 @@ export async function rawGet(port: number, path: string, headers: Record<string,
 }
 
 /** A response body as loosely typed JSON, for assertions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function json(res: Response | Promise<Response>): Promise<any> {
   return (await res).json();
 }
