@@ -14,10 +14,13 @@ export interface ApplianceConfigInput {
   /** directory for the config, store and state */
   dir: string;
   applianceId?: string;
+  /** loopback ports to listen on; free ones are picked when absent */
+  ports?: { listen: number; admin: number };
   tokenKeys: Record<string, string>;
   adminToken: string;
-  /** anything else the daemon's settings accept (ramTierBytes, workers, …) */
-  extra?: Record<string, unknown>;
+  /** anything else the daemon's settings accept (ramTierBytes, workers, …); a function gets
+   *  the chosen listen address (for settings that name it, like report.publicUrl) */
+  extra?: Record<string, unknown> | ((listen: string) => Record<string, unknown>);
 }
 
 export interface ApplianceConfig {
@@ -30,15 +33,15 @@ export interface ApplianceConfig {
 }
 
 /**
- * Write a config with free loopback ports (fixed, so the caller knows the URLs without parsing
- * logs). Ports are picked again on every call; the state and store persist in `dir`.
+ * Write a config with fixed loopback ports (given, or free ones picked now), so the caller knows
+ * the URLs without parsing logs. The state and store persist in `dir`.
  */
 export async function writeApplianceConfig(i: ApplianceConfigInput): Promise<ApplianceConfig> {
   mkdirSync(i.dir, { recursive: true });
   const storeRoot = join(i.dir, 'store');
   const stateDir = join(i.dir, 'state');
-  const listen = `127.0.0.1:${await freePort()}`;
-  const adminListen = `127.0.0.1:${await freePort()}`;
+  const listen = `127.0.0.1:${i.ports?.listen ?? (await freePort())}`;
+  const adminListen = `127.0.0.1:${i.ports?.admin ?? (await freePort())}`;
   const settings: Record<string, unknown> = {
     applianceId: i.applianceId ?? 'edgebox-1',
     listen,
@@ -47,7 +50,7 @@ export async function writeApplianceConfig(i: ApplianceConfigInput): Promise<App
     tokenKeys: i.tokenKeys,
     storage: [{ path: storeRoot, type: 'ssd' }],
     stateDir,
-    ...i.extra,
+    ...(typeof i.extra === 'function' ? i.extra(listen) : i.extra),
   };
   const path = join(i.dir, 'config.json');
   writeFileSync(path, `${JSON.stringify(settings, null, 2)}\n`);

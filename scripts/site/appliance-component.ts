@@ -8,6 +8,7 @@ import { startAppliance, writeApplianceConfig } from '../lib/appliance.ts';
 import { publishFiles } from '../lib/publish.ts';
 import type { RunningComponent, SiteComponent } from './component.ts';
 import { ensureSamples, SAMPLE_TITLE } from './samples.ts';
+import { SITE_ID } from './state.ts';
 
 export interface ApplianceComponentOptions {
   name?: string;
@@ -15,7 +16,7 @@ export interface ApplianceComponentOptions {
   verbose?: boolean;
   /** token lifetime for the printed URLs */
   tokenTtlSec?: number;
-  /** pass control's URL to the appliance (needs the appliance's enrollment settings) */
+  /** enroll with and report to control when the site runs it (default true) */
   joinControl?: boolean;
 }
 
@@ -27,20 +28,25 @@ export function applianceComponent(o: ApplianceComponentOptions = {}): SiteCompo
       const dir = state.componentDir(name);
       const samples = ensureSamples(state.componentDir('samples'));
       const { tokenKid, tokenSecret, adminToken } = state.secrets;
-      // Seam: control runs in the site and exports controlUrl, but the appliance joins control
-      // through enrollment (appliance/src/report), which its settings do not take yet; until they
-      // do, the appliance serves stand-alone. Set `joinControl` once it can enroll.
-      const controlUrl = o.joinControl ? before.find((c) => c.exports.controlUrl)?.exports.controlUrl : undefined;
+      const { enrollmentToken } = state;
+      // with control in the site, the appliance enrolls (site token) and reports to it
+      const controlUrl = o.joinControl === false ? undefined : before.find((c) => c.exports.controlUrl)?.exports.controlUrl;
       const config = await writeApplianceConfig({
         dir,
+        ports: { listen: await state.port(name), admin: await state.port(`${name}-admin`) },
         applianceId: name,
         tokenKeys: { [tokenKid]: tokenSecret },
         adminToken,
-        extra: {
+        extra: (listen) => ({
           ramTierBytes: 64 * 1024 * 1024,
           logLevel: 'info',
-          ...(controlUrl ? { controlUrl } : {}),
-        },
+          ...(controlUrl
+            ? {
+                controlUrl,
+                report: { enrollmentToken, name, publicUrl: `http://${listen}`, siteId: SITE_ID },
+              }
+            : {}),
+        }),
       });
       // publish before the daemon starts: the store is the daemon's, and a second writer while
       // it runs would not be seen by its workers; a file already held is left alone
@@ -64,6 +70,7 @@ export function applianceComponent(o: ApplianceComponentOptions = {}): SiteCompo
       const banner = [
         `${name}: serving ${app.origin}  (admin ${app.adminOrigin}; pid ${app.pid})`,
         `  store ${config.storeRoot} (${published.added} published now, ${published.kept} already held)`,
+        controlUrl ? `  reports to control ${controlUrl} (site ${SITE_ID})` : '  not joined to control',
         `  log ${logPath}`,
         '  files (token valid 24 h, scoped to the title):',
         ...samples.map((s) => `    ${fileUrl(app.origin, s.fileId, token)}   (${s.bytes} bytes)`),

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { SiteComponent } from './component.ts';
 import { serviceComponent } from './service-component.ts';
+import { SITE_ID } from './state.ts';
 
 export function originComponent(verbose = false): SiteComponent {
   return serviceComponent({
@@ -49,7 +50,19 @@ export function controlComponent(verbose = false): SiteComponent {
         urlTokenSecret: s.tokenSecret,
         kek: s.kek,
         ingestDir: state.ingestDir,
+        enrollmentTokens: [{ token: state.enrollmentToken, siteId: SITE_ID }],
       };
+    },
+    // the site must exist before an appliance can enroll into it; PUT is idempotent
+    afterStart: async (url, state) => {
+      const res = await fetch(`${url}/v1/sites/${SITE_ID}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${state.secrets.operatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'embedded', region: 'local', timeZone: 'UTC' }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`control: creating site ${SITE_ID} answered ${res.status}: ${text.slice(0, 300)}`);
     },
     banner: (url, state) => [
       `  operator token in ${join(state.dir, 'secrets.json')}; titles ingested from ${state.ingestDir}`,

@@ -19,6 +19,8 @@ export interface ServiceSpec {
   banner: (url: string, state: SiteState) => string[];
   /** values for later components, e.g. { controlUrl: url } */
   exports: (url: string) => Record<string, string>;
+  /** setup through the service's API once it answers (e.g. creating the site in control) */
+  afterStart?: (url: string, state: SiteState) => Promise<void>;
   verbose?: boolean;
 }
 
@@ -26,9 +28,8 @@ export function serviceComponent(spec: ServiceSpec): SiteComponent {
   return {
     name: spec.name,
     async start(state, before): Promise<RunningComponent> {
-      const { freePort } = await import('../lib/free-port.ts');
       const dir = state.componentDir(spec.name);
-      const port = await freePort();
+      const port = await state.port(spec.name);
       const configPath = join(dir, 'config.json');
       writeFileSync(configPath, `${JSON.stringify(spec.config(state, port, before), null, 2)}\n`, { mode: 0o600 });
       const logPath = join(dir, `${spec.name}.log`);
@@ -43,6 +44,7 @@ export function serviceComponent(spec: ServiceSpec): SiteComponent {
       const url = `http://127.0.0.1:${port}`;
       try {
         await waitReady(child, () => answers(`${url}/healthz`), 30_000);
+        await spec.afterStart?.(url, state);
       } catch (e) {
         await child.stop(2_000);
         logFile.end();

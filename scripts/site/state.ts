@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stablePort } from '../lib/stable-port.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -21,6 +22,9 @@ export interface SiteSecrets {
   kek: string;
 }
 
+/** the site's id in control */
+export const SITE_ID = 'site1';
+
 function newSecrets(): SiteSecrets {
   return {
     tokenKid: 'site1',
@@ -35,6 +39,9 @@ function newSecrets(): SiteSecrets {
 export interface SiteState {
   dir: string;
   secrets: SiteSecrets;
+  /** a one-time token for this run, configured in control, that appliances enroll with; an
+   *  appliance already enrolled at the same control URL keeps its stored credential instead */
+  enrollmentToken: string;
   /** the origin's store and control's title-ingest directory: the packager's defaults
    *  (.data/origin, .data/control-ingest) for the default site, so `npm run package` output is
    *  what the site serves; inside the site directory otherwise (tests) */
@@ -42,6 +49,8 @@ export interface SiteState {
   ingestDir: string;
   /** a component's own directory, created on demand */
   componentDir(name: string): string;
+  /** a loopback port for `name`, the same as last run when it is still free */
+  port(name: string): Promise<number>;
 }
 
 export function openSiteState(dir = resolve(REPO_ROOT, '.data/site')): SiteState {
@@ -63,8 +72,10 @@ export function openSiteState(dir = resolve(REPO_ROOT, '.data/site')): SiteState
   return {
     dir,
     secrets,
+    enrollmentToken: randomBytes(24).toString('base64url'),
     originStore: shared('origin'),
     ingestDir: shared('control-ingest'),
+    port: (name: string) => stablePort(join(dir, 'ports.json'), name),
     componentDir(name: string) {
       const d = join(dir, name);
       mkdirSync(d, { recursive: true });

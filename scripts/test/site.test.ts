@@ -78,6 +78,18 @@ describe('npm start (scripts/site.ts)', () => {
     expect(res.headers.get('content-range')).toBe(`bytes 1000-4999/${file.length}`);
     expect(Buffer.from(await res.arrayBuffer()).equals(file.subarray(1000, 5000))).toBe(true);
 
+    // the appliance enrolled with control and reports to it
+    const control = /^control: (http:\/\/127\.0\.0\.1:\d+)/m.exec(out.text)![1];
+    const { operatorToken } = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as { operatorToken: string };
+    let listed: Array<{ name: string; publicUrl: string }> = [];
+    for (let i = 0; i < 40 && listed.length === 0; i++) {
+      const r = await fetch(`${control}/v1/appliances`, { headers: { authorization: `Bearer ${operatorToken}` } });
+      listed = r.ok ? ((await r.json()) as typeof listed) : [];
+      if (listed.length === 0) await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(listed.map((a) => a.name)).toEqual(['appliance-1']);
+    expect(url![1].startsWith(listed[0].publicUrl)).toBe(true);
+
     // the token is real: a forged one is refused
     const forged = await fetch(url![1].replace(/\?t=.*$/, '?t=AAAA.BBBB'));
     expect(forged.status).toBe(403);
