@@ -70,7 +70,8 @@ export async function startEdgebox(o: EdgeboxOptions): Promise<Edgebox> {
   try {
     await sendRanks(app.adminOrigin, adminToken, Object.fromEntries(rankOf), o.log);
     const hotBytes = o.files.filter((f) => hot.has(f.fileId)).reduce((a, f) => a + f.bytes, 0);
-    edgebox.ramResidentBytes = await waitRamResident(app.adminOrigin, hotBytes, o.log);
+    if (hotBytes <= o.ramTierBytes) edgebox.ramResidentBytes = await waitRamResident(app.adminOrigin, hotBytes, o.log);
+    else o.log(`appliance: the hot set does not fit a ${o.ramTierBytes}-byte RAM tier; serving from disk`);
   } catch (e) {
     await app.stop();
     throw e;
