@@ -53,6 +53,6 @@ try {
   }
   log(`profiles in ${outDir}`);
 } finally {
-  if (!process.argv[4]) rmSync(work, { recursive: true, force: true });
-  else rmSync(join(work, 'docroot'), { recursive: true, force: true });
+  // the profiles live in work/ only when no out-dir was given; they were printed above
+  rmSync(work, { recursive: true, force: true });
 }
