@@ -1,7 +1,7 @@
 // The packager as a function: master → probe → per-title ladder → encodes → CMAF + CENC →
 // QA → content manifest → publish to origin and control. The CLI is a thin shell around it.
 
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isTitleId, type ContentKey, type ContentManifest } from '../../protocol/index.ts';
@@ -41,6 +41,8 @@ export interface PackageOptions {
   dryRun?: boolean;
   random?: RandomBytes;
   now?: () => Date;
+  /** called with the packaged files before QA: lets tests inject a damaged output */
+  afterPackage?: (files: Record<string, string>) => Promise<void>;
   onProgress?: (e: ProgressEvent) => void;
 }
 
@@ -96,6 +98,7 @@ export async function packageTitle(o: PackageOptions): Promise<PackageResult & {
     await mkdir(outDir, { recursive: true });
     const out = await packageCmaf(o.titleId, streams, keys, { dir: outDir, segmentS: s.keyframeIntervalS });
     packageP(1);
+    await o.afterPackage?.(out.files);
 
     const qaP = progress.stage('qa');
     const qa: QaReport = { passed: false, reasons: [], metric: q.metric, files: {}, keyframesAligned: false };
@@ -138,10 +141,16 @@ export async function packageTitle(o: PackageOptions): Promise<PackageResult & {
     const result: PackageResult = { titleId: o.titleId, master: info, ladder, qa, manifest, outDir, published: [] };
     if (!o.dryRun) {
       result.published = await publishToOrigin(resolve(s.originStore), manifest, out.files);
-      result.registration = await registerTitle(
-        { title: { titleId: o.titleId, name: o.name ?? o.titleId, regions: o.regions ?? [] }, manifest, keys },
-        { controlUrl: s.controlUrl || undefined, controlToken: s.controlToken || undefined, registerDir: resolve(s.registerDir) },
-      );
+      try {
+        result.registration = await registerTitle(
+          { title: { titleId: o.titleId, name: o.name ?? o.titleId, regions: o.regions ?? [] }, manifest, keys },
+          { controlUrl: s.controlUrl || undefined, controlToken: s.controlToken || undefined, registerDir: resolve(s.registerDir) },
+        );
+      } catch (e) {
+        // Files control does not know about would only take origin space: take them back.
+        await Promise.all(result.published.map((p) => unlink(p).catch(() => {})));
+        throw e;
+      }
     }
     publishP(1, o.dryRun ? 'dry run: nothing published' : `published ${result.published.length} files`);
     return { ...result, keys };
