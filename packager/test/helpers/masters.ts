@@ -24,7 +24,7 @@ const SOURCES: Record<MasterKind, (w: number, h: number, fps: number) => string>
   flat: (w, h, fps) => `testsrc2=size=${w}x${h}:rate=${fps / 5},fps=${fps}`,
   // High motion and grain: a cellular automaton under strong temporal noise.
   noisy: (w, h, fps) =>
-    `life=size=${w}x${h}:rate=${fps}:mold=10:ratio=0.1:death_color=#C83232:life_color=#00ff00,noise=alls=25:allf=t+u`,
+    `life=size=${w}x${h}:rate=${fps}:seed=7:mold=10:ratio=0.1:death_color=#C83232:life_color=#00ff00,noise=alls=25:allf=t+u`,
 };
 
 export async function makeMaster(dir: string, name: string, spec: MasterSpec): Promise<string> {
