@@ -156,7 +156,9 @@ async function main(): Promise<void> {
         ...(profileDir ? ['PROFILED RUN (node --cpu-prof on the appliance): figures are not representative.'] : []),
         'Server, load generator and other processes share the same 2 cores over loopback: absolute figures are this machine\'s, the ratios are the point.',
         'The page cache holds every file for both servers (the machine has far more memory than the data set), so the warm workload measures the appliance\'s disk-tier path against nginx reading cached files, not disk speed.',
-        'autocannon is a single JavaScript thread: on small ranges it may saturate before either server does; compare cpu (cores the server used) alongside req/s.',
+        'autocannon is a single JavaScript thread: on small ranges it saturates before either server does; compare cpu (cores the server used) alongside req/s, and see small-wrk (native client, no target) for what the servers themselves answer.',
+        `small, small-wrk and conn1k draw ranges from all ${HOT_FILES + WARM_FILES} files: about ${Math.round((edgebox.ramResidentBytes ?? 0) / FILE_BYTES)} resident in the appliance's RAM tier, the rest served from its disk tier.`,
+        'Main figures: hot and warm are judged on Gb/s, small on req/s, conn1k on p99 latency (ratio = edgebox p99 ÷ nginx p99, lower is better).',
       ],
     };
     // a profiled run never replaces the committed results
