@@ -1,29 +1,26 @@
 // End to end through the CLI: a synthetic master with two audio languages is packaged with a
 // per-title ladder, encrypted, checked and published. Then every artefact is checked from the
 // outside: manifests parse, byte ranges point at the right boxes, hashes and sizes match, keys
-// decrypt (and a wrong key does not), and the origin serves the files with Range.
+// decrypt (and a wrong key does not), keyframes align.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseMpd } from 'mpd-parser';
 import { Parser as M3u8Parser } from 'm3u8-parser';
-import { TitleRecord, type ContentManifest } from '../../protocol/index.ts';
+import type { ContentManifest, TitleRecord } from '../../protocol/index.ts';
 import { boxesIn, topLevelBoxes } from '../src/mp4-boxes.ts';
 import { sha256File } from '../src/content-manifest.ts';
 import { checkKeyframesAligned, checkRoundTrip, keyframeTimes } from '../src/qa.ts';
-import { makeMaster, tempDir, VMAF_MODEL } from './helpers/masters.ts';
-import { runNode, startControlProcess, startOrigin, type Started } from './helpers/processes.ts';
-import { registerTitle } from '../src/publish.ts';
-import { signToken } from '../../protocol/index.ts';
+import { packagedTitle, type Packaged } from './helpers/packaged.ts';
 
 const TITLE = 't-e2e';
-let tmp: Awaited<ReturnType<typeof tempDir>>;
+let p: Packaged;
 let store: string, reg: string, out: string, work: string;
-let cli: { code: number; stdout: string; stderr: string };
+let cli: Packaged['cli'];
 let manifest: ContentManifest;
 let record: TitleRecord;
+const tmp = { get dir() { return p.dir; } };
 
 const BASE = 'https://a1.example/v1/t/TOKEN/f/';
 const LICENSE = 'https://control.example/v1/licence?s=1&t=2';
@@ -33,29 +30,19 @@ function fillDash(t: string): string {
 }
 
 function parseM3u8(text: string): any {
-  const p = new M3u8Parser();
-  p.push(text);
-  p.end();
-  return p.manifest;
+  const parser = new M3u8Parser();
+  parser.push(text);
+  parser.end();
+  return parser.manifest;
 }
 
 beforeAll(async () => {
-  tmp = await tempDir('e2e');
-  [store, reg, out, work] = ['origin', 'ingest', 'out', 'work'].map((d) => join(tmp.dir, d));
-  const master = await makeMaster(tmp.dir, 'master.mp4', { kind: 'flat', width: 640, height: 360, durationS: 6, languages: ['eng', 'fra'] });
-  const config = join(tmp.dir, 'packager.json');
-  await writeFile(config, JSON.stringify({
-    sampleShots: 2, shotSeconds: 1.5, trialBpp: [0.03, 0.1], vmafSubsample: 5, trialPreset: 'ultrafast', encodePreset: 'veryfast', maxRungs: 3, workDir: work,
-  }));
-  cli = await runNode(['packager/cli.ts', master, '--title', TITLE, '--name', 'End to end', '--json', '--config', config,
-    '--out', out, '--origin-store', store, '--register-dir', reg, '--vmaf-model', process.env.EDGEBOX_PACKAGER_VMAF_MODEL_PATH ?? VMAF_MODEL]);
-  if (cli.code !== 0) throw new Error(`package failed (${cli.code}): ${cli.stdout} ${cli.stderr.slice(-2000)}`);
-  manifest = JSON.parse(await readFile(join(store, 'manifests', `${TITLE}.json`), 'utf8'));
-  record = TitleRecord.parse(JSON.parse(await readFile(join(reg, `${TITLE}.title.json`), 'utf8')));
+  p = await packagedTitle(TITLE);
+  ({ store, reg, out, work, cli, manifest, record } = p);
 }, 300_000);
 
 afterAll(async () => {
-  await tmp?.cleanup();
+  await p?.cleanup();
 });
 
 describe('packager end to end (CLI)', () => {
@@ -197,100 +184,5 @@ describe('packager end to end (CLI)', () => {
     expect(await checkKeyframesAligned(video.map((f) => ({ name: f.fileId, path: join(store, f.fileId), key })))).toBeUndefined();
     const times = await keyframeTimes(join(store, video[0].fileId), key);
     expect(times.map(Number)).toEqual([0, 2, 4]);
-  });
-
-  describe('origin and control (real processes)', () => {
-    let origin: Started;
-    let control: Started;
-    const OPERATOR = 'operator-token-0123456789';
-    const PACKAGER = 'packager-token-0123456789';
-    const URL_SECRET = 'url-token-secret-0123456789';
-    beforeAll(async () => {
-      origin = await startOrigin(store, { EDGEBOX_ORIGIN_URL_TOKEN_KEYS: JSON.stringify({ k1: URL_SECRET }) });
-      // control ingests the packager's <titleId>.title.json from its ingest directory at start,
-      // and (with no appliances) steers viewers to the origin.
-      control = await startControlProcess({
-        EDGEBOX_CONTROL_DB_PATH: join(tmp.dir, 'control.db'), EDGEBOX_CONTROL_INGEST_DIR: reg, EDGEBOX_CONTROL_ORIGIN_URL: origin.url,
-        EDGEBOX_CONTROL_OPERATOR_TOKEN: OPERATOR, EDGEBOX_CONTROL_PACKAGER_TOKEN: PACKAGER, EDGEBOX_CONTROL_KEK: 'ab'.repeat(32),
-        EDGEBOX_CONTROL_URL_TOKEN_KID: 'k1', EDGEBOX_CONTROL_URL_TOKEN_SECRET: URL_SECRET,
-      });
-    });
-    afterAll(async () => {
-      await control?.stop();
-      await origin?.stop();
-    });
-
-    it('origin serves byte ranges of published files and the key-free manifest', async () => {
-      const f = manifest.files[0];
-      const res = await fetch(`${origin.url}/v1/f/${f.fileId}`, { headers: { range: `bytes=${f.indexRange.start}-${f.indexRange.end}` } });
-      expect(res.status).toBe(206);
-      expect(res.headers.get('content-range')).toBe(`bytes ${f.indexRange.start}-${f.indexRange.end}/${f.bytes}`);
-      const body = Buffer.from(await res.arrayBuffer());
-      const file = await readFile(join(store, f.fileId));
-      expect(body.equals(file.subarray(f.indexRange.start, f.indexRange.end + 1))).toBe(true);
-      expect(body.toString('latin1', 4, 8)).toBe('sidx');
-      const full = await fetch(`${origin.url}/v1/f/${f.fileId}`);
-      expect(full.status).toBe(200);
-      expect(full.headers.get('content-type')).toBe('video/mp4');
-      expect(Number(full.headers.get('content-length'))).toBe(f.bytes);
-      await full.arrayBuffer();
-      const m = await fetch(`${origin.url}/v1/manifests/${TITLE}.json`);
-      expect(((await m.json()) as ContentManifest).files.length).toBe(manifest.files.length);
-    });
-
-    it('origin answers errors as JSON: unknown file, bad id, unsatisfiable range, bad token', async () => {
-      const missing = await fetch(`${origin.url}/v1/f/${TITLE}.nope`);
-      expect(missing.status).toBe(404);
-      expect(((await missing.json()) as any).error.code).toBe('not_found');
-      const bad = await fetch(`${origin.url}/v1/f/..%2Fmanifests`);
-      expect(bad.status).toBe(400);
-      expect(((await bad.json()) as any).error.code).toBe('bad_file_id');
-      const f = manifest.files[0];
-      const r = await fetch(`${origin.url}/v1/f/${f.fileId}`, { headers: { range: `bytes=${f.bytes + 10}-` } });
-      expect(r.status).toBe(416);
-      expect(r.headers.get('content-range')).toBe(`bytes */${f.bytes}`);
-      expect(((await r.json()) as any).error.code).toBe('range_not_satisfiable');
-      const other = signToken({ kid: 'k1', secret: URL_SECRET, exp: Math.floor(Date.now() / 1000) + 600, title: 'another' });
-      const t = await fetch(`${origin.url}/v1/t/${other}/f/${f.fileId}`);
-      expect(t.status).toBe(403);
-      expect(((await t.json()) as any).error.code).toBe('bad_token');
-    });
-
-    it('control ingests the title file the packager wrote', async () => {
-      const res = await fetch(`${control.url}/v1/titles`, { headers: { authorization: `Bearer ${OPERATOR}` } });
-      expect(res.status).toBe(200);
-      const titles = (await res.json()) as { titleId: string; files: number }[];
-      expect(titles.find((t) => t.titleId === TITLE)?.files).toBe(manifest.files.length);
-    });
-
-    it('--control posts the record with the packager token; a wrong token is refused', async () => {
-      await expect(registerTitle(record, { controlUrl: control.url, controlToken: 'wrong-token-0123456789', registerDir: join(tmp.dir, 'unused') }))
-        .rejects.toThrow(/control refused the title \(401/);
-      const ok = await registerTitle(record, { controlUrl: control.url, controlToken: PACKAGER, registerDir: join(tmp.dir, 'unused') });
-      expect(ok).toEqual({ via: 'control', where: `${control.url}/v1/titles` });
-    });
-
-    it('a viewer session: control fills the DASH template, the player\'s ranges come from the origin', async () => {
-      const op = { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' };
-      const acc = (await (await fetch(`${control.url}/v1/accounts`, { method: 'POST', headers: op, body: JSON.stringify({ name: 'viewer', plan: 'premium', region: 'eu' }) })).json()) as any;
-      const prf = (await (await fetch(`${control.url}/v1/accounts/${acc.accountId}/profiles`, { method: 'POST', headers: op, body: JSON.stringify({ name: 'p' }) })).json()) as any;
-      const play = await fetch(`${control.url}/v1/playback`, {
-        method: 'POST', headers: { authorization: `Bearer ${acc.apiToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ titleId: TITLE, profileId: prf.profileId, device: 'test' }),
-      });
-      const session = (await play.json()) as any;
-      expect(play.status, JSON.stringify(session)).toBe(201);
-      const parsed = parseMpd(session.dash.mpd, { manifestUri: `${control.url}${session.dash.url}` });
-      expect(parsed.playlists.length).toBe(manifest.files.filter((f) => f.kind === 'video').length);
-      for (const p of parsed.playlists) {
-        expect(p.resolvedUri.startsWith(`${origin.url}/v1/t/`)).toBe(true);
-        const { offset, length } = p.sidx.byterange;
-        const res = await fetch(p.resolvedUri, { headers: { range: `bytes=${offset}-${offset + length - 1}` } });
-        expect(res.status).toBe(206);
-        expect(Buffer.from(await res.arrayBuffer()).toString('latin1', 4, 8)).toBe('sidx');
-      }
-      expect(session.dash.mpd).toContain('urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e');
-      expect(session.dash.mpd).not.toContain('{{');
-    });
   });
 });
