@@ -38,7 +38,9 @@ export async function packageCmaf(
       `drm_label=${shakaLabel(s.keyLabel)}`,
       `playlist_name=${fileId}.m3u8`,
     ];
-    if (s.kind === 'audio') d.push(`lang=${s.language ?? 'und'}`, 'hls_group_id=audio', `hls_name=${s.language ?? 'und'}`);
+    // Shaka refuses `und`: an untagged track simply carries no language.
+    const lang = s.language && s.language !== 'und' ? s.language : undefined;
+    if (s.kind === 'audio') d.push(...(lang ? [`lang=${lang}`] : []), 'hls_group_id=audio', `hls_name=${lang ?? s.stream}`);
     return d.join(',');
   });
   const keyArg = keys.map((k) => `label=${shakaLabel(k.label)}:key_id=${k.kid}:key=${k.key}`).join(',');
@@ -55,7 +57,12 @@ export async function packageCmaf(
     '--hls_master_playlist_output', out.hlsMaster,
     '--hls_playlist_type', 'VOD',
     // The master's first audio language is the default track in both DASH and HLS.
-    ...(streams.find((s) => s.kind === 'audio')?.language ? ['--default_language', streams.find((s) => s.kind === 'audio')!.language!] : []),
+    ...defaultLanguage(streams),
   ]);
   return out;
+}
+
+function defaultLanguage(streams: EncodedStream[]): string[] {
+  const lang = streams.find((s) => s.kind === 'audio')?.language;
+  return lang && lang !== 'und' ? ['--default_language', lang] : [];
 }
