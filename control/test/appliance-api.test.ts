@@ -56,17 +56,17 @@ describe('appliance enrollment and reports', () => {
 
     it('the first report without inventory or prefixes asks for both', async () => {
       const r = await sendReport(ctx, a);
-      expect(r.body).toEqual({ ok: true, needInventory: true, needPrefixes: true });
+      expect(r.body).toEqual({ ok: true, needInventory: true, needPrefixes: true, drain: false });
       expect((await state()).state).toBe('healthy');
     });
 
     it('full sets, then a delta against the right base, then a delta against an unknown base', async () => {
-      expect((await sendReport(ctx, a, { files: ['t1.v1', 't1.a1'], routes: [{ prefix: '10.0.0.0/8', asPathLength: 1 }] })).body).toEqual({ ok: true });
+      expect((await sendReport(ctx, a, { files: ['t1.v1', 't1.a1'], routes: [{ prefix: '10.0.0.0/8', asPathLength: 1 }] })).body).toEqual({ ok: true, drain: false });
       const delta = await sendReport(ctx, a, { inventory: { kind: 'delta', baseHash: 'h-t1.v1,t1.a1', hash: 'h2', added: ['t2.v1'], removed: ['t1.a1'] }, prefixes: { hash: 'p-10.0.0.0/8' } });
-      expect(delta.body).toEqual({ ok: true });
+      expect(delta.body).toEqual({ ok: true, drain: false });
       expect((await state()).files).toBe(2);
       const bad = await sendReport(ctx, a, { inventory: { kind: 'delta', baseHash: 'nope', hash: 'h3', added: [], removed: [] }, prefixes: { hash: 'changed' } });
-      expect(bad.body).toEqual({ ok: true, needInventory: true, needPrefixes: true });
+      expect(bad.body).toEqual({ ok: true, needInventory: true, needPrefixes: true, drain: false });
       const pfx = await ctx.call('GET', `/v1/appliances/${a.applianceId}/prefixes`, { token: OPERATOR });
       expect(pfx.body.routes).toEqual([{ prefix: '10.0.0.0/8', asPathLength: 1 }]);
     });
@@ -106,6 +106,7 @@ describe('appliance enrollment and reports', () => {
       expect((await sendReport(ctx, a)).body.drain).toBe(true);
       await ctx.call('PUT', `/v1/appliances/${a.applianceId}/drain`, { token: OPERATOR, body: { drain: false } });
       expect((await state()).state).toBe('healthy');
+      expect((await sendReport(ctx, a)).body.drain).toBe(false);
     });
 
     it('a malformed report is a 400 naming the field, and changes nothing', async () => {

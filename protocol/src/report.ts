@@ -89,7 +89,8 @@ export const ReportReply = z.object({
   needInventory: z.boolean().optional(),
   /** control lost track of the prefix hash: send the full set next time */
   needPrefixes: z.boolean().optional(),
-  /** operator drain requested by control */
+  /** operator drain state: true while an operator drains the box, false once lifted; absent
+   *  only in replies to ignored (replayed) reports */
   drain: z.boolean().optional(),
 });
 export type ReportReply = z.infer<typeof ReportReply>;

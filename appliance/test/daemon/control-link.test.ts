@@ -72,5 +72,13 @@ describe('control link', () => {
     });
     expect(snap.health.reasons).toContain('drain requested by control');
     expect((await rawGet(d.port, `/v1/f/t1.v1?t=${d.token()}`)).status).toBe(200);
+
+    // Lifting the drain at control lifts it on the box.
+    expect((await control.op('PUT', `/v1/appliances/${id}/drain`, { drain: false })).status).toBe(200);
+    const lifted = await until('the drain to lift', async () => {
+      const s = await json(fetch(`${d.admin}/v1/snapshot`));
+      return s.draining ? undefined : s;
+    });
+    expect(lifted.health.reasons).not.toContain('drain requested by control');
   });
 });

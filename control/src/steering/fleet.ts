@@ -134,7 +134,8 @@ export class Fleet {
     } else if (r.prefixes === undefined ? a.prefixHash === undefined : r.prefixes.hash !== a.prefixHash) {
       reply.needPrefixes = true;
     }
-    if (a.operatorDrain) reply.drain = true;
+    // Always state the flag, so the appliance sees a drain lift as well as start.
+    reply.drain = a.operatorDrain;
     this.#onDirty(a, changed);
     return reply;
   }
