@@ -28,7 +28,7 @@ describe('restart', () => {
       const replay = await second.call('POST', `/v1/appliances/${box.applianceId}/report`, { token: box.credential, body: report({ seq: box.seq, bootId: box.bootId }) });
       expect(replay.body).toEqual({ ok: false, ignored: true });
       const delta = await sendReport(second, box, { inventory: { kind: 'delta', baseHash: 'h-t1.v1,t1.a1', hash: 'h2', added: [], removed: ['t1.a1'] }, prefixes: { hash: 'p-192.0.2.0/24' } });
-      expect(delta.body).toEqual({ ok: true });
+      expect(delta.body).toEqual({ ok: true, drain: false });
       const after = await second.call('GET', '/v1/steering?ip=192.0.2.9&titleId=t1', { token: OPERATOR });
       expect(after.body.targets).toHaveLength(1);
     } finally {
