@@ -2,6 +2,7 @@
 // aggregated with the main thread's own (tiers, workers, health, hit ratio, process metrics).
 // Worker series are summed across workers by prom-client's AggregatorRegistry.
 
+import type { StoreCounters } from '../store/store-state.ts';
 import {
   AggregatorRegistry,
   collectDefaultMetrics,
@@ -24,18 +25,8 @@ export interface TierUsage {
   files: number;
 }
 
-/** The store's monotonic counts (StoreUsage.counters). */
-export interface StoreCounts {
-  puts: number;
-  putErrors: Record<string, number>;
-  ramAdmitted: number;
-  ramEvicted: number;
-  promoted: number;
-  demoted: number;
-  bytesMoved: number;
-  diskEvicted: number;
-  quarantined: number;
-}
+/** The store's monotonic counts (StoreUsage.counters), as the store defines them. */
+export type StoreCounts = StoreCounters;
 
 const STORE_COUNTERS: [keyof Omit<StoreCounts, 'putErrors'>, string, string][] = [
   ['puts', 'edgebox_store_puts_total', 'Files published into the store'],

@@ -125,19 +125,28 @@ export class Store {
     throw new StoreError('NO_SPACE', `no storage root has room for ${bytes} bytes (and nothing scoring lower can be evicted)`);
   }
 
+  /** Take a file out of service everywhere (workers, RAM tier, root accounting); the caller
+   *  decides what happens to the bytes on disk and to the inventory row. */
+  private unpublish(fileId: string) {
+    const h = this.s.files.get(fileId);
+    if (!h) return undefined;
+    this.s.files.delete(fileId);
+    this.s.hub.broadcast({ type: 'store:remove', fileId });
+    this.s.ram.drop(fileId);
+    const root = this.s.rootOf(h.row.root);
+    if (root) root.used -= h.row.bytes;
+    return { h, root };
+  }
+
   /** Stop serving a file and delete it (once no worker reads it). false if it was not held. */
   remove(fileId: string): boolean {
     return this.drop(fileId);
   }
 
   private drop(fileId: string): boolean {
-    const h = this.s.files.get(fileId);
-    if (!h) return false;
-    this.s.files.delete(fileId);
-    this.s.hub.broadcast({ type: 'store:remove', fileId });
-    this.s.ram.drop(fileId);
-    const root = this.s.rootOf(h.row.root);
-    if (root) root.used -= h.row.bytes;
+    const held = this.unpublish(fileId);
+    if (!held) return false;
+    const { h } = held;
     this.s.bury(h.entry.path, h.slot);
     this.s.pins.release(h.slot);
     this.s.inv.delete(fileId);
@@ -150,13 +159,9 @@ export class Store {
    * or a verify finds a bad hash. A later put() of the same fileId publishes it afresh.
    */
   async quarantine(fileId: string, reason: string): Promise<boolean> {
-    const h = this.s.files.get(fileId);
-    if (!h) return false;
-    this.s.files.delete(fileId);
-    this.s.hub.broadcast({ type: 'store:remove', fileId });
-    this.s.ram.drop(fileId);
-    const root = this.s.rootOf(h.row.root);
-    if (root) root.used -= h.row.bytes;
+    const held = this.unpublish(fileId);
+    if (!held) return false;
+    const { h, root } = held;
     this.s.pins.release(h.slot);
     this.s.inv.quarantine(fileId, reason);
     this.s.counters.quarantined++;
