@@ -48,6 +48,12 @@ describe('ClearKey licences scoped to the session', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(((await res.json()) as { keys: Array<{ k: string }> }).keys[0].k).toBe(b64(t1.keys[0].key));
+    // shaka-player sends the licence message with no Content-Type at all.
+    const untyped = await fetch(ctx.url + licensePath, {
+      method: 'POST', body: new Blob([JSON.stringify({ kids: [b64(kidOf('t1', 1))], type: 'temporary' })]),
+    });
+    expect(untyped.status).toBe(200);
+    expect(((await untyped.json()) as { keys: Array<{ k: string }> }).keys[0].k).toBe(b64(t1.keys[0].key));
     const pre = await fetch(ctx.url + licensePath, { method: 'OPTIONS', headers: { origin: 'http://player.test', 'access-control-request-method': 'POST' } });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-headers')).toContain('authorization');
@@ -84,7 +90,7 @@ describe('ClearKey licences scoped to the session', () => {
 
   it('counts licences in metrics', async () => {
     const m = await ctx.call('GET', '/metrics');
-    expect(m.text).toMatch(/edgebox_control_licences_total\{system="clearkey",result="issued"\} 2/);
+    expect(m.text).toMatch(/edgebox_control_licences_total\{system="clearkey",result="issued"\} 3/);
     expect(m.text).toMatch(/edgebox_control_licences_total\{system="clearkey",result="denied"\} [1-9]/);
     expect(m.text).toContain('edgebox_control_steering_misses_total{cause="no-route"}');
   });

@@ -7,7 +7,8 @@ import type { LicenceProvider } from '../../licence/licence-provider.ts';
 import type { PlaybackService } from '../../playback/playback-service.ts';
 import { ApiError } from '../api-error.ts';
 
-type LicenceReq = FastifyRequest<{ Params: { system?: string }; Querystring: { session?: string } }>;
+type LicenceRoute = { Params: { system?: string }; Querystring: { session?: string } };
+type LicenceReq = FastifyRequest<LicenceRoute>;
 
 export function licenceRoutes(app: FastifyInstance, c: Control, playback: PlaybackService, providers: readonly LicenceProvider[]): void {
   const handler = async (req: LicenceReq) => {
@@ -48,6 +49,12 @@ export function licenceRoutes(app: FastifyInstance, c: Control, playback: Playba
     req.log.info({ sessionId: sid, titleId, keys: result.keysIssued, system }, 'licence issued');
     return result.body;
   };
-  app.post('/v1/license', handler);
-  app.post('/v1/license/:system', handler);
+  // EME players post the CDM's licence message as they please: shaka-player sends it with no
+  // Content-Type at all. Take an untyped body as raw bytes (the provider parses it) instead of
+  // answering 415, which would stop playback.
+  const untypedIsBytes = async (req: FastifyRequest) => {
+    if (req.headers['content-type'] === undefined) req.headers['content-type'] = 'application/octet-stream';
+  };
+  app.post<LicenceRoute>('/v1/license', { onRequest: untypedIsBytes }, handler);
+  app.post<LicenceRoute>('/v1/license/:system', { onRequest: untypedIsBytes }, handler);
 }
