@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../src/store/clock.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import type { StoreOptions } from '../../src/store/options.ts';
+import { afterEach, beforeEach } from 'vitest';
 
 export interface Dirs {
   base: string;
@@ -22,6 +23,23 @@ export async function makeDirs(): Promise<Dirs> {
 
 export async function removeDirs(d: Dirs): Promise<void> {
   await rm(d.base, { recursive: true, force: true });
+}
+
+/**
+ * Per-test fresh store roots, and the store a test opens on them, closed and removed after each
+ * test. Registers its own beforeEach/afterEach; call it once at the top of a test file.
+ */
+export function useTempStore(): { d: Dirs; store: Store | undefined } {
+  const t = { d: undefined as unknown as Dirs, store: undefined as Store | undefined };
+  beforeEach(async () => {
+    t.d = await makeDirs();
+  });
+  afterEach(async () => {
+    await t.store?.close();
+    t.store = undefined;
+    await removeDirs(t.d);
+  });
+  return t;
 }
 
 /** A clock tests step by hand; advance() runs due timers in order and awaits what they return. */

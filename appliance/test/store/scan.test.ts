@@ -4,20 +4,10 @@
 // if the store's tiers were LRU.
 
 import { LRUCache } from 'lru-cache';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { Store } from '../../src/store/store.ts';
-import { type Dirs, KiB, makeDirs, ManualClock, open, putFile, read, removeDirs } from './helpers.ts';
+import { expect, it } from 'vitest';
+import { KiB, ManualClock, open, putFile, read, useTempStore } from './helpers.ts';
 
-let d: Dirs;
-let store: Store | undefined;
-beforeEach(async () => {
-  d = await makeDirs();
-});
-afterEach(async () => {
-  await store?.close();
-  store = undefined;
-  await removeDirs(d);
-});
+const t = useTempStore();
 
 const SIZE = 64 * KiB;
 const SCAN = Array.from({ length: 16 }, (_, i) => `scan.c${String(i).padStart(2, '0')}`);
@@ -30,29 +20,29 @@ function lruSurvivors(capacityFiles: number, trace: string[], preload: string[])
 
 it('a scan of cold files does not push the popular file out of RAM or SSD', async () => {
   const clock = new ManualClock();
-  store = await open(d, clock, {
+  t.store = await open(t.d, clock, {
     roots: [
-      { path: d.ssd, type: 'ssd', maxBytes: 3 * SIZE },
-      { path: d.hdd, type: 'hdd' },
+      { path: t.d.ssd, type: 'ssd', maxBytes: 3 * SIZE },
+      { path: t.d.hdd, type: 'hdd' },
     ],
     ramBytes: 2 * SIZE,
     ramMaxFileBytes: SIZE,
     ioBudgetBytes: 4 * SIZE,
   });
-  await putFile(store, 'hot.pop', SIZE);
-  await putFile(store, 'warm.a', SIZE);
-  await putFile(store, 'warm.b', SIZE);
-  for (const id of SCAN) await putFile(store, id, SIZE);
-  expect(store.get('hot.pop')!.tier).toBe('ssd');
-  expect(store.get(SCAN[0])!.tier).toBe('hdd');
+  await putFile(t.store, 'hot.pop', SIZE);
+  await putFile(t.store, 'warm.a', SIZE);
+  await putFile(t.store, 'warm.b', SIZE);
+  for (const id of SCAN) await putFile(t.store, id, SIZE);
+  expect(t.store.get('hot.pop')!.tier).toBe('ssd');
+  expect(t.store.get(SCAN[0])!.tier).toBe('hdd');
 
   // the popular file is watched a lot, then a scan reads every cold file once, after it
-  read(store, 'hot.pop', 10);
+  read(t.store, 'hot.pop', 10);
   await clock.advance(1000);
-  expect(store.get('hot.pop')!.inRam).toBe(true);
+  expect(t.store.get('hot.pop')!.inRam).toBe(true);
   const trace: string[] = ['hot.pop'];
   for (const id of SCAN) {
-    read(store, id, 1);
+    read(t.store, id, 1);
     trace.push(id);
     await clock.advance(1000); // rebalance + RAM admission run between scan reads
   }
@@ -62,14 +52,14 @@ it('a scan of cold files does not push the popular file out of RAM or SSD', asyn
   expect(lruSurvivors(2, trace, [])).not.toContain('hot.pop');
   expect(lruSurvivors(3, trace, ['warm.a', 'warm.b'])).not.toContain('hot.pop');
 
-  const pop = store.get('hot.pop')!;
+  const pop = t.store.get('hot.pop')!;
   expect(pop.inRam).toBe(true);
   expect(pop.tier).toBe('ssd');
   // one-hit wonders never entered RAM
-  for (const id of SCAN) expect(store.get(id)!.inRam).toBe(false);
-  expect(store.usage().ram.files).toBe(1);
+  for (const id of SCAN) expect(t.store.get(id)!.inRam).toBe(false);
+  expect(t.store.usage().ram.files).toBe(1);
   // the SSD still holds exactly its capacity, the popular file among it
-  const onSsd = store.list().filter((f) => f.tier === 'ssd').map((f) => f.fileId);
+  const onSsd = t.store.list().filter((f) => f.tier === 'ssd').map((f) => f.fileId);
   expect(onSsd.length).toBeLessThanOrEqual(3);
   expect(onSsd).toContain('hot.pop');
 });
