@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BgpSpeaker } from '../../src/bgp/speaker.ts';
 import { BgpSettings } from '../../src/bgp/settings.ts';
-import { freePort, loopbackPair, startBird, waitFor, type Bird } from './helpers/routers.ts';
+import { freePort, loopbackPair, speakerFacing, startBird, waitFor, type Bird } from './helpers/routers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -134,11 +134,7 @@ protocol bgp edge {
   ipv4 { import none; export filter { bgp_path.prepend(4200000010); accept; }; };
 }`);
     cleanups.push(() => bird.stop());
-    const speaker = new BgpSpeaker(BgpSettings.parse({
-      localAsn: 64512, routerId: '10.255.0.2',
-      neighbors: [{ address: birdAddr, port: birdPort, localAddress: ourAddr, peerAsn: 65001, connectRetry: 1 }],
-    }));
-    cleanups.push(() => speaker.stop());
+    const speaker = speakerFacing({ address: birdAddr, port: birdPort, localAddress: ourAddr }, cleanups);
     await speaker.start();
     await waitFor('route', () => speaker.rib.snapshot().routes.length === 1);
     expect(speaker.sessions[0].negotiated?.as4).toBe(false);
@@ -159,11 +155,7 @@ protocol bgp edge {
   ipv6 { import none; export all; next hop address 2a00:ffff::40; }; # BIRD withdraws rather than send next hop ::1
 }`);
     cleanups.push(() => bird.stop());
-    const speaker = new BgpSpeaker(BgpSettings.parse({
-      localAsn: 64512, routerId: '10.255.0.2',
-      neighbors: [{ address: '::1', port: birdPort, peerAsn: 65001, connectRetry: 1 }],
-    }));
-    cleanups.push(() => speaker.stop());
+    const speaker = speakerFacing({ address: '::1', port: birdPort }, cleanups);
     await speaker.start();
     await waitFor('routes', () => speaker.rib.snapshot().routes.length === 2);
     expect(speaker.rib.snapshot().routes.map((r) => r.prefix)).toEqual(['2a00:40::/32', '81.40.0.0/16']);
@@ -172,11 +164,7 @@ protocol bgp edge {
   it('retries the connection until BIRD comes up, walking the FSM states', async () => {
     const [birdAddr, ourAddr] = loopbackPair();
     const birdPort = await freePort(birdAddr);
-    const speaker = new BgpSpeaker(BgpSettings.parse({
-      localAsn: 64512, routerId: '10.255.0.2',
-      neighbors: [{ address: birdAddr, port: birdPort, localAddress: ourAddr, peerAsn: 65001, connectRetry: 1 }],
-    }));
-    cleanups.push(() => speaker.stop());
+    const speaker = speakerFacing({ address: birdAddr, port: birdPort, localAddress: ourAddr }, cleanups);
     const states: string[] = [];
     speaker.sessions[0].on('state', (s: string) => states.push(s));
     await speaker.start();

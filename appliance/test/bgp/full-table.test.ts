@@ -2,9 +2,7 @@
 // End-of-RIB follows, and the load time is printed (not asserted: tests do not assert timings).
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { BgpSettings } from '../../src/bgp/settings.ts';
-import { BgpSpeaker } from '../../src/bgp/speaker.ts';
-import { freePort, loopbackPair, startBird, waitFor } from './helpers/routers.ts';
+import { freePort, loopbackPair, speakerFacing, startBird, waitFor } from './helpers/routers.ts';
 
 const COUNT = 100_000;
 const cleanups: (() => Promise<void>)[] = [];
@@ -34,11 +32,7 @@ protocol bgp edge {
 }
 `);
     cleanups.push(() => bird.stop());
-    const speaker = new BgpSpeaker(BgpSettings.parse({
-      localAsn: 64512, routerId: '10.255.0.2',
-      neighbors: [{ address: birdAddr, port: birdPort, localAddress: ourAddr, peerAsn: 65001, holdTime: 30, connectRetry: 1, families: ['ipv4'] }],
-    }));
-    cleanups.push(() => speaker.stop());
+    const speaker = speakerFacing({ address: birdAddr, port: birdPort, localAddress: ourAddr, holdTime: 30, families: ['ipv4'] }, cleanups);
     const heapBefore = process.memoryUsage().heapUsed;
     await speaker.start();
     const t0 = await waitFor('established', () => speaker.status()[0].state === 'Established' && performance.now(), 20000, 5);

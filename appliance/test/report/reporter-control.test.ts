@@ -7,12 +7,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BgpSettings } from '../../src/bgp/settings.ts';
 import { BgpSpeaker } from '../../src/bgp/speaker.ts';
 import { CREDENTIAL_FILE } from '../../src/report/credential-store.ts';
 import { Reporter, type ReportSnapshot } from '../../src/report/reporter.ts';
 import { ReporterSettings } from '../../src/report/settings.ts';
-import { freePort, loopbackPair, startBird, waitFor } from '../bgp/helpers/routers.ts';
+import { freePort, loopbackPair, speakerFacing, startBird, waitFor } from '../bgp/helpers/routers.ts';
 import { ENROLLMENT_TOKEN, startControlProcess, type ControlProc } from './helpers/control-process.ts';
 
 const INTERVAL = 400;
@@ -67,11 +66,7 @@ protocol bgp edge {
   ipv6 { import none; export all; next hop address 2a00:ffff::1; };
 }`);
     cleanups.push(() => bird.stop());
-    const speaker = new BgpSpeaker(BgpSettings.parse({
-      localAsn: 64512, routerId: '10.255.0.2',
-      neighbors: [{ address: birdAddr, port: birdPort, localAddress: ourAddr, peerAsn: 65001, connectRetry: 1 }],
-    }));
-    cleanups.push(() => speaker.stop());
+    const speaker = speakerFacing({ address: birdAddr, port: birdPort, localAddress: ourAddr }, cleanups);
     await speaker.start();
     await waitFor('routes', () => speaker.rib.snapshot().routes.length === 3);
 

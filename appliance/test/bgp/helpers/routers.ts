@@ -7,6 +7,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { z } from 'zod';
+import { BgpSettings, type NeighborSettings } from '../../../src/bgp/settings.ts';
+import { BgpSpeaker } from '../../../src/bgp/speaker.ts';
 
 const exec = promisify(execFile);
 
@@ -97,4 +100,21 @@ export async function startGobgp(configToml: string): Promise<Gobgp> {
     }
   }
   return { ...r, gobgp };
+}
+
+/**
+ * Our speaker (AS 64512, router id 10.255.0.2) with one neighbor at AS 65001, dialling it with a
+ * 1 s connect-retry unless the neighbor says otherwise; its stop is pushed onto the test's
+ * cleanups. Not started: some tests attach listeners or take a heap reading first.
+ */
+export function speakerFacing(
+  neighbor: Omit<z.input<typeof NeighborSettings>, 'peerAsn'>,
+  cleanups: (() => Promise<void>)[],
+): BgpSpeaker {
+  const speaker = new BgpSpeaker(BgpSettings.parse({
+    localAsn: 64512, routerId: '10.255.0.2',
+    neighbors: [{ peerAsn: 65001, connectRetry: 1, ...neighbor }],
+  }));
+  cleanups.push(() => speaker.stop());
+  return speaker;
 }
