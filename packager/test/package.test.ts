@@ -7,12 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseMpd } from 'mpd-parser';
-import { Parser as M3u8Parser } from 'm3u8-parser';
 import type { ContentManifest, TitleRecord } from '../../protocol/index.ts';
 import { boxesIn, topLevelBoxes } from '../src/mp4-boxes.ts';
 import { sha256File } from '../src/content-manifest.ts';
 import { checkKeyframesAligned, checkRoundTrip, keyframeTimes } from '../src/qa.ts';
-import { packagedTitle, type Packaged } from './helpers/packaged.ts';
+import { packagedTitle, type Packaged, parseM3u8 } from './helpers/packaged.ts';
 
 const TITLE = 't-e2e';
 let p: Packaged;
@@ -27,13 +26,6 @@ const LICENSE = 'https://control.example/v1/licence?s=1&t=2';
 
 function fillDash(t: string): string {
   return t.replace('{{BASE_URLS}}', `<BaseURL>${BASE}</BaseURL>`).split('{{LICENSE_URL}}').join(LICENSE.replace(/&/g, '&amp;'));
-}
-
-function parseM3u8(text: string): any {
-  const parser = new M3u8Parser();
-  parser.push(text);
-  parser.end();
-  return parser.manifest;
 }
 
 beforeAll(async () => {

@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseMpd } from 'mpd-parser';
-import { Parser as M3u8Parser } from 'm3u8-parser';
 import { signToken, type ContentManifest, type TitleRecord } from '../../protocol/index.ts';
 import { registerTitle } from '../src/publish.ts';
-import { packagedTitle, type Packaged } from './helpers/packaged.ts';
+import { packagedTitle, type Packaged, parseM3u8 } from './helpers/packaged.ts';
 import { startControlProcess, startOrigin, type Started } from './helpers/processes.ts';
 
 const TITLE = 't-serve';
@@ -19,13 +18,6 @@ let store: string, reg: string;
 let manifest: ContentManifest;
 let record: TitleRecord;
 const tmp = { get dir() { return p.dir; } };
-
-function parseM3u8(text: string): any {
-  const parser = new M3u8Parser();
-  parser.push(text);
-  parser.end();
-  return parser.manifest;
-}
 
 beforeAll(async () => {
   p = await packagedTitle(TITLE);

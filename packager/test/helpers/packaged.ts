@@ -2,6 +2,7 @@
 // languages is packaged through the CLI (--json) with a small per-title ladder, published into a
 // temp origin store and written as a title record into a temp ingest directory.
 
+import { Parser as M3u8Parser } from 'm3u8-parser';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TitleRecord, type ContentManifest } from '../../../protocol/index.ts';
@@ -38,4 +39,12 @@ export async function packagedTitle(titleId: string): Promise<Packaged> {
   const manifest = JSON.parse(await readFile(join(store, 'manifests', `${titleId}.json`), 'utf8')) as ContentManifest;
   const record = TitleRecord.parse(JSON.parse(await readFile(join(reg, `${titleId}.title.json`), 'utf8')));
   return { titleId, dir: tmp.dir, store, reg, out, work, cli, manifest, record, cleanup: tmp.cleanup };
+}
+
+/** An HLS playlist as m3u8-parser reads it (its typings say `any`). */
+export function parseM3u8(text: string): any {
+  const parser = new M3u8Parser();
+  parser.push(text);
+  parser.end();
+  return parser.manifest;
 }
