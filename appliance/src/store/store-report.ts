@@ -2,6 +2,7 @@
 // per-tier usage (health and metrics).
 
 import type { FileKind } from '../../../protocol/index.ts';
+import type { FileRow } from './inventory.ts';
 import type { Held } from './file-table.ts';
 import { demandNow } from './file-table.ts';
 import { fsFree } from './roots.ts';
@@ -18,16 +19,9 @@ export interface PutMeta {
   onProgress?: (written: number) => void;
 }
 
-export interface StoredFile {
-  fileId: string;
-  bytes: number;
-  sha256: string;
-  kind: FileKind;
-  tier: DiskTier;
-  root: string;
+/** A held file as the admin API lists it: its inventory row, where it is, and how it scores now. */
+export interface StoredFile extends Pick<FileRow, 'fileId' | 'bytes' | 'sha256' | 'kind' | 'tier' | 'root' | 'publishedAt' | 'rank'> {
   path: string;
-  publishedAt: number;
-  rank: number | null;
   /** decayed whole-file reads, now */
   demand: number;
   score: number;
