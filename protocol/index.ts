@@ -8,3 +8,6 @@ export * from './src/settings.ts';
 export * from './src/report.ts';
 export * from './src/content-manifest.ts';
 export * from './src/enroll.ts';
+export * from './src/fill-manifest.ts';
+export * from './src/fill-window.ts';
+export * from './src/peer-token.ts';

@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { FILE_ID_RE } from './file-id.ts';
+import { FillReport } from './fill-manifest.ts';
 
 export const HealthStatus = z.enum(['ok', 'degraded', 'failing']);
 export type HealthStatus = z.infer<typeof HealthStatus>;
@@ -78,6 +79,8 @@ export const ApplianceReport = z.object({
   inventory: InventoryReport.optional(),
   prefixes: PrefixReport.optional(),
   bgp: z.array(BgpSessionState).default([]),
+  /** fill progress (fill-manifest.ts); absent from appliances that do not fill */
+  fill: FillReport.optional(),
 });
 export type ApplianceReport = z.infer<typeof ApplianceReport>;
 
@@ -92,5 +95,8 @@ export const ReportReply = z.object({
   /** operator drain state: true while an operator drains the box, false once lifted; absent
    *  only in replies to ignored (replayed) reports */
   drain: z.boolean().optional(),
+  /** the version of this appliance's current fill manifest: fetch it when it differs from the
+   *  one held (fill-manifest.ts); absent when control has no plan for the appliance yet */
+  fillManifest: z.string().max(128).optional(),
 });
 export type ReportReply = z.infer<typeof ReportReply>;
