@@ -7,8 +7,3 @@ export interface ErrorBody {
 export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }
-
-export function isErrorBody(x: unknown): x is ErrorBody {
-  const e = (x as ErrorBody | null)?.error;
-  return typeof e === 'object' && e !== null && typeof e.code === 'string' && typeof e.message === 'string';
-}

@@ -27,10 +27,6 @@ export function encodeRouteRefresh(afi: number, safi: number): Buffer {
   return frame(MSG.ROUTE_REFRESH, body);
 }
 
-export function decodeRouteRefresh(body: Buffer): { afi: number; safi: number } {
-  return { afi: body.readUInt16BE(0), safi: body[3] };
-}
-
 const CODE_NAMES: Record<number, string> = {
   1: 'Message Header Error', 2: 'OPEN Message Error', 3: 'UPDATE Message Error', 4: 'Hold Timer Expired',
   5: 'Finite State Machine Error', 6: 'Cease', 7: 'ROUTE-REFRESH Message Error',

@@ -55,9 +55,3 @@ export function frame(type: number, body: Uint8Array): Buffer {
   out.set(body, HEADER_LEN);
   return out;
 }
-
-export function u16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-}

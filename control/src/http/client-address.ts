@@ -2,7 +2,7 @@
 // which case X-Forwarded-For is read right to left and the first address not itself a trusted
 // proxy is the client. An untrusted peer's X-Forwarded-For is ignored (anyone can write it).
 
-import { formatAddress, parseAddress, prefixContains } from '../../../protocol/index.ts';
+import { parseAddress, prefixContains } from '../../../protocol/index.ts';
 import type { Address, Prefix } from '../../../protocol/index.ts';
 
 function trusted(a: Address, proxies: readonly Prefix[]): boolean {
@@ -20,8 +20,4 @@ export function clientAddress(socketIp: string | undefined, xff: string | string
     if (!trusted(hop, proxies)) return hop;
   }
   return addr;
-}
-
-export function addressString(a: Address): string {
-  return formatAddress(a);
 }
