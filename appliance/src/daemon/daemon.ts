@@ -6,6 +6,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { FillHandle } from '../fill/fill-handle.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { createAdminServer } from './admin-server.ts';
 import { assessHealth, type Health } from './health.ts';
@@ -40,6 +41,8 @@ export class Daemon {
   /** the bound addresses (port 0 in the settings resolved) */
   publicAddress = { host: '', port: 0 };
   adminAddress = { host: '', port: 0 };
+  /** fill (appliance/src/fill/): set by the fill service when it starts; null without control */
+  fill: FillHandle | null = null;
   #pool!: WorkerPool;
   #admin!: Server;
   #metrics = new DaemonMetrics();
