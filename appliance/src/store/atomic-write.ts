@@ -1,7 +1,9 @@
 // The one way bytes become a published file: write to a temp file in the same root while hashing,
 // check size and sha256, fsync the file, rename it into place, fsync the directory. Until the
 // rename nothing is visible under the published name; after it the caller writes the inventory
-// row. On any failure the temp file is removed and a StoreError says why.
+// row. On any failure the temp file is removed and a StoreError says why. A staged put
+// (staged-put.ts) writes its partial file itself and publishes it with the same last step,
+// publishTemp().
 
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
@@ -20,7 +22,7 @@ export interface AtomicWrite {
   onProgress?: (written: number) => void;
 }
 
-async function fsyncDir(path: string): Promise<void> {
+export async function fsyncDir(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
     await fh.sync();
@@ -29,12 +31,30 @@ async function fsyncDir(path: string): Promise<void> {
   }
 }
 
-async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+export async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
   let off = 0;
   while (off < chunk.byteLength) {
     const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
     off += bytesWritten;
   }
+}
+
+/**
+ * The publishing step: fsync and close a verified temp file, then rename it to its published
+ * name (creating and fsyncing the shard directory when new) and fsync the directory. The handle
+ * is closed whatever happens; the temp file is left for the caller to remove on failure.
+ */
+export async function publishTemp(fh: FileHandle, tmpPath: string, finalPath: string): Promise<void> {
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  const dir = dirname(finalPath);
+  const created = await mkdir(dir, { recursive: true });
+  if (created !== undefined) await fsyncDir(dirname(dir));
+  await rename(tmpPath, finalPath);
+  await fsyncDir(dir);
 }
 
 export async function writeAtomic(w: AtomicWrite): Promise<void> {
@@ -63,14 +83,9 @@ export async function writeAtomic(w: AtomicWrite): Promise<void> {
     if (digest !== w.sha256.toLowerCase()) {
       throw new StoreError('SHA256_MISMATCH', `sha256 is ${digest}, declared ${w.sha256}`);
     }
-    await fh.sync();
-    await fh.close();
+    const done = fh;
     fh = undefined;
-    const dir = dirname(w.finalPath);
-    const created = await mkdir(dir, { recursive: true });
-    if (created !== undefined) await fsyncDir(dirname(dir));
-    await rename(tmpPath, w.finalPath);
-    await fsyncDir(dir);
+    await publishTemp(done, tmpPath, w.finalPath);
   } catch (err) {
     await fh?.close().catch(() => {});
     await unlink(tmpPath).catch(() => {});

@@ -1,5 +1,6 @@
 // Start-up reconcile of inventory and disk, before anything is served:
-// - temp files (interrupted writes) are removed;
+// - temp files (interrupted writes) are removed, except staged puts' partial files
+//   (`<fileId>.partial`), which a later stage() of the same file resumes;
 // - orphans (on disk, never published in the inventory) are moved to `<root>/.quarantine/`;
 // - inventory rows whose file is missing are marked quarantined ('missing');
 // - files whose size differs from their row are moved to quarantine and the row marked;
@@ -11,11 +12,13 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileIdShard, isFileId } from '../../../protocol/index.ts';
 import type { FileRow, Inventory } from './inventory.ts';
-import { QUARANTINE_DIR, SHARD_RE, TMP_DIR, quarantineDir, tmpDir } from './layout.ts';
+import { QUARANTINE_DIR, SHARD_RE, TMP_DIR, partialOf, quarantineDir, tmpDir } from './layout.ts';
 import type { Root } from './roots.ts';
 
 export interface ReconcileReport {
   tempsRemoved: number;
+  /** partial files of staged puts kept for resuming */
+  partialsKept: number;
   quarantined: Array<{ fileId: string; root: string; reason: string }>;
   duplicatesRemoved: number;
   adopted: number;
@@ -36,7 +39,7 @@ export async function moveToQuarantine(root: Root, path: string, name: string, n
 }
 
 export async function reconcile(roots: Root[], inv: Inventory, now: number): Promise<ReconcileReport> {
-  const report: ReconcileReport = { tempsRemoved: 0, quarantined: [], duplicatesRemoved: 0, adopted: 0 };
+  const report: ReconcileReport = { tempsRemoved: 0, partialsKept: 0, quarantined: [], duplicatesRemoved: 0, adopted: 0 };
   const rows = new Map<string, FileRow>(inv.all().map((r) => [r.fileId, r]));
   const seen = new Set<string>();
   const strays = new Map<string, Found[]>(); // fileId → copies on a root other than the row's
@@ -50,9 +53,14 @@ export async function reconcile(roots: Root[], inv: Inventory, now: number): Pro
   for (const root of roots) {
     await mkdir(root.path, { recursive: true });
     const tmp = tmpDir(root.path);
-    const temps = await readdir(tmp).catch(() => [] as string[]);
-    for (const t of temps) await rm(join(tmp, t), { recursive: true, force: true });
-    report.tempsRemoved += temps.length;
+    for (const t of await readdir(tmp, { withFileTypes: true }).catch(() => [])) {
+      if (t.isFile() && partialOf(t.name) !== undefined) {
+        report.partialsKept++;
+        continue;
+      }
+      await rm(join(tmp, t.name), { recursive: true, force: true });
+      report.tempsRemoved++;
+    }
 
     for (const shard of await readdir(root.path, { withFileTypes: true })) {
       if (shard.name === TMP_DIR || shard.name === QUARANTINE_DIR) continue;

@@ -1,27 +1,28 @@
 // The store, as the daemon's main thread sees it (opened by openStore() in store.ts).
-// put() is the one publishing API;
+// put() and stage() are the publishing APIs (publisher.ts, staged-put.ts);
 // attachWorker() feeds a serving worker (see types.ts for the messages and store-view.ts for the
 // worker side).
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { isFileId } from '../../../protocol/index.ts';
-import type { FileKind } from '../../../protocol/index.ts';
-import { type ByteSource, writeAtomic } from './atomic-write.ts';
+import type { ByteSource } from './atomic-write.ts';
 import { StoreError } from './errors.ts';
-import { checkMeta, demandNow } from './file-table.ts';
 import type { FileRow, QuarantineRecord } from './inventory.ts';
-import { filePath, tmpDir } from './layout.ts';
+import { partialPath } from './layout.ts';
 import { type ReconcileReport, moveToQuarantine } from './reconcile.ts';
-import { pickRoot, type Root } from './roots.ts';
-import { decayDemand, scoreOf } from './score.ts';
+import type { Root } from './roots.ts';
+import { decayDemand } from './score.ts';
 import { StoreState } from './store-state.ts';
-import { type RebalanceReport, evictForRoom, ramPass, rebalance } from './tiering.ts';
+import { Publisher } from './publisher.ts';
+import { listPartials, type StagedPut } from './staged-put.ts';
+import { type RebalanceReport, ramPass, rebalance } from './tiering.ts';
 import type { DiskTier, FileEntry, StoreToWorker, WorkerToStore } from './types.ts';
 import type { WorkerPortLike } from './worker-hub.ts';
 import { type PutMeta, type StoredFile, type StoreUsage, type TierUsage, infoOf, usageOf } from './store-report.ts';
 
-export type { PutMeta, StoredFile, TierUsage, StoreUsage };
+export type { PutMeta, StoredFile, TierUsage, StoreUsage, StagedPut };
 
 export interface TickReport {
   rebalance: RebalanceReport;
@@ -30,8 +31,7 @@ export interface TickReport {
 
 export class Store {
   private readonly s: StoreState;
-  /** ranks control sent for files not held yet, applied when they are put */
-  private readonly pendingRanks = new Map<string, number | null>();
+  private readonly pub: Publisher;
   private readonly dirtyDemand = new Set<string>();
   private stopTimer: () => void = () => {};
   private ticking: Promise<TickReport> | undefined;
@@ -41,6 +41,11 @@ export class Store {
   constructor(s: StoreState, report: ReconcileReport) {
     this.s = s;
     this.reconcileReport = report;
+    this.pub = new Publisher(s, {
+      closed: () => this.closed,
+      drop: (fileId) => this.drop(fileId),
+      setRank: (fileId, rank) => this.setPopularity({ [fileId]: rank }),
+    });
   }
 
   /** @internal start the rebalance timer (openStore does it) */
@@ -52,77 +57,45 @@ export class Store {
     return this.s.roots;
   }
 
-  /** Publish a file: verified against bytes and sha256, atomically, or not at all. */
-  async put(fileId: string, source: ByteSource, meta: PutMeta): Promise<StoredFile> {
-    if (this.closed) throw new StoreError('CLOSED', 'store is closed');
-    if (!isFileId(fileId)) throw new StoreError('BAD_FILE_ID', `invalid fileId ${JSON.stringify(fileId)}`);
-    const bad = checkMeta(meta);
-    if (bad) throw new StoreError('BAD_INPUT', `${fileId}: ${bad}`);
-    if (this.s.busy.has(fileId)) throw new StoreError('BUSY', `${fileId} is being written or moved; retry`);
-    const sha256 = meta.sha256.toLowerCase();
-    const old = this.s.files.get(fileId);
-    if (old && old.row.sha256 === sha256 && old.row.bytes === meta.bytes) {
-      (source as { destroy?: () => void }).destroy?.();
-      if (meta.rank !== undefined) this.setPopularity({ [fileId]: meta.rank });
-      return infoOf(this.s, old);
-    }
-    this.s.busy.add(fileId);
-    try {
-      const now = this.s.clock.now();
-      const rank = meta.rank !== undefined ? meta.rank : (old?.row.rank ?? this.pendingRanks.get(fileId) ?? null);
-      const demand = old ? demandNow(old.row, now, this.s.t) : 0;
-      const root = await this.place(meta.bytes, scoreOf(rank, demand, this.s.t)); // reserves the bytes
-      try {
-        await writeAtomic({ tmpDir: tmpDir(root.path), finalPath: filePath(root.path, fileId), source, bytes: meta.bytes, sha256, onProgress: meta.onProgress });
-      } catch (err) {
-        root.used -= meta.bytes;
-        throw err;
-      }
-      const row: FileRow = {
-        fileId, bytes: meta.bytes, sha256, kind: meta.kind as FileKind, tier: root.tier, root: root.path,
-        publishedAt: now, rank, demand, demandAt: now, state: 'ok', reason: null,
-      };
-      this.s.inv.upsert(row);
-      this.pendingRanks.delete(fileId);
-      const current = this.s.files.get(fileId); // re-read: a move may have finished meanwhile
-      if (current) {
-        const was = this.s.rootOf(current.row.root);
-        if (was) was.used -= current.row.bytes;
-        this.s.ram.drop(fileId);
-        if (current.row.root !== root.path) this.s.bury(current.entry.path, current.slot);
-      }
-      this.s.counters.puts++;
-      return infoOf(this.s, this.s.publish(row, current?.slot ?? this.s.pins.alloc()));
-    } catch (err) {
-      const code = (err as StoreError).code ?? 'IO';
-      this.s.counters.putErrors[code] = (this.s.counters.putErrors[code] ?? 0) + 1;
-      throw err;
-    } finally {
-      this.s.busy.delete(fileId);
-    }
+  /** Publish a file: verified against bytes and sha256, atomically, or not at all (publisher.ts). */
+  put(fileId: string, source: ByteSource, meta: PutMeta): Promise<StoredFile> {
+    return this.pub.put(fileId, source, meta);
   }
 
   /**
-   * A root for a new file: SSD while it has room, else HDD. When both are full, the slowest tier
-   * evicts its lowest-scored unread files that score below the newcomer; if that cannot make room
-   * the put fails with NO_SPACE and nothing is lost. A newcomer that outscores what is on SSD but
-   * lands on HDD is promoted by the rebalance, within its IO budget.
+   * Publish a file that arrives over time, with no copy: room is reserved now, the caller appends
+   * to a partial file in the root's tmp dir and commit() verifies and renames it into place
+   * (staged-put.ts). A partial left by an earlier attempt of the same file is resumed. The fileId
+   * is BUSY until the staged put is committed or aborted.
    */
-  private async place(bytes: number, score: number): Promise<Root> {
-    const r = this.s.t.reserveBytes;
-    // reserve in the same synchronous step as the pick, so concurrent puts never share the room
-    const found = pickRoot(this.s.roots, 'ssd', bytes, r) ?? pickRoot(this.s.roots, 'hdd', bytes, r);
-    if (found) {
-      found.used += bytes;
-      return found;
-    }
-    const tier: DiskTier = this.s.roots.some((x) => x.tier === 'hdd') ? 'hdd' : 'ssd';
-    const made = await evictForRoom(this.s, tier, bytes, score, (id) => this.drop(id));
-    if (made) {
-      made.used += bytes;
-      return made;
-    }
-    throw new StoreError('NO_SPACE', `no storage root has room for ${bytes} bytes (and nothing scoring lower can be evicted)`);
+  stage(fileId: string, meta: PutMeta): Promise<StagedPut> {
+    return this.pub.stage(fileId, meta);
+  }
+
+  /** The root a file of `bytes` would go to now without evicting anything (no reservation). */
+  rootFor(bytes: number, tier?: DiskTier): Readonly<Root> | undefined {
+    return this.pub.rootFor(bytes, tier);
+  }
+
+  /**
+   * Make room for a file of `bytes` by evicting from `candidates`, in the order given, skipping
+   * files being read (fill uses it for files its manifest no longer wants). Nothing is evicted
+   * unless one root can then take the file. Returns the evicted fileIds.
+   */
+  makeRoom(bytes: number, candidates: readonly string[]): Promise<string[]> {
+    return this.pub.makeRoom(bytes, candidates);
+  }
+
+  /** Partial files of staged puts on disk that nothing is writing now. */
+  partials(): Promise<Array<{ fileId: string; root: string; bytes: number }>> {
+    return listPartials(this.s);
+  }
+
+  /** Delete a file's partials (fill: the manifest no longer wants it). false while it is staged. */
+  async discardPartial(fileId: string): Promise<boolean> {
+    if (this.s.busy.has(fileId)) return false;
+    for (const r of this.s.roots) await unlink(partialPath(r.path, fileId)).catch(() => {});
+    return true;
   }
 
   /** Take a file out of service everywhere (workers, RAM tier, root accounting); the caller
@@ -195,7 +168,7 @@ export class Store {
       if (h) {
         h.row.rank = rank;
         known.push({ fileId, rank });
-      } else if (isFileId(fileId)) this.pendingRanks.set(fileId, rank);
+      } else if (isFileId(fileId)) this.s.pendingRanks.set(fileId, rank);
     }
     this.s.inv.setRanks(known);
   }

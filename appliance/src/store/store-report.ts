@@ -15,6 +15,8 @@ export interface PutMeta {
   kind: FileKind;
   /** control's popularity rank, if known (0 = most popular) */
   rank?: number | null;
+  /** the tier to put it on while that tier has room (default SSD; the other tier otherwise) */
+  tier?: DiskTier;
   /** called as bytes reach the temp file */
   onProgress?: (written: number) => void;
 }

@@ -43,6 +43,8 @@ export class StoreState {
   readonly files = new Map<string, Held>();
   /** fileIds being written by put() or copied by a move: one at a time per file */
   readonly busy = new Set<string>();
+  /** ranks control sent for files not held yet, applied when they are put */
+  readonly pendingRanks = new Map<string, number | null>();
   readonly counters: StoreCounters = {
     puts: 0, putErrors: {}, ramAdmitted: 0, ramEvicted: 0, promoted: 0, demoted: 0, bytesMoved: 0, diskEvicted: 0, quarantined: 0,
   };

@@ -20,6 +20,7 @@ import { WorkerHub } from './worker-hub.ts';
 export { Store, type TickReport } from './store-facade.ts';
 export type { PutMeta, StoredFile, StoreUsage, TierUsage } from './store-report.ts';
 export type { StoreOptions } from './options.ts';
+export type { StagedPut } from './staged-put.ts';
 
 /** Bad settings stop the store before it touches a disk, with the setting's name. */
 function checkOptions(o: StoreOptions): void {
@@ -55,7 +56,7 @@ export async function openStore(o: StoreOptions): Promise<Store> {
     inv.close();
     throw err;
   }
-  if (report.quarantined.length || report.tempsRemoved) log.warn({ ...report }, 'store: reconcile');
+  if (report.quarantined.length || report.tempsRemoved || report.partialsKept) log.warn({ ...report }, 'store: reconcile');
   const pins = new PinTable(t.maxFiles);
   let store: Store | undefined;
   const hub = new WorkerHub((m) => store?.noteDemand(m));

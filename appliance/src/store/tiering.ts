@@ -144,7 +144,7 @@ export async function rebalance(s: StoreState): Promise<RebalanceReport> {
  * that score below it and are not being read, until one root can take `bytes`. Nothing is
  * evicted unless the whole room can be made.
  */
-export async function evictForRoom(
+export function evictForRoom(
   s: StoreState,
   tier: DiskTier,
   bytes: number,
@@ -152,18 +152,35 @@ export async function evictForRoom(
   evict: (fileId: string) => boolean,
 ): Promise<Root | undefined> {
   const now = s.clock.now();
-  for (const root of s.roots.filter((r) => r.tier === tier)) {
-    const victims = [...s.files.values()]
-      .filter((h) => h.row.root === root.path && !s.isPinned(h))
+  return evictFromRoots(s, s.roots.filter((r) => r.tier === tier), bytes, evict, (root) =>
+    [...s.files.values()]
+      .filter((h) => h.row.root === root.path)
       .map((h) => ({ h, score: s.score(h, now) }))
       .filter((v) => v.score < score)
-      .sort((a, b) => a.score - b.score);
+      .sort((a, b) => a.score - b.score)
+      .map((v) => v.h));
+}
+
+/**
+ * Evict `victims(root)` in the order given, skipping files being read, until the root can take
+ * `bytes`; the first root where that works is returned (its old copies swept). Nothing is
+ * evicted unless the whole room can be made on one root.
+ */
+export async function evictFromRoots(
+  s: StoreState,
+  roots: Root[],
+  bytes: number,
+  evict: (fileId: string) => boolean,
+  victims: (root: Root) => Held[],
+): Promise<Root | undefined> {
+  for (const root of roots) {
     let room = roomOf(root, s.t.reserveBytes);
     const chosen: Held[] = [];
-    for (const v of victims) {
+    for (const h of victims(root)) {
       if (room >= bytes) break;
-      chosen.push(v.h);
-      room += v.h.row.bytes;
+      if (h.row.root !== root.path || s.isPinned(h)) continue;
+      chosen.push(h);
+      room += h.row.bytes;
     }
     if (room < bytes) continue;
     for (const h of chosen) {

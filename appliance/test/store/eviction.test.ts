@@ -5,20 +5,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { filePath } from '../../src/store/layout.ts';
-import type { Store } from '../../src/store/store.ts';
-import { WorkerStoreView } from '../../src/store/store-view.ts';
-import { content, KiB, ManualClock, open, putFile, read, useTempStore } from './helpers.ts';
+import { content, KiB, ManualClock, open, putFile, read, useTempStore, viewOf } from './helpers.ts';
 
 const t = useTempStore();
 
 const SIZE = 32 * KiB;
-
-/** A StoreView fed in-thread, to pin files exactly as a serving worker does. */
-function viewOf(s: Store): WorkerStoreView & { detach: () => void } {
-  const view = new WorkerStoreView();
-  const detach = s.attachWorker({ postMessage: (m) => view.handle(m), on: () => {}, off: () => {} });
-  return Object.assign(view, { detach });
-}
 
 it('a full RAM tier evicts its lowest-scored file that is not being read', async () => {
   const clock = new ManualClock();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../src/store/clock.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import type { StoreOptions } from '../../src/store/options.ts';
+import { WorkerStoreView } from '../../src/store/store-view.ts';
 import { afterEach, beforeEach } from 'vitest';
 
 export interface Dirs {
@@ -111,4 +112,11 @@ export function read(store: Store, fileId: string, times = 1): void {
   const f = store.get(fileId);
   if (!f) throw new Error(`${fileId} not held`);
   store.noteDemand({ served: { [fileId]: f.bytes * times }, hits: { [fileId]: times } });
+}
+
+/** A StoreView fed in-thread, to pin files exactly as a serving worker does. */
+export function viewOf(s: Store): WorkerStoreView & { detach: () => void } {
+  const view = new WorkerStoreView();
+  const detach = s.attachWorker({ postMessage: (m) => view.handle(m), on: () => {}, off: () => {} });
+  return Object.assign(view, { detach });
 }

@@ -1,0 +1,296 @@
+// A staged put: how a file that arrives over time (a fill download) is published without a copy.
+// store.stage() reserves room on a root exactly as put() does and opens a partial file,
+// `<root>/.tmp/<fileId>.partial`; the caller appends bytes (hashed as they are written) and
+// commit() checks size and sha256, then publishes that same file with put()'s last step
+// (fsync, rename, fsync the directory, inventory row). Nothing is visible under the published
+// name before the commit, and a failed commit publishes nothing.
+//
+// A partial outlives abort({ keepPartial: true }) and a restart (reconcile keeps `*.partial`),
+// so the next stage() of the same file resumes it: the prefix already on disk is re-hashed and
+// `written` starts there (the caller asks its source for `Range: bytes=<written>-`).
+
+import { createHash, type Hash } from 'node:crypto';
+import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { publishTemp } from './atomic-write.ts';
+import { StoreError, asStoreError } from './errors.ts';
+import { filePath, partialOf, partialPath, tmpDir } from './layout.ts';
+import { roomOf, type Root } from './roots.ts';
+import type { PutMeta, StoredFile } from './store-report.ts';
+import type { StoreState } from './store-state.ts';
+
+export interface StagedPut {
+  readonly fileId: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  /** the partial file; on commit this inode is renamed to the published path */
+  readonly path: string;
+  /** the store root it will be published on */
+  readonly root: string;
+  /** bytes in the partial file (all hashed); the next append goes at this offset */
+  readonly written: number;
+  /** bytes found in a partial left by an earlier attempt (0 for a fresh file) */
+  readonly resumedFrom: number;
+  /** Append bytes at `written`. More than `bytes` in all: SIZE_MISMATCH and nothing written. */
+  append(chunks: readonly Uint8Array[]): Promise<void>;
+  /** Truncate the partial to nothing (its bytes were wrong) and start the hash over. */
+  reset(): Promise<void>;
+  /**
+   * Verify and publish. Short of `bytes`: SIZE_MISMATCH and the staged put stays as it was (append
+   * more). Wrong sha256: SHA256_MISMATCH, nothing published, and the partial is reset to empty
+   * (write it again from another source, or abort). Any other failure aborts it.
+   */
+  commit(): Promise<StoredFile>;
+  /** Release the reservation; the partial is deleted unless keepPartial (to resume later). */
+  abort(o?: { keepPartial?: boolean }): Promise<void>;
+}
+
+/** What the store facade lends a staged put: put()'s placement and bookkeeping. */
+export interface StageHost {
+  s: StoreState;
+  /** reserve meta.bytes on a root (put()'s placement: may evict lower-scored files, or NO_SPACE) */
+  place(fileId: string, meta: PutMeta): Promise<Root>;
+  /** after the rename: the inventory row, the workers, the old copy (put()'s last step) */
+  record(fileId: string, root: Root, meta: PutMeta): StoredFile;
+  /** the same content is already published: its listing, and nothing to do */
+  alreadyHeld(fileId: string, meta: PutMeta): StoredFile | undefined;
+  countError(code: string): void;
+}
+
+const REHASH_BLOCK = 1 << 20;
+
+async function writevAll(fh: FileHandle, chunks: readonly Uint8Array[], position: number): Promise<void> {
+  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  let { bytesWritten } = await fh.writev(chunks as Uint8Array[], position);
+  if (bytesWritten === total) return;
+  // a short writev (rare: very large batches): finish it chunk by chunk
+  const rest = Buffer.concat(chunks as Uint8Array[]).subarray(bytesWritten);
+  let off = 0;
+  while (off < rest.byteLength) {
+    const r = await fh.write(rest, off, rest.byteLength - off, position + bytesWritten + off);
+    off += r.bytesWritten;
+  }
+}
+
+/** Hash the first `length` bytes of an open file; fewer readable bytes is an error. */
+async function hashPrefix(fh: FileHandle, length: number): Promise<Hash> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(Math.min(REHASH_BLOCK, Math.max(1, length)));
+  let off = 0;
+  while (off < length) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - off), off);
+    if (bytesRead === 0) throw new Error(`partial shorter than ${length} bytes`);
+    hash.update(buf.subarray(0, bytesRead));
+    off += bytesRead;
+  }
+  return hash;
+}
+
+/** A partial of this file left on a root, the longest one that is not too long; others go. */
+async function findPartial(s: StoreState, fileId: string, bytes: number): Promise<{ root: Root; size: number } | undefined> {
+  let best: { root: Root; size: number } | undefined;
+  for (const root of s.roots) {
+    const path = partialPath(root.path, fileId);
+    const size = await stat(path).then((st) => st.size, () => -1);
+    if (size < 0) continue;
+    if (size > bytes || (best && best.size >= size)) {
+      await unlink(path).catch(() => {});
+      continue;
+    }
+    if (best) await unlink(partialPath(best.root.path, fileId)).catch(() => {});
+    best = { root, size };
+  }
+  return best;
+}
+
+/** Partial files on the roots that no staged put is writing now. */
+export async function listPartials(s: StoreState): Promise<Array<{ fileId: string; root: string; bytes: number }>> {
+  const out: Array<{ fileId: string; root: string; bytes: number }> = [];
+  for (const root of s.roots) {
+    for (const name of await readdir(tmpDir(root.path)).catch(() => [] as string[])) {
+      const fileId = partialOf(name);
+      if (fileId === undefined || s.busy.has(fileId)) continue;
+      const size = await stat(partialPath(root.path, fileId)).then((st) => st.size, () => -1);
+      if (size >= 0) out.push({ fileId, root: root.path, bytes: size });
+    }
+  }
+  return out;
+}
+
+/** Stage a file (the facade has checked the arguments and marked the fileId busy). */
+export async function stageFile(host: StageHost, fileId: string, meta: PutMeta): Promise<StagedPut> {
+  const s = host.s;
+  const found = await findPartial(s, fileId, meta.bytes);
+  let root: Root;
+  let resumed = 0;
+  if (found && roomOf(found.root, s.t.reserveBytes) >= meta.bytes - found.size) {
+    root = found.root;
+    root.used += meta.bytes; // the reservation, as place() makes it
+    resumed = found.size;
+  } else {
+    if (found) await unlink(partialPath(found.root.path, fileId)).catch(() => {});
+    root = await host.place(fileId, meta);
+  }
+  const path = partialPath(root.path, fileId);
+  let fh: FileHandle | undefined;
+  try {
+    await mkdir(tmpDir(root.path), { recursive: true });
+    fh = await open(path, resumed > 0 ? 'r+' : 'w', 0o644);
+    let hash: Hash;
+    try {
+      hash = resumed > 0 ? await hashPrefix(fh, resumed) : createHash('sha256');
+    } catch {
+      await fh.truncate(0);
+      resumed = 0;
+      hash = createHash('sha256');
+    }
+    if (resumed === 0) await fh.truncate(0);
+    return new Staged(host, fileId, meta, root, path, fh, hash, resumed);
+  } catch (err) {
+    await fh?.close().catch(() => {});
+    await unlink(path).catch(() => {});
+    root.used -= meta.bytes;
+    throw asStoreError(err, `staging ${fileId}`);
+  }
+}
+
+type State = 'open' | 'failed' | 'done';
+
+class Staged implements StagedPut {
+  readonly fileId: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly path: string;
+  readonly root: string;
+  readonly resumedFrom: number;
+  #host: StageHost;
+  #meta: PutMeta;
+  #root: Root;
+  #fh: FileHandle;
+  #hash: Hash;
+  #written: number;
+  #state: State = 'open';
+  #busy = false;
+  #released = false;
+
+  constructor(host: StageHost, fileId: string, meta: PutMeta, root: Root, path: string, fh: FileHandle, hash: Hash, written: number) {
+    this.#host = host;
+    this.fileId = fileId;
+    this.bytes = meta.bytes;
+    this.sha256 = meta.sha256.toLowerCase();
+    this.#meta = { ...meta, sha256: this.sha256 };
+    this.#root = root;
+    this.root = root.path;
+    this.path = path;
+    this.#fh = fh;
+    this.#hash = hash;
+    this.#written = written;
+    this.resumedFrom = written;
+  }
+
+  get written(): number {
+    return this.#written;
+  }
+
+  #enter(what: string): void {
+    if (this.#state === 'done') throw new StoreError('CLOSED', `${this.fileId}: staged put already committed or aborted (${what})`);
+    if (this.#busy) throw new StoreError('BUSY', `${this.fileId}: ${what} while another operation on the staged put runs`);
+    this.#busy = true;
+  }
+
+  async append(chunks: readonly Uint8Array[]): Promise<void> {
+    this.#enter('append');
+    try {
+      if (this.#state === 'failed') throw new StoreError('IO', `${this.fileId}: an earlier write failed; reset() or abort()`);
+      const n = chunks.reduce((a, c) => a + c.byteLength, 0);
+      if (this.#written + n > this.bytes) {
+        throw new StoreError('SIZE_MISMATCH', `${this.fileId}: more than the declared ${this.bytes} bytes`);
+      }
+      for (const c of chunks) this.#hash.update(c);
+      try {
+        await writevAll(this.#fh, chunks, this.#written);
+      } catch (err) {
+        this.#state = 'failed'; // the hash has bytes the file may not: only reset() or abort() now
+        throw asStoreError(err, `writing ${this.path}`);
+      }
+      this.#written += n;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async reset(): Promise<void> {
+    this.#enter('reset');
+    try {
+      await this.#truncate();
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #truncate(): Promise<void> {
+    try {
+      await this.#fh.truncate(0);
+    } catch (err) {
+      this.#state = 'failed';
+      throw asStoreError(err, `truncating ${this.path}`);
+    }
+    this.#hash = createHash('sha256');
+    this.#written = 0;
+    this.#state = 'open';
+  }
+
+  async commit(): Promise<StoredFile> {
+    this.#enter('commit');
+    try {
+      if (this.#state === 'failed') throw new StoreError('IO', `${this.fileId}: an earlier write failed; reset() or abort()`);
+      if (this.#written !== this.bytes) {
+        throw new StoreError('SIZE_MISMATCH', `${this.fileId}: ${this.#written} bytes staged, declared ${this.bytes}`);
+      }
+      const digest = this.#hash.copy().digest('hex');
+      if (digest !== this.sha256) {
+        await this.#truncate();
+        throw new StoreError('SHA256_MISMATCH', `${this.fileId}: sha256 is ${digest}, declared ${this.sha256}`);
+      }
+    } catch (err) {
+      this.#busy = false;
+      const e = asStoreError(err, `publishing ${this.fileId}`);
+      this.#host.countError(e.code);
+      throw e;
+    }
+    // verified: publish it, or give the staged put up
+    try {
+      const held = this.#host.alreadyHeld(this.fileId, this.#meta);
+      if (held) {
+        await this.#release(false);
+        return held;
+      }
+      this.#state = 'done';
+      await publishTemp(this.#fh, this.path, filePath(this.#root.path, this.fileId));
+      this.#released = true; // the reservation is now the published file's
+      const stored = this.#host.record(this.fileId, this.#root, this.#meta);
+      this.#host.s.busy.delete(this.fileId);
+      return stored;
+    } catch (err) {
+      await this.#release(false);
+      const e = asStoreError(err, `publishing ${this.fileId}`);
+      this.#host.countError(e.code);
+      throw e;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async abort(o: { keepPartial?: boolean } = {}): Promise<void> {
+    await this.#release(o.keepPartial === true && this.#state === 'open');
+  }
+
+  async #release(keepPartial: boolean): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    this.#state = 'done';
+    await this.#fh.close().catch(() => {});
+    if (!keepPartial) await unlink(this.path).catch(() => {});
+    this.#root.used -= this.bytes;
+    this.#host.s.busy.delete(this.fileId);
+  }
+}
