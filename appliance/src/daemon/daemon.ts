@@ -6,7 +6,9 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { FillManifest } from '../../../protocol/index.ts';
 import type { FillHandle } from '../fill/fill-handle.ts';
+import { MissCoalescer } from '../fill/miss-coalescer.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { createAdminServer } from './admin-server.ts';
 import { assessHealth, type Health } from './health.ts';
@@ -44,6 +46,7 @@ export class Daemon {
   /** fill (appliance/src/fill/): set by the fill service when it starts; null without control */
   fill: FillHandle | null = null;
   #pool!: WorkerPool;
+  #misses!: MissCoalescer;
   #admin!: Server;
   #metrics = new DaemonMetrics();
   #load = new LoadMeter();
@@ -158,13 +161,23 @@ export class Daemon {
       cacheMaxAgeSec: s.cacheMaxAgeSec,
       diskReads: { ssd: Math.max(1, Math.ceil(reads.ssd / count)), hdd: Math.max(1, Math.ceil(reads.hdd / count)) },
     });
+    this.#misses = new MissCoalescer({
+      fill: () => this.fill,
+      held: (fileId) => this.store.get(fileId) !== undefined,
+      post: (i, m) => this.#pool.post(m, i),
+      log: this.log,
+    });
     this.#pool = new WorkerPool({
       count,
       init,
       attach: (w) => this.store.attachWorker(w),
       onStats: (i, m) => this.#load.report(i, m),
-      onExit: (i) => this.#load.forget(i),
+      onExit: (i) => {
+        this.#load.forget(i);
+        this.#misses.forget(i);
+      },
       onDiskError: (fileId, message) => this.#verifyAfterError(fileId, message),
+      onMissAsk: (i, id, fileId) => this.#misses.ask(i, id, fileId),
       onRestart: () => this.#metrics.workerRestarts.inc(),
       restartMinMs: s.workerRestartMinMs,
       restartMaxMs: s.workerRestartMaxMs,
@@ -207,6 +220,7 @@ export class Daemon {
       this.#services.push({ name: svc.name, running: await svc.start(this) });
       this.log.info({ service: svc.name }, 'service started');
     }
+    this.#servePeersFromManifests();
     // warm the RAM tier with what is already popular now rather than at the first rebalance
     this.store.tick().catch((err: unknown) => this.log.error({ err }, 'store: first tick failed'));
     // always written, whatever the log level: supervisors and tests read the bound ports from it
@@ -214,6 +228,16 @@ export class Daemon {
       { listen: this.publicAddress, admin: this.adminAddress, workers: count, faultInjection: s.faultInjection },
       'ready',
     );
+  }
+
+  /** Peer keys, site and peer rate reach the workers from every manifest fill takes on. */
+  #servePeersFromManifests(): void {
+    const fill = this.fill;
+    if (!fill) return;
+    const apply = (m: FillManifest): void =>
+      this.#pool.setPeerServing({ siteId: m.siteId, publicKeys: m.peer.publicKeys, rateBps: m.peerServeRateBps });
+    if (fill.manifest) apply(fill.manifest);
+    fill.on('manifest', apply);
   }
 
   #verifying = new Set<string>();

@@ -3,6 +3,7 @@
 
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { HealthView, ServerLimits } from '../http/public-server.ts';
+import type { FileEntry } from '../store/types.ts';
 
 /** What a serving worker is started with (workerData). */
 export interface WorkerInit {
@@ -17,17 +18,39 @@ export interface WorkerInit {
   diskReads: { ssd: number; hdd: number };
 }
 
+/**
+ * The main thread's answer to a worker's 'miss:ask'. `held`: the store has the file after all
+ * (its 'store:upsert' reached the worker before this answer). `filling`: the fill engine is
+ * downloading it; `file` is its entry as it will be published (headers are known up front from
+ * the manifest), and 'miss:progress' / 'miss:reset' / 'miss:end' follow until the download ends.
+ */
+export type MissAnswer =
+  | { kind: 'held' }
+  | { kind: 'not-wanted' }
+  | { kind: 'filling'; file: FileEntry; path: string; written: number };
+
 export type MainToWorker =
   | { type: 'metrics:get'; id: number }
   | { type: 'health'; health: HealthView }
   | { type: 'drain' }
-  | { type: 'fault:crash' };
+  | { type: 'fault:crash' }
+  /** peer credentials from the fill manifest, and this worker's share of the peer serving rate */
+  | { type: 'peer:config'; siteId: string; publicKeys: Record<string, string>; bytesPerSec: number }
+  | { type: 'miss:answer'; id: number; answer: MissAnswer }
+  /** a download being streamed from: bytes [0, written) of the partial file at `path` are on disk */
+  | { type: 'miss:progress'; fileId: string; path: string; written: number }
+  /** the partial was truncated to zero (a source served bad bytes): everything read from it is void */
+  | { type: 'miss:reset'; fileId: string }
+  /** the download ended: published (the store's upsert came first) or failed */
+  | { type: 'miss:end'; fileId: string; ok: boolean };
 
 export type WorkerToMain =
   | { type: 'listening' }
   | { type: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
   | { type: 'stats'; bytesTotal: number; diskErrors: number; connections: number; inFlight: number }
   | { type: 'disk-error'; fileId: string; message: string }
+  /** a viewer asked for a file the store does not hold: is it wanted, and if so stream its fill */
+  | { type: 'miss:ask'; id: number; fileId: string }
   | { type: 'drained' };
 
 export function isWorkerMessage(m: unknown): m is WorkerToMain {

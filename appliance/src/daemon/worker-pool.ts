@@ -1,7 +1,7 @@
 // The serving workers: one worker thread per slot, all listening on one port (reusePort). A
 // worker that dies unexpectedly is restarted after a backoff (doubling while it keeps dying
 // young) while the others keep answering. Also the main thread's way to talk to all of them:
-// metrics collection, health broadcast, drain.
+// metrics collection, health and peer-credential broadcast, miss questions, drain.
 
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -10,6 +10,14 @@ import type { HealthView } from '../http/public-server.ts';
 import { isWorkerMessage, type MainToWorker, type WorkerInit, type WorkerToMain } from './worker-messages.ts';
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+/** What the workers need from the fill manifest to serve peers. */
+export interface PeerServing {
+  siteId: string;
+  publicKeys: Record<string, string>;
+  /** the box's peer serving rate, bits per second; 0 = unlimited */
+  rateBps: number;
+}
 
 const WORKER_URL = new URL('../http/worker.ts', import.meta.url);
 /** a worker that lived this long before dying starts the backoff over */
@@ -24,6 +32,8 @@ export interface PoolOptions {
   onStats: (index: number, s: Extract<WorkerToMain, { type: 'stats' }>) => void;
   onExit: (index: number) => void;
   onDiskError: (fileId: string, message: string) => void;
+  /** a worker asks about a file it does not hold; answer with post({type:'miss:answer'}, index) */
+  onMissAsk: (index: number, id: number, fileId: string) => void;
   onRestart: () => void;
   restartMinMs: number;
   restartMaxMs: number;
@@ -48,6 +58,7 @@ export class WorkerPool {
   #metricsWaiters = new Map<number, (m: MetricsJson) => void>();
   #drainWaiters: (() => void)[] = [];
   #health: HealthView = { status: 'ok', reasons: [] };
+  #peer: PeerServing | undefined;
 
   constructor(o: PoolOptions) {
     this.#o = o;
@@ -77,6 +88,8 @@ export class WorkerPool {
       slot.drained = false;
       slot.startedAt = Date.now();
       const detach = this.#o.attach(w);
+      // queued until the worker's listeners are up: a restarted worker never answers peers 503
+      if (this.#peer) w.postMessage(this.#peerMessage(this.#peer));
       w.on('message', (m: unknown) => {
         if (!isWorkerMessage(m)) return;
         if (m.type === 'listening') {
@@ -86,6 +99,7 @@ export class WorkerPool {
         } else if (m.type === 'stats') this.#o.onStats(slot.index, m);
         else if (m.type === 'metrics') this.#metricsWaiters.get(m.id)?.(m.metrics);
         else if (m.type === 'disk-error') this.#o.onDiskError(m.fileId, m.message);
+        else if (m.type === 'miss:ask') this.#o.onMissAsk(slot.index, m.id, m.fileId);
         else if (m.type === 'drained') {
           slot.drained = true;
           this.#checkDrained();
@@ -137,6 +151,19 @@ export class WorkerPool {
   setHealth(h: HealthView): void {
     this.#health = h;
     this.post({ type: 'health', health: h });
+  }
+
+  /** Peer credentials and rate from the fill manifest, for every worker now and every restart. */
+  setPeerServing(p: PeerServing): void {
+    this.#peer = p;
+    const m = this.#peerMessage(p);
+    for (const s of this.#slots) s.worker?.postMessage(m);
+  }
+
+  #peerMessage(p: PeerServing): MainToWorker {
+    // each worker paces its own peer responses at its share of the box's rate
+    const bytesPerSec = p.rateBps > 0 ? p.rateBps / 8 / this.#slots.length : 0;
+    return { type: 'peer:config', siteId: p.siteId, publicKeys: p.publicKeys, bytesPerSec };
   }
 
   /** Every live worker's registry as JSON (a worker that does not answer in time is skipped). */

@@ -62,10 +62,24 @@ function waitWritable(res: ServerResponse): Promise<void> {
 }
 
 /**
+ * What makes a body other than a plain read of a published file (none for a viewer's hit):
+ * a file still being written, and a rate limit on the writes.
+ */
+export interface BodyHooks {
+  /**
+   * How far (exclusive) the file may be read from `pos`: more than `pos`, possibly after waiting
+   * (a miss streamed while its download writes it). Rejects when those bytes will never come.
+   */
+  readable?(pos: number): number | Promise<number>;
+  /** Before `n` bytes are written: a promise to wait on (peer rate limit), or undefined. */
+  pace?(n: number): Promise<void> | undefined;
+}
+
+/**
  * Write bytes [start, end] of an open file to res. Resolves with the bytes handed to the socket;
  * an empty range writes nothing and never calls `begin` (the caller sends its headers itself);
  * stops early (without error) when the client goes away; throws DiskReadError on a read failure
- * or a file shorter than expected.
+ * or a file shorter than expected (and whatever `hooks.readable` rejects with).
  */
 export async function pumpRange(
   fh: FileHandle,
@@ -75,12 +89,19 @@ export async function pumpRange(
   limiter: IoLimiter,
   /** called once, after the first read succeeded and before its bytes are written (headers) */
   begin?: () => void,
+  hooks?: BodyHooks,
 ): Promise<number> {
   let pos = start;
   let sent = 0;
   while (pos <= end) {
     if (res.destroyed) return sent;
-    const want = Math.min(CHUNK_BYTES, end - pos + 1);
+    let want = Math.min(CHUNK_BYTES, end - pos + 1);
+    if (hooks?.readable !== undefined) {
+      let limit = hooks.readable(pos);
+      if (typeof limit !== 'number') limit = await limit;
+      if (res.destroyed) return sent;
+      want = Math.min(want, limit - pos);
+    }
     const buf = pool.get();
     const wait = limiter.acquire();
     if (wait) await wait;
@@ -97,12 +118,20 @@ export async function pumpRange(
       pool.put(buf);
       throw new DiskReadError('file shorter than its inventory size');
     }
-    pos += n;
-    sent += n;
     if (begin) {
       begin();
       begin = undefined;
     }
+    if (hooks?.pace !== undefined) {
+      const delay = hooks.pace(n);
+      if (delay !== undefined) await delay;
+      if (res.destroyed) {
+        pool.put(buf);
+        return sent;
+      }
+    }
+    pos += n;
+    sent += n;
     const more = res.write(n === CHUNK_BYTES ? buf : buf.subarray(0, n), () => pool.put(buf));
     if (!more && !res.destroyed) await waitWritable(res);
   }

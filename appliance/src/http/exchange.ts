@@ -3,8 +3,11 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FileEntry, StoreView } from '../store/types.ts';
-import type { IoLimiter } from './disk-reader.ts';
+import type { BodyHooks, IoLimiter } from './disk-reader.ts';
+import type { MissClient } from './miss-stream.ts';
 import type { OpenFiles } from './open-files.ts';
+import type { PeerGate } from './peer-gate.ts';
+import type { PeerPacer } from './peer-pacer.ts';
 import type { ServeMetrics, TierLabel } from './serve-metrics.ts';
 import type { TokenGate } from './token-gate.ts';
 
@@ -20,6 +23,12 @@ export interface ServeContext {
   maxRanges: number;
   /** a read of this file failed: the main thread re-verifies it (and quarantines a bad copy) */
   onDiskError(fileId: string, message: string): void;
+  /** peer credentials (from the fill manifest) for /v1/peer/f/ */
+  peers: PeerGate;
+  /** this worker's share of the peer serving rate */
+  peerPacer: PeerPacer;
+  /** a viewer's file the store does not hold: asks the main thread whether to fill it now */
+  misses: MissClient;
 }
 
 export function limiterFor(ctx: ServeContext, file: FileEntry): IoLimiter {
@@ -33,6 +42,10 @@ export class Exchange {
   bytes = 0;
   unpin: (() => void) | undefined;
   fileId: string | undefined;
+  /** a peer's fill request: counted apart from viewers, not viewer demand */
+  peer = false;
+  /** set for bodies that are paced or still being written (never for a viewer's hit) */
+  hooks: BodyHooks | undefined;
   readonly ctx: ServeContext;
   readonly res: ServerResponse;
 
@@ -47,6 +60,10 @@ export class Exchange {
     const { metrics, view } = this.ctx;
     metrics.inFlightCount--;
     this.unpin?.();
+    if (this.peer) {
+      metrics.peerResponse(this.res.statusCode, this.bytes);
+      return;
+    }
     metrics.response(this.res.statusCode, this.tier, (performance.now() - this.started) / 1000);
     if (this.bytes > 0) {
       metrics.bytes(this.tier, this.bytes);

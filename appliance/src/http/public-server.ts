@@ -8,6 +8,7 @@ import { sendError } from './errors.ts';
 import { Exchange, type ServeContext } from './exchange.ts';
 import { parseFilePath } from './request-path.ts';
 import { serveFile } from './serve-file.ts';
+import { servePeer } from './serve-peer.ts';
 
 export interface ServerLimits {
   /** slowloris: the whole header block must arrive within this */
@@ -66,6 +67,11 @@ function handle(
     if (method === 'GET' || method === 'HEAD') return serveFile(ctx, x, req, res, route.fileId, route.token);
     if (method === 'OPTIONS') return answerPreflight(res);
     return sendError(res, 405, 'method_not_allowed', 'use GET or HEAD', ['Allow', 'GET, HEAD, OPTIONS']);
+  }
+  if (route.kind === 'peer') {
+    x.peer = true;
+    if (method === 'GET' || method === 'HEAD') return servePeer(ctx, x, req, res, route.fileId);
+    return sendError(res, 405, 'method_not_allowed', 'use GET or HEAD', ['Allow', 'GET, HEAD']);
   }
   if (route.kind === 'bad') return sendError(res, 400, 'bad_request', route.message);
   if (url === '/v1/health' && (method === 'GET' || method === 'HEAD')) {

@@ -3,10 +3,12 @@
 // other oddity simply fails validation. A path never reaches the filesystem: the store maps a
 // validated fileId to its path.
 
-import { isFileId, TOKEN_MAX_LENGTH } from '../../../protocol/index.ts';
+import { isFileId, PEER_PATH_PREFIX, TOKEN_MAX_LENGTH } from '../../../protocol/index.ts';
 
 export type FileRoute =
   | { kind: 'file'; fileId: string; token: string | undefined }
+  /** a peer's fill request (/v1/peer/f/:fileId); its credential is a header, never the URL */
+  | { kind: 'peer'; fileId: string }
   /** a file route whose id or token is malformed: 400 */
   | { kind: 'bad'; message: string }
   /** not a file route at all */
@@ -53,6 +55,11 @@ export function parseFilePath(url: string): FileRoute {
     const fileId = path.slice(slash + 3);
     if (fileId.length === 0) return OTHER;
     return fileRoute(fileId, path.slice(6, slash));
+  }
+  if (path.startsWith(PEER_PATH_PREFIX)) {
+    const fileId = path.slice(PEER_PATH_PREFIX.length);
+    if (fileId.length === 0) return OTHER;
+    return isFileId(fileId) ? { kind: 'peer', fileId } : { kind: 'bad', message: 'malformed file id' };
   }
   return OTHER;
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { FileEntry } from '../store/types.ts';
-import { DiskReadError, pumpRange } from './disk-reader.ts';
+import { DiskReadError, pumpRange, type IoLimiter } from './disk-reader.ts';
 import { sendError } from './errors.ts';
 import { headersOf } from './file-headers.ts';
 import type { ByteSpan } from './range.ts';
@@ -92,7 +92,7 @@ export function sendDisk(
   start: number,
   end: number,
 ): void {
-  if (trySync(ctx, x, file, status, headers, start, end)) return;
+  if (x.hooks === undefined && trySync(ctx, x, file, status, headers, start, end)) return;
   void (async () => {
     const fh = await openOrFail(ctx, x, file);
     if (!fh) return;
@@ -100,7 +100,7 @@ export function sendDisk(
     const begin = () => x.res.writeHead(status, headers);
     try {
       if (x.res.destroyed) return;
-      x.bytes = await pumpRange(fh, start, end, x.res, limiterFor(ctx, file), begin);
+      x.bytes = await pumpRange(fh, start, end, x.res, limiterFor(ctx, file), begin, x.hooks);
       if (!x.res.headersSent) begin();
       x.res.end();
     } catch (e) {
@@ -111,14 +111,14 @@ export function sendDisk(
   })();
 }
 
-export function sendMultipart(
-  ctx: ServeContext,
-  x: Exchange,
-  file: FileEntry,
-  ranges: ByteSpan[],
-  ram: Buffer | undefined,
-  head: boolean,
-): void {
+/** The framing of a multipart/byteranges body: response headers, one head per part, the tail. */
+export interface Multipart {
+  headers: string[];
+  partHeads: Buffer[];
+  tail: Buffer;
+}
+
+export function multipartOf(file: FileEntry, ranges: ByteSpan[]): Multipart {
   const h = headersOf(file);
   const partHeads = ranges.map((r) =>
     Buffer.from(
@@ -130,20 +130,44 @@ export function sendMultipart(
   for (let i = 0; i < ranges.length; i++) length += partHeads[i].length + ranges[i].end - ranges[i].start + 1;
   const headers = h.base.slice();
   headers.push('Content-Type', `multipart/byteranges; boundary=${BOUNDARY}`, 'Content-Length', String(length));
+  return { headers, partHeads, tail };
+}
+
+/** Write a whole multipart body from an open file (headers included); stops if the client goes. */
+export async function pumpMultipart(fh: FileHandle, m: Multipart, ranges: ByteSpan[], x: Exchange, limiter: IoLimiter): Promise<void> {
+  const res = x.res;
+  res.writeHead(206, m.headers);
+  for (let i = 0; i < ranges.length; i++) {
+    res.write(m.partHeads[i]);
+    x.bytes += await pumpRange(fh, ranges[i].start, ranges[i].end, res, limiter, undefined, x.hooks);
+    if (res.destroyed) return;
+  }
+  res.end(m.tail);
+}
+
+export function sendMultipart(
+  ctx: ServeContext,
+  x: Exchange,
+  file: FileEntry,
+  ranges: ByteSpan[],
+  ram: Buffer | undefined,
+  head: boolean,
+): void {
+  const m = multipartOf(file, ranges);
   const res = x.res;
   if (head) {
-    res.writeHead(206, headers);
+    res.writeHead(206, m.headers);
     res.end();
     return;
   }
   if (ram !== undefined) {
-    res.writeHead(206, headers);
+    res.writeHead(206, m.headers);
     for (let i = 0; i < ranges.length; i++) {
-      res.write(partHeads[i]);
+      res.write(m.partHeads[i]);
       res.write(ram.subarray(ranges[i].start, ranges[i].end + 1));
       x.bytes += ranges[i].end - ranges[i].start + 1;
     }
-    res.end(tail);
+    res.end(m.tail);
     return;
   }
   void (async () => {
@@ -152,13 +176,7 @@ export function sendMultipart(
     let broken = false;
     try {
       if (res.destroyed) return;
-      res.writeHead(206, headers);
-      for (let i = 0; i < ranges.length; i++) {
-        res.write(partHeads[i]);
-        x.bytes += await pumpRange(fh, ranges[i].start, ranges[i].end, res, limiterFor(ctx, file));
-        if (res.destroyed) return;
-      }
-      res.end(tail);
+      await pumpMultipart(fh, m, ranges, x, limiterFor(ctx, file));
     } catch (e) {
       broken = failMidway(ctx, x, file, e);
     } finally {

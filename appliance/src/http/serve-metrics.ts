@@ -6,11 +6,17 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ServeTier } from '../store/types.ts';
 
-/** 'none' for responses that sent no file bytes from a tier (errors, 304, preflight). */
-export type TierLabel = ServeTier | 'none';
+/**
+ * 'none' for responses that sent no file bytes from a tier (errors, 304, preflight); 'fill' for
+ * a miss streamed from its download while it is written.
+ */
+export type TierLabel = ServeTier | 'fill' | 'none';
+/** How a viewer's request for a file the store did not hold ended. */
+export type MissOutcome = 'filled_through' | 'not_wanted' | 'failed';
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
-const TIERS: readonly TierLabel[] = ['ram', 'ssd', 'hdd', 'none'];
+const TIERS: readonly TierLabel[] = ['ram', 'ssd', 'hdd', 'fill', 'none'];
+const MISS_OUTCOMES: readonly MissOutcome[] = ['filled_through', 'not_wanted', 'failed'];
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 interface TierCounts {
@@ -29,7 +35,14 @@ function emptyCounts(): TierCounts {
 }
 
 export class ServeMetrics {
-  #tiers: Record<TierLabel, TierCounts> = { ram: emptyCounts(), ssd: emptyCounts(), hdd: emptyCounts(), none: emptyCounts() };
+  #tiers: Record<TierLabel, TierCounts> = { ram: emptyCounts(), ssd: emptyCounts(), hdd: emptyCounts(), fill: emptyCounts(), none: emptyCounts() };
+  /** peer (fill) responses by status, and their body bytes by status */
+  #peerRequests = new Map<number, number>();
+  #peerBytes = new Map<number, number>();
+  /** peer body bytes whose write the peer rate limit delayed, and the delay summed */
+  peerPacedBytes = 0;
+  peerPacingSeconds = 0;
+  #misses: Record<MissOutcome, number> = { filled_through: 0, not_wanted: 0, failed: 0 };
   /** running totals for the main thread's load figures */
   bytesTotal = 0;
   diskErrorsTotal = 0;
@@ -50,6 +63,17 @@ export class ServeMetrics {
     if (n <= 0) return;
     this.#tiers[tier].bytes += n;
     this.bytesTotal += n;
+  }
+
+  peerResponse(status: number, bytes: number): void {
+    this.#peerRequests.set(status, (this.#peerRequests.get(status) ?? 0) + 1);
+    if (bytes <= 0) return;
+    this.#peerBytes.set(status, (this.#peerBytes.get(status) ?? 0) + bytes);
+    this.bytesTotal += bytes;
+  }
+
+  miss(outcome: MissOutcome): void {
+    this.#misses[outcome]++;
   }
 
   diskError(tier: TierLabel): void {
@@ -82,7 +106,14 @@ export class ServeMetrics {
     }
     const metric = (name: string, help: string, type: string, values: MetricValue<string>[]) =>
       ({ name, help, type, values, aggregator: 'sum' }) as unknown as MetricObjectWithValues<MetricValue<string>>;
+    const byStatus = (m: Map<number, number>) => [...m].map(([status, value]) => ({ labels: { status: String(status) }, value }));
     return [
+      metric('edgebox_peer_requests_total', 'Peer (fill) responses on the serving port by status code', 'counter', byStatus(this.#peerRequests)),
+      metric('edgebox_peer_served_bytes_total', 'File body bytes written to peers, by status code', 'counter', byStatus(this.#peerBytes)),
+      metric('edgebox_peer_paced_bytes_total', 'Peer body bytes whose write the peer rate limit delayed', 'counter', [{ labels: {}, value: this.peerPacedBytes }]),
+      metric('edgebox_peer_pacing_seconds_total', 'Time peer body writes waited for the peer rate limit, summed over responses', 'counter', [{ labels: {}, value: this.peerPacingSeconds }]),
+      metric('edgebox_miss_requests_total', 'Viewer requests for files not held, by outcome (filled_through: streamed from its download)', 'counter',
+        MISS_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: this.#misses[outcome] }))),
       metric('edgebox_http_requests_total', 'HTTP responses on the serving port by status code and the tier the body came from', 'counter', requests),
       metric('edgebox_served_bytes_total', 'File body bytes written to clients, by tier', 'counter', bytes),
       metric('edgebox_disk_read_errors_total', 'Disk reads that failed while serving', 'counter', diskErrors),

@@ -1,6 +1,7 @@
 // Entry of one serving worker thread: builds the serving context over the store's worker-side
 // view, listens on the shared port (reusePort), and talks to the main thread: store updates in,
-// demand / metrics / stats out, drain and (tests only) fault injection in.
+// demand / metrics / stats out, peer credentials in (from the fill manifest), misses out and
+// their downloads' progress in, drain and (tests only) fault injection in.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Socket } from 'node:net';
@@ -9,7 +10,10 @@ import { startStoreView } from '../store/store-view.ts';
 import { IoLimiter } from './disk-reader.ts';
 import type { ServeContext } from './exchange.ts';
 import { setCacheMaxAge } from './file-headers.ts';
+import { MissClient } from './miss-stream.ts';
 import { OpenFiles } from './open-files.ts';
+import { PeerGate } from './peer-gate.ts';
+import { PeerPacer } from './peer-pacer.ts';
 import { createPublicServer, type HealthView } from './public-server.ts';
 import { ServeMetrics } from './serve-metrics.ts';
 import { TokenGate } from './token-gate.ts';
@@ -32,6 +36,9 @@ const ctx: ServeContext = {
   limiters: { ssd: new IoLimiter(init.diskReads.ssd), hdd: new IoLimiter(init.diskReads.hdd) },
   maxRanges: init.maxRanges,
   onDiskError: (fileId, message) => port.postMessage({ type: 'disk-error', fileId, message }),
+  peers: new PeerGate(),
+  peerPacer: new PeerPacer(metrics),
+  misses: new MissClient(port),
 };
 let health: HealthView = { status: 'ok', reasons: [] };
 const server = createPublicServer(ctx, init.limits, () => health);
@@ -79,12 +86,18 @@ port.on('message', (m: MainToWorker) => {
     case 'drain':
       drain();
       break;
+    case 'peer:config':
+      ctx.peers.setConfig({ siteId: m.siteId, publicKeys: m.publicKeys });
+      ctx.peerPacer.setRate(m.bytesPerSec);
+      break;
     case 'fault:crash':
       // tests only (the daemon sends this only with faultInjection on): die like a real bug would
       setImmediate(() => {
         throw new Error('fault injection: worker crash requested');
       });
       break;
+    default:
+      ctx.misses.handle(m);
   }
 });
 
