@@ -6,8 +6,9 @@
 //
 //   corrupt   flip the first body byte of every response (a damaged copy)
 //   hold      forward `afterBytes` of the body, then stop until released; `held` resolves when it
-//             happens. release() resumes; cut() drops the client connection. If the upstream dies
-//             while held (a source killed mid-file), the client connection is dropped.
+//             happens. release() resumes; cut() drops the client connection. To kill a source
+//             mid-file: hold, kill the source process, cut (a held response reads nothing more
+//             from the upstream, so the proxy cannot see the death by itself).
 //   cut       drop the client connection after `afterBytes` of the body
 //
 // The proxy holds no file data: bodies stream through. Counting is by body bytes, not headers.
@@ -192,10 +193,13 @@ export async function startFaultProxy(target: string, o: { host?: string; port?:
     };
     ur.on('error', die);
     ur.on('aborted', die);
-    // an upstream that closes before its body ended (killed) takes the client connection with it
-    ur.on('close', () => {
+    // an upstream that closes before its body ended (killed) takes the client connection with
+    // it; watch the socket too, since a paused (held) response reports nothing itself
+    const gone = () => {
       if (!ur.complete) die();
-    });
+    };
+    ur.on('close', gone);
+    ur.socket.once('close', gone);
     const write = (chunk: Buffer) => {
       if (corrupt && first && chunk.length > 0) {
         chunk = Buffer.from(chunk);
