@@ -86,6 +86,20 @@ export class Store {
     return this.pub.makeRoom(bytes, candidates);
   }
 
+  /** Remove these files unless a worker is reading them (or they are being written or moved). */
+  evictUnread(fileIds: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const id of fileIds) {
+      const h = this.s.files.get(id);
+      if (!h || this.s.isPinned(h) || this.s.busy.has(id)) continue;
+      this.drop(id);
+      this.s.counters.diskEvicted++;
+      out.push(id);
+    }
+    if (out.length) this.s.log.info({ fileIds: out }, 'store: evicted');
+    return out;
+  }
+
   /** Partial files of staged puts on disk that nothing is writing now. */
   partials(): Promise<Array<{ fileId: string; root: string; bytes: number }>> {
     return listPartials(this.s);
@@ -207,6 +221,12 @@ export class Store {
   list(): StoredFile[] {
     const now = this.s.clock.now();
     return [...this.s.files.values()].map((h) => infoOf(this.s, h, now)).sort((a, b) => (a.fileId < b.fileId ? -1 : 1));
+  }
+
+  /** Is the file published (with this content, when sha256 is given)? Cheap: no listing built. */
+  has(fileId: string, sha256?: string): boolean {
+    const h = this.s.files.get(fileId);
+    return h !== undefined && (sha256 === undefined || h.row.sha256 === sha256.toLowerCase());
   }
 
   get(fileId: string): StoredFile | undefined {

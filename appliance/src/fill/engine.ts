@@ -1,0 +1,326 @@
+// The fill engine (main thread): holds the manifest, and every tick — and whenever a download
+// ends or a manifest arrives — decides what runs. Inside the window (or while the operator forces
+// it) it starts downloads of missing wanted files, most popular first, up to `downloadsPerSsd` /
+// `downloadsPerHdd` per store root, all sharing one token bucket at the manifest's rate; outside
+// it, scheduled downloads stop (their partials kept) and only misses (fetchNow) run. A full disk
+// stops filling (blocked 'no_space') until the next manifest, the next window or `retryMs`.
+// Once every wanted file is in, files the manifest dropped are evicted (eviction.ts).
+
+import { EventEmitter } from 'node:events';
+import { Agent, type Dispatcher } from 'undici';
+import { fillWindowState, type FillFile, type FillManifest, type FillReport } from '../../../protocol/index.ts';
+import { StoreError } from '../store/errors.ts';
+import type { StoreLogger } from '../store/options.ts';
+import type { Store, StoredFile } from '../store/store.ts';
+import { systemFillClock, type FillClock } from './clock.ts';
+import { FileDownload, type DownloadDeps } from './download.ts';
+import { FillError } from './errors.ts';
+import { evictReplaced, ranksFor, roomFromUnwanted } from './eviction.ts';
+import type { Download, FillHandle } from './fill-handle.ts';
+import { FillStats } from './fill-stats.ts';
+import { fillStatus, type FillStatus } from './fill-status.ts';
+import type { FillSettings } from './settings.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+export type FillBlocked = FillReport['blocked'];
+
+export interface FillEngineInit {
+  store: Store;
+  settings: FillSettings;
+  clock?: FillClock;
+  /** undici dispatcher for the sources; default: an Agent with the settings' timeouts */
+  dispatcher?: Dispatcher;
+  log?: StoreLogger;
+}
+
+/** A Download for a file already held: nothing to wait for. */
+function heldDownload(f: StoredFile): Download {
+  return Object.assign(new EventEmitter(), {
+    fileId: f.fileId, bytes: f.bytes, path: f.path, written: f.bytes, source: null, done: Promise.resolve(f),
+  });
+}
+
+export class FillEngine extends EventEmitter implements FillHandle {
+  readonly stats = new FillStats();
+  readonly settings: FillSettings;
+  #store: Store;
+  #clock: FillClock;
+  #log: StoreLogger;
+  #dispatcher: Dispatcher;
+  #ownDispatcher: boolean;
+  #bucket: TokenBucket;
+  #deps: DownloadDeps;
+  #manifest: FillManifest | null = null;
+  #wanted = new Map<string, FillFile>();
+  #active = new Map<string, FileDownload>();
+  /** files whose download was given up: not started again before this time */
+  #retryAt = new Map<string, number>();
+  #noSpaceUntil = 0;
+  #noSources = false;
+  #controlReachable = true;
+  #windowOpen = false;
+  #evictPending = false;
+  #stopTimer: () => void = () => {};
+  #pumping: Promise<void> | null = null;
+  #pumpAgain = false;
+  #stopped = false;
+  #onVersion: (version: string | undefined) => void = () => {};
+
+  constructor(o: FillEngineInit) {
+    super();
+    this.settings = o.settings;
+    this.#store = o.store;
+    this.#clock = o.clock ?? systemFillClock;
+    this.#log = o.log ?? { info() {}, warn() {}, error() {} };
+    this.#ownDispatcher = !o.dispatcher;
+    this.#dispatcher = o.dispatcher ?? new Agent({ connect: { timeout: o.settings.sourceTimeoutMs }, headersTimeout: o.settings.sourceTimeoutMs, bodyTimeout: o.settings.sourceTimeoutMs });
+    this.#bucket = new TokenBucket(0, this.#clock);
+    this.#deps = { store: o.store, settings: o.settings, clock: this.#clock, bucket: this.#bucket, dispatcher: this.#dispatcher, stats: this.stats };
+  }
+
+  get manifest(): FillManifest | null {
+    return this.#manifest;
+  }
+
+  get blocked(): FillBlocked {
+    if (this.#clock.now() < this.#noSpaceUntil) return 'no_space';
+    if (!this.#manifest && !this.#controlReachable) return 'control_unreachable';
+    return this.#noSources ? 'no_sources' : null;
+  }
+
+  /** Start the scheduler's tick. */
+  start(): void {
+    this.#stopTimer = this.#clock.every(this.settings.tickMs, () => this.pump());
+    this.pump();
+  }
+
+  /** Called with control's manifest version from each report reply (the manifest sync listens). */
+  noteManifestVersion(version: string | undefined): void {
+    this.#onVersion(version);
+  }
+
+  /** @internal the manifest sync's hook for noteManifestVersion */
+  onManifestVersion(fn: (version: string | undefined) => void): void {
+    this.#onVersion = fn;
+  }
+
+  /** Whether the last manifest request reached control (a box with no manifest at all is blocked). */
+  setControlReachable(ok: boolean): void {
+    this.#controlReachable = ok;
+  }
+
+  /** Take on a manifest: ranks to the store, downloads of dropped files stopped, then schedule. */
+  setManifest(m: FillManifest): void {
+    const changed = this.#manifest?.version !== m.version;
+    this.#manifest = m;
+    this.#wanted = new Map(m.files.map((f) => [f.fileId, f]));
+    this.#bucket.setRate(m.rateLimitBps / 8);
+    this.#store.setPopularity(ranksFor(m, this.#store.list()));
+    for (const dl of this.#active.values()) {
+      const f = this.#wanted.get(dl.fileId);
+      if (!f || f.bytes !== dl.bytes) dl.stop(false);
+    }
+    if (changed) {
+      // a new plan: a full disk or dead sources are worth another look
+      this.#noSpaceUntil = 0;
+      this.#retryAt.clear();
+      this.#noSources = false;
+    }
+    this.#evictPending = true;
+    void this.#discardUnwantedPartials();
+    this.#log.info({ version: m.version, files: m.files.length, rateLimitBps: m.rateLimitBps }, 'fill: manifest taken on');
+    this.emit('manifest', m);
+    this.pump();
+  }
+
+  wanted(fileId: string): FillFile | undefined {
+    return this.#wanted.get(fileId);
+  }
+
+  fetchNow(fileId: string): Download | undefined {
+    const f = this.#wanted.get(fileId);
+    if (!f || !this.#manifest || this.#stopped) return undefined;
+    const running = this.#active.get(fileId);
+    if (running) {
+      running.urgent = true;
+      return running;
+    }
+    const held = this.#store.has(fileId, f.sha256) ? this.#store.get(fileId) : undefined;
+    if (held) return heldDownload(held);
+    return this.#start(f, this.#manifest, true);
+  }
+
+  /** Run the scheduler once (coalesced: a call while one runs makes it run again after). */
+  pump(): void {
+    if (this.#stopped) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = this.#schedule()
+      .catch((err: unknown) => this.#log.error({ err }, 'fill: scheduling failed'))
+      .finally(() => {
+        this.#pumping = null;
+        if (this.#pumpAgain) {
+          this.#pumpAgain = false;
+          this.pump();
+        }
+      });
+  }
+
+  /** Wanted files not held (with the manifest's content), most popular first. */
+  missing(): FillFile[] {
+    return [...this.#wanted.values()].filter((f) => !this.#store.has(f.fileId, f.sha256)).sort((a, b) => a.rank - b.rank);
+  }
+
+  async #schedule(): Promise<void> {
+    const m = this.#manifest;
+    if (!m) return;
+    const now = this.#clock.now();
+    const w = fillWindowState(m.window, now, m.fillNowUntil);
+    if (w.open && !this.#windowOpen) {
+      // a new window: try what failed in the last one again
+      this.#noSpaceUntil = 0;
+      this.#retryAt.clear();
+    }
+    this.#windowOpen = w.open;
+    const missing = this.missing();
+    if (missing.length === 0) {
+      this.#noSources = false;
+      if (this.#evictPending) {
+        const evicted = evictReplaced(this.#store, this.#wanted);
+        if (evicted.length) this.#log.info({ evicted: evicted.length }, 'fill: evicted files the manifest dropped');
+        // files still read are tried again next tick
+        this.#evictPending = this.#store.list().length > this.#wanted.size;
+      }
+      return;
+    }
+    if (!w.open) {
+      for (const dl of this.#active.values()) if (!dl.urgent) dl.stop(true);
+      return;
+    }
+    if (now < this.#noSpaceUntil) return;
+    let waiting = 0;
+    for (const f of missing) {
+      if (this.#active.has(f.fileId)) continue;
+      if ((this.#retryAt.get(f.fileId) ?? 0) > now) {
+        waiting++;
+        continue;
+      }
+      if (this.#active.size >= this.#capacity()) break;
+      if (!(await roomFromUnwanted(this.#store, f.bytes, this.#wanted))) {
+        this.#blockNoSpace(`no root has room for ${f.fileId} (${f.bytes} bytes) and nothing unwanted can go`);
+        break;
+      }
+      const root = this.#store.rootFor(f.bytes, f.tier);
+      if (!root || this.#activeOn(root.path) >= this.#limitOf(root.tier)) continue;
+      if (this.#stopped || this.#manifest !== m || this.#active.has(f.fileId)) return;
+      this.#start(f, m, false);
+    }
+    this.#noSources = waiting > 0 && this.#active.size === 0 && waiting === missing.length;
+  }
+
+  #limitOf(tier: 'ssd' | 'hdd'): number {
+    return tier === 'ssd' ? this.settings.downloadsPerSsd : this.settings.downloadsPerHdd;
+  }
+
+  #capacity(): number {
+    return this.#store.roots.reduce((n, r) => n + this.#limitOf(r.tier), 0);
+  }
+
+  #activeOn(root: string): number {
+    let n = 0;
+    for (const dl of this.#active.values()) if (dl.root === root || dl.root === null) n++;
+    return n;
+  }
+
+  #blockNoSpace(why: string): void {
+    if (this.#clock.now() >= this.#noSpaceUntil) this.#log.warn({ why, retryInMs: this.settings.retryMs }, 'fill: blocked, no space');
+    this.#noSpaceUntil = this.#clock.now() + this.settings.retryMs;
+  }
+
+  #start(f: FillFile, m: FillManifest, urgent: boolean): FileDownload {
+    const dl = new FileDownload(f, m, this.#deps);
+    dl.urgent = urgent;
+    this.#active.set(f.fileId, dl);
+    dl.done.then(
+      (stored) => {
+        this.#log.info({ fileId: stored.fileId, bytes: stored.bytes, tier: stored.tier }, 'fill: file published');
+        this.#retryAt.delete(f.fileId);
+        this.#evictPending = true;
+      },
+      (err: unknown) => {
+        const code = (err as StoreError | FillError).code;
+        if (code === 'NO_SPACE') this.#blockNoSpace((err as Error).message);
+        else if (code !== 'stopped') {
+          this.#retryAt.set(f.fileId, this.#clock.now() + this.settings.retryMs);
+          this.#log.warn({ fileId: f.fileId, err: (err as Error).message, code }, 'fill: download given up; retried later');
+        }
+      },
+    ).finally(() => {
+      if (this.#active.get(f.fileId) === dl) this.#active.delete(f.fileId);
+      this.pump();
+    });
+    return dl;
+  }
+
+  async #discardUnwantedPartials(): Promise<void> {
+    try {
+      for (const p of await this.#store.partials()) {
+        if (!this.#wanted.has(p.fileId)) await this.#store.discardPartial(p.fileId);
+      }
+    } catch (err) {
+      this.#log.warn({ err }, 'fill: could not clear partial files');
+    }
+  }
+
+  /** The report section (ApplianceReport.fill). */
+  report(): FillReport {
+    const s = fillStatus(this.#statusInput());
+    return {
+      ...(this.#manifest ? { manifestVersion: this.#manifest.version } : {}),
+      inWindow: s.window?.open ?? false,
+      active: this.#active.size > 0,
+      wantedFiles: s.wanted.files,
+      wantedBytes: s.wanted.bytes,
+      heldBytes: s.held.bytes,
+      bytesBySource: { ...this.stats.bytes },
+      failuresBySource: { ...this.stats.failures },
+      blocked: this.blocked,
+      badSources: this.stats.badSources.map(({ sourceId, fileId, reason, at }) => ({ sourceId, fileId, reason, at })),
+    };
+  }
+
+  /** The /v1/status section. */
+  status(): FillStatus {
+    return fillStatus(this.#statusInput());
+  }
+
+  #statusInput() {
+    return {
+      manifest: this.#manifest, now: this.#clock.now(), store: this.#store, wanted: this.#wanted,
+      active: [...this.#active.values()], stats: this.stats, blocked: this.blocked, rateBytesPerSec: this.#bucket.rate,
+    };
+  }
+
+  /** A reason for the health report while fill is blocked; null otherwise. */
+  healthReason(): string | null {
+    switch (this.blocked) {
+      case 'no_space': return 'fill blocked: no room on disk for the files control wants here';
+      case 'no_sources': return 'fill blocked: every source failed for the files still missing';
+      case 'control_unreachable': return 'fill blocked: no fill manifest (control unreachable)';
+      default: return null;
+    }
+  }
+
+  /** Stop: scheduled and miss downloads end (partials kept for the next start). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#stopTimer();
+    const running = [...this.#active.values()];
+    for (const dl of running) dl.stop(true);
+    await Promise.allSettled(running.map((d) => d.done));
+    await this.#pumping;
+    if (this.#ownDispatcher) await this.#dispatcher.destroy().catch(() => {});
+  }
+}

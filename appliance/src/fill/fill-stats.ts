@@ -1,0 +1,31 @@
+// Fill's running totals since the daemon started: what the report, /v1/status and /metrics show.
+
+import type { FillFailure, FillLevel } from '../../../protocol/index.ts';
+import type { BadSource } from './errors.ts';
+
+export type ByLevel = Record<FillLevel, number>;
+
+const zero = (): ByLevel => ({ peer: 0, tier: 0, origin: 0 });
+
+export const MAX_BAD_SOURCES = 50;
+
+export class FillStats {
+  /** bytes received, by the level of the source that sent them */
+  readonly bytes = zero();
+  /** bytes received and then thrown away because the file they made failed verification */
+  readonly failedBytes = zero();
+  /** tries of a source that failed, by level */
+  readonly failures = zero();
+  /** files published by fill, by the level that sent their last bytes */
+  readonly files = zero();
+  /** downloads given up on (every allowed source failed) */
+  downloadsFailed = 0;
+  /** recent source failures, newest first */
+  readonly badSources: BadSource[] = [];
+
+  sourceFailed(sourceId: string, level: FillLevel, fileId: string, reason: FillFailure, at: number): void {
+    this.failures[level]++;
+    this.badSources.unshift({ sourceId, level, fileId, reason, at });
+    if (this.badSources.length > MAX_BAD_SOURCES) this.badSources.length = MAX_BAD_SOURCES;
+  }
+}

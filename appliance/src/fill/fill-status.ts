@@ -1,0 +1,81 @@
+// Fill at a glance, for /v1/status (and the sums the report and health use): the manifest and
+// window, wanted / held / missing, what is downloading from where, totals by source level.
+
+import { fillWindowState, type FillFile, type FillManifest, type FillReport, type FillWindowState } from '../../../protocol/index.ts';
+import type { Store } from '../store/store.ts';
+import type { FileDownload } from './download.ts';
+import type { BadSource } from './errors.ts';
+import type { ByLevel, FillStats } from './fill-stats.ts';
+
+export interface FillStatusInput {
+  manifest: FillManifest | null;
+  now: number;
+  store: Store;
+  wanted: ReadonlyMap<string, FillFile>;
+  active: FileDownload[];
+  stats: FillStats;
+  blocked: FillReport['blocked'];
+  rateBytesPerSec: number;
+}
+
+interface Count {
+  files: number;
+  bytes: number;
+}
+
+export interface FillStatus {
+  manifestVersion: string | null;
+  generatedAt: string | null;
+  window: (FillWindowState & { timeZone: string; start: string; end: string }) | null;
+  /** bits/s; 0 = unlimited; null before a manifest */
+  rateLimitBps: number | null;
+  wanted: Count;
+  held: Count;
+  missing: Count;
+  blocked: FillReport['blocked'];
+  active: Array<{
+    fileId: string; bytes: number; written: number; source: { id: string; level: string } | null;
+    root: string | null; urgent: boolean; startedAt: string;
+  }>;
+  bytesBySource: ByLevel;
+  failedBytesBySource: ByLevel;
+  failuresBySource: ByLevel;
+  filesBySource: ByLevel;
+  downloadsFailed: number;
+  /** the most recent source failures, newest first */
+  badSources: BadSource[];
+}
+
+export function fillStatus(i: FillStatusInput): FillStatus {
+  const wanted: Count = { files: 0, bytes: 0 };
+  const held: Count = { files: 0, bytes: 0 };
+  for (const f of i.wanted.values()) {
+    wanted.files++;
+    wanted.bytes += f.bytes;
+    if (i.store.has(f.fileId, f.sha256)) {
+      held.files++;
+      held.bytes += f.bytes;
+    }
+  }
+  const m = i.manifest;
+  return {
+    manifestVersion: m?.version ?? null,
+    generatedAt: m ? new Date(m.generatedAt).toISOString() : null,
+    window: m ? { ...m.window, ...fillWindowState(m.window, i.now, m.fillNowUntil) } : null,
+    rateLimitBps: m ? i.rateBytesPerSec * 8 : null,
+    wanted,
+    held,
+    missing: { files: wanted.files - held.files, bytes: wanted.bytes - held.bytes },
+    blocked: i.blocked,
+    active: i.active.map((d) => ({
+      fileId: d.fileId, bytes: d.bytes, written: d.written, source: d.source, root: d.root, urgent: d.urgent,
+      startedAt: new Date(d.startedAt).toISOString(),
+    })),
+    bytesBySource: { ...i.stats.bytes },
+    failedBytesBySource: { ...i.stats.failedBytes },
+    failuresBySource: { ...i.stats.failures },
+    filesBySource: { ...i.stats.files },
+    downloadsFailed: i.stats.downloadsFailed,
+    badSources: i.stats.badSources.slice(0, 10),
+  };
+}

@@ -1,0 +1,142 @@
+// One try of one source for one file (undici): ask for the bytes the staged put does not have yet
+// (`Range: bytes=<written>-`, or the whole file), check the response is the file the manifest
+// describes, and stream the body into the staged put through the shared token bucket, in batches
+// of up to WRITE_BATCH bytes (one writev each). Whatever arrived before a failure stays in the
+// partial, so the next try — this source or another — resumes after it.
+//
+// Failures are SourceFailures with protocol's reason (reported to control) and whether the source
+// is worth another try for this file; store failures (NO_SPACE, IO) pass through unchanged: they
+// are the box's problem, not the source's.
+
+import { request, type Dispatcher } from 'undici';
+import type { FillSource } from '../../../protocol/index.ts';
+import { fillSourceUrl } from '../../../protocol/index.ts';
+import { StoreError } from '../store/errors.ts';
+import type { StagedPut } from '../store/store.ts';
+import { FillError, SourceFailure } from './errors.ts';
+import type { TokenBucket } from './token-bucket.ts';
+
+export const WRITE_BATCH = 1 << 20;
+
+export interface SourceFetch {
+  dispatcher: Dispatcher;
+  /** the manifest's peer token, presented to every source */
+  token: string;
+  bucket: TokenBucket;
+  /** no headers, or no body bytes, for this long: 'timeout' */
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** bytes received from the source (counted as they arrive, before they are written) */
+  onBytes(n: number): void;
+  /** the partial grew to `written` bytes */
+  onWritten(written: number): void;
+}
+
+const CONTENT_RANGE_RE = /^bytes (\d+)-(\d+)\/(\d+)$/;
+
+/** Classify what undici (or the socket under it) threw. */
+function asFailure(err: unknown, url: string): Error {
+  if (err instanceof SourceFailure || err instanceof StoreError || err instanceof FillError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  const msg = `${url}: ${(err as Error).message ?? String(err)}`;
+  if (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_ABORT' || (err as Error).name === 'AbortError') {
+    return new FillError('stopped', msg);
+  }
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
+    return new SourceFailure('timeout', false, msg, { cause: err });
+  }
+  return new SourceFailure('unreachable', false, msg, { cause: err });
+}
+
+/** Fetch the rest of the staged file from `source`. Resolves once staged.written === bytes. */
+export async function fetchFromSource(source: FillSource, fileId: string, staged: StagedPut, f: SourceFetch): Promise<void> {
+  const url = fillSourceUrl(source, fileId);
+  const bytes = staged.bytes;
+  const start = staged.written;
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(url, {
+      dispatcher: f.dispatcher,
+      headers: { authorization: `Bearer ${f.token}`, ...(start > 0 ? { range: `bytes=${start}-` } : {}) },
+      headersTimeout: f.timeoutMs,
+      bodyTimeout: f.timeoutMs,
+      signal: f.signal,
+    });
+  } catch (err) {
+    throw asFailure(err, url);
+  }
+  let skip = 0;
+  try {
+    skip = checkResponse(res, url, start, bytes);
+  } catch (err) {
+    await res.body.dump().catch(() => {});
+    throw err;
+  }
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const flush = async (): Promise<void> => {
+    if (batched === 0) return;
+    const b = batch;
+    batch = [];
+    batched = 0;
+    await staged.append(b);
+    f.onWritten(staged.written);
+  };
+  try {
+    for await (const part of res.body) {
+      let chunk = part as Buffer;
+      f.onBytes(chunk.byteLength);
+      if (skip > 0) {
+        // a source that ignored our Range (200): drop the prefix we already hold
+        const drop = Math.min(skip, chunk.byteLength);
+        skip -= drop;
+        chunk = chunk.subarray(drop);
+        if (chunk.byteLength === 0) continue;
+      }
+      if (staged.written + batched + chunk.byteLength > bytes) {
+        throw new SourceFailure('size_mismatch', true, `${url}: more than the manifest's ${bytes} bytes`);
+      }
+      if (f.bucket.rate > 0) await f.bucket.take(chunk.byteLength, f.signal);
+      if (f.signal.aborted) throw new FillError('stopped', `${url}: stopped`);
+      batch.push(chunk);
+      batched += chunk.byteLength;
+      if (batched >= WRITE_BATCH) await flush();
+    }
+    await flush();
+  } catch (err) {
+    // keep what arrived intact before the failure: the next try resumes after it
+    if (!(err instanceof StoreError) && !(err instanceof SourceFailure && err.reason === 'size_mismatch')) {
+      await flush().catch(() => {});
+    }
+    res.body.destroy();
+    throw asFailure(err, url);
+  }
+  if (staged.written !== bytes) {
+    throw new SourceFailure('unreachable', false, `${url}: body ended after ${staged.written} of ${bytes} bytes`);
+  }
+}
+
+/** Is this response the file (from `start`)? Returns how many leading body bytes to drop. */
+function checkResponse(res: Dispatcher.ResponseData, url: string, start: number, bytes: number): number {
+  const s = res.statusCode;
+  if (s === 206) {
+    const m = CONTENT_RANGE_RE.exec(String(res.headers['content-range'] ?? ''));
+    if (!m) throw new SourceFailure('http_error', true, `${url}: 206 without a usable Content-Range`);
+    if (Number(m[3]) !== bytes) throw new SourceFailure('size_mismatch', true, `${url}: source's file is ${m[3]} bytes, manifest says ${bytes}`);
+    if (Number(m[1]) !== start || Number(m[2]) !== bytes - 1) {
+      throw new SourceFailure('http_error', true, `${url}: asked for bytes ${start}-, got ${m[1]}-${m[2]}`);
+    }
+    return 0;
+  }
+  if (s === 200) {
+    const len = res.headers['content-length'];
+    if (len !== undefined && Number(len) !== bytes) {
+      throw new SourceFailure('size_mismatch', true, `${url}: source's file is ${String(len)} bytes, manifest says ${bytes}`);
+    }
+    return start;
+  }
+  if (s === 416) throw new SourceFailure('size_mismatch', true, `${url}: 416 for bytes ${start}- of a ${bytes}-byte file`);
+  // 5xx, 408 and 429 may pass; any other answer (404: not held, 401/403: credential refused) will not
+  const transient = s >= 500 || s === 408 || s === 429;
+  throw new SourceFailure('http_error', !transient, `${url}: HTTP ${s}`);
+}
