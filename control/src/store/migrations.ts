@@ -40,6 +40,21 @@ const MIGRATIONS: string[] = [
   // a report that changes neither writes only a few hundred bytes.
   `ALTER TABLE appliances ADD COLUMN inventory TEXT;
    ALTER TABLE appliances ADD COLUMN routes TEXT;`,
+  // Fill (src/fill/): popularity per region and file (decayed views as of `at`), operators'
+  // promotions for titles without history, control's peer-token signing keys, and the per-site /
+  // per-appliance fill overrides (NULL = the setting's default).
+  `CREATE TABLE popularity (
+     region TEXT NOT NULL, file_id TEXT NOT NULL, views REAL NOT NULL, at INTEGER NOT NULL,
+     PRIMARY KEY (region, file_id));
+   CREATE TABLE promotions (
+     title_id TEXT PRIMARY KEY, regions TEXT NOT NULL, expected_views REAL NOT NULL,
+     release_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE TABLE peer_keys (kid TEXT PRIMARY KEY, x TEXT NOT NULL, d TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE site_fill (
+     site_id TEXT PRIMARY KEY REFERENCES sites(site_id), rate_limit_bps REAL, peer_serve_bps REAL,
+     fill_now_until INTEGER);
+   CREATE TABLE appliance_fill (
+     appliance_id TEXT PRIMARY KEY REFERENCES appliances(appliance_id), fill_now_until INTEGER);`,
 ];
 
 export function migrate(db: Database.Database): number {

@@ -59,6 +59,18 @@ export interface SessionRow {
   delivery: string;
 }
 
+/** Smoothed demand for one file in one region: `views` (bytes streamed ÷ file size, decayed) as of `at`. */
+export interface PopularityRow { region: string; fileId: string; views: number; at: number }
+
+/** Predicted demand for a title without history (a premiere), set by an operator. */
+export interface Promotion { titleId: string; regions: string[]; expectedViews: number; releaseAt: number }
+
+/** An Ed25519 peer-token signing key (JWK members, base64url). */
+export interface PeerKeyRow { kid: string; x: string; d: string; createdAt: number }
+
+/** A site's fill overrides; null = the setting's default (rates) or not forced (fillNowUntil). */
+export interface SiteFill { siteId: string; rateLimitBps: number | null; peerServeRateBps: number | null; fillNowUntil: number | null }
+
 export type StartResult = { ok: true } | { ok: false; devices: string[] };
 
 export type EnrollResult =
@@ -95,6 +107,27 @@ export interface Repository {
   heartbeat(sessionId: string, at: number, positionMs: number, bitrateKbps: number, bufferMs: number): void;
   endSession(sessionId: string, at: number): void;
   resumePosition(profileId: string, titleId: string): number;
+
+  /**
+   * Add views, merging with what is stored by exponential decay (half-life `halfLifeMs`): the
+   * stored value is decayed to the later of the two times and the delta (decayed likewise) added.
+   * Additive, so several control instances can each add what they saw.
+   */
+  addViews(deltas: PopularityRow[], halfLifeMs: number): void;
+  listPopularity(): PopularityRow[];
+  putPromotion(p: Promotion, now: number): void;
+  deletePromotion(titleId: string): boolean;
+  listPromotions(): Promotion[];
+
+  listPeerKeys(): PeerKeyRow[];
+  /** insert unless a key with that kid exists; returns the stored keys afterwards */
+  addPeerKey(k: PeerKeyRow): PeerKeyRow[];
+
+  listSiteFill(): SiteFill[];
+  putSiteFill(f: SiteFill): void;
+  /** per-appliance "fill now" deadlines (epoch ms) */
+  listApplianceFillNow(): Array<{ applianceId: string; fillNowUntil: number | null }>;
+  setApplianceFillNow(applianceId: string, until: number | null): void;
 
   close(): void;
 }

@@ -7,7 +7,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
 import type {
-  Account, ApplianceRow, ApplianceSnapshot, EnrollResult, Profile, Repository, SealedKey, SessionRow, Site, StartResult, TitleRow,
+  Account, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
+  SessionRow, Site, SiteFill, StartResult, TitleRow,
 } from './repository.ts';
 
 type Row = Record<string, unknown>;
@@ -200,6 +201,73 @@ export class SqliteRepository implements Repository {
   resumePosition(profileId: string, titleId: string): number {
     const r = this.#get('SELECT position_ms FROM resume_positions WHERE profile_id = ? AND title_id = ?', profileId, titleId);
     return (r?.position_ms as number | undefined) ?? 0;
+  }
+
+  addViews(deltas: PopularityRow[], halfLifeMs: number): void {
+    // Both sides are decayed to the later time, so deltas may arrive in any order.
+    const upsert = this.#db.prepare(
+      `INSERT INTO popularity (region, file_id, views, at) VALUES (?,?,?,?) ON CONFLICT(region, file_id) DO UPDATE SET
+       views = popularity.views * pow(0.5, max(excluded.at - popularity.at, 0) / ?1)
+             + excluded.views * pow(0.5, max(popularity.at - excluded.at, 0) / ?1),
+       at = max(popularity.at, excluded.at)`.replaceAll('?1', String(halfLifeMs)),
+    );
+    this.#db.transaction(() => {
+      for (const d of deltas) upsert.run(d.region, d.fileId, d.views, d.at);
+    })();
+  }
+  listPopularity(): PopularityRow[] {
+    return this.#all('SELECT region, file_id, views, at FROM popularity').map((r) => ({
+      region: r.region as string, fileId: r.file_id as string, views: r.views as number, at: r.at as number,
+    }));
+  }
+  putPromotion(p: Promotion, now: number): void {
+    this.#run(
+      `INSERT INTO promotions VALUES (?,?,?,?,?) ON CONFLICT(title_id) DO UPDATE SET regions=excluded.regions,
+       expected_views=excluded.expected_views, release_at=excluded.release_at, updated_at=excluded.updated_at`,
+      p.titleId, JSON.stringify(p.regions), p.expectedViews, p.releaseAt, now,
+    );
+  }
+  deletePromotion(titleId: string): boolean { return this.#run('DELETE FROM promotions WHERE title_id = ?', titleId) === 1; }
+  listPromotions(): Promotion[] {
+    return this.#all('SELECT * FROM promotions ORDER BY title_id').map((r) => ({
+      titleId: r.title_id as string, regions: JSON.parse(r.regions as string), expectedViews: r.expected_views as number,
+      releaseAt: r.release_at as number,
+    }));
+  }
+
+  listPeerKeys(): PeerKeyRow[] {
+    return this.#all('SELECT * FROM peer_keys ORDER BY created_at, kid').map((r) => ({
+      kid: r.kid as string, x: r.x as string, d: r.d as string, createdAt: r.created_at as number,
+    }));
+  }
+  addPeerKey(k: PeerKeyRow): PeerKeyRow[] {
+    this.#run('INSERT OR IGNORE INTO peer_keys VALUES (?,?,?,?)', k.kid, k.x, k.d, k.createdAt);
+    return this.listPeerKeys();
+  }
+
+  listSiteFill(): SiteFill[] {
+    return this.#all('SELECT * FROM site_fill ORDER BY site_id').map((r) => ({
+      siteId: r.site_id as string, rateLimitBps: (r.rate_limit_bps as number | null) ?? null,
+      peerServeRateBps: (r.peer_serve_bps as number | null) ?? null, fillNowUntil: (r.fill_now_until as number | null) ?? null,
+    }));
+  }
+  putSiteFill(f: SiteFill): void {
+    this.#run(
+      `INSERT INTO site_fill VALUES (?,?,?,?) ON CONFLICT(site_id) DO UPDATE SET rate_limit_bps=excluded.rate_limit_bps,
+       peer_serve_bps=excluded.peer_serve_bps, fill_now_until=excluded.fill_now_until`,
+      f.siteId, f.rateLimitBps, f.peerServeRateBps, f.fillNowUntil,
+    );
+  }
+  listApplianceFillNow(): Array<{ applianceId: string; fillNowUntil: number | null }> {
+    return this.#all('SELECT * FROM appliance_fill ORDER BY appliance_id').map((r) => ({
+      applianceId: r.appliance_id as string, fillNowUntil: (r.fill_now_until as number | null) ?? null,
+    }));
+  }
+  setApplianceFillNow(applianceId: string, until: number | null): void {
+    this.#run(
+      'INSERT INTO appliance_fill VALUES (?,?) ON CONFLICT(appliance_id) DO UPDATE SET fill_now_until=excluded.fill_now_until',
+      applianceId, until,
+    );
   }
 
   close(): void { this.#db.close(); }
