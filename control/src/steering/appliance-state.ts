@@ -30,6 +30,9 @@ export interface ApplianceState {
   tiers: ApplianceReport['tiers'];
   bgp: ApplianceReport['bgp'];
   softwareVersion: string;
+  /** the latest fill report (absent from appliances that do not fill) and control's clock when it came */
+  fill: ApplianceReport['fill'];
+  fillReportAt: number | undefined;
   inventory: Set<string>;
   inventoryHash: string | undefined;
   routes: RouteAttrs[];
@@ -55,13 +58,25 @@ export function fnv1a(s: string): number {
   return h >>> 0;
 }
 
+/**
+ * Rendezvous (highest random weight) hash: each (title, appliance) pair gets a stable score and
+ * the highest wins. Steering uses it for cache affinity and the fill planner to place copies, so
+ * among equal candidates steering prefers the appliance the planner put a title on first.
+ */
+export function affinity(keyHash: number, appHash: number): number {
+  let h = (keyHash ^ appHash) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 export function newApplianceState(id: string, slot: number, site: Site, name: string, publicUrl: string, operatorDrain: boolean): ApplianceState {
   return {
     id, slot, site, name, publicUrl, idHash: fnv1a(id), operatorDrain,
     bootId: undefined, seq: -1, pastBoots: [], lastReportAt: undefined,
     health: { status: 'ok', reasons: [] }, reportDraining: false,
     load: { egressBps: 0, capacityBps: 0, connections: 0, cpu: 0 }, utilisation: 0, overloaded: false,
-    tiers: [], bgp: [], softwareVersion: '', inventory: new Set(), inventoryHash: undefined,
+    tiers: [], bgp: [], softwareVersion: '', fill: undefined, fillReportAt: undefined, inventory: new Set(), inventoryHash: undefined,
     routes: [], prefixHash: undefined, mark: 0,
   };
 }

@@ -21,6 +21,7 @@ interface StateSnapshot {
   bootId?: string; seq: number; pastBoots: string[]; lastReportAt?: number;
   health: ApplianceReport['health']; reportDraining: boolean; load: ApplianceReport['load'];
   overloaded: boolean; tiers: ApplianceReport['tiers']; bgp: ApplianceReport['bgp']; softwareVersion: string;
+  fill?: ApplianceReport['fill']; fillReportAt?: number;
 }
 interface InventorySnapshot { hash?: string; files: string[] }
 interface RoutesSnapshot { hash?: string; routes: ApplianceState['routes'] }
@@ -99,6 +100,10 @@ export class Fleet {
     a.tiers = r.tiers;
     a.bgp = r.bgp;
     a.softwareVersion = r.softwareVersion;
+    if (r.fill) {
+      a.fill = r.fill;
+      a.fillReportAt = now;
+    }
 
     const reply: ReportOutcome = { ok: true };
     const changed: Changed = { inventory: false, routes: false };
@@ -150,7 +155,7 @@ export class Fleet {
     const s: StateSnapshot = {
       bootId: a.bootId, seq: a.seq, pastBoots: a.pastBoots, lastReportAt: a.lastReportAt, health: a.health,
       reportDraining: a.reportDraining, load: a.load, overloaded: a.overloaded, tiers: a.tiers, bgp: a.bgp,
-      softwareVersion: a.softwareVersion,
+      softwareVersion: a.softwareVersion, fill: a.fill, fillReportAt: a.fillReportAt,
     };
     return JSON.stringify(s);
   }
@@ -171,7 +176,7 @@ export class Fleet {
       Object.assign(a, {
         bootId: s.bootId, seq: s.seq, pastBoots: s.pastBoots, lastReportAt: s.lastReportAt, health: s.health,
         reportDraining: s.reportDraining, load: s.load, utilisation: utilisationOf(s.load), overloaded: s.overloaded,
-        tiers: s.tiers, bgp: s.bgp, softwareVersion: s.softwareVersion,
+        tiers: s.tiers, bgp: s.bgp, softwareVersion: s.softwareVersion, fill: s.fill, fillReportAt: s.fillReportAt,
       });
     }
     if (p.inventory) {

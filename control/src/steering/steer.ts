@@ -3,7 +3,7 @@
 // session needs and have headroom → ranked → top K; then the region's IX tier; then the origin.
 
 import type { Address } from '../../../protocol/index.ts';
-import { fnv1a } from './appliance-state.ts';
+import { affinity, fnv1a } from './appliance-state.ts';
 import type { ApplianceState } from './appliance-state.ts';
 import type { Fleet } from './fleet.ts';
 import { holdsAll } from './holders.ts';
@@ -36,14 +36,6 @@ export interface SteerDecision {
 export interface SteerOptions { topK: number; fallbackK: number; originUrl: string }
 
 interface Candidate { app: ApplianceState; length: number; embedded: number; localPref: number; asPathLength: number; med: number; loadBucket: number; affinity: number }
-
-/** Rendezvous hash: each (title, appliance) pair gets a stable score; highest wins. */
-function affinity(titleHash: number, appHash: number): number {
-  let h = (titleHash ^ appHash) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 
 /**
