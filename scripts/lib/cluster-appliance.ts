@@ -7,6 +7,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startAppliance, writeApplianceConfig, type ApplianceConfig, type RunningAppliance } from './appliance.ts';
+import { FillManifest, fillManifestPath } from '../../protocol/index.ts';
 import type { ClusterSecrets } from './cluster.ts';
 import type { ControlApi, ListedAppliance } from './control-api.ts';
 
@@ -204,6 +205,21 @@ export class ClusterAppliance {
     if (r.status !== 200) throw new Error(`${this.name}: GET /v1/admin/files answered ${r.status}: ${r.text.slice(0, 300)}`);
     const list: Array<{ fileId: string }> = r.body.files;
     return list.map((f) => f.fileId).sort();
+  }
+
+  /** Its current fill manifest, fetched from control with its own credential; null while control
+   *  has no plan for it (404). */
+  async fillManifest(): Promise<FillManifest | null> {
+    const cred = await this.credential();
+    if (!cred) return null;
+    const res = await fetch(this.#init.controlUrl + fillManifestPath(cred.applianceId), {
+      headers: { authorization: `Bearer ${cred.credential}` },
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await res.text();
+    if (res.status === 404) return null;
+    if (res.status !== 200) throw new Error(`${this.name}: fill manifest answered ${res.status}: ${text.slice(0, 300)}`);
+    return FillManifest.parse(JSON.parse(text));
   }
 
   /** GET /v1/status on its admin address. */

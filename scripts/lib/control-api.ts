@@ -99,9 +99,14 @@ export class ControlApi {
     return ok(await this.op('POST', '/v1/fill/plan', body), 'POST /v1/fill/plan');
   }
 
-  /** Force filling outside the window for a site. */
-  async fillNow(siteId: string, body: unknown = {}): Promise<any> {
-    return ok(await this.op('POST', `/v1/sites/${encodeURIComponent(siteId)}/fill-now`, body), `POST /v1/sites/${siteId}/fill-now`);
+  /** Force filling outside the window for a site for `minutes` (0 ends it). */
+  async fillNow(siteId: string, minutes: number): Promise<any> {
+    return ok(await this.op('POST', `/v1/sites/${encodeURIComponent(siteId)}/fill-now`, { minutes }), `POST /v1/sites/${siteId}/fill-now`);
+  }
+
+  /** A site's fill rate per appliance and peer-serving rate, bits/s (0 = no limit, null = control's default). */
+  async siteFill(siteId: string, body: { rateLimitBps?: number | null; peerServeRateBps?: number | null }): Promise<any> {
+    return ok(await this.op('PUT', `/v1/sites/${encodeURIComponent(siteId)}/fill`, body), `PUT /v1/sites/${siteId}/fill`);
   }
 
   async fillStatus(): Promise<any> {

@@ -39,9 +39,11 @@ export interface FaultRule {
   kind: FaultKind;
   /** which files: one fileId, a predicate, or every file */
   file: string | ((fileId: string) => boolean) | '*';
+  /** only requests from this appliance (the peer token's subject) */
+  from?: string;
   /** for hold and cut */
   afterBytes?: number;
-  /** how many responses it applies to (default: every one) */
+  /** how many file bodies (200/206 to a GET) it applies to (default: every one) */
   times?: number;
 }
 
@@ -90,7 +92,7 @@ export function peerTokenSubject(authorization: string | undefined): string | nu
 }
 
 interface ActiveFault extends Fault {
-  matches(fileId: string | null): boolean;
+  matches(fileId: string | null, from: string | null): boolean;
   waiting: Set<{ resume(): void; drop(): void }>;
   onHeld(r: ProxiedRequest): void;
   released: boolean;
@@ -112,8 +114,9 @@ export async function startFaultProxy(target: string, o: { host?: string; port?:
       held,
       waiting: new Set(),
       released: false,
-      matches: (fileId) => {
+      matches: (fileId, from) => {
         if (fileId === null) return false;
+        if (rule.from !== undefined && rule.from !== from) return false;
         if (rule.times !== undefined && f.hits >= rule.times) return false;
         if (rule.file === '*') return true;
         return typeof rule.file === 'string' ? rule.file === fileId : rule.file(fileId);
@@ -148,13 +151,14 @@ export async function startFaultProxy(target: string, o: { host?: string; port?:
       from: peerTokenSubject(req.headers.authorization), status: 0, bytes: 0, broken: false, done: false,
     };
     log.push(entry);
-    const applied = faults.filter((f) => f.matches(fileId));
-    for (const f of applied) f.hits++;
     const headers = { ...req.headers, host: upstream.host };
     const up = httpRequest({ host: upstream.hostname, port: upstream.port, path, method: req.method, headers, agent }, (ur) => {
       entry.status = ur.statusCode ?? 0;
       res.writeHead(entry.status, ur.headers);
-      pump(ur, res, entry, entry.status < 300 ? applied : []);
+      // rules apply to bodies of files (200/206) only, and count only those they changed
+      const applied = entry.status < 300 && entry.method === 'GET' ? faults.filter((f) => f.matches(fileId, entry.from)) : [];
+      for (const f of applied) f.hits++;
+      pump(ur, res, entry, applied);
     });
     up.on('error', () => {
       if (!res.headersSent) {
