@@ -16,7 +16,7 @@ function scripted() {
   const dl = Object.assign(new EventEmitter(), {
     fileId: FILE.fileId, bytes: FILE.bytes, path: '', written: 0, source: null,
     done: new Promise<StoredFile>((resolve, reject) => (finish = (ok) => (ok ? resolve({} as StoredFile) : reject(new Error('bad'))))),
-  }) as unknown as Download & { path: string; written: number };
+  }) as unknown as Download & EventEmitter & { path: string; written: number };
   return { dl, finish };
 }
 
