@@ -107,7 +107,7 @@ async function run(
       try {
         if (staged.written < staged.bytes) {
           await fetchFromSource(src, file.fileId, staged, {
-            dispatcher: deps.dispatcher, token: m.peer.token, bucket: deps.bucket, timeoutMs: settings.sourceTimeoutMs, signal,
+            dispatcher: deps.dispatcher, token: m.peer.token, bucket: deps.bucket, clock, timeoutMs: settings.sourceTimeoutMs, signal,
             onBytes: (n) => { stats.bytes[src.level] += n; },
             onWritten: (w) => dl.progress(w),
           }).finally(() => notePartial(inPartial, src, staged.written - before));

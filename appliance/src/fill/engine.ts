@@ -43,6 +43,8 @@ function heldDownload(f: StoredFile): Download {
 export class FillEngine extends EventEmitter implements FillHandle {
   readonly stats = new FillStats();
   readonly settings: FillSettings;
+  /** scheduler passes run so far (tests wait on it instead of on time) */
+  passes = 0;
   #store: Store;
   #clock: FillClock;
   #log: StoreLogger;
@@ -174,6 +176,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
   }
 
   async #schedule(): Promise<void> {
+    this.passes++;
     const m = this.#manifest;
     if (!m) return;
     const now = this.#clock.now();

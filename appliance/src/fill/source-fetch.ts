@@ -1,8 +1,10 @@
 // One try of one source for one file (undici): ask for the bytes the staged put does not have yet
 // (`Range: bytes=<written>-`, or the whole file), check the response is the file the manifest
 // describes, and stream the body into the staged put through the shared token bucket, in batches
-// of up to WRITE_BATCH bytes (one writev each). Whatever arrived before a failure stays in the
-// partial, so the next try — this source or another — resumes after it.
+// of up to WRITE_BATCH bytes (one writev each) — written sooner when FLUSH_MS has passed or the
+// bucket makes us wait, so a viewer reading the partial of a slow download is not kept waiting.
+// Whatever arrived before a failure stays in the partial, so the next try — this source or
+// another — resumes after it.
 //
 // Failures are SourceFailures with protocol's reason (reported to control) and whether the source
 // is worth another try for this file; store failures (NO_SPACE, IO) pass through unchanged: they
@@ -14,15 +16,18 @@ import { fillSourceUrl } from '../../../protocol/index.ts';
 import { StoreError } from '../store/errors.ts';
 import type { StagedPut } from '../store/store.ts';
 import { FillError, SourceFailure } from './errors.ts';
+import type { FillClock } from './clock.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
 export const WRITE_BATCH = 1 << 20;
+export const FLUSH_MS = 20;
 
 export interface SourceFetch {
   dispatcher: Dispatcher;
   /** the manifest's peer token, presented to every source */
   token: string;
   bucket: TokenBucket;
+  clock: FillClock;
   /** no headers, or no body bytes, for this long: 'timeout' */
   timeoutMs: number;
   signal: AbortSignal;
@@ -74,12 +79,14 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
   }
   let batch: Buffer[] = [];
   let batched = 0;
+  let flushedAt = f.clock.now();
   const flush = async (): Promise<void> => {
     if (batched === 0) return;
     const b = batch;
     batch = [];
     batched = 0;
     await staged.append(b);
+    flushedAt = f.clock.now();
     f.onWritten(staged.written);
   };
   try {
@@ -96,11 +103,15 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
       if (staged.written + batched + chunk.byteLength > bytes) {
         throw new SourceFailure('size_mismatch', true, `${url}: more than the manifest's ${bytes} bytes`);
       }
-      if (f.bucket.rate > 0) await f.bucket.take(chunk.byteLength, f.signal);
+      const wait = f.bucket.reserve(chunk.byteLength);
+      if (wait > 0) {
+        await flush();
+        await f.clock.sleep(wait, f.signal);
+      }
       if (f.signal.aborted) throw new FillError('stopped', `${url}: stopped`);
       batch.push(chunk);
       batched += chunk.byteLength;
-      if (batched >= WRITE_BATCH) await flush();
+      if (batched >= WRITE_BATCH || f.clock.now() - flushedAt >= FLUSH_MS) await flush();
     }
     await flush();
   } catch (err) {

@@ -1,0 +1,158 @@
+// The scheduler against real sources and a real store: the window (and the operator's "fill
+// now"), one download per file shared by misses, eviction only after replacement and never of a
+// file being read, and a full store that blocks fill.
+
+import { open, readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { closedWindow, manifest, requestsFor, startSource, testFile } from './helpers/source-server.ts';
+import { until, useRig } from './helpers/engine.ts';
+import { viewOf } from '../store/helpers.ts';
+import type { FillEngine } from '../../src/fill/engine.ts';
+
+const rig = useRig();
+const KiB = 1024;
+
+/** Let the scheduler run `n` more passes. */
+async function passes(engine: FillEngine, n = 3): Promise<void> {
+  const target = engine.passes + n;
+  await until(`${n} scheduler passes`, () => engine.passes >= target);
+}
+
+describe('fill window', () => {
+  it('outside the window nothing is fetched; the operator forcing fill (fillNowUntil) fetches it', async () => {
+    const f = testFile('t1.a', 64 * KiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]));
+    rig.sources.push(peer);
+    const { store, engine } = await rig.open();
+    const base = { files: [{ ...f, sources: ['p1'] }], sources: [peer.source()], window: closedWindow() };
+    engine.setManifest(manifest({ ...base, version: 'v1' }));
+    engine.start();
+    await passes(engine, 5);
+    expect(peer.requests).toEqual([]);
+    expect(engine.report()).toMatchObject({ inWindow: false, active: false, heldBytes: 0, wantedBytes: f.data.length });
+    expect(engine.status().window).toMatchObject({ open: false, forced: false, opensAt: expect.any(Number) });
+
+    engine.setManifest(manifest({ ...base, version: 'v2', fillNowUntil: Date.now() + 600_000 }));
+    await until('held', () => store.has(f.fileId, f.sha256));
+    expect(engine.report().inWindow).toBe(true);
+    expect(engine.status().window).toMatchObject({ open: true, forced: true });
+  });
+
+  it('the window closing stops a scheduled download and keeps its partial; the next opening resumes it', async () => {
+    const f = testFile('t1.a', 1024 * KiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]));
+    rig.sources.push(peer);
+    const { store, engine } = await rig.open();
+    // 2 Mb/s: the 1 MiB file takes about four seconds, long enough to close the window on it
+    const base = { files: [{ ...f, sources: ['p1'] }], sources: [peer.source()], window: closedWindow(), rateLimitBps: 2_000_000 };
+    engine.setManifest(manifest({ ...base, version: 'v1', fillNowUntil: Date.now() + 600_000 }));
+    engine.start();
+    await until('some bytes written', () => (engine.status().active[0]?.written ?? 0) > 0);
+    engine.setManifest(manifest({ ...base, version: 'v2' })); // the operator's forcing ends
+    await until('download stopped', () => engine.status().active.length === 0);
+    const [partial] = await store.partials();
+    expect(partial.bytes).toBeGreaterThan(0);
+    expect(store.has(f.fileId)).toBe(false);
+
+    engine.setManifest(manifest({ ...base, version: 'v3', fillNowUntil: Date.now() + 600_000, rateLimitBps: 0 }));
+    await until('held', () => store.has(f.fileId, f.sha256));
+    expect(Buffer.compare(await readFile(store.get(f.fileId)!.path), f.data)).toBe(0);
+    expect(requestsFor(peer, f.fileId)[1].range).toBe(`bytes=${partial.bytes}-`);
+  });
+});
+
+describe('misses share the one download', () => {
+  it('fetchNow outside the window starts one download; a second miss joins it; readers of the partial keep their bytes after the commit', async () => {
+    const f = testFile('t1.a', 2 * 1024 * KiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]));
+    rig.sources.push(peer);
+    const { store, engine } = await rig.open();
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()], window: closedWindow(), rateLimitBps: 8_000_000 }));
+    engine.start();
+    expect(engine.wanted('t1.a')).toMatchObject({ bytes: f.data.length, sha256: f.sha256 });
+    expect(engine.wanted('t1.nope')).toBeUndefined();
+    expect(engine.fetchNow('t1.nope')).toBeUndefined();
+
+    const dl = engine.fetchNow(f.fileId)!;
+    const seen: number[] = [];
+    dl.on('progress', (w) => seen.push(w));
+    await until('first bytes', () => dl.written > 0);
+    expect(dl.path).toMatch(/\.tmp\/t1\.a\.partial$/);
+    const reader = await open(dl.path, 'r'); // a viewer streaming from the partial
+    expect(engine.fetchNow(f.fileId)).toBe(dl);
+    expect(engine.status().active).toMatchObject([{ fileId: f.fileId, urgent: true, source: { id: 'p1', level: 'peer' } }]);
+    const stored = await dl.done;
+    expect(stored.path).not.toBe(dl.path);
+    expect(Buffer.compare(await reader.readFile(), f.data)).toBe(0); // same inode, renamed into place
+    await reader.close();
+    expect(seen.every((w, i) => i === 0 || w >= seen[i - 1])).toBe(true);
+    expect(seen.at(-1)).toBe(f.data.length);
+    expect(requestsFor(peer, f.fileId)).toHaveLength(1);
+    // held now: fetchNow answers at once
+    const again = engine.fetchNow(f.fileId)!;
+    expect(again.written).toBe(f.data.length);
+    expect((await again.done).path).toBe(stored.path);
+  });
+
+  it('a miss for a file the schedule is already fetching joins that download', async () => {
+    const f = testFile('t1.a', 1024 * KiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]));
+    rig.sources.push(peer);
+    const { store, engine } = await rig.open();
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()], rateLimitBps: 4_000_000 }));
+    engine.start();
+    await until('scheduled download running', () => engine.status().active.length === 1);
+    expect(engine.status().active[0].urgent).toBe(false);
+    const dl = engine.fetchNow(f.fileId)!;
+    expect(engine.status().active[0].urgent).toBe(true);
+    await dl.done;
+    expect(store.has(f.fileId, f.sha256)).toBe(true);
+    expect(requestsFor(peer, f.fileId)).toHaveLength(1);
+  });
+});
+
+describe('eviction', () => {
+  it('files the manifest dropped stay until their replacements are in, and a file being read is never evicted', async () => {
+    const f = testFile('t2.new', 512 * KiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]));
+    rig.sources.push(peer);
+    const { store, engine } = await rig.open();
+    for (const id of ['t1.old', 't1.read']) {
+      const o = testFile(id, 32 * KiB);
+      await store.put(id, [o.data], { bytes: o.data.length, sha256: o.sha256, kind: 'video', rank: 5 });
+    }
+    const view = viewOf(store);
+    const release = view.pin(view.get('t1.read')!);
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()], rateLimitBps: 2_000_000 }));
+    expect(store.get('t1.old')!.rank).toBeNull(); // the manifest's ranks replace the old ones
+    engine.start();
+    await until('downloading', () => (engine.status().active[0]?.written ?? 0) > 0);
+    expect(store.has('t1.old') && store.has('t1.read')).toBe(true);
+    await until('replacement in', () => store.has(f.fileId, f.sha256));
+    await until('t1.old evicted', () => !store.has('t1.old'));
+    await passes(engine);
+    expect(store.has('t1.read')).toBe(true); // still being read
+    release();
+    await until('t1.read evicted once unread', () => !store.has('t1.read'));
+    view.detach();
+  });
+
+  it('room for a wanted file is made from unwanted files, lowest score first', async () => {
+    const f = testFile('t2.new', 100 * KiB);
+    const nowhere = await startSource('p1', 'peer', new Map()); // 404: the download never finishes
+    rig.sources.push(nowhere);
+    // room for two of the three files
+    const { store, engine } = await rig.open({ ssdMaxBytes: 250 * KiB });
+    for (const id of ['t1.keep', 't1.low']) {
+      const o = testFile(id, 100 * KiB);
+      await store.put(id, [o.data], { bytes: o.data.length, sha256: o.sha256, kind: 'video' });
+    }
+    store.noteDemand({ served: { 't1.keep': 300 * KiB }, hits: { 't1.keep': 3 } }); // read: scores higher
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [nowhere.source()], escalation: { peerMs: 0, allowOrigin: false } }));
+    engine.start();
+    await until('download given up', () => engine.status().downloadsFailed === 1);
+    expect(store.has('t1.low')).toBe(false);
+    expect(store.has('t1.keep')).toBe(true); // the replacement never arrived: nothing more goes
+    expect(engine.report().blocked).toBe('no_sources');
+  });
+});
