@@ -97,7 +97,7 @@ async function sendRanks(admin: string, token: string, ranks: Record<string, num
  * over one rebalance period (the store admits in its background pass, every 10 s by default), so
  * measuring never overlaps RAM admission. Returns what it holds.
  */
-async function waitRamResident(admin: string, bytes: number, log: (m: string) => void): Promise<number | undefined> {
+export async function waitRamResident(admin: string, bytes: number, log: (m: string) => void): Promise<number | undefined> {
   const settleMs = 11_000;
   const deadline = Date.now() + 60_000;
   let last: number | undefined;

@@ -43,6 +43,11 @@ export function newSecrets(): ClusterSecrets {
   };
 }
 
+/** Where a cluster in `dir` keeps things, known before it starts (e.g. to write the origin's files first). */
+export function clusterPaths(dir: string): { originStore: string } {
+  return { originStore: join(dir, 'origin', 'store') };
+}
+
 export interface SiteSpec extends Omit<SiteBody, 'timeZone'> {
   siteId: string;
   /** default UTC */
@@ -120,7 +125,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   };
   try {
     const originDir = join(o.dir, 'origin');
-    const store = join(originDir, 'store');
+    const store = clusterPaths(o.dir).originStore;
     mkdirSync(store, { recursive: true });
     const origin = await startService({
       name: 'origin', main: 'packager/origin.ts', configArgs: (p) => ['--config', p], dir: originDir, port: await port('origin'),

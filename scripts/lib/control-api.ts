@@ -114,6 +114,21 @@ export class ControlApi {
   }
 }
 
+function hhmm(minutes: number): string {
+  const m = ((minutes % 1440) + 1440) % 1440;
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+}
+
+/**
+ * A site fill window (local time of a site in UTC) that is open now and for at least the next
+ * hour (`open`), or closed now and for at least the next hour: whole hours around the current
+ * one, so tests and benches do not depend on when they run.
+ */
+export function fillWindowAt(open: boolean, now = Date.now()): { start: string; end: string } {
+  const hour = new Date(now).getUTCHours() * 60;
+  return open ? { start: hhmm(hour - 60), end: hhmm(hour + 120) } : { start: hhmm(hour + 120), end: hhmm(hour + 180) };
+}
+
 /** The body of a 2xx answer (or of `status` exactly), else an error naming the call. */
 export function ok<T>(r: ApiAnswer<T>, what: string, status?: number): T {
   const good = status === undefined ? r.status >= 200 && r.status < 300 : r.status === status;

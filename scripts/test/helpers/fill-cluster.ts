@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileUrl, signToken, titleOfFileId, type FillManifest } from '../../../protocol/index.ts';
 import type { Cluster, ClusterAppliance } from '../../lib/cluster.ts';
+import { fillWindowAt } from '../../lib/control-api.ts';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -36,21 +37,8 @@ export async function waitFor<T>(
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function hhmm(minutes: number): string {
-  const m = ((minutes % 1440) + 1440) % 1440;
-  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-}
-
-/**
- * A UTC fill window that is open now and for at least the next hour (`open`), or closed now and
- * for at least the next hour: whole hours around the current one, so the test does not depend on
- * when it runs.
- */
-export function windowAt(open: boolean, now = Date.now()): { start: string; end: string } {
-  const d = new Date(now);
-  const hour = d.getUTCHours() * 60;
-  return open ? { start: hhmm(hour - 60), end: hhmm(hour + 120) } : { start: hhmm(hour + 120), end: hhmm(hour + 180) };
-}
+/** Site fill windows in UTC, open or closed around the current hour (scripts/lib/control-api.ts). */
+export const windowAt = fillWindowAt;
 
 /** A viewer URL for a file on an appliance, with a token for its title signed by the cluster's key. */
 export function viewerUrl(c: Cluster, origin: string, fileId: string): string {

@@ -1,0 +1,134 @@
+// bench/results/fill.json and fill.md: the four figures the issue asks for at the top level
+// (unthrottledMBps, rateLimitErrorPct, viewerThroughputLossPct, originShare), each part's detail,
+// and the machine it ran on with its load before and after.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { round3 } from '../serve/measurement.ts';
+import type { OriginShareResult } from './origin-share.ts';
+import type { PeerFillResult, RateLimitedResult } from './peer-fill.ts';
+import type { ViewerResult } from './viewers.ts';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memory_gib: number;
+  kernel: string;
+  /** 1-minute load average before and after: other work on the machine shows up here */
+  loadavg_start: number;
+  loadavg_end: number;
+}
+
+export function machine(loadStart: number): Machine {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: availableParallelism(),
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    loadavg_start: round3(loadStart),
+    loadavg_end: round3(loadavg()[0]),
+  };
+}
+
+export interface Aim { figure: string; aim: string; value: number | null; met: boolean | null }
+
+export interface FillResults {
+  bench: 'fill';
+  date: string;
+  node: string;
+  machine: Machine;
+  settings: Record<string, unknown>;
+  /** (a) MB/s (10^6 bytes/s), one appliance filling from a peer, no rate limit */
+  unthrottledMBps: number | null;
+  /** (b) (achieved − limit) ÷ limit in percent, signed (negative = under the limit), steady part of the transfer */
+  rateLimitErrorPct: number | null;
+  /** (c) viewer Gb/s lost while a rate-limited fill runs, percent of the no-fill figure */
+  viewerThroughputLossPct: number | null;
+  /** (d) origin bytes ÷ fill bytes in the 3-appliance site, 0–1 */
+  originShare: number | null;
+  aims: Aim[];
+  unthrottled: PeerFillResult | null;
+  rateLimited: RateLimitedResult | null;
+  viewers: ViewerResult | null;
+  cluster: OriginShareResult | null;
+  notes: string[];
+}
+
+export function aims(r: Pick<FillResults, 'unthrottledMBps' | 'rateLimitErrorPct' | 'viewerThroughputLossPct' | 'originShare'>): Aim[] {
+  const aim = (figure: string, text: string, value: number | null, ok: (v: number) => boolean): Aim =>
+    ({ figure, aim: text, value, met: value === null ? null : ok(value) });
+  return [
+    aim('unthrottledMBps', '≥ 500 MB/s', r.unthrottledMBps, (v) => v >= 500),
+    aim('rateLimitErrorPct', 'within ±5 %', r.rateLimitErrorPct, (v) => Math.abs(v) <= 5),
+    aim('viewerThroughputLossPct', '≤ 10 %', r.viewerThroughputLossPct, (v) => v <= 10),
+    aim('originShare', '≤ 1/3', r.originShare, (v) => v <= 1 / 3 + 1e-9),
+  ];
+}
+
+export function writeResults(dir: string, r: FillResults): { json: string; md: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, 'fill.json');
+  const md = join(dir, 'fill.md');
+  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(md, markdown(r));
+  return { json, md };
+}
+
+const mib = (b: number) => Math.round(b / 2 ** 20);
+const show = (v: number | null | undefined, unit = '') => (v === null || v === undefined ? '—' : `${v}${unit}`);
+
+export function markdown(r: FillResults): string {
+  const L: string[] = [];
+  L.push('# Fill bench', '');
+  L.push(`- date: ${r.date}`, `- node: ${r.node}`);
+  L.push(`- machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memory_gib} GiB, Linux ${r.machine.kernel}; ` +
+    `load average ${r.machine.loadavg_start} at start, ${r.machine.loadavg_end} at end (shared with other work)`);
+  L.push(`- settings: ${Object.entries(r.settings).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}`, '');
+  L.push('| part | figure | value | aim | met |', '|---|---|---:|---|---|');
+  const part: Record<string, string> = {
+    unthrottledMBps: '(a) peer fill, no limit', rateLimitErrorPct: '(b) peer fill, rate limit',
+    viewerThroughputLossPct: '(c) viewers during a fill', originShare: '(d) 3 + 1 cluster',
+  };
+  for (const a of r.aims) L.push(`| ${part[a.figure]} | ${a.figure} | ${show(a.value)} | ${a.aim} | ${a.met === null ? '—' : a.met ? '✅' : '❌'} |`);
+  L.push('');
+  if (r.unthrottled) {
+    const u = r.unthrottled;
+    L.push('## (a) One appliance filling from a peer, no rate limit', '');
+    L.push(`${mib(u.bytes)} MiB in ${u.seconds} s = **${u.MBps} MB/s**; the filling appliance used ${u.cpuCores} cores ` +
+      `(${u.cpuSecondsPerGiB} CPU-s per GiB), the serving peer ${u.peerCpuCores} cores. ` +
+      `Bytes by source level: peer ${mib(u.bytesByLevel.peer)} MiB, tier ${mib(u.bytesByLevel.tier)} MiB, origin ${mib(u.bytesByLevel.origin)} MiB.`, '');
+  }
+  if (r.rateLimited) {
+    const b = r.rateLimited;
+    L.push('## (b) The same with a rate limit', '');
+    L.push(`Limit ${round3(b.limitBps / 1e6)} Mb/s (${b.limitMBps} MB/s). Steady rate (10–90 % of the bytes) **${b.steadyMBps} MB/s**, ` +
+      `error ${b.errorPct} %; whole transfer ${mib(b.bytes)} MiB in ${b.seconds} s = ${b.MBps} MB/s (${b.wholeErrorPct} %, includes the bucket's first burst). ` +
+      `CPU ${b.cpuCores} cores.`, '');
+  }
+  if (r.viewers) {
+    const v = r.viewers;
+    L.push('## (c) Viewers with and without a rate-limited fill', '');
+    L.push(`Workload: ${v.workload}; ${v.seconds} s rounds.`, '');
+    L.push('| | Gb/s | req/s | p50 ms | p99 ms | appliance cpu |', '|---|---:|---:|---:|---:|---:|');
+    L.push(`| without fill | ${v.without.gbps} | ${v.without.rps} | ${v.without.p50_ms} | ${v.without.p99_ms} | ${v.without.cpu} |`);
+    L.push(`| with fill (${v.fillMBpsDuringRounds} MB/s) | ${v.with.gbps} | ${v.with.rps} | ${v.with.p50_ms} | ${v.with.p99_ms} | ${v.with.cpu} |`);
+    L.push('', `Throughput loss **${v.throughputLossPct} %**, p99 ${v.p99IncreasePct >= 0 ? '+' : ''}${v.p99IncreasePct} %. ` +
+      `Rounds in order: ${v.rounds.map((x) => `${x.fill ? 'with' : 'without'} ${x.gbps} Gb/s${x.fill && x.fillActiveAtEnd === false ? ' (fill ended early)' : ''}`).join(', ')}.`, '');
+  }
+  if (r.cluster) {
+    const c = r.cluster;
+    L.push('## (d) The 3 + 1 cluster: where fill bytes came from', '');
+    L.push(`Catalogue ${c.files} files, ${mib(c.catalogueBytes)} MiB, only on the origin at the start; every appliance filled its plan in ${c.seconds} s.`, '');
+    L.push('| appliance | site | peer MiB | tier MiB | origin MiB | s |', '|---|---|---:|---:|---:|---:|');
+    for (const a of c.appliances) L.push(`| ${a.name} | ${a.siteId} | ${mib(a.bytes.peer)} | ${mib(a.bytes.tier)} | ${mib(a.bytes.origin)} | ${a.seconds} |`);
+    L.push('', `Origin share in the 3-appliance site **${c.originShare}** (with the IX appliance ${c.originShareWithIx}); ` +
+      `the proxy in front of the origin counted ${mib(c.originBytesSeenByProxy)} MiB to the site.`, '');
+  }
+  if (r.notes.length > 0) {
+    L.push('## Notes', '');
+    for (const n of r.notes) L.push(`- ${n}`);
+    L.push('');
+  }
+  return L.join('\n');
+}
