@@ -150,9 +150,10 @@ describe('eviction', () => {
     store.noteDemand({ served: { 't1.keep': 300 * KiB }, hits: { 't1.keep': 3 } }); // read: scores higher
     engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [nowhere.source()], escalation: { peerMs: 0, allowOrigin: false } }));
     engine.start();
-    await until('download given up', () => engine.status().downloadsFailed === 1);
+    // the download is given up and the file waits for retryMs: fill reports it has no source
+    await until('blocked: no sources', () => engine.report().blocked === 'no_sources');
+    expect(engine.status().downloadsFailed).toBe(1);
     expect(store.has('t1.low')).toBe(false);
     expect(store.has('t1.keep')).toBe(true); // the replacement never arrived: nothing more goes
-    expect(engine.report().blocked).toBe('no_sources');
   });
 });
