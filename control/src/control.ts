@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { parsePrefix } from '../../protocol/index.ts';
 import type { Prefix } from '../../protocol/index.ts';
 import { Catalog } from './catalog.ts';
+import { FillService } from './fill/fill-service.ts';
 import { secretHash } from './http/auth.ts';
 import { KeyVault } from './licence/key-vault.ts';
 import { createMetrics } from './metrics.ts';
@@ -35,6 +36,7 @@ export class Control {
   readonly fleet: Fleet;
   readonly catalog: Catalog;
   readonly metrics: Metrics;
+  readonly fill: FillService;
   readonly trustedProxies: Prefix[];
   readonly urlTokenSecret: string;
   /** base of the URLs control writes into manifests; set from the listen address if not configured */
@@ -71,6 +73,7 @@ export class Control {
     }
     this.catalog = new Catalog(this.repo, new KeyVault(kek));
     this.metrics = createMetrics(() => this.#countStates());
+    this.fill = new FillService({ settings: d.settings, repo: this.repo, fleet: this.fleet, catalog: this.catalog, metrics: this.metrics, log: this.log, now: this.now });
   }
 
   /**
@@ -92,6 +95,7 @@ export class Control {
 
   // Reports change memory at once and reach the store in batches, off the request path.
   #markDirty(a: ApplianceState, changed: Changed): void {
+    if (changed.inventory) this.fill?.manifests.inventoryChanged(a);
     const before = this.#dirty.get(a);
     this.#dirty.set(a, before ? { inventory: before.inventory || changed.inventory, routes: before.routes || changed.routes } : changed);
     this.#flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
@@ -119,6 +123,7 @@ export class Control {
   }
 
   close(): void {
+    this.fill.close();
     this.flush();
     this.repo.close();
   }

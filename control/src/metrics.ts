@@ -22,7 +22,15 @@ export function createMetrics(appliancesByState: () => Record<string, number>) {
     },
   });
   for (const cause of ['content', 'health', 'no-route']) misses.inc({ cause }, 0);
-  return { registry, steering, misses, licences, reports, playback };
+  const fillPlans = new Counter({ name: 'edgebox_control_fill_plans_total', help: 'fill planner runs by trigger (start, schedule, operator)', labelNames: ['trigger'], registers: [registry] });
+  const fillPlan = new Gauge({
+    name: 'edgebox_control_fill_plan',
+    help: 'figures of the last fill plan: duration_seconds, appliances, titles_placed, titles_unplaced, files_placed, copies, planned_bytes, add_bytes, churn_max_share',
+    labelNames: ['figure'], registers: [registry],
+  });
+  const fillManifests = new Counter({ name: 'edgebox_control_fill_manifests_total', help: 'fill manifest requests by result (sent, not_modified, no_plan)', labelNames: ['result'], registers: [registry] });
+  const popularityViews = new Counter({ name: 'edgebox_control_popularity_views_total', help: 'views (bytes streamed ÷ file size) counted from heartbeats', registers: [registry] });
+  return { registry, steering, misses, licences, reports, playback, fillPlans, fillPlan, fillManifests, popularityViews };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -23,6 +23,7 @@ export async function startControl(settings: ControlSettings, opts: { clock?: ()
     await ingest.scan();
     ingest.start(settings.ingestIntervalMs);
   }
+  control.fill.start();
   const address = await app.listen({ host: settings.host, port: settings.port });
   if (control.publicUrl === '') control.publicUrl = address;
   return {

@@ -3,6 +3,7 @@
 // the API it guards (operator, packager) or is replaced by a random one for this process only
 // (URL-token secret, KEK) with a warning, so a dev start works and production must set them.
 
+import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 import { parsePrefix, resolveSettings } from '../../protocol/index.ts';
 
@@ -47,6 +48,37 @@ export const ControlSettings = z.object({
   ingestDir: z.string().default(''),
   ingestIntervalMs: z.number().int().positive().default(60_000),
   enrollmentTokenTtlSec: z.number().int().positive().default(7 * 86400),
+
+  // Fill (src/fill/, README "Fill").
+  /** node-cron expression for the fill planner (it also runs at start and on POST /v1/fill/plan); empty = no schedule */
+  fillPlanSchedule: z.string().refine((s) => s === '' || validCron(s), 'not a cron expression').default('0 * * * *'),
+  /** popularity smoothing: a view counts half after this many days */
+  popularityHalfLifeDays: z.number().positive().max(365).default(7),
+  /** share of each disk tier the planner leaves free */
+  fillHeadroom: z.number().min(0).max(0.5).default(0.1),
+  /** per plan, the bytes an appliance is asked to add (files it does not hold) are at most this share of its store */
+  fillChurnFraction: z.number().gt(0).max(1).default(0.1),
+  /** an appliance silent for this long is left out of plans (its files are placed elsewhere) */
+  fillDropAfterMs: z.number().int().positive().default(24 * 3600_000),
+  /** default fill download rate per appliance, bits/s (a site can override it); 0 = no limit */
+  fillRateBps: z.number().min(0).default(1.2e9),
+  /** default rate at which an appliance serves its peers, bits/s (a site can override it); 0 = no limit */
+  peerServeRateBps: z.number().min(0).default(0),
+  /** escalation: how long an appliance tries peers for one file before the IX tier, and the tier before the origin */
+  fillPeerMs: z.number().int().min(0).default(60_000),
+  fillTierMs: z.number().int().min(0).default(120_000),
+  /** whether fill manifests allow the origin at all */
+  fillAllowOrigin: z.boolean().default(true),
+  /** a source that delivered a bad copy of a file (size or sha256) is left out of that file's sources this long */
+  badSourceTtlMs: z.number().int().min(0).default(6 * 3600_000),
+  /** a manifest whose only change is peers' inventory or health is rebuilt at most this often */
+  fillSourcesRefreshMs: z.number().int().min(0).default(10_000),
+  /** peer tokens in fill manifests live this long (re-issued at half-life) */
+  peerTokenTtlSec: z.number().int().min(60).default(24 * 3600),
+  /** Ed25519 peer-token signing key {kid, x, d}; absent = generated once and kept in the database */
+  peerSigningKey: z.object({
+    kid: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), x: z.string().regex(/^[A-Za-z0-9_-]{43}$/), d: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  }).optional(),
 }).refine((s) => s.overloadLeave < s.overloadEnter, { message: 'overloadLeave must be below overloadEnter', path: ['overloadLeave'] });
 export type ControlSettings = z.output<typeof ControlSettings>;
 

@@ -13,7 +13,7 @@
 // first to titles that found none, then to extra copies, level by level in rank order (every
 // title a 2nd copy before any gets a 3rd), each on the next appliance in hash order with room.
 // Per plan an appliance may be given at most `churnFraction` of its store in files it does not
-// hold; a copy refused for that lands on the next appliance in hash order, which is usually the
+// hold (or a single title, if that is larger); a copy refused for that lands on the next appliance in hash order, which is usually the
 // one holding it now. Within an appliance the hottest files go to SSD, the rest to HDD.
 //
 // Cost per site: O(titles × copies × N) hashing, N being the site's appliance count (tens), plus
@@ -214,7 +214,8 @@ function placeSite(sh: Shared, site: PlanSite, ranking: RegionRanking, out: Map<
       asked++;
       if (used[best] + tb > cap[best]) continue;
       const nb = newBytes(best, t);
-      if (nb > 0 && churn[best] + nb > budget[best]) continue;
+      // the budget may be overrun by one title, so a title larger than it still gets in
+      if (nb > 0 && churn[best] > 0 && churn[best] + nb > budget[best]) continue;
       used[best] += tb;
       churn[best] += nb;
       placedOn[best].push(t);

@@ -9,6 +9,7 @@ import { PlaybackService } from '../playback/playback-service.ts';
 import { ApiError } from './api-error.ts';
 import { viewerCors } from './cors.ts';
 import { applianceRoutes } from './routes/appliances.ts';
+import { fillRoutes } from './routes/fill.ts';
 import { licenceRoutes } from './routes/licence.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { playbackRoutes } from './routes/playback.ts';
@@ -43,6 +44,7 @@ export function buildApp(c: Control): FastifyInstance {
   applianceRoutes(app, c);
   titleRoutes(app, c);
   operatorRoutes(app, c);
+  fillRoutes(app, c);
   playbackRoutes(app, c, playback);
   licenceRoutes(app, c, playback, [new ClearKeyProvider()]);
   return app;

@@ -100,6 +100,8 @@ export class PlaybackService {
     const s = this.owned(account, sid);
     if (!this.isLive(s)) throw new ApiError(410, 'session-ended', 'the session has ended or timed out; start a new one');
     this.#c.repo.heartbeat(sid, this.#c.now(), hb.positionMs, hb.bitrateKbps, hb.bufferMs);
+    // popularity is per the viewer's account region, the region steering and titles use
+    this.#c.fill.recordHeartbeat(s, account.region, hb);
   }
 
   end(account: Account, sid: string): void {

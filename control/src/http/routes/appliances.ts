@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApplianceReport, EnrollRequest } from '../../../../protocol/index.ts';
 import type { EnrollReply, ReportReply } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
+import type { ApplianceRow } from '../../store/repository.ts';
 import { ApiError, parseWith } from '../api-error.ts';
 import { bearer, newId, newSecret, secretHash } from '../auth.ts';
 
@@ -36,15 +37,7 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
   });
 
   app.post('/v1/appliances/:id/report', async (req: FastifyRequest<{ Params: { id: string } }>) => {
-    const row = c.repo.applianceByCredential(secretHash(bearer(req)));
-    if (!row) {
-      c.metrics.reports.inc({ result: 'unauthenticated' });
-      throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');
-    }
-    if (row.applianceId !== req.params.id) {
-      c.metrics.reports.inc({ result: 'forbidden' });
-      throw new ApiError(403, 'forbidden', 'this credential belongs to another appliance');
-    }
+    const row = authenticateAppliance(c, req, (result) => c.metrics.reports.inc({ result }));
     const report = parseWith(ApplianceReport, req.body);
     const a = c.fleet.get(row.applianceId);
     if (!a) throw new ApiError(404, 'appliance-not-found', 'appliance is not in the fleet (its site is gone)');
@@ -53,6 +46,25 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
     if (out.ignored) req.log.info({ applianceId: a.id, seq: report.seq, bootId: report.bootId }, 'replayed or out-of-order report ignored');
     if (badPrefixes) req.log.warn({ applianceId: a.id, badPrefixes: badPrefixes.slice(0, 10) }, 'report carried unparsable prefixes; skipped');
     const replyBody: ReportReply = out;
+    if (!out.ignored) {
+      c.fill.onReport(a, report.fill);
+      const manifest = c.fill.manifest(a);
+      if (manifest) replyBody.fillManifest = manifest.version;
+    }
     return replyBody;
   });
+}
+
+/** The appliance a request's Bearer credential belongs to, which must be the one in the path (401/403 otherwise). */
+export function authenticateAppliance(c: Control, req: FastifyRequest<{ Params: { id: string } }>, refused: (result: 'unauthenticated' | 'forbidden') => void = () => {}): ApplianceRow {
+  const row = c.repo.applianceByCredential(secretHash(bearer(req)));
+  if (!row) {
+    refused('unauthenticated');
+    throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');
+  }
+  if (row.applianceId !== req.params.id) {
+    refused('forbidden');
+    throw new ApiError(403, 'forbidden', 'this credential belongs to another appliance');
+  }
+  return row;
 }

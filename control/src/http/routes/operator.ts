@@ -3,7 +3,7 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseAddress } from '../../../../protocol/index.ts';
+import { isTimeZone, parseAddress } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
 import { PLANS } from '../../playback/plans.ts';
 import type { ApplianceState } from '../../steering/appliance-state.ts';
@@ -15,9 +15,7 @@ const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/);
 const SiteBody = z.object({
   kind: z.enum(['embedded', 'ix']),
   region: z.string().min(1).max(32),
-  timeZone: z.string().min(1).max(64).refine((tz) => {
-    try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; }
-  }, 'unknown IANA time zone'),
+  timeZone: z.string().min(1).max(64).refine(isTimeZone, 'unknown IANA time zone'),
   fillWindow: z.object({ start: HHMM, end: HHMM }).default({ start: '02:00', end: '14:00' }),
 });
 const AccountBody = z.object({
@@ -52,6 +50,7 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
       const site = { siteId: req.params.id, ...b };
       c.repo.putSite(site);
       c.fleet.updateSite(site);
+      c.fill.siteChanged();
       return site;
     });
     op.get('/v1/sites', async () => c.repo.listSites());
