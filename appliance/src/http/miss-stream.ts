@@ -89,6 +89,11 @@ class MissFile {
     return this.#fh;
   }
 
+  /** resolves once the download has ended (published or failed) */
+  async ended(): Promise<void> {
+    while (this.state === 'filling') await new Promise<void>((r) => this.wait(r));
+  }
+
   release(): void {
     this.#refs--;
     this.#closeIfIdle();
@@ -238,7 +243,9 @@ function streamMiss(x: Exchange, req: IncomingMessage, res: ServerResponse, mf: 
       fh = await mf.acquire();
     } catch {
       mf.release();
-      // the partial was renamed into the store before this worker opened it: it is a hit now
+      // the partial was renamed into the store before this worker opened it: a hit once the
+      // store's entry (which comes before the end of the download) has arrived
+      await mf.ended();
       const file = mf.state === 'published' ? ctx.view.get(mf.entry.fileId) : undefined;
       if (file !== undefined && !res.destroyed) {
         x.hooks = undefined;
