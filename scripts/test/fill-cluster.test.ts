@@ -21,7 +21,7 @@ import { startCluster, type ApplianceSpec, type Cluster, type ClusterAppliance }
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../lib/fault-proxy.ts';
 import { addTitle, type TestTitle } from '../lib/test-titles.ts';
 import {
-  describeFill, holding, holdsExactlyItsPlan, KiB, MiB, mountTmpfs, planned, sleep, unmount, viewerUrl, waitFor, windowAt,
+  describeFill, holding, holdsExactlyItsPlan, KiB, MiB, mountTmpfs, planned, sleep, unmount, viewerUrl, waitFor, windowAt, within,
 } from './helpers/fill-cluster.ts';
 
 /** every embedded appliance's store cap: the catalogue does not fit one box, so placement matters */
@@ -30,6 +30,8 @@ const EMBEDDED_BYTES = 2 * MiB;
 const IX_BYTES = 16 * MiB;
 const CATALOGUE_TITLES = 64;
 const FILL_TIMEOUT = 180_000;
+/** each step: its waits are bounded well inside this */
+const STEP_TIMEOUT = 420_000;
 
 describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control as real processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgebox-fill-test-'));
@@ -114,13 +116,13 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
       await waitFor(`${a.name} to take on a manifest with files in a closed window`, async () => {
         const st = (await a.status())?.fill;
         return st && st.manifestVersion && st.wanted?.files > 0 && st.window?.open === false;
-      }, { explain });
+      }, { timeoutMs: 90_000, explain });
     }
     // a few scheduler ticks and report intervals in which a wrong engine would start fetching
     await sleep(4_000);
     for (const a of c.appliances) expect(await a.files(), a.name).toEqual([]);
     expect(fileRequests().map((r) => `${r.from} ${r.path}`)).toEqual([]);
-  });
+  }, STEP_TIMEOUT);
 
   it('100 concurrent viewer misses for one planned file make one upstream fetch, and every viewer gets the exact bytes', async () => {
     const fileId = missTitle.files[0].fileId;
@@ -133,7 +135,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
       const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
       return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
     });
-    await hold.held;
+    await within(hold.held, 60_000, 'the appliance to fetch the missed file from the origin');
     await waitFor('100 viewer requests in flight at the appliance', async () => {
       const m = /^edgebox_http_in_flight_requests(?:\{[^}]*\})?\s+(\d+)/m.exec(await x.metrics());
       return m !== null && Number(m[1]) >= 100;
@@ -147,7 +149,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     expect(fileRequests((r) => r.fileId === fileId).map((r) => `${nameOfProxy(allProxies().find((p) => p.log.includes(r))!)} ${r.range ?? ''}`))
       .toEqual(['origin ']);
     await waitFor(`${x.name} to keep the file it fetched for the viewers`, async () => (await x.files()).includes(fileId));
-  });
+  }, STEP_TIMEOUT);
 
   it("the operator's fill-now fills a closed window: the IX appliance takes exactly its plan, each file once from the origin, and lon-1 stays as it was", async () => {
     const lonBefore = new Map(await Promise.all(lon().map(async (a) => [a.name, await a.files()] as const)));
@@ -158,7 +160,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     expect(originProxy.bytes((r) => r.from === ix.applianceId && r.fileId !== null)).toBeLessThanOrEqual(planBytes);
     expect(h.manifest!.files.length).toBeGreaterThanOrEqual(CATALOGUE_TITLES); // room for the whole catalogue
     for (const a of lon()) expect(await a.files(), `${a.name}'s window is closed`).toEqual(lonBefore.get(a.name));
-  });
+  }, STEP_TIMEOUT);
 
   it('an open window fills exactly the plan on every lon-1 appliance, from the IX tier and peers rather than the origin', async () => {
     const ixHeld = new Set(await ix.files());
@@ -178,7 +180,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     // the engines' own accounting agrees that the tier and peers did the work
     const levels = await Promise.all(lon().map(async (a) => (await a.status()).fill.bytesBySource as Record<string, number>));
     expect(levels.reduce((n, l) => n + l.peer + l.tier, 0)).toBeGreaterThan(0);
-  });
+  }, STEP_TIMEOUT);
 
   it('an appliance joining the site moves about 1/N of the copies, fills from its peers first, and every box ends on its new plan', async () => {
     const before = new Map(await Promise.all(lon().map(async (a) => [a.name, new Set(planned(await a.fillManifest()))] as const)));
@@ -210,7 +212,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     }
     expect([...proxies].filter(([name]) => name.startsWith('lon-1-')).reduce((s, [, p]) => s + p.bytes((r) => r.from === d.applianceId), 0))
       .toBeGreaterThan(0);
-  });
+  }, STEP_TIMEOUT);
 
   it('a source serving a damaged copy is detected (sha256), reported, and the file is fetched elsewhere', async () => {
     const e = await c.addAppliance('lon-1', embeddedSpec('lon-1-5'));
@@ -240,7 +242,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
       }
     }
     for (const a of lon()) await waitFor(`${a.name} to hold exactly its plan`, () => holdsExactlyItsPlan(a), { timeoutMs: FILL_TIMEOUT, explain });
-  });
+  }, STEP_TIMEOUT);
 
   it('a source killed mid-file: the download resumes with Range from where it stopped', async () => {
     const cutAt = 300 * KiB;
@@ -249,7 +251,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     catalogue.push(title);
     const hold = originProxy.add({ kind: 'hold', file: fileId, afterBytes: cutAt, times: 1 });
     await c.control.api.plan();
-    const held = await hold.held;
+    const held = await within(hold.held, 120_000, `an appliance to fetch ${fileId} from the origin`);
     // the origin dies with the body a third sent; the appliance sees its connection break there
     await c.origin.kill();
     hold.cut();
@@ -269,7 +271,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     expect(later.reduce((n, r) => n + r.bytes, 0)).toBeLessThanOrEqual(title.bytes - start + cutAt);
     const res = await fetch(viewerUrl(c, who.origin, fileId));
     expect(createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex')).toBe(title.files[0].sha256);
-  });
+  }, STEP_TIMEOUT);
 
   it('a full disk stops filling, keeps serving, and is reported to control', async (ctx) => {
     if (!tmpfs) ctx.skip(); // needs root to mount the IX appliance's small tmpfs store
@@ -298,7 +300,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     } finally {
       unlinkSync(filler);
     }
-  });
+  }, STEP_TIMEOUT);
 
   /** the JSON of the entry for one appliance in control's fill status, wherever it sits */
   function findAppliance(status: unknown, applianceId: string): string | undefined {
