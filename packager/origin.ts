@@ -16,6 +16,8 @@ const OriginSettings = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** URL-token keys shared with control (kid → secret); empty: path-form tokens are not checked */
   urlTokenKeys: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), z.string().min(16)).default({}),
+  /** control's peer-token public keys (kid → x, GET /v1/fill/peer-keys); with urlTokenKeys, /v1/f needs a peer or URL token */
+  peerPublicKeys: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'an Ed25519 public key, base64url')).default({}),
 });
 
 const log = pino({ name: 'origin' });
@@ -31,7 +33,7 @@ try {
 }
 log.level = settings.logLevel;
 mkdirSync(settings.store, { recursive: true });
-const app = await buildOrigin({ store: settings.store, logger: log, urlTokenKeys: settings.urlTokenKeys });
+const app = await buildOrigin({ store: settings.store, logger: log, urlTokenKeys: settings.urlTokenKeys, peerPublicKeys: settings.peerPublicKeys });
 const address = await app.listen({ host: settings.host, port: settings.port });
 log.info({ address, store: settings.store }, 'origin listening');
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,7 +1,10 @@
 // The origin: a small HTTP server over the origin store (see publish.ts for the layout). It serves
 // files by fileId in both URL forms the appliances use (protocol/src/urls.ts), with Range support
 // from @fastify/static, and key-free content manifests at /v1/manifests/<titleId>.json.
-//   /v1/f/<fileId>               fill path for appliances (no token; keep it off the public net)
+//   /v1/f/<fileId>               fill path for appliances. Open (keep it off the public net)
+//                                unless both urlTokenKeys and peerPublicKeys are set; then it
+//                                takes `Authorization: Bearer <peer token>` (protocol's
+//                                peer-token.ts, as control puts in fill manifests) or `?t=<URL token>`
 //   /v1/t/<token>/f/<fileId>     what control puts in session manifests when the origin is the
 //                                last fallback; the token is verified when urlTokenKeys is set
 // Content is CENC-encrypted, so a leaked file is useless without a licence from control.
@@ -10,7 +13,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { errorBody, isFileId, isTitleId, TOKEN_MAX_LENGTH, verifyToken, type TokenKeys } from '../../protocol/index.ts';
+import { errorBody, isFileId, isTitleId, TOKEN_MAX_LENGTH, verifyPeerToken, verifyToken, type TokenKeys } from '../../protocol/index.ts';
 import type { Logger } from 'pino';
 
 export interface OriginOptions {
@@ -18,7 +21,32 @@ export interface OriginOptions {
   logger?: Logger | boolean;
   /** URL-token keys (kid → secret), shared with control; empty: path-form tokens are not checked */
   urlTokenKeys?: TokenKeys;
+  /** control's peer-token public keys (kid → JWK `x`, from GET /v1/fill/peer-keys); with urlTokenKeys they close /v1/f */
+  peerPublicKeys?: Readonly<Record<string, string>>;
   now?: () => number;
+}
+
+type Refusal = { status: 401 | 403; code: string; message: string };
+
+/** Why a request for /v1/f/<fileId> on a keyed origin is refused, or null: a valid peer token or URL token lets it in. */
+function fillRefusal(
+  auth: string | undefined, urlToken: string | undefined, fileId: string, clientIp: string, nowSec: number,
+  peerKeys: Readonly<Record<string, string>>, urlKeys: TokenKeys,
+): Refusal | null {
+  const reasons: string[] = [];
+  if (auth !== undefined) {
+    const m = /^Bearer ([^\s]+)$/.exec(auth);
+    const check = m ? verifyPeerToken(m[1], peerKeys, { siteId: null, nowSec }) : { ok: false as const, reason: 'malformed' };
+    if (check.ok) return null;
+    reasons.push(`peer token: ${check.reason}`);
+  }
+  if (urlToken !== undefined) {
+    const check = verifyToken(urlToken, urlKeys, { fileId, clientIp, nowSec });
+    if (check.ok) return null;
+    reasons.push(`URL token: ${check.reason}`);
+  }
+  if (reasons.length === 0) return { status: 401, code: 'credential_required', message: 'this origin needs Authorization: Bearer <peer token> or ?t=<URL token>' };
+  return { status: 403, code: 'bad_token', message: `refused: ${reasons.join('; ')}` };
 }
 
 export async function buildOrigin(o: OriginOptions): Promise<FastifyInstance> {
@@ -69,9 +97,16 @@ export async function buildOrigin(o: OriginOptions): Promise<FastifyInstance> {
     if (reply.statusCode === 200 || reply.statusCode === 206) reply.header('content-type', 'video/mp4');
     return payload;
   };
-  app.get<{ Params: { fileId: string } }>('/v1/f/:fileId', { onSend }, (req, reply) => {
+  const peerKeys = o.peerPublicKeys ?? {};
+  const fillClosed = Object.keys(keys).length > 0 && Object.keys(peerKeys).length > 0;
+  app.get<{ Params: { fileId: string }; Querystring: { t?: string } }>('/v1/f/:fileId', { onSend }, (req, reply) => {
     const { fileId } = req.params;
     if (!isFileId(fileId)) return reply.code(400).send(errorBody('bad_file_id', `not a file id: ${fileId}`));
+    if (fillClosed) {
+      const t = typeof req.query.t === 'string' ? req.query.t : undefined;
+      const refusal = fillRefusal(req.headers.authorization, t, fileId, req.ip, Math.floor(now() / 1000), peerKeys, keys);
+      if (refusal) return reply.code(refusal.status).send(errorBody(refusal.code, refusal.message));
+    }
     return reply.sendFile(fileId);
   });
   app.get<{ Params: { token: string; fileId: string } }>('/v1/t/:token/f/:fileId', { onSend }, (req, reply) => {
