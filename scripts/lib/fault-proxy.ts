@@ -30,6 +30,8 @@ export interface ProxiedRequest {
   bytes: number;
   /** the exchange ended before the whole body was sent */
   broken: boolean;
+  /** the rules that changed this response */
+  faults: FaultKind[];
   done: boolean;
 }
 
@@ -148,7 +150,7 @@ export async function startFaultProxy(target: string, o: { host?: string; port?:
     const fileId = fileIdOfPath(path);
     const entry: ProxiedRequest = {
       at: Date.now(), method: req.method ?? 'GET', path, fileId, range: (req.headers.range as string | undefined) ?? null,
-      from: peerTokenSubject(req.headers.authorization), status: 0, bytes: 0, broken: false, done: false,
+      from: peerTokenSubject(req.headers.authorization), status: 0, bytes: 0, broken: false, done: false, faults: [],
     };
     log.push(entry);
     const headers = { ...req.headers, host: upstream.host };
@@ -158,6 +160,7 @@ export async function startFaultProxy(target: string, o: { host?: string; port?:
       // rules apply to bodies of files (200/206) only, and count only those they changed
       const applied = entry.status < 300 && entry.method === 'GET' ? faults.filter((f) => f.matches(fileId, entry.from)) : [];
       for (const f of applied) f.hits++;
+      entry.faults = applied.map((f) => f.rule.kind);
       pump(ur, res, entry, applied);
     });
     up.on('error', () => {

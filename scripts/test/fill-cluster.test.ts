@@ -221,10 +221,8 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
       .map(([name, p]) => ({ name, p, f: p.add({ kind: 'corrupt', file: '*', from: e.applianceId, times: 1 }) }));
     await c.control.api.plan();
     const h = await waitFor(`${e.name} to hold exactly its plan`, () => holdsExactlyItsPlan(e), { timeoutMs: FILL_TIMEOUT, explain });
-    const damaged = faults.filter((x) => x.f.hits > 0).map((x) => {
-      const first = x.p.requests((r) => r.from === e.applianceId && r.fileId !== null && r.status < 300)[0];
-      return { source: applianceByName(x.name).applianceId, name: x.name, fileId: first.fileId!, at: first.at };
-    });
+    const damaged = faults.flatMap((x) => x.p.requests((r) => r.from === e.applianceId && r.faults.includes('corrupt'))
+      .map((r) => ({ source: applianceByName(x.name).applianceId, name: x.name, fileId: r.fileId!, at: r.at })));
     for (const x of faults) x.f.remove();
     expect(damaged.length, 'the newcomer fetched from at least one appliance source').toBeGreaterThan(0);
     const st = (await e.status()).fill;
@@ -233,7 +231,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
         expect.objectContaining({ sourceId: d.source, fileId: d.fileId, reason: 'sha256_mismatch' }),
       ]));
       // fetched again, whole, from another source
-      const again = fileRequests((r) => r.from === e.applianceId && r.fileId === d.fileId && r.at >= d.at && r.done && !r.broken);
+      const again = fileRequests((r) => r.from === e.applianceId && r.fileId === d.fileId && r.at >= d.at && r.done && !r.broken && r.faults.length === 0);
       const elsewhere = again.filter((r) => !proxies.get(d.name)!.log.includes(r));
       expect(elsewhere.length, `${d.fileId} fetched from another source after ${d.name} damaged it`).toBeGreaterThan(0);
       if (h.held.includes(d.fileId)) {
