@@ -65,6 +65,9 @@ export class FillManifests {
     if (a.site.kind === 'ix') this.#ixInventory.set(a.site.region, (this.#ixInventory.get(a.site.region) ?? 0) + 1);
   }
 
+  /** the version last built for the appliance (told in its last report reply), without building */
+  lastVersion(applianceId: string): string | null { return this.#cache.get(applianceId)?.version ?? null; }
+
   /** the appliance's manifest now, or undefined when the plan has nothing for it */
   get(a: ApplianceState, current: CurrentPlan | undefined, now: number): BuiltManifest | undefined {
     if (!current || !current.plan.appliances.has(a.id)) return undefined;

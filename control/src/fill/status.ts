@@ -25,6 +25,7 @@ export interface ApplianceFillStatus {
   /** bytes this plan asked it to add, and the cap on that */
   addBytes: number;
   churnBudgetBytes: number;
+  /** the manifest version last told to it (its report replies), null before any */
   manifestVersion: string | null;
   fillNowUntil: number | null;
   window: FillWindowState;
@@ -72,7 +73,7 @@ export function fillStatus(fill: FillService, fleet: Fleet, sites: readonly Site
         applianceId: a.id, name: a.name, state: fleet.status(a, now), planned: asg !== undefined,
         plannedFiles: asg?.files.length ?? 0, plannedBytes: asg?.plannedBytes ?? 0, heldFiles, heldBytes,
         addBytes: asg?.addBytes ?? 0, churnBudgetBytes: asg?.churnBudgetBytes ?? 0,
-        manifestVersion: fill.manifest(a)?.version ?? null,
+        manifestVersion: asg ? fill.manifests.lastVersion(a.id) : null,
         fillNowUntil: fill.windows.applianceFillNow(a.id),
         window: fill.windows.state(site, a.id, now),
         report: a.fill ?? null, reportAt: a.fillReportAt ?? null,
