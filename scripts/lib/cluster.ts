@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { generatePeerSigningKey, type PeerSigningKey } from '../../protocol/index.ts';
 import { freePort } from './free-port.ts';
 import { ControlApi, type SiteBody } from './control-api.ts';
 import { startService, type RunningService } from './service.ts';
@@ -30,6 +31,9 @@ export interface ClusterSecrets {
   packagerToken: string;
   /** control's key-encryption key (64 hex digits) */
   kek: string;
+  /** control's Ed25519 peer-token signing key; the origin gets its public half, so it accepts
+   *  fill requests only with a peer token control issued */
+  peerSigningKey: PeerSigningKey;
 }
 
 export function newSecrets(): ClusterSecrets {
@@ -40,6 +44,7 @@ export function newSecrets(): ClusterSecrets {
     operatorToken: randomBytes(24).toString('base64url'),
     packagerToken: randomBytes(24).toString('base64url'),
     kek: randomBytes(32).toString('hex'),
+    peerSigningKey: generatePeerSigningKey('cluster'),
   };
 }
 
@@ -106,6 +111,7 @@ function controlConfig(o: ClusterOptions, s: ClusterSecrets, port: number, origi
     urlTokenKid: s.tokenKid,
     urlTokenSecret: s.tokenSecret,
     kek: s.kek,
+    peerSigningKey: s.peerSigningKey,
     reportIntervalMs: 1_000,
     staleIntervals: 15,
     ...o.control,
@@ -129,7 +135,11 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     mkdirSync(store, { recursive: true });
     const origin = await startService({
       name: 'origin', main: 'packager/origin.ts', configArgs: (p) => ['--config', p], dir: originDir, port: await port('origin'),
-      config: { store, logLevel: 'info', urlTokenKeys: { [secrets.tokenKid]: secrets.tokenSecret } },
+      config: {
+        store, logLevel: 'info',
+        urlTokenKeys: { [secrets.tokenKid]: secrets.tokenSecret },
+        peerPublicKeys: { [secrets.peerSigningKey.kid]: secrets.peerSigningKey.x },
+      },
       onOutput: onOutput('origin'),
     });
     started.push(origin);
