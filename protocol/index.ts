@@ -11,3 +11,4 @@ export * from './src/enroll.ts';
 export * from './src/fill-manifest.ts';
 export * from './src/fill-window.ts';
 export * from './src/peer-token.ts';
+export * from './src/image-update.ts';

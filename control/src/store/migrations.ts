@@ -55,6 +55,14 @@ const MIGRATIONS: string[] = [
      fill_now_until INTEGER);
    CREATE TABLE appliance_fill (
      appliance_id TEXT PRIMARY KEY REFERENCES appliances(appliance_id), fill_now_until INTEGER);`,
+  // The appliance image (routes/images.ts): each site's target version (staged rollouts) and what
+  // each box last reported about its updates and its turn-up checks.
+  `CREATE TABLE site_images (
+     site_id TEXT PRIMARY KEY REFERENCES sites(site_id), version TEXT NOT NULL,
+     manifest_url TEXT NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE TABLE appliance_images (
+     appliance_id TEXT PRIMARY KEY REFERENCES appliances(appliance_id),
+     status TEXT, history TEXT, turnup TEXT);`,
 ];
 
 export function migrate(db: Database.Database): number {

@@ -77,6 +77,12 @@ export type EnrollResult =
   | { ok: true }
   | { ok: false; reason: 'unknown' | 'expired' | 'used' | 'wrong-site' };
 
+/** A site's target image (routes/images.ts); null: no update wanted. */
+export interface SiteImageTarget { version: string; manifestUrl: string; updatedAt: number }
+
+/** What an appliance last said about its image: ImageStatus and TurnupReport JSON, and recent statuses. */
+export interface ApplianceImageRow { applianceId: string; status: string | null; history: string | null; turnup: string | null }
+
 export interface Repository {
   putSite(site: Site): void;
   listSites(): Site[];
@@ -128,6 +134,12 @@ export interface Repository {
   /** per-appliance "fill now" deadlines (epoch ms) */
   listApplianceFillNow(): Array<{ applianceId: string; fillNowUntil: number | null }>;
   setApplianceFillNow(applianceId: string, until: number | null): void;
+
+  setImageTarget(siteId: string, target: SiteImageTarget | null): void;
+  imageTarget(siteId: string): SiteImageTarget | null;
+  /** absent parts are left as they are */
+  saveApplianceImage(row: ApplianceImageRow): void;
+  applianceImage(applianceId: string): ApplianceImageRow | undefined;
 
   close(): void;
 }

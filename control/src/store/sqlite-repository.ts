@@ -7,8 +7,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
 import type {
-  Account, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
-  SessionRow, Site, SiteFill, StartResult, TitleRow,
+  Account, ApplianceImageRow, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
+  SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow,
 } from './repository.ts';
 
 type Row = Record<string, unknown>;
@@ -268,6 +268,29 @@ export class SqliteRepository implements Repository {
       'INSERT INTO appliance_fill VALUES (?,?) ON CONFLICT(appliance_id) DO UPDATE SET fill_now_until=excluded.fill_now_until',
       applianceId, until,
     );
+  }
+
+  setImageTarget(siteId: string, t: SiteImageTarget | null): void {
+    if (t === null) this.#run('DELETE FROM site_images WHERE site_id = ?', siteId);
+    else this.#run(
+      `INSERT INTO site_images VALUES (?,?,?,?) ON CONFLICT(site_id) DO UPDATE SET version=excluded.version,
+       manifest_url=excluded.manifest_url, updated_at=excluded.updated_at`, siteId, t.version, t.manifestUrl, t.updatedAt,
+    );
+  }
+  imageTarget(siteId: string): SiteImageTarget | null {
+    const r = this.#get('SELECT * FROM site_images WHERE site_id = ?', siteId);
+    return r ? { version: r.version as string, manifestUrl: r.manifest_url as string, updatedAt: r.updated_at as number } : null;
+  }
+  saveApplianceImage(row: ApplianceImageRow): void {
+    this.#run(
+      `INSERT INTO appliance_images VALUES (?,?,?,?) ON CONFLICT(appliance_id) DO UPDATE SET
+       status=coalesce(excluded.status, status), history=coalesce(excluded.history, history), turnup=coalesce(excluded.turnup, turnup)`,
+      row.applianceId, row.status, row.history, row.turnup,
+    );
+  }
+  applianceImage(applianceId: string): ApplianceImageRow | undefined {
+    const r = this.#get('SELECT * FROM appliance_images WHERE appliance_id = ?', applianceId);
+    return r && { applianceId, status: r.status as string | null, history: r.history as string | null, turnup: r.turnup as string | null };
   }
 
   close(): void { this.#db.close(); }

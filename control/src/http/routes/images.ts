@@ -1,0 +1,100 @@
+// The appliance image (protocol/src/image-update.ts): the operator sets each site's target image
+// version (a staged rollout is one site at a time); appliances ask for it, report how their update
+// went (downloading, trying, committed, rolled back) and what their turn-up checks found.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ImageStatus, ImageTarget, TurnupReport, type ImageTargetReply } from '../../../../protocol/index.ts';
+import type { Control } from '../../control.ts';
+import type { ApplianceRow } from '../../store/repository.ts';
+import { ApiError, parseWith } from '../api-error.ts';
+import { bearer, requireStatic, secretHash } from '../auth.ts';
+
+type Id = FastifyRequest<{ Params: { id: string } }>;
+
+const HISTORY = 20;
+
+function parseOr<T>(json: string | null | undefined, fallback: T): T {
+  if (!json) return fallback;
+  try { return JSON.parse(json) as T; } catch { return fallback; }
+}
+
+export function imageRoutes(app: FastifyInstance, c: Control): void {
+  const authAppliance = (req: Id): ApplianceRow => {
+    const row = c.repo.applianceByCredential(secretHash(bearer(req)));
+    if (!row) throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');
+    if (row.applianceId !== req.params.id) throw new ApiError(403, 'forbidden', 'this credential belongs to another appliance');
+    return row;
+  };
+  const site = (siteId: string) => {
+    const s = c.repo.getSite(siteId);
+    if (!s) throw new ApiError(404, 'site-not-found', `no site ${siteId}`);
+    return s;
+  };
+  const siteView = (siteId: string) => {
+    const t = c.repo.imageTarget(siteId);
+    const appliances = c.repo.listAppliances().filter((a) => a.siteId === siteId).map((a) => {
+      const img = c.repo.applianceImage(a.applianceId);
+      return {
+        applianceId: a.applianceId, name: a.name,
+        status: parseOr<ImageStatus | null>(img?.status, null),
+        history: parseOr<ImageStatus[]>(img?.history, []),
+        turnup: parseOr<TurnupReport | null>(img?.turnup, null),
+      };
+    });
+    return { siteId, target: t ? { version: t.version, manifestUrl: t.manifestUrl, updatedAt: t.updatedAt } : null, appliances };
+  };
+
+  app.get('/v1/appliances/:id/image', async (req: Id) => {
+    const row = authAppliance(req);
+    const s = site(row.siteId);
+    const t = c.repo.imageTarget(row.siteId);
+    // downloads share the fill window; the operator's "fill now" lives with fill (null here)
+    const reply: ImageTargetReply = {
+      target: t ? { version: t.version, manifestUrl: t.manifestUrl } : null,
+      fillWindow: { timeZone: s.timeZone, start: s.fillWindow.start, end: s.fillWindow.end },
+      fillNowUntil: null,
+    };
+    return reply;
+  });
+
+  app.post('/v1/appliances/:id/image-status', async (req: Id, reply) => {
+    const row = authAppliance(req);
+    const status = parseWith(ImageStatus, req.body);
+    const history = parseOr<ImageStatus[]>(c.repo.applianceImage(row.applianceId)?.history, []);
+    history.push(status);
+    c.repo.saveApplianceImage({
+      applianceId: row.applianceId, status: JSON.stringify(status), history: JSON.stringify(history.slice(-HISTORY)), turnup: null,
+    });
+    const log = status.state === 'rolled-back' || status.state === 'failed' ? req.log.warn.bind(req.log) : req.log.info.bind(req.log);
+    log({ applianceId: row.applianceId, image: status }, `appliance image ${status.state}`);
+    return reply.code(204).send();
+  });
+
+  app.post('/v1/appliances/:id/turnup', async (req: Id, reply) => {
+    const row = authAppliance(req);
+    const report = parseWith(TurnupReport, req.body);
+    c.repo.saveApplianceImage({ applianceId: row.applianceId, status: null, history: null, turnup: JSON.stringify(report) });
+    if (!report.passed) req.log.warn({ applianceId: row.applianceId, checks: report.checks.filter((x) => !x.ok) }, 'appliance turn-up checks failed');
+    return reply.code(204).send();
+  });
+
+  app.register(async (op) => {
+    op.addHook('onRequest', async (req) => requireStatic(req, c.settings.operatorToken, 'operator'));
+    op.put('/v1/sites/:id/image', async (req: Id) => {
+      site(req.params.id);
+      const t = parseWith(ImageTarget, req.body);
+      c.repo.setImageTarget(req.params.id, { ...t, updatedAt: c.now() });
+      req.log.info({ siteId: req.params.id, target: t }, 'site image target set');
+      return siteView(req.params.id);
+    });
+    op.delete('/v1/sites/:id/image', async (req: Id) => {
+      site(req.params.id);
+      c.repo.setImageTarget(req.params.id, null);
+      return siteView(req.params.id);
+    });
+    op.get('/v1/sites/:id/image', async (req: Id) => {
+      site(req.params.id);
+      return siteView(req.params.id);
+    });
+  });
+}

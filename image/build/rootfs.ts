@@ -1,0 +1,71 @@
+// One root filesystem (what a slot holds): the cached Debian base, the app layer, the units
+// enabled, then an ext4 image made from the directory with `mkfs.ext4 -d` (no loop device, no
+// mount). The same image goes into slot A of the disk and into the update bundle.
+
+import { mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { addAppLayer, type AppLayerInfo } from './app-layer.ts';
+import { unpackBase } from './base.ts';
+import { run } from './exec.ts';
+
+/** Our units, enabled in multi-user.target; plus systemd-networkd, which Debian leaves off. */
+const ENABLE = ['edgebox-setup.service', 'edgebox-turnup.service', 'edgebox-appliance.service', 'edgebox-update.service', 'edgebox-console.service'];
+/** Debian timers that would reach for the network behind the image's back: updates come as images. */
+const MASK = ['apt-daily.timer', 'apt-daily-upgrade.timer', 'apt-daily.service', 'apt-daily-upgrade.service', 'e2scrub_all.timer', 'e2scrub_reap.service'];
+
+async function link(target: string, path: string): Promise<void> {
+  await rm(path, { force: true });
+  await symlink(target, path);
+}
+
+export interface RootfsFault {
+  /** CI only: the daemon starts with no URL token keys, so its health is "failing" */
+  unhealthyDaemon?: boolean;
+}
+
+export async function assembleRootfs(dir: string, baseTarball: string, version: string, keys: Record<string, string>, fault: RootfsFault = {}): Promise<AppLayerInfo> {
+  await rm(dir, { recursive: true, force: true });
+  await unpackBase(baseTarball, dir);
+  const info = await addAppLayer(dir, version, keys);
+  const sys = join(dir, 'etc/systemd/system');
+  await mkdir(join(sys, 'multi-user.target.wants'), { recursive: true });
+  await mkdir(join(sys, 'sockets.target.wants'), { recursive: true });
+  for (const u of ENABLE) await link(`/etc/systemd/system/${u}`, join(sys, 'multi-user.target.wants', u));
+  await link('/lib/systemd/system/systemd-networkd.service', join(sys, 'multi-user.target.wants/systemd-networkd.service'));
+  await link('/lib/systemd/system/systemd-networkd.socket', join(sys, 'sockets.target.wants/systemd-networkd.socket'));
+  for (const u of MASK) await link('/dev/null', join(sys, u));
+  // persistent journal on /data; a fresh machine id per slot on its first boot
+  await rm(join(dir, 'var/log/journal'), { recursive: true, force: true });
+  await symlink('/data/journal', join(dir, 'var/log/journal'));
+  await writeFile(join(dir, 'etc/machine-id'), '');
+  await rm(join(dir, 'var/lib/dbus/machine-id'), { force: true });
+  await writeFile(join(dir, 'etc/hostname'), 'edgebox\n');
+  if (fault.unhealthyDaemon) {
+    const d = join(sys, 'edgebox-appliance.service.d');
+    await mkdir(d, { recursive: true });
+    await writeFile(join(d, 'fault.conf'), '# CI smoke test: a build whose daemon fails its health check\n[Service]\nEnvironment=EDGEBOX_TOKEN_KEYS={}\n');
+  }
+  return info;
+}
+
+/** Bytes and inodes a directory tree needs. */
+async function usage(dir: string): Promise<{ bytes: number; inodes: number }> {
+  const out = await run('du', ['-s', '--block-size=1', '-x', dir]);
+  const bytes = Number(out.split(/\s/)[0]);
+  const inodes = Number((await run('sh', ['-c', `find "${dir}" -xdev | wc -l`])).trim());
+  return { bytes, inodes };
+}
+
+/**
+ * An ext4 image of `dir`, sized to its content plus headroom (the box grows the filesystem to
+ * its slot on first boot). Returns the image's size in bytes.
+ */
+export async function makeRootfsImage(dir: string, image: string, label: string): Promise<number> {
+  const u = await usage(dir);
+  const mib = 1024 * 1024;
+  const size = Math.ceil((u.bytes * 1.15 + u.inodes * 4096 * 0.25 + 96 * mib) / (4 * mib)) * 4 * mib;
+  await rm(image, { force: true });
+  await run('mkfs.ext4', ['-q', '-F', '-L', label, '-N', String(Math.ceil(u.inodes * 1.5) + 16384), '-m', '1',
+    '-E', 'lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0', '-d', dir, image, `${size / 1024}k`]);
+  return (await stat(image)).size;
+}
