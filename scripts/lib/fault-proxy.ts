@@ -205,8 +205,12 @@ export async function startFaultProxy(target: string, o: { host?: string; port?:
     const gone = () => {
       if (!ur.complete) die();
     };
+    const sock = ur.socket;
     ur.on('close', gone);
-    ur.socket.once('close', gone);
+    sock.once('close', gone);
+    // keep-alive sockets outlive the response: take the listener off when it is over
+    ur.once('end', () => sock.off('close', gone));
+    ur.once('close', () => sock.off('close', gone));
     const write = (chunk: Buffer) => {
       if (corrupt && first && chunk.length > 0) {
         chunk = Buffer.from(chunk);

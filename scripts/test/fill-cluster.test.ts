@@ -71,6 +71,8 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
   const applianceByName = (name: string) => c.appliances.find((a) => a.name === name)!;
   const fileBytes = (fileId: string) => readFileSync(join(c.origin.store, fileId));
   const explain = () => describeFill(c.appliances);
+  /** what each step measured, printed at the end: the figures behind the assertions */
+  const facts: Record<string, unknown> = {};
 
   beforeAll(async () => {
     tmpfs = mountTmpfs(ixStore, IX_BYTES);
@@ -105,6 +107,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
   }, 300_000);
 
   afterAll(async () => {
+    console.log(`[fill-cluster] ${JSON.stringify(facts, null, 1)}`);
     await c?.stop();
     await Promise.allSettled(allProxies().filter(Boolean).map((p) => p.close()));
     if (tmpfs) unmount(ixStore);
@@ -136,10 +139,13 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
       return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
     });
     await within(hold.held, 60_000, 'the appliance to fetch the missed file from the origin');
+    let inFlight = 0;
     await waitFor('100 viewer requests in flight at the appliance', async () => {
       const m = /^edgebox_http_in_flight_requests(?:\{[^}]*\})?\s+(\d+)/m.exec(await x.metrics());
-      return m !== null && Number(m[1]) >= 100;
+      inFlight = Math.max(inFlight, m ? Number(m[1]) : 0);
+      return inFlight >= 100;
     }, { timeoutMs: 30_000 }).catch(() => undefined); // slow machine: release anyway, the count below still holds
+    facts.miss = { inFlightWhileHeld: inFlight };
     hold.release();
     hold.remove();
     const got = await Promise.all(viewers);
@@ -157,7 +163,9 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     const h = await waitFor('the IX appliance to hold exactly its plan', () => holdsExactlyItsPlan(ix), { timeoutMs: FILL_TIMEOUT, explain });
     const planBytes = h.manifest!.files.reduce((n, f) => n + f.bytes, 0);
     // the IX site has no peers and no tier above it: everything comes from the origin, once
-    expect(originProxy.bytes((r) => r.from === ix.applianceId && r.fileId !== null)).toBeLessThanOrEqual(planBytes);
+    const ixFromOrigin = originProxy.bytes((r) => r.from === ix.applianceId && r.fileId !== null);
+    facts.fillNow = { ixPlanFiles: h.manifest!.files.length, ixPlanBytes: planBytes, ixFromOrigin };
+    expect(ixFromOrigin).toBeLessThanOrEqual(planBytes);
     expect(h.manifest!.files.length).toBeGreaterThanOrEqual(CATALOGUE_TITLES); // room for the whole catalogue
     for (const a of lon()) expect(await a.files(), `${a.name}'s window is closed`).toEqual(lonBefore.get(a.name));
   }, STEP_TIMEOUT);
@@ -174,11 +182,13 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     // what the plan needs from the origin: files no appliance of the region held when the window opened
     const needed = done.reduce((n, h) => n + h.manifest!.files.filter((f) => !ixHeld.has(f.fileId)).reduce((m, f) => m + f.bytes, 0), 0);
     const fromOrigin = originProxy.bytes((r) => r.from !== null && lonIds.has(r.from) && r.fileId !== null) - originBefore;
+    facts.window = { planFiles: done.map((h) => h.manifest!.files.length), neededFromOrigin: needed, fromOrigin };
     expect(fromOrigin).toBeLessThanOrEqual(needed);
     const fromAppliances = [...proxies.values()].reduce((n, p) => n + p.bytes((r) => r.from !== null && lonIds.has(r.from) && r.fileId !== null), 0);
     expect(fromAppliances).toBeGreaterThan(0);
     // the engines' own accounting agrees that the tier and peers did the work
     const levels = await Promise.all(lon().map(async (a) => (await a.status()).fill.bytesBySource as Record<string, number>));
+    facts.window = { ...(facts.window as object), fromAppliances, levels };
     expect(levels.reduce((n, l) => n + l.peer + l.tier, 0)).toBeGreaterThan(0);
   }, STEP_TIMEOUT);
 
@@ -196,6 +206,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     }
     const n = lon().length;
     const share = moved / oldCopies;
+    facts.join = { oldCopies, moved, share, n, newcomerFiles: after.get(d.name)!.size };
     // rendezvous hashing: about 1/N of the copies move (to the newcomer); modulo hashing would move ~(N-1)/N
     expect(share, `${moved} of ${oldCopies} copies moved`).toBeLessThanOrEqual(1 / n + 0.2);
     expect(after.get(d.name)!.size).toBeGreaterThan(0);
@@ -210,8 +221,9 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
       const askedPeerFirst = fromD.some((p) => p.fileId === r.fileId && p.at <= r.at && !ixProxy.log.includes(p));
       expect(!heldByPeers.has(r.fileId!) || askedPeerFirst, `${r.fileId} from the tier without asking a peer`).toBe(true);
     }
-    expect([...proxies].filter(([name]) => name.startsWith('lon-1-')).reduce((s, [, p]) => s + p.bytes((r) => r.from === d.applianceId), 0))
-      .toBeGreaterThan(0);
+    const fromPeers = [...proxies].filter(([name]) => name.startsWith('lon-1-')).reduce((s, [, p]) => s + p.bytes((r) => r.from === d.applianceId), 0);
+    facts.join = { ...(facts.join as object), newcomerFromPeers: fromPeers, newcomerFromTier: ixProxy.bytes((r) => r.from === d.applianceId) };
+    expect(fromPeers).toBeGreaterThan(0);
   }, STEP_TIMEOUT);
 
   it('a source serving a damaged copy is detected (sha256), reported, and the file is fetched elsewhere', async () => {
@@ -224,6 +236,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     const damaged = faults.flatMap((x) => x.p.requests((r) => r.from === e.applianceId && r.faults.includes('corrupt'))
       .map((r) => ({ source: applianceByName(x.name).applianceId, name: x.name, fileId: r.fileId!, at: r.at })));
     for (const x of faults) x.f.remove();
+    facts.damaged = damaged.map((d) => `${d.name} ${d.fileId}`);
     expect(damaged.length, 'the newcomer fetched from at least one appliance source').toBeGreaterThan(0);
     const st = (await e.status()).fill;
     for (const d of damaged) {
@@ -263,6 +276,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
     const resumed = later.find((r) => r.status < 300);
     expect(resumed, JSON.stringify(later)).toBeDefined();
     const start = Number(/^bytes=(\d+)-/.exec(resumed!.range ?? '')?.[1] ?? 0);
+    facts.resume = { who: who.name, cutAt, requestsAfterCut: later.map((r) => `${r.status} ${r.range} ${r.bytes}`) };
     expect(start, `resumed with ${resumed!.range}`).toBeGreaterThan(0);
     expect(start).toBeLessThanOrEqual(cutAt);
     // not fetched again from zero: what reached it after the cut is the rest of the file
@@ -289,6 +303,7 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
         const entry = status.sites.flatMap((x) => x.appliances).find((x) => x.applianceId === ix.applianceId);
         return entry?.report?.blocked === 'no_space';
       }, { timeoutMs: 60_000, explain: async () => JSON.stringify(await c.control.api.fillStatus()).slice(0, 3000) });
+      facts.fullDisk = { blocked: (await ix.status()).fill.blocked };
       expect((await ix.files()).includes(big.files[0].fileId)).toBe(false);
       expect((await ix.status()).fill.active.length, 'nothing downloading').toBe(0);
       // still serving what it holds, to viewers and to peers
