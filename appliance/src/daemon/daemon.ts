@@ -104,6 +104,7 @@ export class Daemon {
       capacityBps: this.probe.capacityBps,
       usage: this.store.usage(),
       fileIds: this.store.snapshot().map((f) => f.fileId),
+      fill: this.fill?.report(),
     });
   }
 
@@ -127,6 +128,7 @@ export class Daemon {
       })),
       usage: this.store.usage(),
       load: this.#load.load,
+      fill: this.fill?.status() ?? null,
     };
   }
 
@@ -268,6 +270,7 @@ export class Daemon {
       recentDiskErrors: load.recentDiskErrors,
       storeFiles: usage.ssd.files + usage.hdd.files,
       badRoots: [...usage.ssd.roots, ...usage.hdd.roots].filter((r) => r.size === 0).map((r) => r.path),
+      fillBlocked: this.fill?.healthReason() ?? null,
     });
     if (next.status !== this.#health.status || next.reasons.join('\n') !== this.#health.reasons.join('\n')) {
       if (next.status !== this.#health.status) this.log.info({ health: next }, 'health changed');

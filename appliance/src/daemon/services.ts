@@ -3,6 +3,7 @@
 // stopped during a drain after the serving workers have finished and before the store closes.
 // To add one, append it to DAEMON_SERVICES (this list is the only edit the daemon needs).
 
+import { fillService } from '../fill/fill-service.ts';
 import { startControlLink } from '../report/control-link.ts';
 import type { Daemon } from './daemon.ts';
 
@@ -34,9 +35,11 @@ export const controlLinkService: DaemonService = {
       logger: d.log.child({ part: 'control-link' }),
       registry: d.metricsRegistry,
       onDrain: (drain) => d.setControlDrain(drain),
+      onFillManifest: (version) => d.fill?.noteManifestVersion(version),
     });
     return { stop: () => link.stop() };
   },
 };
 
-export const DAEMON_SERVICES: DaemonService[] = [controlLinkService];
+/** Fill (appliance/src/fill/): started after the control link, whose replies name its manifest. */
+export const DAEMON_SERVICES: DaemonService[] = [controlLinkService, fillService];

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { resolveSettings, SettingsError } from '../../../protocol/index.ts';
 import { BgpSettings } from '../bgp/settings.ts';
+import { FillSettings } from '../fill/settings.ts';
 import { ReporterSettings } from '../report/settings.ts';
 
 export const ENV_PREFIX = 'EDGEBOX_';
@@ -37,6 +38,8 @@ export const ApplianceSettings = z.object({
   bgp: BgpSettings.prefault({}),
   /** control reporter (appliance/src/report/settings.ts) */
   report: ReporterSettings.prefault({}),
+  /** fill from peers, the IX tier and the origin (appliance/src/fill/settings.ts); needs controlUrl */
+  fill: FillSettings.prefault({}),
   /** store roots; "auto" asks the probe whether the disk under the path is rotational */
   storage: z
     .array(z.object({

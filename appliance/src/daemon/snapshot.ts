@@ -1,6 +1,7 @@
 // The box at a glance, for the control reporter (which wraps it into protocol's ApplianceReport)
 // and for /v1/status: health, load, tier usage and the fileIds held.
 
+import type { FillReport } from '../../../protocol/index.ts';
 import type { StoreUsage } from '../store/store.ts';
 import type { Health } from './health.ts';
 import type { Load } from './load-meter.ts';
@@ -20,6 +21,8 @@ export interface ApplianceSnapshot {
   tiers: { tier: 'ram' | 'ssd' | 'hdd'; usedBytes: number; capacityBytes: number }[];
   /** every fileId the box serves, sorted */
   inventory: string[];
+  /** fill progress; absent when the box does not fill */
+  fill?: FillReport;
 }
 
 /** Per-tier usage from the store's report; a disk tier with no roots is left out. */
@@ -40,6 +43,7 @@ export function buildSnapshot(i: {
   capacityBps: number;
   usage: StoreUsage;
   fileIds: string[];
+  fill?: FillReport;
 }): ApplianceSnapshot {
   return {
     applianceId: i.applianceId,
@@ -53,5 +57,6 @@ export function buildSnapshot(i: {
     },
     tiers: tierUsage(i.usage).map(({ tier, usedBytes, capacityBytes }) => ({ tier, usedBytes, capacityBytes })),
     inventory: [...i.fileIds].sort(),
+    ...(i.fill ? { fill: i.fill } : {}),
   };
 }

@@ -3,8 +3,9 @@
 // manifest says this box should hold but that is not on disk yet; `fetchNow` starts (or joins)
 // the one download of that file, and the viewer is fed from the partial file as it grows.
 
-import type { FillFile, FillLevel, FillManifest } from '../../../protocol/index.ts';
+import type { FillFile, FillLevel, FillManifest, FillReport } from '../../../protocol/index.ts';
 import type { StoredFile } from '../store/store.ts';
+import type { FillStatus } from './fill-status.ts';
 
 /**
  * The one download of a file (there is never more than one per fileId at a time: a scheduled
@@ -48,4 +49,14 @@ export interface FillHandle {
   /** a new manifest was taken on; read `manifest` for the one already held when subscribing */
   on(event: 'manifest', cb: (m: FillManifest) => void): this;
   off(event: 'manifest', cb: (m: FillManifest) => void): this;
+
+  // for the daemon
+  /** ApplianceReport.fill */
+  report(): FillReport;
+  /** the `fill` section of /v1/status */
+  status(): FillStatus;
+  /** why fill is blocked, for the health reasons (degraded); null when it is not */
+  healthReason(): string | null;
+  /** control's current manifest version, from a report reply: fetched when it is not the one held */
+  noteManifestVersion(version: string | undefined): void;
 }

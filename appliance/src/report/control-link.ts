@@ -23,6 +23,8 @@ export interface ControlLinkInit {
   logger: Logger;
   registry?: Registry;
   onDrain?: (drain: boolean) => void;
+  /** control's current fill manifest version, from each accepted report reply */
+  onFillManifest?: (version: string | undefined) => void;
 }
 
 export interface ControlLink {
@@ -43,7 +45,7 @@ export async function startControlLink(init: ControlLinkInit): Promise<ControlLi
     const sp = speaker;
     reporter = new Reporter({
       controlUrl: init.controlUrl, stateDir: init.stateDir, settings: init.report, softwareVersion: init.softwareVersion,
-      snapshot: init.snapshot, logger: init.logger, onDrain: init.onDrain,
+      snapshot: init.snapshot, logger: init.logger, onDrain: init.onDrain, onFillManifest: init.onFillManifest,
       bgp: sp ? { routes: () => sp.rib.snapshot(), sessions: () => sp.status() } : undefined,
     });
     reporter.start();

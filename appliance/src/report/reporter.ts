@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import type { ApplianceReport, HealthStatus, RouteAttrs, Tier } from '../../../protocol/index.ts';
+import type { ApplianceReport, FillReport, HealthStatus, RouteAttrs, Tier } from '../../../protocol/index.ts';
 import { ControlCallError, enroll, sendReport } from './control-client.ts';
 import { CredentialStore, type StoredCredential } from './credential-store.ts';
 import { InventoryTracker } from './inventory-tracker.ts';
@@ -20,6 +20,8 @@ export interface ReportSnapshot {
   load: { egressBps: number; capacityBps: number; connections: number; cpu: number };
   tiers: { tier: Tier; usedBytes: number; capacityBytes: number }[];
   inventory: readonly string[];
+  /** fill progress (absent when the box does not fill) */
+  fill?: FillReport;
 }
 
 export interface BgpSource {
@@ -44,6 +46,8 @@ export interface ReporterInit {
   bgp?: BgpSource;
   /** control's operator drain flag, as seen in each reply */
   onDrain?: (drain: boolean) => void;
+  /** control's current fill manifest version, as seen in each accepted reply */
+  onFillManifest?: (version: string | undefined) => void;
   logger?: Logger;
   timers?: ReporterTimers;
   /** 0..1; jitters the backoff so a fleet does not retry in lockstep */
@@ -181,6 +185,7 @@ export class Reporter {
       inventory: inv.report,
       prefixes: fullPrefixes ? { hash: rib.hash, routes: rib.routes } : { hash: rib.hash },
       bgp: (this.#init.bgp?.sessions() ?? []).map((s) => ({ peer: s.peer, state: s.state, since: s.since, prefixes: s.prefixes })),
+      ...(snap.fill ? { fill: snap.fill } : {}),
     };
     try {
       const reply = await sendReport(this.#init.controlUrl, cred.applianceId, cred.credential, report, this.#init.settings.requestTimeoutMs);
@@ -198,6 +203,7 @@ export class Reporter {
       if (reply.needInventory) this.#inventory.needFull();
       if (reply.needPrefixes) this.#ackedPrefixHash = null;
       if (reply.drain !== undefined) this.#init.onDrain?.(reply.drain);
+      this.#init.onFillManifest?.(reply.fillManifest);
       return 'sent';
     } catch (e) {
       this.#failures++;

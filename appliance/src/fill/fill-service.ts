@@ -1,0 +1,41 @@
+// Fill as a daemon service (appended to DAEMON_SERVICES, started after the control link): the
+// engine on the daemon's store, its manifest kept current from control, its series on the
+// daemon's registry, and `daemon.fill` set for the serving side's misses. With no controlUrl, or
+// fill disabled, it does nothing and daemon.fill stays null.
+
+import type { Daemon } from '../daemon/daemon.ts';
+import type { DaemonService } from '../daemon/services.ts';
+import { systemFillClock } from './clock.ts';
+import { FillEngine } from './engine.ts';
+import { ManifestClient } from './manifest-client.ts';
+import { ManifestSync } from './manifest-sync.ts';
+import { registerFillMetrics } from './metrics.ts';
+
+export const fillService: DaemonService = {
+  name: 'fill',
+  async start(d: Daemon) {
+    const s = d.settings;
+    if (!s.controlUrl || !s.fill.enabled) {
+      d.log.info({ controlUrl: s.controlUrl, enabled: s.fill.enabled }, 'fill: off (no control plane, or disabled)');
+      return { stop: async () => {} };
+    }
+    const log = d.log.child({ part: 'fill' });
+    const clock = systemFillClock;
+    const engine = new FillEngine({ store: d.store, settings: s.fill, clock, log });
+    const sync = new ManifestSync({
+      client: new ManifestClient({ controlUrl: s.controlUrl, stateDir: s.stateDir, timeoutMs: s.fill.requestTimeoutMs }),
+      engine, stateDir: s.stateDir, clock, log, refreshMs: s.fill.manifestRefreshMs,
+    });
+    registerFillMetrics(d.metricsRegistry, engine);
+    await sync.start();
+    engine.start();
+    d.fill = engine;
+    return {
+      async stop() {
+        d.fill = null;
+        await sync.stop();
+        await engine.stop();
+      },
+    };
+  },
+};
