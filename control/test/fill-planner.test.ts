@@ -3,8 +3,8 @@
 // appliance joins or leaves (rendezvous hashing).
 
 import { describe, expect, it } from 'vitest';
-import { planFill, TIER_HDD, TIER_SSD } from '../src/fill/planner.ts';
-import type { FillPlan, PlanAppliance, PlanCatalog, PlanOptions } from '../src/fill/planner.ts';
+import { planFill, SitePlanner, TIER_HDD, TIER_SSD } from '../src/fill/planner.ts';
+import type { ApplianceAssignment, FillPlan, PlanAppliance, PlanCatalog, PlanOptions } from '../src/fill/planner.ts';
 
 /** `titles` titles of `filesPer` files each; file k of title t is `t<t>.f<k>`, `size(t, k)` bytes. */
 function catalog(titles: number, filesPer: number, size: (t: number, k: number) => number = () => 100): PlanCatalog {
@@ -175,6 +175,13 @@ describe('fill planner', () => {
     expect(files(one)).toEqual(files(two));
     expect(files(one).ix1).toHaveLength(100);
     expect(one.stats).toMatchObject({ sites: 2, appliances: 3 });
+    // a simulation can plan one site at a time and drop each site's result: same answer
+    const planner = new SitePlanner(cat, input.popularity, OPEN);
+    for (const site of input.sites) {
+      const out = new Map<string, ApplianceAssignment>();
+      planner.site(site, out);
+      for (const [id, a] of out) expect([...a.files]).toEqual([...one.appliances.get(id)!.files]);
+    }
   });
 });
 

@@ -20,80 +20,13 @@
 // one sort per region and a bitmap walk per appliance; scratch arrays are shared between sites.
 
 import { affinity, fnv1a } from '../steering/appliance-state.ts';
+import { TIER_HDD, TIER_SSD } from './plan-types.ts';
+import type { ApplianceAssignment, FillPlan, PlanInput, PlanOptions, PlanSite, PlanStats, SiteStats, PlanAppliance } from './plan-types.ts';
 import { rankRegion } from './ranking.ts';
 import type { PlanCatalog, RegionRanking } from './ranking.ts';
 
+export * from './plan-types.ts';
 export type { PlanCatalog, RegionRanking } from './ranking.ts';
-
-export interface PlanAppliance {
-  id: string;
-  /** disk capacity per tier, bytes, as reported (the planner takes the headroom off) */
-  ssdBytes: number;
-  hddBytes: number;
-  /** what it holds now (reported inventory) */
-  holds: ReadonlySet<string>;
-}
-
-export interface PlanSite { siteId: string; region: string; appliances: PlanAppliance[] }
-
-export interface PlanInput {
-  catalog: PlanCatalog;
-  /** per region, views per file aligned with catalog.fileIds; negative: not available there; absent region: no views */
-  popularity: ReadonlyMap<string, Float64Array>;
-  sites: PlanSite[];
-}
-
-export interface PlanOptions {
-  /** share of each tier left free, 0..1 */
-  headroom: number;
-  /** per plan, bytes of files not held now that an appliance may be given, as a share of its store */
-  churnFraction: number;
-}
-
-export const TIER_SSD = 0;
-export const TIER_HDD = 1;
-
-export interface ApplianceAssignment {
-  applianceId: string;
-  siteId: string;
-  region: string;
-  /** catalogue file indices, most popular in the region first */
-  files: Uint32Array;
-  /** TIER_SSD or TIER_HDD per entry of `files` */
-  tiers: Uint8Array;
-  capacityBytes: number;
-  plannedBytes: number;
-  /** bytes of planned files it holds now */
-  heldBytes: number;
-  /** bytes of planned files it does not hold yet: this plan's churn */
-  addBytes: number;
-  churnBudgetBytes: number;
-}
-
-export interface SiteStats { siteId: string; appliances: number; titlesPlaced: number; titlesUnplaced: number; copies: number }
-
-export interface PlanStats {
-  sites: number;
-  appliances: number;
-  /** (title, site) pairs with at least one copy */
-  titlesPlaced: number;
-  /** (title, site) pairs of the region's working set that found no room */
-  titlesUnplaced: number;
-  /** (file, site) pairs with at least one copy */
-  filesPlaced: number;
-  /** (file, appliance) placements */
-  copies: number;
-  plannedBytes: number;
-  addBytes: number;
-  perSite: SiteStats[];
-}
-
-export interface FillPlan {
-  catalog: PlanCatalog;
-  regions: Map<string, RegionRanking>;
-  appliances: Map<string, ApplianceAssignment>;
-  stats: PlanStats;
-}
 
 /** Per-plan state shared by all sites: catalogue hashes and sizes, and a reusable held-file bitmap. */
 interface Shared {
@@ -108,42 +41,65 @@ interface Shared {
   o: PlanOptions;
 }
 
-export function planFill(input: PlanInput, o: PlanOptions): FillPlan {
-  const { catalog } = input;
-  const T = catalog.titleIds.length;
-  const fileIndex = new Map<string, number>();
-  for (let f = 0; f < catalog.fileIds.length; f++) fileIndex.set(catalog.fileIds[f], f);
-  const sh: Shared = {
-    catalog, o, fileIndex, titleHash: new Uint32Array(T), titleBytes: new Float64Array(T),
-    held: new Uint32Array(catalog.fileIds.length), rankBits: new Uint32Array((catalog.fileIds.length + 31) >>> 5),
-  };
-  for (let t = 0; t < T; t++) {
-    sh.titleHash[t] = fnv1a(catalog.titleIds[t]);
-    for (let f = catalog.titleStart[t]; f < catalog.titleStart[t + 1]; f++) sh.titleBytes[t] += catalog.fileBytes[f];
+/**
+ * The planner one site at a time, for callers that consume each site's assignments and drop them
+ * (the fleet simulation): catalogue hashes, region rankings and scratch arrays are shared.
+ */
+export class SitePlanner {
+  readonly regions = new Map<string, RegionRanking>();
+  #sh: Shared;
+  #popularity: ReadonlyMap<string, Float64Array>;
+
+  constructor(catalog: PlanCatalog, popularity: ReadonlyMap<string, Float64Array>, o: PlanOptions) {
+    const T = catalog.titleIds.length;
+    const fileIndex = new Map<string, number>();
+    for (let f = 0; f < catalog.fileIds.length; f++) fileIndex.set(catalog.fileIds[f], f);
+    this.#sh = {
+      catalog, o, fileIndex, titleHash: new Uint32Array(T), titleBytes: new Float64Array(T),
+      held: new Uint32Array(catalog.fileIds.length), rankBits: new Uint32Array((catalog.fileIds.length + 31) >>> 5),
+    };
+    for (let t = 0; t < T; t++) {
+      this.#sh.titleHash[t] = fnv1a(catalog.titleIds[t]);
+      for (let f = catalog.titleStart[t]; f < catalog.titleStart[t + 1]; f++) this.#sh.titleBytes[t] += catalog.fileBytes[f];
+    }
+    this.#popularity = popularity;
   }
-  const regions = new Map<string, RegionRanking>();
+
+  ranking(region: string): RegionRanking {
+    let r = this.regions.get(region);
+    if (!r) {
+      const catalog = this.#sh.catalog;
+      r = rankRegion(catalog, this.#popularity.get(region) ?? new Float64Array(catalog.fileIds.length));
+      this.regions.set(region, r);
+    }
+    return r;
+  }
+
+  /** place one site; its appliances' assignments go into `out` */
+  site(site: PlanSite, out: Map<string, ApplianceAssignment>): SiteStats & { filesPlaced: number } {
+    return placeSite(this.#sh, site, this.ranking(site.region), out);
+  }
+}
+
+export function planFill(input: PlanInput, o: PlanOptions): FillPlan {
+  const planner = new SitePlanner(input.catalog, input.popularity, o);
   const appliances = new Map<string, ApplianceAssignment>();
   const stats: PlanStats = { sites: 0, appliances: 0, titlesPlaced: 0, titlesUnplaced: 0, filesPlaced: 0, copies: 0, plannedBytes: 0, addBytes: 0, perSite: [] };
   for (const site of input.sites) {
-    let ranking = regions.get(site.region);
-    if (!ranking) {
-      ranking = rankRegion(catalog, input.popularity.get(site.region) ?? new Float64Array(catalog.fileIds.length));
-      regions.set(site.region, ranking);
-    }
-    const s = placeSite(sh, site, ranking, appliances);
+    const s = planner.site(site, appliances);
     stats.sites++;
     stats.appliances += s.appliances;
     stats.titlesPlaced += s.titlesPlaced;
     stats.titlesUnplaced += s.titlesUnplaced;
     stats.copies += s.copies;
     stats.filesPlaced += s.filesPlaced;
-    stats.perSite.push(s);
+    stats.perSite.push({ siteId: s.siteId, appliances: s.appliances, titlesPlaced: s.titlesPlaced, titlesUnplaced: s.titlesUnplaced, copies: s.copies });
   }
   for (const a of appliances.values()) {
     stats.plannedBytes += a.plannedBytes;
     stats.addBytes += a.addBytes;
   }
-  return { catalog, regions, appliances, stats };
+  return { catalog: input.catalog, regions: planner.regions, appliances, stats };
 }
 
 function placeSite(sh: Shared, site: PlanSite, ranking: RegionRanking, out: Map<string, ApplianceAssignment>): SiteStats & { filesPlaced: number } {
