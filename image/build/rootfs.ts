@@ -27,6 +27,9 @@ export async function assembleRootfs(dir: string, baseTarball: string, version: 
   await rm(dir, { recursive: true, force: true });
   await unpackBase(baseTarball, dir);
   const info = await addAppLayer(dir, version, keys);
+  // mount points of the shared partitions (fstab)
+  await mkdir(join(dir, 'data'), { recursive: true });
+  await mkdir(join(dir, 'boot/efi'), { recursive: true });
   const sys = join(dir, 'etc/systemd/system');
   await mkdir(join(sys, 'multi-user.target.wants'), { recursive: true });
   await mkdir(join(sys, 'sockets.target.wants'), { recursive: true });

@@ -4,10 +4,13 @@
 // committed boot. The marker goes first, so an interruption at any point can never leave the new
 // slot as the permanent default without a trial.
 
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createZstdDecompress } from 'node:zlib';
 import { bootFiles, type Slot, type SlotEntry } from './boot-entries.ts';
 
 export interface EspLayout {
@@ -21,9 +24,22 @@ async function writeFileAtomic(path: string, text: string): Promise<void> {
   await rename(`${path}.tmp`, path);
 }
 
-/** Stream an image onto a block device (or file) from its start, then flush it. */
-export async function writeImage(image: string, device: string): Promise<void> {
-  await pipeline(createReadStream(image, { highWaterMark: 4 << 20 }), createWriteStream(device, { flags: 'r+', flush: true, highWaterMark: 4 << 20 }));
+/**
+ * Decompress a zstd image onto a block device (or file) from its start, hashing what is written;
+ * throws when the written bytes are not the manifest's root filesystem.
+ */
+export async function writeImage(zst: string, device: string, want: { bytes: number; sha256: string }): Promise<void> {
+  const h = createHash('sha256');
+  let n = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) { h.update(chunk); n += chunk.length; cb(null, chunk); },
+  });
+  await pipeline(createReadStream(zst, { highWaterMark: 4 << 20 }), createZstdDecompress(), tap,
+    createWriteStream(device, { flags: 'r+', flush: true, highWaterMark: 4 << 20 }));
+  const sum = h.digest('hex');
+  if (n !== want.bytes || sum !== want.sha256) {
+    throw new Error(`the root filesystem written is ${n} bytes with sha256 ${sum}; the manifest says ${want.bytes} bytes, ${want.sha256}`);
+  }
 }
 
 export async function installKernel(esp: string, slot: Slot, kernel: string, initrd: string): Promise<void> {

@@ -5,7 +5,7 @@
 // downloads and verifies the bundle, writes the inactive slot, drains the daemon and reboots once
 // into the new slot.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   applianceImagePath, applianceImageStatusPath, fillWindowState, ImageTargetReply,
@@ -233,13 +233,16 @@ export class Updater {
     await this.flushStatus();
     const started = e.now();
     let files: Record<string, string>;
+    let rootfs: { bytes: number; sha256: string };
     try {
       const { manifest } = await fetchManifest(t.manifestUrl, e.keys, t.version);
       files = await downloadBundle(t.manifestUrl, manifest, join(e.paths.downloads, t.version));
+      rootfs = manifest.rootfs;
       e.say(`edgebox update: ${t.version} downloaded and verified (sha256, Ed25519 signature) in ${((e.now() - started) / 1000).toFixed(0)} s`);
       const dev = await e.slotDevice(target);
-      await writeImage(files['rootfs.img'], dev.device);
+      await writeImage(files['rootfs.img.zst'], dev.device, rootfs);
       await installKernel(e.paths.esp, target, files.vmlinuz, files['initrd.img']);
+      await rm(e.paths.downloads, { recursive: true, force: true });
     } catch (err) {
       const reason = err instanceof BundleError ? `bundle refused: ${err.message}` : `could not install: ${(err as Error).message}`;
       this.#s.failed[t.version] = reason;

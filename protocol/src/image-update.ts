@@ -8,7 +8,7 @@
 //   POST /v1/appliances/:id/turnup          Authorization: Bearer <credential> body TurnupReport → 204
 //
 // A bundle is a directory (or its URL prefix) holding `manifest.json`, `manifest.sig` and the
-// files the manifest names. `manifest.sig` is base64url(Ed25519 signature over the exact bytes of
+// files the manifest names (the root filesystem zstd-compressed, the kernel, the initramfs). `manifest.sig` is base64url(Ed25519 signature over the exact bytes of
 // manifest.json); the appliance checks it against the public keys baked into its image before it
 // trusts anything in the manifest, then checks each file's size and sha256 as it downloads.
 
@@ -21,7 +21,8 @@ import { FillWindow } from './fill-manifest.ts';
 export const IMAGE_VERSION_RE = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
 export const ImageVersion = z.string().regex(IMAGE_VERSION_RE, 'must be 1-64 of [0-9A-Za-z.+_-], starting with a letter or digit');
 
-export const IMAGE_FILES = ['rootfs.img', 'vmlinuz', 'initrd.img'] as const;
+/** The root filesystem travels zstd-compressed (its free space is zeros); kernel and initramfs as they are. */
+export const IMAGE_FILES = ['rootfs.img.zst', 'vmlinuz', 'initrd.img'] as const;
 export const ImageFileName = z.enum(IMAGE_FILES);
 
 export const ImageManifest = z.object({
@@ -35,7 +36,9 @@ export const ImageManifest = z.object({
     name: ImageFileName,
     bytes: z.number().int().positive(),
     sha256: z.string().regex(SHA256_HEX_RE),
-  })).length(IMAGE_FILES.length).refine((fs) => IMAGE_FILES.every((n) => fs.some((f) => f.name === n)), 'must list rootfs.img, vmlinuz and initrd.img once each'),
+  })).length(IMAGE_FILES.length).refine((fs) => IMAGE_FILES.every((n) => fs.some((f) => f.name === n)), 'must list rootfs.img.zst, vmlinuz and initrd.img once each'),
+  /** the root filesystem image once decompressed: what is written to the slot, checked as it is written */
+  rootfs: z.object({ bytes: z.number().int().positive(), sha256: z.string().regex(SHA256_HEX_RE) }),
 });
 export type ImageManifest = z.infer<typeof ImageManifest>;
 

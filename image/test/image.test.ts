@@ -1,0 +1,183 @@
+// The appliance image end to end, under qemu (TCG): build the disk and two update bundles (one
+// whose daemon fails its health check), boot the disk under UEFI with the unattended config on
+// the EFI partition and a real control on loopback, and read the serial console: turn-up checks,
+// then an update to slot B that commits, then an update whose daemon fails that rolls back to B,
+// each with the console status block (health, sysctls, turn-up). Then the same disk under BIOS.
+// Needs root and Debian's mmdebstrap, qemu-system-x86, ovmf, syslinux, mtools, dosfstools,
+// fdisk, zstd and socat (.ci/run installs them); a missing one fails the test, it never skips.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, truncate, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControl, type RunningControl } from '../../control/src/server.ts';
+import { loadSettings } from '../../control/src/settings.ts';
+import { DEFAULT_CACHE_DIR } from '../build/base.ts';
+import { buildImage, type BuildResult } from '../build/main.ts';
+import { serveDirectory, type StaticServer } from './helpers/static-server.ts';
+import { OVMF_CODE, OVMF_VARS, Vm } from './helpers/qemu.ts';
+
+const OPERATOR = 'operator-token-image-test-0123';
+const TOOLS = ['mmdebstrap', 'qemu-system-x86_64', 'mkfs.vfat', 'mcopy', 'syslinux', 'sfdisk', 'mkfs.ext4', 'zstd', 'socat'];
+const V1 = '1.0.0-ci.1', V2 = '1.0.0-ci.2', V3 = '1.0.0-ci.3';
+const VERBOSE = process.env.EDGEBOX_IMAGE_TEST_VERBOSE === '1';
+const MIN = 60_000;
+
+function missingTools(): string[] {
+  const missing = TOOLS.filter((t) => { try { execFileSync('sh', ['-c', `command -v ${t}`]); return false; } catch { return true; } });
+  if (!OVMF_CODE.some(existsSync) || !OVMF_VARS.some(existsSync)) missing.push('ovmf');
+  if (process.getuid?.() !== 0) missing.push('root');
+  return missing;
+}
+
+describe('appliance image under qemu', () => {
+  let work: string;
+  let control: RunningControl;
+  let bundles: StaticServer;
+  let built: BuildResult;
+  const vms: Vm[] = [];
+  const timings: Record<string, number> = {};
+  const op = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(control.url + path, {
+      method, headers: { authorization: `Bearer ${OPERATOR}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  const target = (v: string) => op('PUT', '/v1/sites/ci/image', { version: v, manifestUrl: `http://10.0.2.101/bundle-${v}/manifest.json` });
+
+  beforeAll(async () => {
+    const missing = missingTools();
+    if (missing.length > 0) throw new Error(`the image test needs ${missing.join(', ')} (bash .ci/run installs the Debian packages)`);
+    work = await mkdtemp(join(tmpdir(), 'edgebox-image-test-'));
+    control = await startControl(loadSettings({
+      port: 0, host: '127.0.0.1', dbPath: join(work, 'control.db'), logLevel: 'silent', operatorToken: OPERATOR, packagerToken: 'packager-token-0123456789',
+      urlTokenKid: 'k1', urlTokenSecret: 'url-token-secret-0123456789', kek: 'ab'.repeat(32), originUrl: 'http://origin.test', reportIntervalMs: 5_000,
+    }, {}), { log: pino({ level: 'silent' }) });
+    // all-day fill window: the update may download as soon as it sees the target
+    await op('PUT', '/v1/sites/ci', { kind: 'embedded', region: 'eu', timeZone: 'UTC', fillWindow: { start: '00:00', end: '00:00' } });
+    const { enrollmentToken } = await op('POST', '/v1/enrollment-tokens', { siteId: 'ci' });
+    const unattended = join(work, 'edgebox.json');
+    await writeFile(unattended, JSON.stringify({
+      name: 'ci-box', interface: 'auto',
+      ipv4: { address: '10.0.2.15/24', gateway: '10.0.2.2' },
+      ipv6: { address: 'fd00:eb::15/64', gateway: 'fd00:eb::2' },
+      ntp: [], bgp: { waive: true },
+      controlUrl: 'http://10.0.2.100', enrollmentToken,
+      tokenKeys: { k1: 'url-token-secret-0123456789' },
+      update: { pollIntervalSec: 5, healthDeadlineSec: 60 },
+    }));
+    const t0 = Date.now();
+    built = await buildImage({
+      version: V1, outDir: join(work, 'out'), cacheDir: process.env.EDGEBOX_IMAGE_CACHE ?? DEFAULT_CACHE_DIR, unattended,
+      extraBundles: [{ version: V2 }, { version: V3, fault: { unhealthyDaemon: true } }],
+      espExtra: { 'edgebox/smoke': 'power off once settled\n' }, quiet: !VERBOSE,
+    });
+    timings.buildMs = Date.now() - t0;
+    // a disk bigger than the image, as an ISP's would be: first boot grows the data partition
+    await truncate(built.disk, (await stat(built.disk)).size + 1024 ** 3);
+    bundles = await serveDirectory(join(work, 'out'));
+    await target(V2);
+  }, 40 * MIN);
+
+  afterAll(async () => {
+    for (const vm of vms) vm.kill();
+    await bundles?.close();
+    await control?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+    process.stdout.write(`image test timings: ${JSON.stringify(timings)}\n`);
+  });
+
+  const boot = (firmware: 'bios' | 'uefi') => {
+    const vm = new Vm({
+      disk: built.disk, firmware, workDir: work,
+      forwards: [{ guest: '10.0.2.100:80', hostPort: Number(new URL(control.url).port) }, { guest: '10.0.2.101:80', hostPort: bundles.port }],
+      log: VERBOSE ? (l) => process.stdout.write(`[${firmware}] ${l}\n`) : undefined,
+    });
+    vms.push(vm);
+    return vm;
+  };
+
+  /** The console status block printed after `from`, as { key: rest-of-line }. */
+  const statusBlock = async (vm: Vm, from: number, timeoutMs: number) => {
+    const begin = await vm.waitFor(/^EDGEBOX-STATUS-BEGIN/, timeoutMs, from);
+    await vm.waitFor(/^EDGEBOX-STATUS-END/, 30_000, vm.lines.indexOf(begin));
+    const lines = vm.lines.slice(vm.lines.indexOf(begin) + 1);
+    const out: Record<string, string> = {};
+    for (const l of lines) {
+      if (l.text.startsWith('EDGEBOX-STATUS-END')) break;
+      const m = /^sysctl ([^=]+)=(.*)$/.exec(l.text) ?? /^(\S+) ?(.*)$/.exec(l.text);
+      if (m) out[m[1]] = m[2];
+    }
+    return out;
+  };
+
+  it('UEFI: first boot from the unattended config, turn-up, update to slot B, a failing update rolls back', async () => {
+    const vm = boot('uefi');
+    const turnup = await vm.waitFor(/edgebox turn-up: all checks passed/, 8 * MIN);
+    timings.bootToServingMs = turnup.at - vm.started;
+    const text = vm.text();
+    expect(text).toMatch(/edgebox: site config taken from edgebox\.json on the EFI partition \(ci-box\)/);
+    expect(text).toMatch(/edgebox turn-up: PASS interfaces: \S+ up with 10\.0\.2\.15\/24, fd00:eb::15\/64/);
+    expect(text).toMatch(/edgebox turn-up: PASS store: \/data\/store writable/);
+    expect(text).toMatch(/edgebox turn-up: PASS control: reachable; enrolled as app-/);
+    expect(text).toMatch(/edgebox turn-up: WAIVED bgp/);
+
+    // update 1: V1 (slot A) → V2 (slot B), committed once healthy
+    const dl = await vm.waitFor(new RegExp(`edgebox update: downloading ${V2}`), 5 * MIN);
+    const trying = await vm.waitFor(new RegExp(`edgebox update: trying ${V2}`), 8 * MIN);
+    // the operator stages the next version while the box is still trying this one
+    await target(V3);
+    const committed = await vm.waitFor(new RegExp(`edgebox update: committed ${V2}`), 5 * MIN);
+    timings.updateMs = committed.at - dl.at;
+    timings.trialBootToCommitMs = committed.at - trying.at;
+
+    // update 2: V3's daemon fails health → not committed within the deadline → back to slot B
+    const dl3 = await vm.waitFor(new RegExp(`edgebox update: downloading ${V3}`), 5 * MIN);
+    await vm.waitFor(new RegExp(`edgebox update: trying ${V3}`), 8 * MIN);
+    const rolled = await vm.waitFor(new RegExp(`edgebox update: rolled-back ${V3} .*not healthy within the deadline.*failing`), 5 * MIN);
+    const status = await statusBlock(vm, vm.lines.indexOf(rolled), 8 * MIN);
+    timings.rollbackMs = Number(vm.lines.find((l) => /^EDGEBOX-STATUS-BEGIN/.test(l.text) && l.at > rolled.at)?.at ?? Date.now()) - dl3.at;
+    expect(await vm.exited).toBe(0);
+
+    expect(status.version).toBe(`${V2} slot b`);
+    expect(JSON.parse(status.turnup)).toMatchObject({ passed: true, version: V2 });
+    const health = JSON.parse(status.health);
+    expect(health.http).toBe(200);
+    expect(['ok', 'degraded']).toContain(health.status);
+    expect(status['net.ipv4.tcp_congestion_control']).toBe('bbr');
+    expect(status['net.core.default_qdisc']).toBe('fq');
+    expect(status['net.core.somaxconn']).toBe('65535');
+    expect(status['net.ipv4.ip_local_port_range']).toBe('10240 65535');
+    expect(status.daemon).toMatch(/LimitNOFILE=1048576/);
+    expect(status.daemon).toMatch(/User=edgebox/);
+    expect(Number(status.data.split(' ')[0])).toBeGreaterThan(1024); // grown past the image's 512 MiB
+    const upd = JSON.parse(status.update);
+    expect(upd.committed).toBe('b');
+    expect(upd.slots).toEqual({ a: { version: V3 }, b: { version: V2 } });
+    expect(upd.failed[V3]).toMatch(/failing: no URL token keys configured/);
+
+    // control saw it all: the turn-up result, the commit and the rollback with its reason
+    const site = await op('GET', '/v1/sites/ci/image');
+    const box = site.appliances[0];
+    expect(box.turnup).toMatchObject({ passed: true });
+    expect(box.status).toMatchObject({ state: 'rolled-back', targetVersion: V3, currentVersion: V2, slot: 'b' });
+    const states = box.history.map((h: { state: string; targetVersion: string }) => `${h.state} ${h.targetVersion}`);
+    expect(states).toEqual(expect.arrayContaining([`downloading ${V2}`, `staged ${V2}`, `trying ${V2}`, `committed ${V2}`, `trying ${V3}`, `rolled-back ${V3}`]));
+  }, 30 * MIN);
+
+  it('BIOS: the same disk boots the committed slot B with syslinux and serves', async () => {
+    const vm = boot('bios');
+    const status = await statusBlock(vm, 0, 8 * MIN);
+    timings.biosBootToStatusMs = Date.now() - vm.started;
+    expect(await vm.exited).toBe(0);
+    expect(status.version).toBe(`${V2} slot b`);
+    expect(JSON.parse(status.turnup).passed).toBe(true);
+    expect(['ok', 'degraded']).toContain(JSON.parse(status.health).status);
+  }, 15 * MIN);
+});
