@@ -1,7 +1,7 @@
 // The appliance → control health report (POST /v1/appliances/:id/report), sent every
 // `reportIntervalMs`. Inventory and prefixes are large, so each carries a hash; the appliance
-// sends the full set when control asks for it (or on the first report) and otherwise a delta
-// (inventory) or nothing but the hash (prefixes, when unchanged).
+// sends the full set when control asks for it (or on the first report) and otherwise a delta,
+// or nothing but the hash when unchanged.
 
 import { z } from 'zod';
 import { FILE_ID_RE } from './file-id.ts';
@@ -45,11 +45,32 @@ export const InventoryReport = z.discriminatedUnion('kind', [
 ]);
 export type InventoryReport = z.infer<typeof InventoryReport>;
 
-export const PrefixReport = z.object({
+/** Which route a withdrawal names: a route is one prefix as learned from one peer. */
+export const RouteKey = z.object({ prefix: z.string().max(50), peer: z.string().optional() });
+export type RouteKey = z.infer<typeof RouteKey>;
+
+/**
+ * The changes since the set whose hash control acknowledged (`baseHash`): routes announced (new
+ * or with new attributes) and withdrawn, and the hash of the set they lead to (route-hash.ts),
+ * which control checks against its own. A control that does not know this form strips it to
+ * `{hash}`, sees a hash it does not hold and asks for the full set.
+ */
+export const PrefixDelta = z.object({
+  kind: z.literal('delta'),
+  baseHash: z.string(),
+  hash: z.string(),
+  announced: z.array(RouteAttrs),
+  withdrawn: z.array(RouteKey),
+});
+export type PrefixDelta = z.infer<typeof PrefixDelta>;
+
+export const PrefixFull = z.object({
   hash: z.string(),
   /** present when the set changed or control asked for it; absent means "same as hash" */
   routes: z.array(RouteAttrs).optional(),
 });
+
+export const PrefixReport = z.union([PrefixDelta, PrefixFull]);
 export type PrefixReport = z.infer<typeof PrefixReport>;
 
 export const BgpSessionState = z.object({

@@ -65,7 +65,7 @@ describe('reporter replies', () => {
     await rep.reportOnce();
     ask = { ok: true };
     await rep.reportOnce();
-    expect(c.reports[3].prefixes?.routes).toEqual(rib.routes);
+    expect(c.reports[3].prefixes).toEqual({ hash: 'h1', routes: rib.routes });
     expect(c.reports[3].inventory?.kind).toBe('full');
     expect(c.reports.map((r) => r.seq)).toEqual([0, 1, 2, 3]);
     expect(new Set(c.reports.map((r) => r.bootId)).size).toBe(1);

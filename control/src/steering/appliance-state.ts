@@ -2,6 +2,7 @@
 // healthy, overloaded (with hysteresis), stale (no report for N intervals, judged against an
 // injected clock at decision time, so no timer is needed), failing, draining.
 
+import { RouteSetHash } from '../../../protocol/index.ts';
 import type { ApplianceReport, RouteAttrs } from '../../../protocol/index.ts';
 import type { Site } from '../store/repository.ts';
 
@@ -35,12 +36,19 @@ export interface ApplianceState {
   fillReportAt: number | undefined;
   inventory: Set<string>;
   inventoryHash: string | undefined;
+  /** the reported routes (prefix-sets.ts keeps them, the index and the route table in step) */
   routes: RouteAttrs[];
+  /** route key (prefix, peer) → position in `routes` */
+  routeIndex: Map<string, number>;
+  /** the appliance's hash of its route set, as last accepted; undefined = control asks for the full set */
   prefixHash: string | undefined;
-  /** this appliance's bit in the per-file holder sets (holders.ts) */
+  /** control's own running route-set hash over `routes` (protocol route-hash.ts) */
+  routeSum: RouteSetHash;
+  /** routes changed by deltas since they were last handed to the store, and when that was */
+  routesDirty: boolean;
+  routesPersistedAt: number;
+  /** this appliance's bit in the per-file holder sets (holders.ts) and its index in slots.ts */
   slot: number;
-  /** scratch for steering: the decision that last looked at this appliance (saves a Set per call) */
-  mark: number;
 }
 
 export interface HealthPolicy {
@@ -77,7 +85,7 @@ export function newApplianceState(id: string, slot: number, site: Site, name: st
     health: { status: 'ok', reasons: [] }, reportDraining: false,
     load: { egressBps: 0, capacityBps: 0, connections: 0, cpu: 0 }, utilisation: 0, overloaded: false,
     tiers: [], bgp: [], softwareVersion: '', fill: undefined, fillReportAt: undefined, inventory: new Set(), inventoryHash: undefined,
-    routes: [], prefixHash: undefined, mark: 0,
+    routes: [], routeIndex: new Map(), prefixHash: undefined, routeSum: new RouteSetHash(), routesDirty: false, routesPersistedAt: -Infinity,
   };
 }
 

@@ -1,15 +1,25 @@
 // The in-memory fleet: every appliance's state and the route table. Reports are applied here
 // synchronously (no I/O); the changed appliances are handed to `onDirty` so the caller can
-// persist them in the background. Steering reads only these structures.
+// persist them in the background. Steering reads only these structures (and `slots`, the
+// compact per-appliance copy of what it needs).
 
 import type { ApplianceReport, ReportReply } from '../../../protocol/index.ts';
 import type { Site } from '../store/repository.ts';
 import { newApplianceState, nextOverloaded, statusOf, utilisationOf } from './appliance-state.ts';
 import type { ApplianceState, ApplianceStatus, HealthPolicy } from './appliance-state.ts';
 import { FileHolders } from './holders.ts';
+import { PrefixSets, type PrefixOutcome } from './prefix-sets.ts';
 import { RouteTable } from './route-table.ts';
+import { Slots } from './slots.ts';
 
 const PAST_BOOTS_KEPT = 16;
+/**
+ * Routes changed by deltas reach the store at most this often per appliance: writing a 100k-route
+ * set for every one-prefix change would cost in proportion to the table, not the change. After a
+ * restart the appliance's next delta names a base the store does not have, and control asks for
+ * the full set.
+ */
+export const ROUTES_PERSIST_EVERY_MS = 60_000;
 
 export type ReportOutcome = ReportReply & { badPrefixes?: string[] };
 
@@ -31,6 +41,10 @@ export interface PersistedAppliance { snapshot: string | null; inventory: string
 export class Fleet {
   readonly routes = new RouteTable();
   readonly holders = new FileHolders();
+  readonly slots = new Slots();
+  /** route-set hashes that differed from control's computation (full sets kept, deltas answered with needPrefixes); deltas applied and refused */
+  readonly stats = { prefixHashMismatches: 0, prefixDeltasApplied: 0, prefixDeltasRefused: 0 };
+  readonly #prefixes = new PrefixSets(this.routes);
   readonly policy: HealthPolicy;
   #apps = new Map<string, ApplianceState>();
   #ixByRegion = new Map<string, ApplianceState[]>();
@@ -51,6 +65,7 @@ export class Fleet {
     const a = newApplianceState(id, this.#apps.size, site, name, publicUrl, operatorDrain);
     this.holders.ensure(a.slot + 1);
     this.#apps.set(id, a);
+    this.slots.sync(a);
     if (site.kind === 'ix') {
       const list = this.#ixByRegion.get(site.region) ?? [];
       list.push(a);
@@ -64,7 +79,10 @@ export class Fleet {
   updateSite(site: Site): void {
     this.#ixByRegion.clear();
     for (const a of this.#apps.values()) {
-      if (a.site.siteId === site.siteId) a.site = site;
+      if (a.site.siteId === site.siteId) {
+        a.site = site;
+        this.slots.sync(a);
+      }
       if (a.site.kind === 'ix') {
         const list = this.#ixByRegion.get(a.site.region) ?? [];
         list.push(a);
@@ -75,7 +93,10 @@ export class Fleet {
 
   setOperatorDrain(id: string, drain: boolean): void {
     const a = this.#apps.get(id);
-    if (a) a.operatorDrain = drain;
+    if (a) {
+      a.operatorDrain = drain;
+      this.slots.sync(a);
+    }
   }
 
   /**
@@ -131,14 +152,31 @@ export class Fleet {
       reply.needInventory = true;
     }
 
-    if (r.prefixes?.routes !== undefined) {
-      const bad = this.routes.replace(a, r.prefixes.routes);
-      a.prefixHash = r.prefixes.hash;
+    const pr = r.prefixes;
+    let out: PrefixOutcome | undefined;
+    if (pr !== undefined && 'kind' in pr) {
+      out = this.#prefixes.delta(a, pr);
+      if (out.applied) a.routesDirty = true;
+      if (out.needFull) this.stats.prefixDeltasRefused++;
+      else this.stats.prefixDeltasApplied++;
+    } else if (pr?.routes !== undefined) {
+      out = this.#prefixes.full(a, pr.routes, pr.hash);
+      // A full set reaches the store at once.
       changed.routes = true;
-      if (bad.length > 0) reply.badPrefixes = bad;
-    } else if (r.prefixes === undefined ? a.prefixHash === undefined : r.prefixes.hash !== a.prefixHash) {
+      a.routesDirty = false;
+      a.routesPersistedAt = now;
+    } else if (pr === undefined ? a.prefixHash === undefined : pr.hash !== a.prefixHash) {
       reply.needPrefixes = true;
     }
+    if (out?.needFull) reply.needPrefixes = true;
+    if (out?.mismatch) this.stats.prefixHashMismatches++;
+    if (out && out.bad.length > 0) reply.badPrefixes = out.bad;
+    if (a.routesDirty && now - a.routesPersistedAt >= ROUTES_PERSIST_EVERY_MS) {
+      changed.routes = true;
+      a.routesDirty = false;
+      a.routesPersistedAt = now;
+    }
+    this.slots.sync(a);
     // Always state the flag, so the appliance sees a drain lift as well as start.
     reply.drain = a.operatorDrain;
     this.#onDirty(a, changed);
@@ -186,8 +224,9 @@ export class Fleet {
     }
     if (p.routes) {
       const s = JSON.parse(p.routes) as RoutesSnapshot;
-      this.routes.replace(a, s.routes);
+      this.#prefixes.full(a, s.routes, s.hash ?? '');
       a.prefixHash = s.hash;
     }
+    this.slots.sync(a);
   }
 }

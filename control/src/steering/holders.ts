@@ -32,6 +32,19 @@ export class FileHolders {
     if (b) b[slot >>> 5] &= ~(1 << (slot & 31));
   }
 
+  /**
+   * The bitsets of these files into `out` (reused by steering: no allocation per decision);
+   * returns how many, or -1 when some file is held nowhere.
+   */
+  into(fileIds: readonly string[], out: Uint32Array[]): number {
+    for (let i = 0; i < fileIds.length; i++) {
+      const b = this.#bits.get(fileIds[i]);
+      if (!b) return -1;
+      out[i] = b;
+    }
+    return fileIds.length;
+  }
+
   /** The bitsets of these files, or null when some file is held nowhere. */
   of(fileIds: readonly string[]): Uint32Array[] | null {
     const out: Uint32Array[] = [];
@@ -48,5 +61,13 @@ export function holdsAll(sets: readonly Uint32Array[] | null, slot: number): boo
   if (sets === null) return false;
   const w = slot >>> 5, bit = 1 << (slot & 31);
   for (const b of sets) if ((b[w] & bit) === 0) return false;
+  return true;
+}
+
+/** holdsAll over the first `n` sets of `sets` (n < 0: some file is held nowhere). */
+export function holdsAllOf(sets: readonly Uint32Array[], n: number, slot: number): boolean {
+  if (n < 0) return false;
+  const w = slot >>> 5, bit = 1 << (slot & 31);
+  for (let i = 0; i < n; i++) if ((sets[i][w] & bit) === 0) return false;
   return true;
 }

@@ -1,13 +1,15 @@
 // The steering decision for one play request, from memory only (no I/O): longest-prefix match
 // over the reported routes → appliances that are healthy, not draining, hold every file the
 // session needs and have headroom → ranked → top K; then the region's IX tier; then the origin.
+//
+// This runs for every playback start, so it allocates nothing but its answer: the route table
+// hands back list heads into typed arrays, what it needs of each appliance is in `fleet.slots`,
+// and instead of building and sorting every candidate it keeps the best K in place as it goes.
 
 import type { Address } from '../../../protocol/index.ts';
 import { affinity, fnv1a } from './appliance-state.ts';
-import type { ApplianceState } from './appliance-state.ts';
 import type { Fleet } from './fleet.ts';
-import { holdsAll } from './holders.ts';
-import type { RouteEntry } from './route-table.ts';
+import { holdsAllOf } from './holders.ts';
 
 export type MissCause = 'content' | 'health' | 'no-route';
 
@@ -35,68 +37,100 @@ export interface SteerDecision {
 
 export interface SteerOptions { topK: number; fallbackK: number; originUrl: string }
 
-interface Candidate { app: ApplianceState; length: number; embedded: number; localPref: number; asPathLength: number; med: number; loadBucket: number; affinity: number }
+// The best K candidates so far, best first, as parallel arrays (grown if K is ever larger).
+let cap = 16;
+let kSlot = new Int32Array(cap), kLen = new Int32Array(cap), kEmb = new Int32Array(cap), kLoad = new Int32Array(cap);
+let kLp = new Float64Array(cap), kAsp = new Float64Array(cap), kMed = new Float64Array(cap), kAff = new Float64Array(cap);
+let kCount = 0;
+const heldSets: Uint32Array[] = [];
+let decisionStamp = 0;
 
-
-/**
- * Order: longer prefix, embedded before IX, higher local preference, shorter AS path, lower MED,
- * then load in 10% steps (finer differences would make the choice follow noise and defeat the
- * hash), then the title's rendezvous hash for cache affinity.
- */
-function compare(x: Candidate, y: Candidate): number {
-  return y.length - x.length || y.embedded - x.embedded || y.localPref - x.localPref ||
-    x.asPathLength - y.asPathLength || x.med - y.med || x.loadBucket - y.loadBucket || y.affinity - x.affinity;
+function ensureCap(k: number): void {
+  if (k <= cap) return;
+  cap = k;
+  kSlot = new Int32Array(cap); kLen = new Int32Array(cap); kEmb = new Int32Array(cap); kLoad = new Int32Array(cap);
+  kLp = new Float64Array(cap); kAsp = new Float64Array(cap); kMed = new Float64Array(cap); kAff = new Float64Array(cap);
 }
 
-let decisionStamp = 0;
+/**
+ * Is the kept candidate j strictly worse than the new one? Order: longer prefix, embedded before
+ * IX, higher local preference, shorter AS path, lower MED, then load in 10% steps, then the
+ * title's rendezvous hash for cache affinity. Equals keep their arrival order.
+ */
+function worse(j: number, len: number, emb: number, lp: number, asp: number, med: number, load: number, aff: number): boolean {
+  if (kLen[j] !== len) return kLen[j] < len;
+  if (kEmb[j] !== emb) return kEmb[j] < emb;
+  if (kLp[j] !== lp) return kLp[j] < lp;
+  if (kAsp[j] !== asp) return kAsp[j] > asp;
+  if (kMed[j] !== med) return kMed[j] > med;
+  if (kLoad[j] !== load) return kLoad[j] > load;
+  return kAff[j] < aff;
+}
+
+function offer(k: number, slot: number, len: number, emb: number, lp: number, asp: number, med: number, load: number, aff: number): void {
+  let pos: number;
+  if (k <= 0) return;
+  if (kCount < k) pos = kCount++;
+  else if (worse(k - 1, len, emb, lp, asp, med, load, aff)) pos = k - 1;
+  else return;
+  while (pos > 0 && worse(pos - 1, len, emb, lp, asp, med, load, aff)) {
+    const q = pos - 1;
+    kSlot[pos] = kSlot[q]; kLen[pos] = kLen[q]; kEmb[pos] = kEmb[q]; kLp[pos] = kLp[q];
+    kAsp[pos] = kAsp[q]; kMed[pos] = kMed[q]; kLoad[pos] = kLoad[q]; kAff[pos] = kAff[q];
+    pos = q;
+  }
+  kSlot[pos] = slot; kLen[pos] = len; kEmb[pos] = emb; kLp[pos] = lp;
+  kAsp[pos] = asp; kMed[pos] = med; kLoad[pos] = load; kAff[pos] = aff;
+}
 
 export function steer(fleet: Fleet, req: SteerRequest, o: SteerOptions): SteerDecision {
   const titleHash = fnv1a(req.titleId);
-  const held = fleet.holders.of(req.fileIds);
-  const matches = fleet.routes.lookup(req.address);
+  const nHeld = fleet.holders.into(req.fileIds, heldSets);
+  const rt = fleet.routes;
+  const n = rt.lookup(req.address);
+  const { ok, lastReport, loadBucket, idHash, embedded, mark, apps } = fleet.slots;
+  const { slot: slotOf, localPref, asPathLength, med, next } = rt;
+  const staleAfter = fleet.policy.staleAfterMs, now = req.now;
   // Synchronous from here on, so one stamp per call marks the appliances already considered.
-  const stamp = (decisionStamp = (decisionStamp + 1) | 0);
-  const candidates: Candidate[] = [];
+  let stamp = (decisionStamp = (decisionStamp + 1) | 0);
+  if (stamp === 0) stamp = decisionStamp = 1;
+  ensureCap(Math.max(o.topK, o.fallbackK));
+  kCount = 0;
   let local = 0, holdsButUnhealthy = 0;
-  for (let i = matches.length - 1; i >= 0; i--) {
-    const list: RouteEntry[] = matches[i];
-    for (const e of list) {
-      const a = e.app;
-      if (a.mark === stamp) continue; // an appliance counts once, at its longest match
-      a.mark = stamp;
+  for (let i = n - 1; i >= 0; i--) {
+    const len = rt.lengths[i];
+    for (let r = rt.heads[i]; r >= 0; r = next[r]) {
+      const s = slotOf[r];
+      if (mark[s] === stamp) continue; // an appliance counts once, at its longest match (best route first)
+      mark[s] = stamp;
       local++;
-      const healthy = fleet.status(a, req.now) === 'healthy';
-      const holds = holdsAll(held, a.slot);
-      if (healthy && holds) {
-        candidates.push({
-          app: a, length: e.length, embedded: a.site.kind === 'embedded' ? 1 : 0, localPref: e.localPref,
-          asPathLength: e.asPathLength, med: e.med, loadBucket: Math.floor(a.utilisation * 10),
-          affinity: affinity(titleHash, a.idHash),
-        });
-      } else if (holds) {
+      if (!holdsAllOf(heldSets, nHeld, s)) continue;
+      if (ok[s] === 1 && now - lastReport[s] <= staleAfter) {
+        offer(o.topK, s, len, embedded[s], localPref[r], asPathLength[r], med[r], loadBucket[s], affinity(titleHash, idHash[s]));
+      } else {
         holdsButUnhealthy++;
       }
     }
   }
-  candidates.sort(compare);
   const targets: SteerTarget[] = [];
-  for (let i = 0; i < candidates.length && i < o.topK; i++) {
-    targets.push({ tier: 'local', applianceId: candidates[i].app.id, origin: candidates[i].app.publicUrl });
+  for (let j = 0; j < kCount; j++) {
+    const a = apps[kSlot[j]];
+    targets.push({ tier: 'local', applianceId: a.id, origin: a.publicUrl });
   }
   let miss: MissCause | undefined;
   if (targets.length === 0) miss = local === 0 ? 'no-route' : holdsButUnhealthy > 0 ? 'health' : 'content';
 
-  const fallback: Candidate[] = [];
-  for (const a of fleet.ixInRegion(req.region)) {
-    if (a.mark === stamp || fleet.status(a, req.now) !== 'healthy' || !holdsAll(held, a.slot)) continue;
-    fallback.push({
-      app: a, length: 0, embedded: 0, localPref: 0, asPathLength: 0, med: 0,
-      loadBucket: Math.floor(a.utilisation * 10), affinity: affinity(titleHash, a.idHash),
-    });
+  kCount = 0;
+  if (o.fallbackK > 0) {
+    for (const a of fleet.ixInRegion(req.region)) {
+      const s = a.slot;
+      if (mark[s] === stamp || ok[s] !== 1 || !(now - lastReport[s] <= staleAfter) || !holdsAllOf(heldSets, nHeld, s)) continue;
+      offer(o.fallbackK, s, 0, 0, 0, 0, 0, loadBucket[s], affinity(titleHash, idHash[s]));
+    }
   }
-  fallback.sort(compare);
-  for (let i = 0; i < fallback.length && i < o.fallbackK; i++) {
-    targets.push({ tier: 'fallback', applianceId: fallback[i].app.id, origin: fallback[i].app.publicUrl });
+  for (let j = 0; j < kCount; j++) {
+    const a = apps[kSlot[j]];
+    targets.push({ tier: 'fallback', applianceId: a.id, origin: a.publicUrl });
   }
   targets.push({ tier: 'origin', origin: o.originUrl });
   return miss ? { targets, miss } : { targets };

@@ -1,0 +1,256 @@
+// Prefix deltas at control: random full sets and deltas (announce, withdraw, new attributes, several
+// peers per prefix) against a reference kept as plain maps. After every report control's routes
+// equal the reference set, its hash equals the set's hash, and steering answers as a naive
+// reference steer over the reference sets does. Bad bases and diverged results ask for the full
+// set; deltas reach the store at most every ROUTES_PERSIST_EVERY_MS.
+
+import { describe, expect, it } from 'vitest';
+import { formatPrefix, parseAddress, parsePrefix, prefixContains, prefixMask, routeSetHash } from '../../protocol/index.ts';
+import type { Address, ApplianceReport, Family, PrefixReport, RouteAttrs } from '../../protocol/index.ts';
+import { affinity, fnv1a, type ApplianceState } from '../src/steering/appliance-state.ts';
+import { Fleet, ROUTES_PERSIST_EVERY_MS } from '../src/steering/fleet.ts';
+import { routeKey } from '../src/steering/prefix-sets.ts';
+import { steer } from '../src/steering/steer.ts';
+import type { Site } from '../src/store/repository.ts';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NOW = 1_000_000;
+const POLICY = { staleAfterMs: 30_000, overloadEnter: 0.9, overloadLeave: 0.75 };
+const OPTS = { topK: 3, fallbackK: 2, originUrl: 'http://origin' };
+const site = (siteId: string, kind: Site['kind']): Site => ({ siteId, kind, region: 'eu', timeZone: 'UTC', fillWindow: { start: '02:00', end: '14:00' } });
+
+function report(seq: number, prefixes: PrefixReport | undefined, o: Partial<ApplianceReport> = {}): ApplianceReport {
+  return {
+    seq, bootId: 'b', sentAt: 0, softwareVersion: '1', health: { status: 'ok', reasons: [] }, draining: false,
+    load: { egressBps: 1e9, capacityBps: 10e9, connections: 1, cpu: 0.1 }, tiers: [], bgp: [], prefixes, ...o,
+  };
+}
+
+/** A pool of nesting prefixes, both families, so lookups see several lengths. */
+function prefixPool(r: () => number): string[] {
+  const out = new Set<string>();
+  for (const [family, width, base] of [[4, 32, 10n << 24n], [6, 128, 0x2001_0db8n << 96n]] as const) {
+    for (let i = 0; i < 60; i++) {
+      const length = (family === 4 ? 8 : 32) + Math.floor(r() * (family === 4 ? 17 : 33));
+      const noise = BigInt(Math.floor(r() * 2 ** 32)) << BigInt(width - 40);
+      out.add(formatPrefix({ family: family as Family, length, bits: (base | noise) & prefixMask(family as Family, length) }));
+    }
+  }
+  return [...out];
+}
+
+function randomRoute(r: () => number, pool: string[]): RouteAttrs {
+  const route: RouteAttrs = { prefix: pool[Math.floor(r() * pool.length)], asPathLength: 1 + Math.floor(r() * 3), asPath: [65001] };
+  if (r() < 0.5) route.peer = r() < 0.5 ? '192.0.2.1' : '2001:db8::1';
+  if (r() < 0.4) route.localPref = r() < 0.5 ? 200 : 100;
+  if (r() < 0.4) route.med = Math.floor(r() * 3);
+  if (r() < 0.2) route.communities = ['65001:100'];
+  return route;
+}
+
+/** Naive steering from the spec, over plain route maps: the reference for steer(). */
+function referenceSteer(fleet: Fleet, sets: Map<string, Map<string, RouteAttrs>>, address: Address, fileIds: string[], titleId: string) {
+  const th = fnv1a(titleId);
+  const healthy = (a: ApplianceState) => fleet.status(a, NOW) === 'healthy';
+  const holds = (a: ApplianceState) => fileIds.every((f) => a.inventory.has(f));
+  type C = { a: ApplianceState; len: number; emb: number; lp: number; asp: number; med: number; load: number; aff: number };
+  const best = new Map<ApplianceState, C>();
+  for (const [id, set] of sets) {
+    const a = fleet.get(id)!;
+    for (const r of set.values()) {
+      const p = parsePrefix(r.prefix)!;
+      if (!prefixContains(p, address)) continue;
+      const c: C = { a, len: p.length, emb: a.site.kind === 'embedded' ? 1 : 0, lp: r.localPref ?? 100, asp: r.asPathLength, med: r.med ?? 0, load: Math.floor(a.utilisation * 10), aff: affinity(th, a.idHash) };
+      const b = best.get(a);
+      if (!b || cmp(c, b) < 0) best.set(a, c);
+    }
+  }
+  const local = [...best.values()];
+  const cands = local.filter((c) => healthy(c.a) && holds(c.a)).sort(cmp);
+  const targets = cands.slice(0, OPTS.topK).map((c) => c.a.id);
+  let miss: string | undefined;
+  if (targets.length === 0) miss = local.length === 0 ? 'no-route' : local.some((c) => holds(c.a)) ? 'health' : 'content';
+  const fb = fleet.ixInRegion('eu').filter((a) => !best.has(a) && healthy(a) && holds(a))
+    .map((a) => ({ a, len: 0, emb: 0, lp: 0, asp: 0, med: 0, load: Math.floor(a.utilisation * 10), aff: affinity(th, a.idHash) })).sort(cmp);
+  return { targets: [...targets, ...fb.slice(0, OPTS.fallbackK).map((c) => c.a.id), 'origin'], miss };
+  function cmp(x: C, y: C): number {
+    return y.len - x.len || y.emb - x.emb || y.lp - x.lp || x.asp - y.asp || x.med - y.med || x.load - y.load || y.aff - x.aff;
+  }
+}
+
+describe('prefix deltas at control', () => {
+  it('random full sets and deltas keep routes, hash and steering equal to the reference', () => {
+    const r = rng(17);
+    const pool = prefixPool(r);
+    const fleet = new Fleet(POLICY);
+    const ids = Array.from({ length: 16 }, (_, i) => `a${i}`);
+    const sets = new Map<string, Map<string, RouteAttrs>>();
+    const seq = new Map<string, number>();
+    ids.forEach((id, i) => {
+      const a = fleet.add(id, site(i < 12 ? `s${i % 4}` : 'ix', i < 12 ? 'embedded' : 'ix'), id, `http://${id}`);
+      const set = new Map<string, RouteAttrs>();
+      for (let k = 0; k < 40; k++) { const route = randomRoute(r, pool); set.set(routeKey(route), route); }
+      if (i >= 14) set.clear(); // IX boxes without routes
+      sets.set(id, set);
+      seq.set(id, 1);
+      const out = fleet.applyReport(a, report(1, { hash: routeSetHash(set.values()), routes: [...set.values()] }, {
+        inventory: { kind: 'full', hash: 'h', files: r() < 0.8 ? ['t.v1', 't.a1'] : ['t.v1'] },
+        health: { status: r() < 0.1 ? 'failing' : 'ok', reasons: [] },
+        load: { egressBps: r() * 1e10, capacityBps: 1e10, connections: 1, cpu: 0 },
+      }), NOW);
+      expect(out.needPrefixes).toBeUndefined();
+    });
+    expect(fleet.stats.prefixHashMismatches).toBe(0);
+
+    const compareAll = () => {
+      for (const id of ids) {
+        const a = fleet.get(id)!;
+        const set = sets.get(id)!;
+        expect(new Map(a.routes.map((x) => [routeKey(x), x]))).toEqual(set);
+        expect(a.prefixHash).toBe(routeSetHash(set.values()));
+        expect(a.routeSum.toString()).toBe(a.prefixHash);
+      }
+      for (let q = 0; q < 60; q++) {
+        const p = parsePrefix(pool[Math.floor(r() * pool.length)])!;
+        const width = p.family === 4 ? 32 : 128;
+        const value = p.bits | (BigInt(Math.floor(r() * 2 ** 32)) & ((1n << BigInt(width - p.length)) - 1n));
+        const address: Address = { family: p.family, value };
+        const d = steer(fleet, { address, titleId: 't', fileIds: ['t.v1', 't.a1'], region: 'eu', now: NOW }, OPTS);
+        expect({ targets: d.targets.map((t) => t.applianceId ?? 'origin'), miss: d.miss }).toEqual(referenceSteer(fleet, sets, address, ['t.v1', 't.a1'], 't'));
+      }
+    };
+    compareAll();
+
+    for (let round = 0; round < 300; round++) {
+      const id = ids[Math.floor(r() * 14)];
+      const a = fleet.get(id)!;
+      const set = sets.get(id)!;
+      const baseHash = routeSetHash(set.values());
+      // Changed keys, then each key's final state: announced if present, else withdrawn.
+      const touched = new Map<string, { prefix: string; peer?: string }>();
+      const changes = 1 + Math.floor(r() * 6);
+      for (let c = 0; c < changes; c++) {
+        const u = r();
+        if (u < 0.4 && set.size > 0) {
+          const victim = [...set.values()][Math.floor(r() * set.size)];
+          set.delete(routeKey(victim));
+          touched.set(routeKey(victim), victim.peer === undefined ? { prefix: victim.prefix } : { prefix: victim.prefix, peer: victim.peer });
+        } else if (u < 0.6 && set.size > 0) {
+          // same route, new attributes
+          const old = [...set.values()][Math.floor(r() * set.size)];
+          const route = { ...old, asPathLength: 1 + Math.floor(r() * 4), localPref: r() < 0.5 ? 300 : 50 };
+          set.set(routeKey(route), route);
+          touched.set(routeKey(route), route);
+        } else {
+          const route = randomRoute(r, pool);
+          set.set(routeKey(route), route);
+          touched.set(routeKey(route), route);
+        }
+      }
+      const announced = [...touched.keys()].filter((k) => set.has(k)).map((k) => set.get(k)!);
+      const withdrawn = [...touched.entries()].filter(([k]) => !set.has(k)).map(([, w]) => (w.peer === undefined ? { prefix: w.prefix } : { prefix: w.prefix, peer: w.peer }));
+      const s = seq.get(id)! + 1;
+      seq.set(id, s);
+      const out = fleet.applyReport(a, report(s, { kind: 'delta', baseHash, hash: routeSetHash(set.values()), announced, withdrawn }), NOW);
+      expect(out.needPrefixes).toBeUndefined();
+      if (round % 30 === 0) compareAll();
+    }
+    compareAll();
+    expect(fleet.stats.prefixDeltasApplied).toBe(300);
+
+    // The same final sets as full reports on a fresh fleet steer identically.
+    const fresh = new Fleet(POLICY);
+    for (const id of ids) {
+      const a = fleet.get(id)!;
+      const b = fresh.add(id, a.site, id, a.publicUrl);
+      fresh.applyReport(b, report(1, { hash: a.prefixHash!, routes: [...sets.get(id)!.values()] }, {
+        inventory: { kind: 'full', hash: 'h', files: [...a.inventory] }, health: a.health, load: a.load,
+      }), NOW);
+    }
+    for (let q = 0; q < 200; q++) {
+      const p = parsePrefix(pool[Math.floor(r() * pool.length)])!;
+      const req = { address: { family: p.family, value: p.bits } as Address, titleId: `t${q % 7}`, fileIds: ['t.v1'], region: 'eu', now: NOW };
+      expect(steer(fresh, req, OPTS)).toEqual(steer(fleet, req, OPTS));
+    }
+    expect(fleet.routes.routeCount).toBe(fresh.routes.routeCount);
+    expect(fleet.routes.prefixCount).toBe(fresh.routes.prefixCount);
+  });
+
+  it('a delta on a base control does not hold is refused; a result that hashes differently asks for the full set', () => {
+    const fleet = new Fleet(POLICY);
+    const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
+    const r1: RouteAttrs = { prefix: '10.0.0.0/8', asPathLength: 1 };
+    const r2: RouteAttrs = { prefix: '10.1.0.0/16', asPathLength: 1 };
+    const h1 = routeSetHash([r1]);
+    expect(fleet.applyReport(a, report(1, { hash: h1, routes: [r1] }), NOW).needPrefixes).toBeUndefined();
+    // Wrong base: nothing applied.
+    const refused = fleet.applyReport(a, report(2, { kind: 'delta', baseHash: 'rs1:9:0000000000000000', hash: routeSetHash([r1, r2]), announced: [r2], withdrawn: [] }), NOW);
+    expect(refused.needPrefixes).toBe(true);
+    expect(a.routes).toEqual([r1]);
+    expect(a.prefixHash).toBe(h1);
+    // Right base, but the appliance's set is not what the delta makes here (a change was lost).
+    const lost: RouteAttrs = { prefix: '10.2.0.0/16', asPathLength: 1 };
+    const diverged = fleet.applyReport(a, report(3, { kind: 'delta', baseHash: h1, hash: routeSetHash([r1, r2, lost]), announced: [r2], withdrawn: [] }), NOW);
+    expect(diverged.needPrefixes).toBe(true);
+    expect(a.prefixHash).toBeUndefined();
+    expect(fleet.stats.prefixHashMismatches).toBe(1);
+    // Steering keeps using what control has meanwhile.
+    const first = () => steer(fleet, { address: parseAddress('10.1.2.3')!, titleId: 't', fileIds: [], region: 'eu', now: NOW }, OPTS).targets[0].applianceId;
+    expect(first()).toBe('a');
+    // Until the full set comes, a hash-only report is answered with needPrefixes too.
+    expect(fleet.applyReport(a, report(4, { hash: routeSetHash([r1, r2, lost]) }), NOW).needPrefixes).toBe(true);
+    expect(fleet.applyReport(a, report(5, { hash: routeSetHash([r1, r2, lost]), routes: [r1, r2, lost] }), NOW).needPrefixes).toBeUndefined();
+    expect(fleet.applyReport(a, report(6, { hash: routeSetHash([r1, r2, lost]) }), NOW).needPrefixes).toBeUndefined();
+    // A full set whose claimed hash is wrong is kept (it arrived whole) and counted.
+    fleet.applyReport(a, report(7, { hash: routeSetHash([r1]), routes: [r1, r2] }), NOW);
+    expect(a.routes).toEqual([r1, r2]);
+    expect(fleet.stats.prefixHashMismatches).toBe(2);
+  });
+
+  it('hashes from before route-set hashes (opaque strings) still work for full sets and hash-only reports', () => {
+    const fleet = new Fleet(POLICY);
+    const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
+    expect(fleet.applyReport(a, report(1, { hash: 'sha-1', routes: [{ prefix: '10.0.0.0/8', asPathLength: 1 }] }), NOW).needPrefixes).toBeUndefined();
+    expect(fleet.applyReport(a, report(2, { hash: 'sha-1' }), NOW).needPrefixes).toBeUndefined();
+    expect(fleet.applyReport(a, report(3, { hash: 'sha-2' }), NOW).needPrefixes).toBe(true);
+    expect(fleet.stats.prefixHashMismatches).toBe(0);
+  });
+
+  it('full sets reach the store at once, deltas at most every ROUTES_PERSIST_EVERY_MS', () => {
+    const dirty: boolean[] = [];
+    const fleet = new Fleet(POLICY, (_a, changed) => dirty.push(changed.routes));
+    const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
+    const set: RouteAttrs[] = [{ prefix: '10.0.0.0/8', asPathLength: 1 }];
+    fleet.applyReport(a, report(1, { hash: routeSetHash(set), routes: [...set] }), NOW);
+    let t = NOW, s = 1;
+    const change = () => {
+      const base = routeSetHash(set);
+      const route = { prefix: `10.${s}.0.0/16`, asPathLength: 1 };
+      set.push(route);
+      fleet.applyReport(a, report(++s, { kind: 'delta', baseHash: base, hash: routeSetHash(set), announced: [route], withdrawn: [] }), t);
+    };
+    for (let i = 0; i < 5; i++) { t += 1000; change(); }
+    t = NOW + ROUTES_PERSIST_EVERY_MS;
+    change();
+    t += 1000;
+    fleet.applyReport(a, report(++s, { hash: routeSetHash(set) }), t);
+    expect(dirty).toEqual([true, false, false, false, false, false, true, false]);
+    // A delta not yet persisted goes with the next report once the interval has passed.
+    t += 1000;
+    change();
+    t = NOW + 2 * ROUTES_PERSIST_EVERY_MS;
+    fleet.applyReport(a, report(++s, { hash: routeSetHash(set) }), t);
+    expect(dirty.slice(-2)).toEqual([false, true]);
+    expect(JSON.parse(fleet.routesSnapshot(a)).routes).toHaveLength(set.length);
+  });
+});
