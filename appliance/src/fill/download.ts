@@ -30,6 +30,7 @@ export interface DownloadDeps {
 export class FileDownload extends EventEmitter implements Download {
   readonly fileId: string;
   readonly bytes: number;
+  readonly sha256: string;
   readonly startedAt: number;
   path = '';
   written = 0;
@@ -46,6 +47,7 @@ export class FileDownload extends EventEmitter implements Download {
     super();
     this.fileId = file.fileId;
     this.bytes = file.bytes;
+    this.sha256 = file.sha256;
     this.startedAt = deps.clock.now();
     this.done = run(this, file, manifest, deps, this.#abort.signal, () => this.#keepPartial);
     this.done.catch(() => {}); // the engine and any viewer see the rejection through `done`
@@ -91,6 +93,8 @@ async function run(
   const escalation = new Escalation(sourcesOf(file, m), m.escalation, { now: () => clock.now(), retryMs: settings.sourceRetryMs, originMs: settings.originMs });
   /** bytes in the current partial, by the level of the source that wrote them */
   const inPartial = new Map<string, { level: FillLevel; bytes: number }>();
+  /** the partial began with bytes from an earlier attempt, which may be the wrong ones */
+  let oldPrefix = staged.resumedFrom > 0;
   let keep = true;
   try {
     for (;;) {
@@ -118,8 +122,10 @@ async function run(
       } catch (err) {
         dl.source = null;
         if (err instanceof StoreError && err.code === 'SHA256_MISMATCH') {
-          // commit emptied the partial: every source that wrote into it is suspect
-          blame(inPartial, file.fileId, 'sha256_mismatch', deps, escalation);
+          // commit emptied the partial: every source that wrote into it is suspect — unless it
+          // began with an earlier attempt's bytes (a stale or damaged partial): then nobody is
+          blame(inPartial, file.fileId, oldPrefix ? null : 'sha256_mismatch', deps, escalation);
+          oldPrefix = false;
           dl.reset();
           continue;
         }

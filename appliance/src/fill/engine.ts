@@ -120,7 +120,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
     this.#store.setPopularity(ranksFor(m, this.#store.list()));
     for (const dl of this.#active.values()) {
       const f = this.#wanted.get(dl.fileId);
-      if (!f || f.bytes !== dl.bytes) dl.stop(false);
+      if (!f || f.bytes !== dl.bytes || f.sha256 !== dl.sha256) dl.stop(false);
     }
     if (changed) {
       // a new plan: a full disk or dead sources are worth another look

@@ -147,4 +147,23 @@ describe('fill downloads', () => {
     const [, second] = requestsFor(cut, f.fileId);
     expect(second.range).toBe(`bytes=${partials[0].bytes}-`);
   });
+
+  it('a stale partial (left by an earlier attempt, wrong bytes) is thrown away without blaming the source', async () => {
+    const f = testFile('t1.a', 600 * KiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]));
+    rig.sources.push(peer);
+    const { store, engine } = await rig.open();
+    const stale = await store.stage(f.fileId, { bytes: f.data.length, sha256: f.sha256, kind: 'video' });
+    await stale.append([Buffer.alloc(100 * KiB, 7)]);
+    await stale.abort({ keepPartial: true });
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()] }));
+    const dl = engine.fetchNow(f.fileId)!;
+    let resets = 0;
+    dl.on('reset', () => resets++);
+    const stored = await dl.done;
+    expect(Buffer.compare(await readFile(stored.path), f.data)).toBe(0);
+    expect(requestsFor(peer, f.fileId).map((r) => r.range)).toEqual([`bytes=${100 * KiB}-`, undefined]);
+    expect(resets).toBe(1);
+    expect(engine.report().badSources).toEqual([]);
+  });
 });
