@@ -80,17 +80,18 @@ export class FillService {
   get current(): CurrentPlan | undefined { return this.#current; }
   get lastRun(): PlanRun | undefined { return this.#lastRun; }
 
-  /** Plan once now, then on the schedule. */
+  /** Plan once now, then on the schedule. A failed run is logged; the previous plan stays. */
   start(): void {
-    this.runPlan('start');
+    const run = (trigger: PlanRun['trigger']) => {
+      try {
+        this.runPlan(trigger);
+      } catch (err) {
+        this.#d.log.error({ err, trigger }, 'fill plan failed; the previous plan stays');
+      }
+    };
+    run('start');
     if (this.#d.settings.fillPlanSchedule !== '') {
-      this.#task = schedule(this.#d.settings.fillPlanSchedule, () => {
-        try {
-          this.runPlan('schedule');
-        } catch (err) {
-          this.#d.log.error({ err }, 'scheduled fill plan failed');
-        }
-      }, { name: 'fill-plan', noOverlap: true });
+      this.#task = schedule(this.#d.settings.fillPlanSchedule, () => run('schedule'), { name: 'fill-plan', noOverlap: true });
     }
   }
 
