@@ -15,7 +15,7 @@ import { otherSlot, type Slot, type SlotEntry } from './boot-entries.ts';
 import { BundleError, downloadBundle, fetchManifest } from './download.ts';
 import { armTrial, clearTrial, installKernel, trialMarker, writeBootFiles, writeImage } from './slot-writer.ts';
 import { loadState, saveState, setStatus, type UpdateState } from './state.ts';
-import { trialVerdict, whyNotHealthy } from './trial.ts';
+import { trialVerdict } from './trial.ts';
 
 export interface Credential { controlUrl: string; applianceId: string; credential: string }
 
@@ -141,10 +141,8 @@ export class Updater {
     for (;;) {
       const turnup = await readFile(e.paths.turnupNow, 'utf8').then((t) => (JSON.parse(t) as { passed: boolean }).passed).catch(() => null);
       const daemonHealth = await e.daemonHealth();
-      const facts = { now: e.now(), deadline, turnupPassed: turnup, daemonHealth, controlReached: false };
-      if (whyNotHealthy(facts) === 'control has not acknowledged a report from this slot' || whyNotHealthy(facts) === null) {
-        facts.controlReached = await this.flushStatus();
-      }
+      // the 'trying' status reaching control is part of being healthy (and tells the operator)
+      const facts = { now: e.now(), deadline, turnupPassed: turnup, daemonHealth, controlReached: await this.flushStatus() };
       const v = trialVerdict(facts);
       if (v.verdict === 'commit') {
         await writeBootFiles(e.paths.esp, e.slot, e.slot, await this.#entries());
