@@ -145,6 +145,22 @@ describe('fill state across a restart, and the settings', () => {
     }
   });
 
+  it('runs the planner at start and then on its node-cron schedule', async () => {
+    const ctx = await startTestControl({ fillPlanSchedule: '* * * * * *' });
+    try {
+      expect((await ctx.call('GET', '/v1/fill/plan', { token: OPERATOR })).body.trigger).toBe('start');
+      let trigger = 'start';
+      for (let i = 0; i < 100 && trigger !== 'schedule'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        trigger = (await ctx.call('GET', '/v1/fill/plan', { token: OPERATOR })).body.trigger;
+      }
+      expect(trigger).toBe('schedule');
+      expect((await ctx.call('GET', '/metrics')).text).toMatch(/edgebox_control_fill_plans_total\{trigger="schedule"\} [1-9]/);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   const bad: Array<[string, Record<string, unknown>, Record<string, string>, string]> = [
     ['a schedule that is not a cron expression', { fillPlanSchedule: 'hourly' }, {}, 'setting "fillPlanSchedule" (config file): not a cron expression'],
     ['a churn share above 1, from the environment', {}, { EDGEBOX_CONTROL_FILL_CHURN_FRACTION: '2' }, 'setting "fillChurnFraction" (env EDGEBOX_CONTROL_FILL_CHURN_FRACTION)'],
