@@ -56,14 +56,22 @@ export class SqliteRepository implements Repository {
     migrate(this.#db);
   }
 
+  // Each SQL text is prepared once: preparing costs as much as running a small query, and a
+  // playback start runs five of them.
+  #statements = new Map<string, Database.Statement>();
+  #stmt(sql: string): Database.Statement {
+    let s = this.#statements.get(sql);
+    if (!s) this.#statements.set(sql, (s = this.#db.prepare(sql)));
+    return s;
+  }
   #all(sql: string, ...args: unknown[]): Row[] {
-    return this.#db.prepare(sql).all(...args) as Row[];
+    return this.#stmt(sql).all(...args) as Row[];
   }
   #get(sql: string, ...args: unknown[]): Row | undefined {
-    return this.#db.prepare(sql).get(...args) as Row | undefined;
+    return this.#stmt(sql).get(...args) as Row | undefined;
   }
   #run(sql: string, ...args: unknown[]): number {
-    return this.#db.prepare(sql).run(...args).changes;
+    return this.#stmt(sql).run(...args).changes;
   }
 
   putSite(s: Site): void {
