@@ -40,6 +40,15 @@ export function sessionMaster(template: string, targets: number, mediaUrl: (file
   return out.join('\n') + '\n';
 }
 
+// Titles packaged before the packager wrote `org.w3.clearkey` carry the DASH ClearKey system id
+// as the key line's KEYFORMAT, which no HLS player knows (hls.js skips the key and stalls at
+// 0 s). Stored templates are left as they are; the session's playlist says it the known way.
+const LEGACY_CLEARKEY_KEYFORMAT = /(#EXT-X-KEY:[^\n]*KEYFORMAT=)"urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e"/gi;
+export const CLEARKEY_KEYFORMAT = 'org.w3.clearkey';
+
 export function sessionMedia(template: string, base: string, licenceUrl: string): string {
-  return template.replaceAll('{{BASE}}', base).replaceAll('{{LICENSE_URL}}', licenceUrl);
+  return template
+    .replace(LEGACY_CLEARKEY_KEYFORMAT, `$1"${CLEARKEY_KEYFORMAT}"`)
+    .replaceAll('{{BASE}}', base)
+    .replaceAll('{{LICENSE_URL}}', licenceUrl);
 }
