@@ -70,7 +70,7 @@ describe('appliance image under qemu', () => {
       ntp: [], bgp: { waive: true },
       controlUrl: 'http://10.0.2.100', enrollmentToken,
       tokenKeys: { k1: 'url-token-secret-0123456789' },
-      update: { pollIntervalSec: 5, healthDeadlineSec: 60 },
+      update: { pollIntervalSec: 5, healthDeadlineSec: 120 },
     }));
     const t0 = Date.now();
     built = await buildImage({

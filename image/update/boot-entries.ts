@@ -42,7 +42,8 @@ export function loaderEntry(e: SlotEntry): string {
 }
 
 export function syslinuxCfg(defaultSlot: Slot, entries: SlotEntry[]): string {
-  const lines = ['# Edgebox: the committed slot boots (BIOS)', `DEFAULT ${defaultSlot}`, 'PROMPT 0', 'TIMEOUT 0', 'SERIAL 0 115200', ''];
+  // SERIAL must come before any other directive
+  const lines = ['SERIAL 0 115200', '# Edgebox: the committed slot boots (BIOS)', `DEFAULT ${defaultSlot}`, 'PROMPT 0', 'TIMEOUT 0', ''];
   for (const e of entries) {
     lines.push(`LABEL ${e.slot}`, `  MENU LABEL Edgebox ${e.version} (slot ${e.slot.toUpperCase()})`,
       `  LINUX /${e.slot}/vmlinuz`, `  INITRD /${e.slot}/initrd.img`, `  APPEND ${kernelArgs(e)}`, '');

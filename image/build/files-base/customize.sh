@@ -30,13 +30,13 @@ grep -q '^edgebox:' "$root/etc/passwd" || {
 echo "edgebox customize: kernel modules" >&2
 kver=$(ls "$root/lib/modules" | head -n1)
 for d in $pruned; do rm -rf "$root/lib/modules/$kver/$d"; done
-depmod -b "$root" "$kver"
+chroot "$root" /sbin/depmod -a "$kver"
 install -m 0755 "$bootonce" "$root/etc/initramfs-tools/scripts/local-bottom/edgebox-boot-once"
 printf 'vfat\nnls_cp437\nnls_ascii\nnls_utf8\n' >> "$root/etc/initramfs-tools/modules"
 echo "edgebox customize: initramfs for $kver" >&2
 rm -f "$root/usr/sbin/update-initramfs"
-chroot "$root" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
-chroot "$root" update-initramfs -c -k "$kver" >/dev/null
+chroot "$root" /usr/bin/dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
+chroot "$root" /usr/sbin/update-initramfs -c -k "$kver" >/dev/null
 # stable names for the boot entries, whatever the kernel version
 ln -sf "boot/vmlinuz-$kver" "$root/vmlinuz"
 ln -sf "boot/initrd.img-$kver" "$root/initrd.img"

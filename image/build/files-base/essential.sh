@@ -4,6 +4,6 @@
 set -eu
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 root="$1"
-chroot "$root" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs
+chroot "$root" /usr/bin/dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs
 printf '#!/bin/sh\nexit 0\n' > "$root/usr/sbin/update-initramfs"
 chmod 0755 "$root/usr/sbin/update-initramfs"
