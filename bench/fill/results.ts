@@ -103,7 +103,7 @@ export function markdown(r: FillResults): string {
     const b = r.rateLimited;
     L.push('## (b) The same with a rate limit', '');
     L.push(`Limit ${round3(b.limitBps / 1e6)} Mb/s (${b.limitMBps} MB/s). Steady rate (10–90 % of the bytes) **${b.steadyMBps} MB/s**, ` +
-      `error ${b.errorPct} %; whole transfer ${mib(b.bytes)} MiB in ${b.seconds} s = ${b.MBps} MB/s (${b.wholeErrorPct} %, includes the bucket's first burst). ` +
+      `error ${b.errorPct} %; whole transfer ${mib(b.bytes)} MiB in ${b.seconds} s = ${b.MBps} MB/s (${b.wholeErrorPct} %, includes start-up: manifest fetch, first requests, the bucket's first burst). ` +
       `CPU ${b.cpuCores} cores.`, '');
   }
   if (r.viewers) {
