@@ -20,6 +20,8 @@ export interface ServiceSpec {
   config: Record<string, unknown>;
   /** where the config (0600) and `<name>.log` go */
   dir: string;
+  /** the config's file name in `dir` (default `<name>.json`) */
+  configFile?: string;
   port: number;
   host?: string;
   /** called with every chunk of output, besides the log file */
@@ -45,7 +47,7 @@ export interface RunningService {
 
 export async function startService(spec: ServiceSpec): Promise<RunningService> {
   mkdirSync(spec.dir, { recursive: true });
-  const configPath = join(spec.dir, `${spec.name}.json`);
+  const configPath = join(spec.dir, spec.configFile ?? `${spec.name}.json`);
   const host = spec.host ?? '127.0.0.1';
   writeFileSync(configPath, `${JSON.stringify({ ...spec.config, host, port: spec.port }, null, 2)}\n`, { mode: 0o600 });
   const logPath = join(spec.dir, `${spec.name}.log`);
