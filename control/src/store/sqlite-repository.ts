@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
 import type {
   Account, ApplianceImageRow, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
-  SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow,
+  LiveSessionRow, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow,
 } from './repository.ts';
 
 type Row = Record<string, unknown>;
@@ -169,6 +169,11 @@ export class SqliteRepository implements Repository {
     return r && { profileId: r.profile_id as string, accountId: r.account_id as string, name: r.name as string };
   }
 
+  listProfiles(accountId: string): Profile[] {
+    return this.#all('SELECT * FROM profiles WHERE account_id = ? ORDER BY rowid', accountId)
+      .map((r) => ({ profileId: r.profile_id as string, accountId: r.account_id as string, name: r.name as string }));
+  }
+
   startSession(s: SessionRow, limit: number, liveSince: number): StartResult {
     return this.#db.transaction((): StartResult => {
       const live = this.#all(
@@ -188,6 +193,11 @@ export class SqliteRepository implements Repository {
   getSession(sessionId: string): SessionRow | undefined {
     const r = this.#get('SELECT * FROM sessions WHERE session_id = ?', sessionId);
     return r && sessionOf(r);
+  }
+  listLiveSessions(liveSince: number, limit: number): LiveSessionRow[] {
+    return this.#all(
+      'SELECT * FROM sessions WHERE ended_at IS NULL AND last_heartbeat_at >= ? ORDER BY started_at DESC LIMIT ?', liveSince, limit,
+    ).map((r) => ({ ...sessionOf(r), bitrateKbps: (r.bitrate_kbps as number | null) ?? null, bufferMs: (r.buffer_ms as number | null) ?? null }));
   }
   heartbeat(sessionId: string, at: number, positionMs: number, bitrateKbps: number, bufferMs: number): void {
     this.#db.transaction(() => {
