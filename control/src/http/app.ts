@@ -15,6 +15,7 @@ import { licenceRoutes } from './routes/licence.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { playbackRoutes } from './routes/playback.ts';
 import { titleRoutes } from './routes/titles.ts';
+import { uiRoutes } from './routes/ui.ts';
 
 /** Reports carry whole prefix sets and titles carry manifest templates. */
 const BODY_LIMIT = 64 * 1024 * 1024;
@@ -49,5 +50,6 @@ export function buildApp(c: Control): FastifyInstance {
   imageRoutes(app, c);
   playbackRoutes(app, c, playback);
   licenceRoutes(app, c, playback, [new ClearKeyProvider()]);
+  uiRoutes(app, c);
   return app;
 }

@@ -71,6 +71,9 @@ export interface PeerKeyRow { kid: string; x: string; d: string; createdAt: numb
 /** A site's fill overrides; null = the setting's default (rates) or not forced (fillNowUntil). */
 export interface SiteFill { siteId: string; rateLimitBps: number | null; peerServeRateBps: number | null; fillNowUntil: number | null }
 
+/** A live session as the operator's status page lists it: the row and the last heartbeat's figures. */
+export interface LiveSessionRow extends SessionRow { bitrateKbps: number | null; bufferMs: number | null }
+
 export type StartResult = { ok: true } | { ok: false; devices: string[] };
 
 export type EnrollResult =
@@ -106,10 +109,14 @@ export interface Repository {
   accountByToken(tokenHash: string): Account | undefined;
   addProfile(profile: Profile): void;
   getProfile(profileId: string): Profile | undefined;
+  /** the account's profiles, oldest first */
+  listProfiles(accountId: string): Profile[];
 
   /** count the account's live sessions and insert this one only if under `limit`, atomically */
   startSession(s: SessionRow, limit: number, liveSince: number): StartResult;
   getSession(sessionId: string): SessionRow | undefined;
+  /** sessions not ended with a heartbeat at or after `liveSince`, newest first, at most `limit` */
+  listLiveSessions(liveSince: number, limit: number): LiveSessionRow[];
   heartbeat(sessionId: string, at: number, positionMs: number, bitrateKbps: number, bufferMs: number): void;
   endSession(sessionId: string, at: number): void;
   resumePosition(profileId: string, titleId: string): number;
