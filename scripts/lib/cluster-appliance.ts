@@ -91,7 +91,7 @@ export class ClusterAppliance {
         log.write(s);
         i.onOutput?.(s);
       },
-      readyTimeoutMs: 60_000,
+      readyTimeoutMs: 120_000,
     }).catch((e: unknown) => {
       log.end();
       throw e;

@@ -78,7 +78,7 @@ export interface ClusterOptions {
   port?: (name: string) => Promise<number>;
   /** every chunk any process writes, with its name (e.g. to echo with --verbose) */
   onOutput?: (name: string, chunk: string) => void;
-  /** how long to wait for each appliance's first report; default 60 s */
+  /** how long to wait for each appliance's first report; default 120 s (loaded test machines) */
   reportTimeoutMs?: number;
 }
 
@@ -170,7 +170,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       const a = new ClusterAppliance({
         name, siteId, index, dir: join(o.dir, name), api, secrets, controlUrl: control.url,
         port, spec: { ...spec, settings: { ...o.applianceDefaults, ...spec?.settings } },
-        onOutput: onOutput(name), reportTimeoutMs: o.reportTimeoutMs ?? 60_000,
+        onOutput: onOutput(name), reportTimeoutMs: o.reportTimeoutMs ?? 120_000,
       });
       started.push(a);
       appliances.push(a);

@@ -63,7 +63,7 @@ export async function startService(spec: ServiceSpec): Promise<RunningService> {
       },
     });
     try {
-      await waitReady(child, () => answers(`${url}/healthz`), spec.readyTimeoutMs ?? 30_000);
+      await waitReady(child, () => answers(`${url}/healthz`), spec.readyTimeoutMs ?? 60_000);
     } catch (e) {
       await child.stop(2_000);
       throw e;
