@@ -5,7 +5,7 @@
 // proven by the pacing counter (bytes whose write was delayed), never by timing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePeerSigningKey, signPeerToken, type FillFile } from '../../../protocol/index.ts';
-import { json, sample, sha256, sleep, startDaemon, type Daemon } from '../daemon/harness.ts';
+import { json, rawGet, sample, sha256, sleep, startDaemon, type Daemon } from '../daemon/harness.ts';
 import { ENROLLMENT_TOKEN, manifestFor, promtoolCheck, startContractControl, type ContractControl } from './helpers/fill-contract.ts';
 
 let control: ContractControl;
@@ -24,6 +24,8 @@ beforeAll(async () => {
     settings: {
       controlUrl: control.url,
       report: { enrollmentToken: ENROLLMENT_TOKEN, publicUrl: 'http://127.0.0.1:9' },
+      faultInjection: true,
+      workerRestartMinMs: 200,
     },
     waitRam: true,
   });
@@ -205,6 +207,24 @@ describe('peer path', () => {
     const viewer = await fetch(`${d.origin}/v1/f/${fileId}?t=${d.token({ title: 'pr' })}`);
     expect(Buffer.from(await viewer.arrayBuffer()).equals(data)).toBe(true);
     expect(await metric('edgebox_peer_paced_bytes_total')).toBe(paced);
+  });
+
+  it('a restarted worker has the peer keys before it answers: no 503 from it', async () => {
+    expect((await d.adminFetch('/v1/admin/fault/crash-worker?worker=0', { method: 'POST' })).status).toBe(202);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const text = await d.metrics();
+      if (sample(text, 'edgebox_workers') === 2 && sample(text, 'edgebox_worker_restarts_total') === 1) break;
+      if (Date.now() > deadline) throw new Error('worker 0 was not restarted');
+      await sleep(50);
+    }
+    // fresh connections, so the kernel spreads them over both workers
+    const statuses = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      const res = await rawGet(d.port, `/v1/peer/f/${ID.hdd}`, { authorization: `Bearer ${control.peerToken()}`, range: 'bytes=0-99' });
+      statuses.add(res.status);
+    }
+    expect([...statuses]).toEqual([206]);
   });
 
   it('/metrics with the peer series in use still passes promtool check metrics', async () => {
