@@ -49,7 +49,7 @@ export class Daemon {
   #misses!: MissCoalescer;
   #admin!: Server;
   #metrics = new DaemonMetrics();
-  #load = new LoadMeter();
+  #load: LoadMeter;
   #health: Health = { status: 'ok', reasons: [] };
   #draining = false;
   #controlDrain = false;
@@ -60,6 +60,7 @@ export class Daemon {
 
   constructor(settings: ApplianceSettings, probe: Probe, store: Store, log: Logger) {
     this.settings = settings;
+    this.#load = new LoadMeter(Date.now, settings.loadCpu);
     this.probe = probe;
     this.store = store;
     this.log = log;

@@ -1,8 +1,16 @@
 // Box load figures for health, status and the control report: egress bits/s (from the bytes the
-// workers report each second), open connections, and CPU busy share over all cores (os.cpus()
-// deltas, so it is the box's CPU, not just this process's).
+// workers report each second), open connections, and CPU busy share over all cores. The CPU is
+// the box's (os.cpus() deltas) by default; with `loadCpu: 'process'` it is this daemon's own
+// share of all cores (process.cpuUsage(), worker threads included), for machines an appliance
+// shares with other work: the dev site and the tests run several appliances beside everything
+// else, and the box's CPU would make each of them look overloaded to control.
 
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
+
+/** what the reported CPU load measures */
+export type CpuScope = 'box' | 'process';
+/** busy and total CPU time since some fixed point, in one unit */
+export type CpuReader = () => { busy: number; total: number };
 
 export interface Load {
   egressBps: number;
@@ -23,7 +31,7 @@ interface WorkerSample {
   inFlight: number;
 }
 
-function cpuTimes(): { busy: number; total: number } {
+function boxCpu(): { busy: number; total: number } {
   let busy = 0;
   let total = 0;
   for (const c of cpus()) {
@@ -35,6 +43,11 @@ function cpuTimes(): { busy: number; total: number } {
   return { busy, total };
 }
 
+function processCpu(): { busy: number; total: number } {
+  const u = process.cpuUsage();
+  return { busy: (u.user + u.system) / 1000, total: performance.now() * availableParallelism() };
+}
+
 export class LoadMeter {
   #workers = new Map<number, WorkerSample>();
   #bytesServed = 0;
@@ -43,12 +56,15 @@ export class LoadMeter {
   #diskErrorHistory: number[] = [];
   #lastBytes = 0;
   #lastAt: number;
-  #lastCpu = cpuTimes();
+  #cpu: CpuReader;
+  #lastCpu: { busy: number; total: number };
   #now: () => number;
   load: Load = { egressBps: 0, connections: 0, inFlight: 0, cpu: 0, bytesServed: 0, recentDiskErrors: 0 };
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = Date.now, cpu: CpuScope | CpuReader = 'box') {
     this.#now = now;
+    this.#cpu = cpu === 'box' ? boxCpu : cpu === 'process' ? processCpu : cpu;
+    this.#lastCpu = this.#cpu();
     this.#lastAt = now();
   }
 
@@ -74,7 +90,7 @@ export class LoadMeter {
     const bps = ((this.#bytesServed - this.#lastBytes) * 8) / secs;
     this.#lastBytes = this.#bytesServed;
     this.#lastAt = now;
-    const c = cpuTimes();
+    const c = this.#cpu();
     const dt = c.total - this.#lastCpu.total;
     const cpu = dt > 0 ? Math.min(1, Math.max(0, (c.busy - this.#lastCpu.busy) / dt)) : this.load.cpu;
     this.#lastCpu = c;

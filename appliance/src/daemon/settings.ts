@@ -73,6 +73,9 @@ export const ApplianceSettings = z.object({
   diskConcurrency: z.union([auto, positiveInt]).default('auto'),
   /** advertised egress capacity in bits/s; auto = sum of the NICs' link speeds */
   capacityBps: z.union([auto, z.number().min(0)]).default('auto'),
+  /** what the CPU load in health and reports measures: the whole box, or this daemon's own share
+   *  of all cores (for a machine shared with other work: the dev site, tests) */
+  loadCpu: z.enum(['box', 'process']).default('box'),
   /** Cache-Control max-age for served files, seconds */
   cacheMaxAgeSec: z.number().int().min(0).default(86_400),
   /** most ranges answered as multipart/byteranges; more and the Range header is ignored (200) */

@@ -44,4 +44,23 @@ describe('LoadMeter', () => {
     }
     expect(m.load.recentDiskErrors).toBe(0);
   });
+
+  it('measures the box\'s CPU or, with the process scope, its own share of all cores', () => {
+    let now = 0;
+    let busy = 0, total = 0;
+    const m = new LoadMeter(() => now, () => ({ busy, total }));
+    busy += 250;
+    total += 1000;
+    now = 1000;
+    expect(m.sample().cpu).toBe(0.25);
+    // a reader that goes nowhere keeps the last figure
+    now = 2000;
+    expect(m.sample().cpu).toBe(0.25);
+    // the process scope reads this process's CPU time against wall time × cores
+    const own = new LoadMeter(() => now, 'process');
+    now = 3000;
+    const cpu = own.sample().cpu;
+    expect(cpu).toBeGreaterThanOrEqual(0);
+    expect(cpu).toBeLessThanOrEqual(1);
+  });
 });
