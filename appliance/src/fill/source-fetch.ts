@@ -1,4 +1,4 @@
-// One try of one source for one file (undici): ask for the bytes the staged put does not have yet
+// One try of one source for one file (undici's dispatch API, response-stream.ts): ask for the bytes the staged put does not have yet
 // (`Range: bytes=<written>-`, or the whole file), check the response is the file the manifest
 // describes, and stream the body into the staged put through the shared token bucket, in batches
 // of up to WRITE_BATCH bytes (one writev each) — written sooner when FLUSH_MS has passed or the
@@ -10,13 +10,14 @@
 // is worth another try for this file; store failures (NO_SPACE, IO) pass through unchanged: they
 // are the box's problem, not the source's.
 
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { FillSource } from '../../../protocol/index.ts';
 import { fillSourceUrl } from '../../../protocol/index.ts';
 import { StoreError } from '../store/errors.ts';
 import type { StagedPut } from '../store/store.ts';
 import { FillError, SourceFailure } from './errors.ts';
 import type { FillClock } from './clock.ts';
+import { ResponseStream, type ResponseHead } from './response-stream.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
 export const WRITE_BATCH = 1 << 20;
@@ -58,40 +59,34 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
   const url = fillSourceUrl(source, fileId);
   const bytes = staged.bytes;
   const start = staged.written;
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await request(url, {
-      dispatcher: f.dispatcher,
-      headers: { authorization: `Bearer ${f.token}`, ...(start > 0 ? { range: `bytes=${start}-` } : {}) },
-      headersTimeout: f.timeoutMs,
-      bodyTimeout: f.timeoutMs,
-      signal: f.signal,
-    });
-  } catch (err) {
-    throw asFailure(err, url);
-  }
-  let skip = 0;
-  try {
-    skip = checkResponse(res, url, start, bytes);
-  } catch (err) {
-    await res.body.dump().catch(() => {});
-    throw err;
-  }
+  const res = new ResponseStream(f.dispatcher, new URL(url), {
+    headers: { authorization: `Bearer ${f.token}`, ...(start > 0 ? { range: `bytes=${start}-` } : {}) },
+    timeoutMs: f.timeoutMs,
+    signal: f.signal,
+    stopped: () => new FillError('stopped', `${url}: stopped`),
+  });
   let batch: Buffer[] = [];
   let batched = 0;
   let flushedAt = f.clock.now();
+  // one write in flight while the next batch is received and hashed
+  let writing: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
     if (batched === 0) return;
     const b = batch;
     batch = [];
     batched = 0;
-    await staged.append(b);
     flushedAt = f.clock.now();
-    f.onWritten(staged.written);
+    await writing;
+    writing = staged.append(b).then(() => f.onWritten(staged.written));
+    writing.catch(() => {}); // seen by the next flush or drained(), not as an unhandled rejection
+  };
+  const drained = async (): Promise<void> => {
+    await flush();
+    await writing;
   };
   try {
-    for await (const part of res.body) {
-      let chunk = part as Buffer;
+    let skip = checkResponse(await res.head(), url, start, bytes);
+    for (let chunk = await res.next(); chunk !== null; chunk = await res.next()) {
       f.onBytes(chunk.byteLength);
       if (skip > 0) {
         // a source that ignored our Range (200): drop the prefix we already hold
@@ -100,12 +95,12 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
         chunk = chunk.subarray(drop);
         if (chunk.byteLength === 0) continue;
       }
-      if (staged.written + batched + chunk.byteLength > bytes) {
+      if (staged.appended + batched + chunk.byteLength > bytes) {
         throw new SourceFailure('size_mismatch', true, `${url}: more than the manifest's ${bytes} bytes`);
       }
       const wait = f.bucket.reserve(chunk.byteLength);
       if (wait > 0) {
-        await flush();
+        await drained();
         await f.clock.sleep(wait, f.signal);
       }
       if (f.signal.aborted) throw new FillError('stopped', `${url}: stopped`);
@@ -113,14 +108,18 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
       batched += chunk.byteLength;
       if (batched >= WRITE_BATCH || f.clock.now() - flushedAt >= FLUSH_MS) await flush();
     }
-    await flush();
+    await drained();
   } catch (err) {
+    res.abort(err as Error);
     // keep what arrived intact before the failure: the next try resumes after it
     if (!(err instanceof StoreError) && !(err instanceof SourceFailure && err.reason === 'size_mismatch')) {
-      await flush().catch(() => {});
+      await drained().catch(() => {});
+    } else {
+      await writing.catch(() => {});
     }
-    res.body.destroy();
     throw asFailure(err, url);
+  } finally {
+    res.close();
   }
   if (staged.written !== bytes) {
     throw new SourceFailure('unreachable', false, `${url}: body ended after ${staged.written} of ${bytes} bytes`);
@@ -128,8 +127,8 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
 }
 
 /** Is this response the file (from `start`)? Returns how many leading body bytes to drop. */
-function checkResponse(res: Dispatcher.ResponseData, url: string, start: number, bytes: number): number {
-  const s = res.statusCode;
+function checkResponse(res: ResponseHead, url: string, start: number, bytes: number): number {
+  const s = res.status;
   if (s === 206) {
     const m = CONTENT_RANGE_RE.exec(String(res.headers['content-range'] ?? ''));
     if (!m) throw new SourceFailure('http_error', true, `${url}: 206 without a usable Content-Range`);

@@ -26,11 +26,17 @@ export interface StagedPut {
   readonly path: string;
   /** the store root it will be published on */
   readonly root: string;
-  /** bytes in the partial file (all hashed); the next append goes at this offset */
+  /** bytes written to the partial file (a reader may read [0, written)) */
   readonly written: number;
+  /** bytes accepted by append() and hashed: written, or queued to be; the next append goes here */
+  readonly appended: number;
   /** bytes found in a partial left by an earlier attempt (0 for a fresh file) */
   readonly resumedFrom: number;
-  /** Append bytes at `written`. More than `bytes` in all: SIZE_MISMATCH and nothing written. */
+  /**
+   * Append bytes at `appended`: hashed at once, written after the appends before it (an append may
+   * be made before the last one resolved, so hashing the next batch overlaps writing this one).
+   * Resolves when these bytes are written. More than `bytes` in all: SIZE_MISMATCH, nothing taken.
+   */
   append(chunks: readonly Uint8Array[]): Promise<void>;
   /** Truncate the partial to nothing (its bytes were wrong) and start the hash over. */
   reset(): Promise<void>;
@@ -168,6 +174,9 @@ class Staged implements StagedPut {
   #fh: FileHandle;
   #hash: Hash;
   #written: number;
+  #appended: number;
+  /** the last queued write (never rejects): reset, commit and abort wait for it */
+  #tail: Promise<void> = Promise.resolve();
   #state: State = 'open';
   #busy = false;
   #released = false;
@@ -184,11 +193,17 @@ class Staged implements StagedPut {
     this.#fh = fh;
     this.#hash = hash;
     this.#written = written;
+    this.#appended = written;
     this.resumedFrom = written;
   }
 
   get written(): number {
     return this.#written;
+  }
+
+  /** bytes accepted by append() (hashed), written or still queued */
+  get appended(): number {
+    return this.#appended;
   }
 
   #enter(what: string): void {
@@ -197,30 +212,36 @@ class Staged implements StagedPut {
     this.#busy = true;
   }
 
-  async append(chunks: readonly Uint8Array[]): Promise<void> {
-    this.#enter('append');
-    try {
-      if (this.#state === 'failed') throw new StoreError('IO', `${this.fileId}: an earlier write failed; reset() or abort()`);
-      const n = chunks.reduce((a, c) => a + c.byteLength, 0);
-      if (this.#written + n > this.bytes) {
-        throw new StoreError('SIZE_MISMATCH', `${this.fileId}: more than the declared ${this.bytes} bytes`);
-      }
-      for (const c of chunks) this.#hash.update(c);
+  append(chunks: readonly Uint8Array[]): Promise<void> {
+    if (this.#state === 'done') return Promise.reject(new StoreError('CLOSED', `${this.fileId}: staged put already committed or aborted (append)`));
+    if (this.#busy) return Promise.reject(new StoreError('BUSY', `${this.fileId}: append during a reset or commit`));
+    if (this.#state === 'failed') return Promise.reject(new StoreError('IO', `${this.fileId}: an earlier write failed; reset() or abort()`));
+    const n = chunks.reduce((a, c) => a + c.byteLength, 0);
+    if (this.#appended + n > this.bytes) {
+      return Promise.reject(new StoreError('SIZE_MISMATCH', `${this.fileId}: more than the declared ${this.bytes} bytes`));
+    }
+    // hash now (in call order), write after the writes queued before this one
+    for (const c of chunks) this.#hash.update(c);
+    const at = this.#appended;
+    this.#appended += n;
+    const write = this.#tail.then(async () => {
+      if (this.#state === 'failed') throw new StoreError('IO', `${this.fileId}: an earlier write failed`);
       try {
-        await writevAll(this.#fh, chunks, this.#written);
+        await writevAll(this.#fh, chunks, at);
       } catch (err) {
         this.#state = 'failed'; // the hash has bytes the file may not: only reset() or abort() now
         throw asStoreError(err, `writing ${this.path}`);
       }
-      this.#written += n;
-    } finally {
-      this.#busy = false;
-    }
+      this.#written = at + n;
+    });
+    this.#tail = write.catch(() => {});
+    return write;
   }
 
   async reset(): Promise<void> {
     this.#enter('reset');
     try {
+      await this.#tail;
       await this.#truncate();
     } finally {
       this.#busy = false;
@@ -236,12 +257,14 @@ class Staged implements StagedPut {
     }
     this.#hash = createHash('sha256');
     this.#written = 0;
+    this.#appended = 0;
     this.#state = 'open';
   }
 
   async commit(): Promise<StoredFile> {
     this.#enter('commit');
     try {
+      await this.#tail;
       if (this.#state === 'failed') throw new StoreError('IO', `${this.fileId}: an earlier write failed; reset() or abort()`);
       if (this.#written !== this.bytes) {
         throw new StoreError('SIZE_MISMATCH', `${this.fileId}: ${this.#written} bytes staged, declared ${this.bytes}`);
@@ -281,6 +304,7 @@ class Staged implements StagedPut {
   }
 
   async abort(o: { keepPartial?: boolean } = {}): Promise<void> {
+    await this.#tail;
     await this.#release(o.keepPartial === true && this.#state === 'open');
   }
 

@@ -27,12 +27,11 @@ it('a disk that fills up under a download stops fill (blocked no_space, reported
   cleanup.push(async () => execFileSync('umount', ['-l', mnt]));
 
   const big = testFile('t1.big', 2_000_000);
-  const peer = await startSource('p1', 'peer', new Map([[big.fileId, big.data]]));
+  // the source sends the first 500 kB, then waits until the disk is full
+  const peer = await startSource('p1', 'peer', new Map([[big.fileId, big.data]]), { holdAfter: 500_000 });
   cleanup.push(() => peer.close());
-  // 4 Mb/s: the download takes about four seconds, time to fill the disk under it
-  const plan = (version: string, rateLimitBps: number) =>
-    manifest({ version, files: [{ ...big, sources: ['p1'] }], sources: [peer.source()], rateLimitBps });
-  const control = await startControlStub(plan('v1', 4_000_000));
+  const plan = (version: string) => manifest({ version, files: [{ ...big, sources: ['p1'] }], sources: [peer.source()] });
+  const control = await startControlStub(plan('v1'));
   cleanup.push(() => control.stop());
   const d = await startDaemon({
     files: [{ fileId: 't1.kept', bytes: 200_000, tier: 'ssd' }],
@@ -42,8 +41,9 @@ it('a disk that fills up under a download stops fill (blocked no_space, reported
   const status = async () => (await json(fetch(`${d.admin}/v1/status`))).fill;
 
   await until('download under way', async () => ((await status())?.active[0]?.written ?? 0) > 0);
-  // something else on the box takes the rest of the filesystem
+  // something else on the box takes the rest of the filesystem, then the rest of the file comes
   await writeFile(join(mnt, 'filler'), Buffer.alloc(72 * 1024 * 1024)).catch(() => {});
+  peer.release();
 
   await until('report says blocked: no_space', () => control.reports.at(-1)?.fill?.blocked === 'no_space');
   const s = await status();
@@ -68,7 +68,7 @@ it('a disk that fills up under a download stops fill (blocked no_space, reported
 
   // the operator frees the disk and control publishes a new manifest: fill tries again
   await rm(join(mnt, 'filler'));
-  control.manifest = plan('v2', 0);
+  control.manifest = plan('v2');
   await until('filled after the new manifest', () => control.reports.at(-1)?.fill?.heldBytes === big.data.length);
   expect(control.reports.at(-1)?.fill?.blocked).toBeNull();
   const res = await fetch(`${d.origin}/v1/f/${big.fileId}?t=${d.token()}`);

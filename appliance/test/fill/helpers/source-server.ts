@@ -27,6 +27,8 @@ export interface Behaviour {
   status?: number;
   /** ignore Range and always answer 200 with the whole file */
   ignoreRange?: boolean;
+  /** on the first request only, send this many body bytes, then wait for release() */
+  holdAfter?: number;
 }
 
 export interface SourceServer {
@@ -36,6 +38,8 @@ export interface SourceServer {
   requests: SourceRequest[];
   behaviour: Behaviour;
   source(): FillSource;
+  /** let a response held by `holdAfter` finish */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -50,6 +54,8 @@ export async function startSource(id: string, level: FillLevel, files: Map<strin
   const requests: SourceRequest[] = [];
   const sockets = new Set<Socket>();
   let first = true;
+  let release = () => {};
+  const released = new Promise<void>((r) => (release = r));
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '';
     const fileId = path.replace(/^\/v1\/(peer\/)?f\//, '');
@@ -85,7 +91,14 @@ export async function startSource(id: string, level: FillLevel, files: Map<strin
     }
     const body = data.subarray(start);
     const cut = first ? (behaviour.cutAfter ?? behaviour.dieAfter) : undefined;
+    const hold = first ? behaviour.holdAfter : undefined;
     first = false;
+    if (hold !== undefined) {
+      r.sent = body.length;
+      res.write(body.subarray(0, hold));
+      void released.then(() => res.end(body.subarray(hold)));
+      return;
+    }
     if (cut === undefined) {
       r.sent = body.length;
       res.end(body);
@@ -112,7 +125,7 @@ export async function startSource(id: string, level: FillLevel, files: Map<strin
     return closed;
   };
   const baseUrl = `http://127.0.0.1:${port}`;
-  return { id, level, baseUrl, requests, behaviour, source: () => ({ id, level, baseUrl }), close };
+  return { id, level, baseUrl, requests, behaviour, source: () => ({ id, level, baseUrl }), release, close };
 }
 
 /** Requests for one file, in order. */
