@@ -91,6 +91,17 @@ describe('stage → append → commit', () => {
     expect(Buffer.compare(await readFile((await staged.commit()).path), data)).toBe(0);
   });
 
+  it('appends may be queued before the last one resolved: written in order, hashed in call order', async () => {
+    t.store = await open(t.d, new ManualClock());
+    const { data, sha256 } = content('t1.a', 256 * KiB);
+    const staged = await t.store.stage('t1.a', { bytes: data.length, sha256, kind: 'video' });
+    const writes = chunks(data, 32 * KiB).map((c) => staged.append([c]));
+    expect(staged.appended).toBe(data.length);
+    await Promise.all(writes);
+    expect(staged.written).toBe(data.length);
+    expect(Buffer.compare(await readFile((await staged.commit()).path), data)).toBe(0);
+  });
+
   it('one writer per file: a second stage or a put of a staged file is BUSY', async () => {
     t.store = await open(t.d, new ManualClock());
     const { data, sha256 } = content('t1.a', 8 * KiB);
