@@ -114,10 +114,11 @@ export class FillEngine extends EventEmitter implements FillHandle {
   /** Take on a manifest: ranks to the store, downloads of dropped files stopped, then schedule. */
   setManifest(m: FillManifest): void {
     const changed = this.#manifest?.version !== m.version;
+    const before = this.#wanted;
     this.#manifest = m;
     this.#wanted = new Map(m.files.map((f) => [f.fileId, f]));
     this.#bucket.setRate(m.rateLimitBps / 8);
-    this.#store.setPopularity(ranksFor(m, this.#store.list()));
+    this.#store.setPopularity(ranksFor(m, this.#store.list(), before.keys()));
     for (const dl of this.#active.values()) {
       const f = this.#wanted.get(dl.fileId);
       if (!f || f.bytes !== dl.bytes || f.sha256 !== dl.sha256) dl.stop(false);

@@ -13,9 +13,10 @@ export function unwantedFiles(store: Store, wanted: ReadonlyMap<string, unknown>
   return store.list().filter((f) => !wanted.has(f.fileId)).sort((a, b) => a.score - b.score);
 }
 
-/** Ranks for the store: the manifest's for wanted files, none for held files it dropped. */
-export function ranksFor(m: FillManifest, held: readonly StoredFile[]): Record<string, number | null> {
+/** Ranks for the store: the manifest's for wanted files, none for held (or formerly wanted) files it dropped. */
+export function ranksFor(m: FillManifest, held: readonly StoredFile[], wantedBefore: Iterable<string> = []): Record<string, number | null> {
   const ranks: Record<string, number | null> = {};
+  for (const id of wantedBefore) ranks[id] = null;
   for (const f of held) ranks[f.fileId] = null;
   for (const f of m.files) ranks[f.fileId] = f.rank;
   return ranks;

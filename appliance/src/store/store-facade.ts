@@ -182,7 +182,10 @@ export class Store {
       if (h) {
         h.row.rank = rank;
         known.push({ fileId, rank });
-      } else if (isFileId(fileId)) this.s.pendingRanks.set(fileId, rank);
+      } else if (isFileId(fileId)) {
+        if (rank === null) this.s.pendingRanks.delete(fileId);
+        else this.s.pendingRanks.set(fileId, rank);
+      }
     }
     this.s.inv.setRanks(known);
   }
