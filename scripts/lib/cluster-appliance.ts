@@ -83,6 +83,12 @@ export class ClusterAppliance {
     if (this.#running) return;
     const i = this.#init;
     if (!this.config) await this.#writeConfig();
+    // enrolled with this control in an earlier run (the dev site's kept state): the daemon keeps
+    // its stored credential, so its reports come under that id
+    if (!this.applianceId) {
+      const cred = await this.credential();
+      if (cred?.controlUrl === i.controlUrl) this.applianceId = cred.applianceId;
+    }
     // a report from this run is one control received after the last one it has now
     const since = this.applianceId ? ((await this.listed())?.lastReportAt ?? 0) + 1 : 0;
     const log = (this.#log = createWriteStream(this.logPath, { flags: 'a' }));
@@ -171,7 +177,10 @@ export class ClusterAppliance {
       if (this.#running && this.#running.child.proc.exitCode !== null) {
         throw new Error(`${this.name} exited before reporting:\n${this.output()}`);
       }
-      if (!this.applianceId) this.applianceId = (await this.credential())?.applianceId ?? '';
+      // its id is the one in the credential it stores for this control (a new one if control
+      // forgot the old credential and it enrolled again)
+      const cred = await this.credential();
+      if (cred && cred.controlUrl === this.#init.controlUrl && cred.applianceId !== this.applianceId) this.applianceId = cred.applianceId;
       last = await this.listed().catch(() => undefined);
       if (last && last.lastReportAt !== null && last.lastReportAt >= sinceMs) {
         this.applianceId = last.applianceId;

@@ -64,6 +64,8 @@ export interface SiteSpec extends Omit<SiteBody, 'timeZone'> {
 export interface ClusterOptions {
   /** everything the cluster writes goes under here (stores, databases, configs, logs) */
   dir: string;
+  /** the origin's store, if not clusterPaths(dir).originStore (the dev site shares the packager's) */
+  originStore?: string;
   sites: SiteSpec[];
   secrets?: Partial<ClusterSecrets>;
   /** control settings over the launcher's defaults (control/src/settings.ts) */
@@ -131,7 +133,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   };
   try {
     const originDir = join(o.dir, 'origin');
-    const store = clusterPaths(o.dir).originStore;
+    const store = o.originStore ?? clusterPaths(o.dir).originStore;
     mkdirSync(store, { recursive: true });
     const origin = await startService({
       name: 'origin', main: 'packager/origin.ts', configArgs: (p) => ['--config', p], dir: originDir, port: await port('origin'),

@@ -1,85 +1,91 @@
-// The dev site's state under .data/ (git-ignored): secrets generated once and reused, so URLs
-// printed by one run keep working after a restart, and a directory per component.
+// The dev site's state under .data/ (git-ignored), kept between runs so a second `npm start`
+// reuses what the first made: secrets (generated once), ports (the same when still free), the
+// cluster's directory (control's database, the appliances' stores and credentials), the packaged
+// sample title and the demo account.
 
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newSecrets, type ClusterSecrets } from '../lib/cluster.ts';
 import { stablePort } from '../lib/stable-port.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_SITE_DIR = resolve(REPO_ROOT, '.data/site');
 
-export interface SiteSecrets {
-  /** URL-token key id and secret shared by control (signing) and the appliances (verifying) */
-  tokenKid: string;
-  tokenSecret: string;
-  /** the appliances' admin API */
-  adminToken: string;
-  /** control's operator and packager APIs */
-  operatorToken: string;
-  packagerToken: string;
-  /** control's key-encryption key for title keys (64 hex digits) */
-  kek: string;
-}
-
-/** the site's id in control */
-export const SITE_ID = 'site1';
-
-function newSecrets(): SiteSecrets {
-  return {
-    tokenKid: 'site1',
-    tokenSecret: randomBytes(32).toString('base64url'),
-    adminToken: randomBytes(24).toString('base64url'),
-    operatorToken: randomBytes(24).toString('base64url'),
-    packagerToken: randomBytes(24).toString('base64url'),
-    kek: randomBytes(32).toString('hex'),
-  };
-}
+/** bumped when the directory's layout changes; an older directory is moved aside, not mixed in */
+const LAYOUT = 2;
 
 export interface SiteState {
   dir: string;
-  secrets: SiteSecrets;
-  /** a one-time token for this run, configured in control, that appliances enroll with; an
-   *  appliance already enrolled at the same control URL keeps its stored credential instead */
-  enrollmentToken: string;
-  /** the origin's store and control's title-ingest directory: the packager's defaults
-   *  (.data/origin, .data/control-ingest) for the default site, so `npm run package` output is
-   *  what the site serves; inside the site directory otherwise (tests) */
+  secrets: ClusterSecrets;
+  /** the cluster launcher's directory: control, the origin's log, one directory per appliance */
+  clusterDir: string;
+  /** false when control's database is new this run (a fresh site: nothing registered yet) */
+  controlKnown: boolean;
+  /** the origin's store and control's ingest directory: the packager's defaults (.data/origin,
+   *  .data/control-ingest) for the default site, so what `npm run package` publishes is what the
+   *  site serves; inside the site directory otherwise (tests) */
   originStore: string;
   ingestDir: string;
-  /** a component's own directory, created on demand */
-  componentDir(name: string): string;
-  /** a loopback port for `name`, the same as last run when it is still free */
-  port(name: string): Promise<number>;
+  /** a directory of the site's own, created on demand */
+  path(...parts: string[]): string;
+  /** a port on `host` for `name`, the same as last run when it is still free */
+  port(name: string, host?: string): Promise<number>;
+  /** one of the site's small JSON files (undefined when absent or unreadable) */
+  readJson<T>(name: string): T | undefined;
+  writeJson(name: string, value: unknown): void;
+  /** a line for the user when an older site directory was moved aside */
+  notice?: string;
 }
 
-export function openSiteState(dir = resolve(REPO_ROOT, '.data/site')): SiteState {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, 'secrets.json');
-  const fresh = newSecrets();
-  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<SiteSecrets>) : {};
-  // keep what an earlier run generated; add what a newer site needs
-  const secrets: SiteSecrets = { ...fresh, ...stored };
-  if (Object.keys(secrets).some((k) => !(k in stored))) {
-    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+export function openSiteState(dir = DEFAULT_SITE_DIR): SiteState {
+  let notice: string | undefined;
+  const layoutFile = join(dir, 'layout.json');
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(layoutFile)) {
+    const aside = `${dir}.old-${Date.now()}`;
+    renameSync(dir, aside);
+    notice = `site: an older site directory was moved aside to ${aside}`;
   }
-  const isDefault = dir === resolve(REPO_ROOT, '.data/site');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(layoutFile)) writeFileSync(layoutFile, `${JSON.stringify({ layout: LAYOUT })}\n`);
+
+  const readJson = <T>(name: string): T | undefined => {
+    try {
+      return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  };
+  const writeJson = (name: string, value: unknown) =>
+    writeFileSync(join(dir, name), `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+
+  // keep what an earlier run generated; add what a newer site needs
+  const stored = readJson<Partial<ClusterSecrets>>('secrets.json') ?? {};
+  const secrets: ClusterSecrets = { ...newSecrets(), ...stored };
+  if (Object.keys(secrets).some((k) => !(k in stored))) writeJson('secrets.json', secrets);
+
+  const isDefault = resolve(dir) === DEFAULT_SITE_DIR;
   const shared = (name: string) => {
     const d = isDefault ? resolve(REPO_ROOT, '.data', name) : join(dir, name);
     mkdirSync(d, { recursive: true });
     return d;
   };
+  const clusterDir = join(dir, 'cluster');
   return {
     dir,
     secrets,
-    enrollmentToken: randomBytes(24).toString('base64url'),
+    clusterDir,
+    controlKnown: existsSync(join(clusterDir, 'control', 'control.db')),
     originStore: shared('origin'),
     ingestDir: shared('control-ingest'),
-    port: (name: string) => stablePort(join(dir, 'ports.json'), name),
-    componentDir(name: string) {
-      const d = join(dir, name);
+    path(...parts: string[]) {
+      const d = join(dir, ...parts);
       mkdirSync(d, { recursive: true });
       return d;
     },
+    port: (name: string, host = '127.0.0.1') => stablePort(join(dir, 'ports.json'), name, host),
+    readJson,
+    writeJson,
+    notice,
   };
 }

@@ -1,7 +1,11 @@
-// The dev site (`npm start`) as a user runs it: a real `node scripts/site.ts` process with the
-// real origin, control and appliance daemon under it; a signed URL from its banner fetched with a
-// Range header and compared byte for byte with the sample file; control and the origin answer;
-// then SIGTERM: the site exits 0 and takes every process it started with it.
+// `npm start` as a user runs it: a real `node scripts/site.ts` process (origin, control, BIRD,
+// 2 embedded + 1 IX appliances under it) in a fresh site directory, with the quick sample
+// (EDGEBOX_SITE_SAMPLE=quick: 12 s at 360p, made and packaged for real). Once it says "ready":
+// control answers, every appliance is enrolled and reporting, the embedded ones learned the
+// router's prefix over BGP, fill placed the title on the embedded appliances, the demo account
+// starts a playback session whose token fetches byte-exact ranges from an embedded appliance, and
+// control serves the player page. SIGINT stops every process it started and exits 0. A second
+// start on the same directory reuses the packaged title, the account and the enrollments.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { SiteFacts } from '../site/report.ts';
 
 const SITE = fileURLToPath(new URL('../site.ts', import.meta.url));
 
@@ -21,84 +26,140 @@ function alive(pid: number): boolean {
   }
 }
 
-function waitFor(p: ChildProcess, out: { text: string }, marker: string, ms: number): Promise<void> {
+interface Run {
+  proc: ChildProcess;
+  out: { text: string };
+  exited: Promise<number | null>;
+}
+
+function startSite(dir: string): Run {
+  const out = { text: '' };
+  const proc = spawn(process.execPath, [SITE], {
+    env: { ...process.env, EDGEBOX_SITE_DIR: dir, EDGEBOX_SITE_SAMPLE: 'quick' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout!.on('data', (b: Buffer) => (out.text += b.toString()));
+  proc.stderr!.on('data', (b: Buffer) => (out.text += b.toString()));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return { proc, out, exited };
+}
+
+function waitReady(run: Run, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${marker}" within ${ms} ms:\n${out.text}`)), ms);
+    const timer = setTimeout(() => reject(new Error(`no "site: ready" within ${ms} ms:\n${run.out.text}`)), ms);
     const check = () => {
-      if (out.text.includes(marker)) {
+      if (run.out.text.includes('site: ready')) {
         clearTimeout(timer);
         resolve();
       }
     };
-    p.stdout?.on('data', check);
-    p.once('exit', (code) => {
+    run.proc.stdout!.on('data', check);
+    void run.exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`site exited (${code}) before "${marker}":\n${out.text}`));
+      reject(new Error(`site exited (${code}) before it was ready:\n${run.out.text}`));
     });
     check();
   });
 }
 
+async function stopSite(run: Run, facts: SiteFacts): Promise<void> {
+  run.proc.kill('SIGINT');
+  expect(await run.exited, run.out.text).toBe(0);
+  expect(run.out.text).toContain('site: stopped');
+  expect(facts.pids.filter(alive), 'processes left behind').toEqual([]);
+}
+
+async function op<T = any>(f: SiteFacts, path: string): Promise<T> {
+  const res = await fetch(f.controlUrl + path, { headers: { authorization: `Bearer ${f.operatorToken}` } });
+  expect(res.status, `GET ${path}`).toBe(200);
+  return (await res.json()) as T;
+}
+
 describe('npm start (scripts/site.ts)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgebox-site-test-'));
-  let site: ChildProcess | undefined;
-  let pids: number[] = [];
+  const runs: Run[] = [];
+  let first: SiteFacts;
   afterAll(() => {
     // a failed run must not leave the site or its services behind
-    if (site && site.exitCode === null) site.kill('SIGKILL');
-    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    for (const r of runs) if (r.proc.exitCode === null) r.proc.kill('SIGKILL');
+    const facts = (() => {
+      try {
+        return JSON.parse(readFileSync(join(dir, 'site.json'), 'utf8')) as SiteFacts;
+      } catch {
+        return undefined;
+      }
+    })();
+    for (const pid of facts?.pids ?? []) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    if (!process.env.EDGEBOX_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts origin, control and an appliance, serves a byte-exact range under a signed token, and stops on SIGTERM', async () => {
-    const out = { text: '' };
-    site = spawn(process.execPath, [SITE], {
-      env: { ...process.env, EDGEBOX_SITE_DIR: dir },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  it('first run: packages the sample, steers BGP prefixes, fills the appliances, serves the player; SIGINT stops everything', async () => {
+    const run = startSite(dir);
+    runs.push(run);
+    await waitReady(run, 540_000);
+    const f = (first = JSON.parse(readFileSync(join(dir, 'site.json'), 'utf8')) as SiteFacts);
+    expect(run.out.text).toContain('site: sample title packaged');
+
+    const health = await fetch(`${f.controlUrl}/healthz`);
+    expect(health.status).toBe(200);
+    await health.arrayBuffer();
+
+    // enrolled, reporting; the embedded pair has the router's prefix over BGP
+    const listed = await op<Array<{ applianceId: string; name: string; siteId: string; prefixes: number; files: number; bgp: Array<{ state: string }>; lastReportAt: number | null }>>(f, '/v1/appliances');
+    expect(listed.map((a) => `${a.siteId}/${a.name}`).sort()).toEqual(['isp-1/isp-1-1', 'isp-1/isp-1-2', 'ix-1/ix-1-1']);
+    for (const a of listed) expect(a.lastReportAt, a.name).not.toBeNull();
+    for (const a of listed.filter((x) => x.siteId === 'isp-1')) {
+      expect(a.bgp.map((s) => s.state), a.name).toEqual(['Established']);
+      const p = await op<{ routes: Array<{ prefix: string }> }>(f, `/v1/appliances/${a.applianceId}/prefixes`);
+      expect(p.routes.map((r) => r.prefix), a.name).toEqual(['126.0.0.0/7']);
+    }
+
+    // fill placed the whole title on both embedded appliances (and the IX)
+    const avail = await op<{ files: number; appliances: Array<{ siteId: string; complete: boolean }> }>(f, `/v1/titles/${f.titleId}/availability`);
+    expect(avail.appliances.filter((a) => a.siteId === 'isp-1' && a.complete).length).toBe(2);
+
+    // the demo account plays: its session's token fetches a range from an embedded appliance,
+    // byte for byte what the origin holds
+    const play = await fetch(`${f.controlUrl}/v1/playback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${f.account.apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ titleId: f.titleId, profileId: f.account.profileId, device: 'site-test' }),
     });
-    site.stdout!.on('data', (b: Buffer) => (out.text += b.toString()));
-    site.stderr!.on('data', (b: Buffer) => (out.text += b.toString()));
-    await waitFor(site, out, 'site: ready', 60_000);
-
-    const url = /(http:\/\/127\.0\.0\.1:\d+\/v1\/f\/(sample\.video_720p)\?t=[A-Za-z0-9_.-]+)/.exec(out.text);
-    expect(url, out.text).not.toBeNull();
-    pids = [...out.text.matchAll(/\(.*pid (\d+)[;)]/g)].map((m) => Number(m[1]));
-    expect(pids.length, out.text).toBe(3);
-    for (const name of ['origin', 'control']) {
-      const base = new RegExp(`^${name}: (http://127\\.0\\.0\\.1:\\d+)`, 'm').exec(out.text)?.[1];
-      expect(base, out.text).toBeDefined();
-      const health = await fetch(`${base}/healthz`);
-      expect(health.status).toBe(200);
-      await health.arrayBuffer();
-    }
-    const file = readFileSync(join(dir, 'samples', url![2]));
-
-    const res = await fetch(url![1], { headers: { range: 'bytes=1000-4999' } });
+    const session = (await play.json()) as { sessionId: string; targets: Array<{ baseUrl: string }> };
+    expect(play.status, JSON.stringify(session)).toBe(201);
+    const token = /\/v1\/t\/([^/]+)\/f\/$/.exec(session.targets[0].baseUrl)?.[1];
+    expect(token, session.targets[0].baseUrl).toBeDefined();
+    const manifest = JSON.parse(readFileSync(join(dir, 'origin', 'manifests', `${f.titleId}.json`), 'utf8')) as { files: Array<{ fileId: string }> };
+    const fileId = manifest.files[0].fileId;
+    const bytes = readFileSync(join(dir, 'origin', fileId));
+    const isp = f.appliances.find((a) => a.name === 'isp-1-1')!;
+    const res = await fetch(`${isp.origin}/v1/t/${token}/f/${fileId}`, { headers: { range: 'bytes=100-4099' } });
     expect(res.status).toBe(206);
-    expect(res.headers.get('content-range')).toBe(`bytes 1000-4999/${file.length}`);
-    expect(Buffer.from(await res.arrayBuffer()).equals(file.subarray(1000, 5000))).toBe(true);
+    expect(Buffer.from(await res.arrayBuffer()).equals(bytes.subarray(100, 4100))).toBe(true);
+    await fetch(`${f.controlUrl}/v1/playback/${session.sessionId}`, { method: 'DELETE', headers: { authorization: `Bearer ${f.account.apiToken}` } });
 
-    // the appliance enrolled with control and reports to it
-    const control = /^control: (http:\/\/127\.0\.0\.1:\d+)/m.exec(out.text)![1];
-    const { operatorToken } = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as { operatorToken: string };
-    let listed: Array<{ name: string; publicUrl: string }> = [];
-    for (let i = 0; i < 40 && listed.length === 0; i++) {
-      const r = await fetch(`${control}/v1/appliances`, { headers: { authorization: `Bearer ${operatorToken}` } });
-      listed = r.ok ? ((await r.json()) as typeof listed) : [];
-      if (listed.length === 0) await new Promise((res) => setTimeout(res, 250));
-    }
-    expect(listed.map((a) => a.name)).toEqual(['appliance-1']);
-    expect(url![1].startsWith(listed[0].publicUrl)).toBe(true);
+    // control serves the player page the banner points at
+    const page = await fetch(f.playerUrl.replace(/#.*$/, ''));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    await page.arrayBuffer();
+    expect(run.out.text).toContain(f.playerUrl);
+    expect(run.out.text).toContain(f.statusUrl);
 
-    // the token is real: a forged one is refused
-    const forged = await fetch(url![1].replace(/\?t=.*$/, '?t=AAAA.BBBB'));
-    expect(forged.status).toBe(403);
-    await forged.arrayBuffer();
+    await stopSite(run, f);
+  }, 720_000);
 
-    const exited = new Promise<number | null>((r) => site!.once('exit', (code) => r(code)));
-    site.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(out.text).toContain('site: stopped');
-    for (const pid of pids) expect(alive(pid)).toBe(false);
-  });
+  it('second run: reuses the packaged title, the account and the enrollments', async () => {
+    expect(first, 'the first run did not get ready').toBeDefined();
+    const run = startSite(dir);
+    runs.push(run);
+    await waitReady(run, 300_000);
+    const f = JSON.parse(readFileSync(join(dir, 'site.json'), 'utf8')) as SiteFacts;
+    expect(run.out.text).toContain('site: sample title from the cache');
+    expect(run.out.text).not.toContain('site: registered');
+    expect(f.account.accountId).toBe(first.account.accountId);
+    expect(f.appliances.map((a) => a.applianceId)).toEqual(first.appliances.map((a) => a.applianceId));
+    expect((await op<unknown[]>(f, '/v1/appliances')).length).toBe(3);
+    await stopSite(run, f);
+  }, 420_000);
 });
