@@ -17,6 +17,8 @@ export const MANIFEST_FILE = 'fill-manifest.json';
 export type ManifestAnswer =
   | { kind: 'manifest'; manifest: FillManifest }
   | { kind: 'not-modified' }
+  /** control has no plan for this appliance yet (404) */
+  | { kind: 'no-plan' }
   /** not enrolled yet (the reporter enrolls; fill waits for its credential) */
   | { kind: 'no-credential' };
 
@@ -60,6 +62,7 @@ export class ManifestClient {
     } catch {
       json = undefined;
     }
+    if (res.statusCode === 404) return { kind: 'no-plan' };
     if (res.statusCode !== 200) {
       const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
       throw new ControlCallError(res.statusCode, err?.code ?? 'http-error', `${url}: ${res.statusCode} ${err?.message ?? text.slice(0, 200)}`);

@@ -68,6 +68,7 @@ export class ManifestSync {
       if (this.#stopped) return;
       if (a.kind === 'no-credential') return; // the reporter has not enrolled yet: its first reply calls us
       this.#engine.setControlReachable(true);
+      if (a.kind === 'no-plan') return; // keep what is held; control names a version once it has one
       if (a.kind === 'not-modified') {
         this.counts.notModified++;
         return;

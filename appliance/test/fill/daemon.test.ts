@@ -102,4 +102,26 @@ describe('fill in the daemon', () => {
     const res = await fetch(`${again.origin}/v1/f/${b.fileId}?t=${again.token()}`);
     expect(Buffer.compare(Buffer.from(await res.arrayBuffer()), b.data)).toBe(0);
   });
+
+  it('with no manifest yet, control going away blocks fill (control_unreachable) and degrades health; serving goes on', async () => {
+    const control = await startControlStub(null); // no plan for the box yet: 404
+    cleanup.push(() => control.stop());
+    const d = await daemonWith(control, {
+      files: [{ fileId: 't1.kept', bytes: 10_000, tier: 'ssd' }],
+      settings: { ...fillDaemonSettings(control, { manifestRefreshMs: 300 }) },
+    });
+    await until('reported', () => control.reports.length > 2);
+    expect(lastFill(control)).toMatchObject({ blocked: null, wantedFiles: 0 });
+    expect(lastFill(control)?.manifestVersion).toBeUndefined();
+    expect((await json(fetch(`${d.admin}/v1/status`))).fill).toMatchObject({ manifestVersion: null, blocked: null });
+
+    await control.stop();
+    const reason = 'fill blocked: no fill manifest (control unreachable)';
+    await until('health names it', async () => (await json(fetch(`${d.admin}/v1/health`))).reasons.includes(reason));
+    expect((await json(fetch(`${d.admin}/v1/status`))).fill.blocked).toBe('control_unreachable');
+    expect(sample(await d.metrics(), 'edgebox_fill_blocked{reason="control_unreachable"}')).toBe(1);
+    const res = await fetch(`${d.origin}/v1/f/t1.kept?t=${d.token()}`);
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+  });
 });
