@@ -56,10 +56,14 @@ export class ResponseStream {
       },
       onResponseError: (_c, err) => this.#fail(err),
     };
-    dispatcher.dispatch({
-      origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: o.headers,
-      headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs,
-    }, handler);
+    try {
+      dispatcher.dispatch({
+        origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: o.headers,
+        headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs,
+      }, handler);
+    } catch (err) {
+      this.#fail(err as Error); // e.g. a closed dispatcher: surfaces as this try's failure
+    }
   }
 
   #notify(): void {
