@@ -1,6 +1,7 @@
 // The contract between appliance, control and packager. Pure code: no I/O, no sockets.
 export * from './src/file-id.ts';
 export * from './src/ip.ts';
+export * from './src/ip-words.ts';
 export * from './src/token.ts';
 export * from './src/urls.ts';
 export * from './src/http-error.ts';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { formatPrefix, parsePrefix, prefixContains, prefixMask } from '../../protocol/index.ts';
 import type { Address, Family, Prefix } from '../../protocol/index.ts';
 import { PrefixTrie } from '../src/steering/prefix-trie.ts';
-import { addressWords, newWordsPrefix, parsePrefixWords } from '../src/steering/prefix-words.ts';
+import { addressWords, newWordsPrefix, parsePrefixWords } from '../../protocol/index.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

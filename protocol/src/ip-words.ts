@@ -1,11 +1,12 @@
-// Prefixes and addresses as 32-bit words, most significant first, without BigInt or RegExp: the
-// route table parses millions of prefixes when a fleet reports, and steering turns one address
-// into words per decision. Accepts exactly what protocol's parsePrefix accepts (host bits zero);
-// the rare IPv6 form with an embedded IPv4 tail goes through parsePrefix itself. The tests
-// compare both on random and malformed input.
+// Prefixes and addresses as 32-bit words, most significant first, without BigInt or RegExp:
+// control's route table parses millions of prefixes when a fleet reports and steering turns one
+// address into words per decision; the appliance checks import policy on every learned route.
+// Accepts exactly what parsePrefix (ip.ts) accepts (host bits zero); the rare IPv6 form with an
+// embedded IPv4 tail goes through parsePrefix itself. control/test/steering-trie.test.ts compares
+// both on random and malformed input.
 
-import { parsePrefix } from '../../../protocol/index.ts';
-import type { Address, Family } from '../../../protocol/index.ts';
+import { parsePrefix } from './ip.ts';
+import type { Address, Family } from './ip.ts';
 
 export interface WordsPrefix { family: Family; length: number; words: Uint32Array }
 

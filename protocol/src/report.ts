@@ -64,10 +64,22 @@ export const PrefixDelta = z.object({
 });
 export type PrefixDelta = z.infer<typeof PrefixDelta>;
 
+/** Routes that share every attribute but the prefix: how a full table is sent compactly. */
+export const RouteGroup = z.object({
+  attrs: RouteAttrs.omit({ prefix: true }),
+  prefixes: z.array(z.string().max(50)),
+});
+export type RouteGroup = z.infer<typeof RouteGroup>;
+
 export const PrefixFull = z.object({
   hash: z.string(),
-  /** present when the set changed or control asked for it; absent means "same as hash" */
+  /**
+   * The full set, when it changed or control asked for it, as `routes`, `groups` or both (the
+   * set is their union); neither means "same as hash". Appliances send groups (a full table has
+   * far fewer attribute sets than routes).
+   */
   routes: z.array(RouteAttrs).optional(),
+  groups: z.array(RouteGroup).optional(),
 });
 
 export const PrefixReport = z.union([PrefixDelta, PrefixFull]);

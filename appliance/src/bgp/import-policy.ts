@@ -1,7 +1,7 @@
 // Import policy: which learned prefixes the appliance accepts. The prefix limit itself is
 // enforced by the speaker against the adj-RIB-in count (it must close the session).
 
-import { parsePrefix, prefixMask, type Prefix } from '../../../protocol/index.ts';
+import { newWordsPrefix, parsePrefixWords, type WordsPrefix } from '../../../protocol/index.ts';
 import type { ImportPolicySettings } from './settings.ts';
 
 // Special-purpose and unallocated space that never names a client (RFC 6890 and friends).
@@ -12,24 +12,33 @@ const BOGON_PREFIXES = [
   '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
   '::/8', '100::/64', '2001:2::/48', '2001:10::/28', '2001:db8::/32', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8',
 ];
-// Masks computed once: this runs for every announced prefix (100,000 in a full table).
+// Parsed once into words: this runs for every announced prefix (a million in a full table), on
+// the prefix's words, with no BigInt.
 const BOGONS = BOGON_PREFIXES.map((s) => {
-  const p = parsePrefix(s)!;
-  return { family: p.family, length: p.length, bits: p.bits, mask: prefixMask(p.family, p.length) };
+  const p = newWordsPrefix();
+  if (!parsePrefixWords(s, p)) throw new Error(`bad bogon ${s}`);
+  return p;
 });
 
-function isBogon(p: Prefix): boolean {
-  return BOGONS.some((b) => b.family === p.family && b.length <= p.length && (p.bits & b.mask) === b.bits);
+/** Does `b` cover `p` (same family, no longer, same leading bits)? */
+function covers(b: WordsPrefix, p: WordsPrefix): boolean {
+  if (b.family !== p.family || b.length > p.length) return false;
+  for (let k = 0, bits = b.length; bits > 0; k++, bits -= 32) {
+    const x = (b.words[k] ^ p.words[k]) >>> 0;
+    if (bits >= 32 ? x !== 0 : (x >>> (32 - bits)) !== 0) return false;
+  }
+  return true;
 }
+
+const scratch = newWordsPrefix();
 
 /** null when accepted, else the reason it is rejected */
 export function rejectReason(prefix: string, policy: ImportPolicySettings): string | null {
-  const p = parsePrefix(prefix);
-  if (!p) return 'unparseable prefix';
+  const p = scratch;
+  if (!parsePrefixWords(prefix, p)) return 'unparseable prefix';
   if (p.length === 0) return policy.allowDefault ? null : 'default route';
   const bounds = p.family === 4 ? policy.ipv4Length : policy.ipv6Length;
   if (p.length < bounds.min || p.length > bounds.max) return `length /${p.length} outside /${bounds.min}–/${bounds.max}`;
-  if (policy.rejectBogons && isBogon(p)) return 'bogon';
+  if (policy.rejectBogons && BOGONS.some((b) => covers(b, p))) return 'bogon';
   return null;
 }
-

@@ -1,10 +1,35 @@
 // NLRI prefix lists (RFC 4271 §4.3, RFC 4760 §5): a length octet then just enough octets for it.
 // Prefixes become the CIDR strings protocol/ uses, host bits cleared.
 
-import { formatPrefix, parsePrefix, type Family } from '../../../protocol/index.ts';
+import { parsePrefix, type Family } from '../../../protocol/index.ts';
 import { BgpError } from './wire.ts';
 
-/** Decode prefixes in buf[start, end). Errors throw BgpError(code, subcode) given by the caller. */
+const DEC = Array.from({ length: 256 }, (_, i) => String(i));
+const groups = [0, 0, 0, 0, 0, 0, 0, 0];
+
+/** RFC 5952 text of eight 16-bit groups (as protocol's formatAddress writes it). */
+function v6Text(g: readonly number[]): string {
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === best) { s += i === 0 ? '::' : ':'; i += bestLen - 1; continue; }
+    s += g[i].toString(16);
+    if (i < 7) s += ':';
+  }
+  return s;
+}
+
+/**
+ * Decode prefixes in buf[start, end). Errors throw BgpError(code, subcode) given by the caller.
+ * Written straight from the octets (no BigInt): a full table is a million of these.
+ */
 export function decodePrefixes(buf: Buffer, start: number, end: number, family: Family, code: number, subcode: number): string[] {
   const max = family === 4 ? 32 : 128;
   const out: string[] = [];
@@ -14,12 +39,17 @@ export function decodePrefixes(buf: Buffer, start: number, end: number, family: 
     if (len > max) throw new BgpError(code, subcode, `prefix length ${len} exceeds ${max}`);
     const n = (len + 7) >> 3;
     if (off + 1 + n > end) throw new BgpError(code, subcode, 'prefix overruns its field');
-    let bits = 0n;
-    for (let i = 0; i < n; i++) bits = (bits << 8n) | BigInt(buf[off + 1 + i]);
-    bits <<= BigInt(max - n * 8);
-    // Trailing bits past the length are ignored (RFC 4271 §4.3), so clear them.
-    const keep = len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << BigInt(max - len);
-    out.push(formatPrefix({ family, bits: bits & keep, length: len }));
+    const at = off + 1;
+    // Trailing bits past the length are ignored (RFC 4271 §4.3), so cleared.
+    const keep = len & 7;
+    const last = keep === 0 ? 0xff : (0xff << (8 - keep)) & 0xff;
+    const octet = (i: number) => (i >= n ? 0 : i === n - 1 ? buf[at + i] & last : buf[at + i]);
+    if (family === 4) {
+      out.push(`${DEC[octet(0)]}.${DEC[octet(1)]}.${DEC[octet(2)]}.${DEC[octet(3)]}/${len}`);
+    } else {
+      for (let g = 0; g < 8; g++) groups[g] = (octet(2 * g) << 8) | octet(2 * g + 1);
+      out.push(`${v6Text(groups)}/${len}`);
+    }
     off += 1 + n;
   }
   return out;

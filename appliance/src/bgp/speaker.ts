@@ -4,8 +4,8 @@
 
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
-import { parseAddress, type RouteAttrs } from '../../../protocol/index.ts';
-import { AdjRibIn } from './adj-rib-in.ts';
+import { parseAddress } from '../../../protocol/index.ts';
+import { AdjRibIn, type RouteAttributes } from './adj-rib-in.ts';
 import { rejectReason } from './import-policy.ts';
 import { summarizeAsPath } from './path-attributes.ts';
 import { BgpSession, type SessionState } from './session.ts';
@@ -137,27 +137,30 @@ export class BgpSpeaker {
       const fams = s.negotiated?.families ?? [];
       if (fams.every((f) => f === u.endOfRib) || this.rib.count(peer) === 0) this.#clearStaleTimer(s);
     }
-    const accepted: RouteAttrs[] = [];
-    const withdrawn = [...u.withdrawn];
+    // Every prefix of one UPDATE shares its attributes: the RIB interns them once per UPDATE.
+    const accepted: string[] = [];
+    let withdrawn = u.withdrawn;
+    let attrs: RouteAttributes | null = null;
     if (u.announced.length > 0) {
       const { asPath, asPathLength } = summarizeAsPath(u.attrs.asPath);
       for (const prefix of u.announced) {
         const why = rejectReason(prefix, n.import);
         if (why) {
           this.stats.rejected++;
+          if (withdrawn === u.withdrawn) withdrawn = [...withdrawn];
           withdrawn.push(prefix); // an earlier accepted copy must not survive a rejected re-announcement
           continue;
         }
-        const r: RouteAttrs = { prefix, asPathLength, asPath, peer };
-        if (u.attrs.med !== undefined) r.med = u.attrs.med;
-        if (u.attrs.localPref !== undefined) r.localPref = u.attrs.localPref;
-        if (u.attrs.origin) r.origin = u.attrs.origin;
-        if (u.attrs.communities) r.communities = u.attrs.communities;
-        if (u.attrs.largeCommunities) r.largeCommunities = u.attrs.largeCommunities;
-        accepted.push(r);
+        accepted.push(prefix);
       }
+      attrs = { asPathLength, asPath, peer };
+      if (u.attrs.med !== undefined) attrs.med = u.attrs.med;
+      if (u.attrs.localPref !== undefined) attrs.localPref = u.attrs.localPref;
+      if (u.attrs.origin) attrs.origin = u.attrs.origin;
+      if (u.attrs.communities) attrs.communities = u.attrs.communities;
+      if (u.attrs.largeCommunities) attrs.largeCommunities = u.attrs.largeCommunities;
     }
-    this.rib.apply(peer, withdrawn, accepted);
+    this.rib.applyUpdate(peer, withdrawn, accepted, attrs);
     const count = this.rib.count(peer);
     if (count > n.import.maxPrefixes) {
       // RFC 4486 §4: Cease / Maximum Number of Prefixes Reached, data = AFI, SAFI, limit.

@@ -46,7 +46,7 @@ export async function startControlLink(init: ControlLinkInit): Promise<ControlLi
     reporter = new Reporter({
       controlUrl: init.controlUrl, stateDir: init.stateDir, settings: init.report, softwareVersion: init.softwareVersion,
       snapshot: init.snapshot, logger: init.logger, onDrain: init.onDrain, onFillManifest: init.onFillManifest,
-      bgp: sp ? { routes: () => sp.rib.snapshot(), sessions: () => sp.status() } : undefined,
+      bgp: sp ? { prefixes: sp.rib, sessions: () => sp.status() } : undefined,
     });
     reporter.start();
     if (init.registry) registerReporterMetrics(init.registry, reporter);

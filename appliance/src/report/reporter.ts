@@ -1,16 +1,18 @@
 // Reports the box to control: enrolls once (credential kept in the state dir), then every
 // report interval sends an ApplianceReport built from a snapshot callback (health, load, tiers,
-// inventory) and the BGP prefix set. Prefixes go in full when they changed since control last
-// acknowledged them or when control asks; inventory as a delta against the last acknowledged set.
-// A dead control means retries with exponential backoff; nothing here throws into the daemon.
+// inventory) and the BGP prefix set. Prefixes and inventory go as deltas against the set control
+// last acknowledged (prefix-tracker.ts, inventory-tracker.ts), in full when control asks (and
+// prefixes every `prefixFullSyncMs`). A dead control means retries with exponential backoff;
+// nothing here throws into the daemon.
 
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import type { ApplianceReport, FillReport, HealthStatus, RouteAttrs, Tier } from '../../../protocol/index.ts';
+import type { ApplianceReport, FillReport, HealthStatus, Tier } from '../../../protocol/index.ts';
 import { ControlCallError, enroll, sendReport } from './control-client.ts';
 import { CredentialStore, type StoredCredential } from './credential-store.ts';
 import { InventoryTracker } from './inventory-tracker.ts';
+import { EMPTY_PREFIX_SOURCE, PrefixTracker, type PrefixSource } from './prefix-tracker.ts';
 import type { ReporterSettings } from './settings.ts';
 
 /** What the daemon knows about itself; structurally the daemon's ApplianceSnapshot. */
@@ -25,8 +27,8 @@ export interface ReportSnapshot {
 }
 
 export interface BgpSource {
-  /** every learned route and a hash over them (BgpSpeaker.rib.snapshot()) */
-  routes(): { hash: string; routes: RouteAttrs[] };
+  /** the learned routes (BgpSpeaker.rib) */
+  prefixes: PrefixSource;
   /** per-session state (BgpSpeaker.status()) */
   sessions(): { peer: string; state: ApplianceReport['bgp'][number]['state']; since: number; prefixes: number }[];
 }
@@ -56,11 +58,12 @@ export interface ReporterInit {
 
 export type ReportOutcome = 'sent' | 'ignored' | 'retry' | 'no-credential';
 
-const EMPTY_ROUTES = { hash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', routes: [] as RouteAttrs[] };
+/** Time allowed per route listed in a report, on top of requestTimeoutMs (control applies a million in seconds). */
+const TIMEOUT_PER_ROUTE_MS = 0.02;
 
 export class Reporter {
   readonly bootId = randomBytes(12).toString('hex');
-  readonly stats = { sent: 0, ignored: 0, failures: 0, enrollments: 0, fullPrefixes: 0, fullInventories: 0 };
+  readonly stats = { sent: 0, ignored: 0, failures: 0, enrollments: 0, fullPrefixes: 0, prefixDeltas: 0, prefixRoutesSent: 0, fullInventories: 0 };
   #init: ReporterInit;
   #log: Logger;
   #timers: ReporterTimers;
@@ -69,7 +72,7 @@ export class Reporter {
   #cred: StoredCredential | null = null;
   #seq = 0;
   #inventory = new InventoryTracker();
-  #ackedPrefixHash: string | null = null;
+  #prefixes = new PrefixTracker();
   #failures = 0;
   #timer: unknown = null;
   #running = false;
@@ -171,8 +174,7 @@ export class Reporter {
 
     const snap = await this.#init.snapshot();
     const inv = this.#inventory.build(snap.inventory);
-    const rib = this.#init.bgp?.routes() ?? EMPTY_ROUTES;
-    const fullPrefixes = rib.hash !== this.#ackedPrefixHash;
+    const pfx = this.#prefixes.build(this.#init.bgp?.prefixes ?? EMPTY_PREFIX_SOURCE, this.#timers.now(), this.#init.settings.prefixFullSyncMs);
     const report: ApplianceReport = {
       seq: this.#seq++,
       bootId: this.bootId,
@@ -183,12 +185,13 @@ export class Reporter {
       load: snap.load,
       tiers: snap.tiers,
       inventory: inv.report,
-      prefixes: fullPrefixes ? { hash: rib.hash, routes: rib.routes } : { hash: rib.hash },
+      prefixes: pfx.report,
       bgp: (this.#init.bgp?.sessions() ?? []).map((s) => ({ peer: s.peer, state: s.state, since: s.since, prefixes: s.prefixes })),
       ...(snap.fill ? { fill: snap.fill } : {}),
     };
     try {
-      const reply = await sendReport(this.#init.controlUrl, cred.applianceId, cred.credential, report, this.#init.settings.requestTimeoutMs);
+      const timeoutMs = this.#init.settings.requestTimeoutMs + Math.ceil(pfx.routes * TIMEOUT_PER_ROUTE_MS);
+      const reply = await sendReport(this.#init.controlUrl, cred.applianceId, cred.credential, report, timeoutMs);
       this.#failures = 0;
       if (!reply.ok) {
         this.stats.ignored++;
@@ -197,11 +200,13 @@ export class Reporter {
       }
       this.stats.sent++;
       if (inv.report.kind === 'full') this.stats.fullInventories++;
-      if (fullPrefixes) this.stats.fullPrefixes++;
+      if (pfx.kind === 'full') this.stats.fullPrefixes++;
+      if (pfx.kind === 'delta') this.stats.prefixDeltas++;
+      this.stats.prefixRoutesSent += pfx.routes;
       inv.ack();
-      this.#ackedPrefixHash = rib.hash;
+      pfx.ack();
       if (reply.needInventory) this.#inventory.needFull();
-      if (reply.needPrefixes) this.#ackedPrefixHash = null;
+      if (reply.needPrefixes) this.#prefixes.needFull();
       if (reply.drain !== undefined) this.#init.onDrain?.(reply.drain);
       this.#init.onFillManifest?.(reply.fillManifest);
       return 'sent';
@@ -217,9 +222,10 @@ export class Reporter {
       } else {
         this.#log.warn({ err: (e as Error).message, failures: this.#failures }, 'report failed; will retry');
       }
-      // Until control confirms again, assume it holds nothing from us.
+      // Until control confirms again, assume it holds nothing of our inventory. Prefixes keep
+      // their base: the next delta covers this one's changes too, and control's hash check asks
+      // for the full set if it did apply this one after all.
       this.#inventory.needFull();
-      this.#ackedPrefixHash = null;
       return 'retry';
     }
   }

@@ -17,5 +17,7 @@ export const ReporterSettings = z.object({
   /** first retry delay against an unreachable control; doubles up to backoffMaxMs */
   backoffMinMs: z.number().int().positive().default(1_000),
   backoffMaxMs: z.number().int().positive().default(60_000),
+  /** prefixes go as deltas; the full set is sent again this often anyway (0 = only when needed) */
+  prefixFullSyncMs: z.number().int().min(0).default(3_600_000),
 });
 export type ReporterSettings = z.infer<typeof ReporterSettings>;

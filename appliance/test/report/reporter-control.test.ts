@@ -43,7 +43,7 @@ function makeReporter(controlUrl: string, stateDir: string, snapshot: () => Repo
   const r = new Reporter({
     controlUrl, stateDir, softwareVersion: 'test',
     settings: ReporterSettings.parse({ enrollmentToken: ENROLLMENT_TOKEN, name: 'box-1', publicUrl: 'http://127.0.0.1:9999', backoffMinMs: 50, backoffMaxMs: 400 }),
-    snapshot, bgp: bgp ? { routes: () => bgp.rib.snapshot(), sessions: () => bgp.status() } : undefined,
+    snapshot, bgp: bgp ? { prefixes: bgp.rib, sessions: () => bgp.status() } : undefined,
   });
   cleanups.push(() => r.stop());
   return r;
@@ -94,11 +94,21 @@ protocol bgp edge {
     }
     console.log(`reporter: RIB change visible at control after ${Date.now() - t0} ms (interval ${INTERVAL} ms)`);
     expect(JSON.stringify(await steer('2a00:10::1'))).not.toContain('127.0.0.1:9999');
-    expect(rep.stats.fullPrefixes).toBe(full + 1);
+    // The withdrawal went as a delta, and control's hash (checked against its own) is the RIB's.
+    expect(rep.stats.fullPrefixes).toBe(full);
+    expect(rep.stats.prefixDeltas).toBeGreaterThanOrEqual(1);
+    const atControl = async () => (await box.c.op('GET', `/v1/appliances/${id}/prefixes`)).body.hash;
+    expect(await atControl()).toBe(speaker.rib.hash());
     // Unchanged prefixes are sent as a hash only.
     const sent = rep.stats.sent;
     await waitFor('more reports', () => rep.stats.sent >= sent + 2);
-    expect(rep.stats.fullPrefixes).toBe(full + 1);
+    expect(rep.stats.fullPrefixes).toBe(full);
+    // Announced again: a delta as well.
+    await bird.birdc('enable c');
+    for (let i = 0; i < 100 && !(await prefixesAtControl()).includes('2a00:10::/32'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await prefixesAtControl()).toContain('2a00:10::/32');
+    expect(rep.stats.fullPrefixes).toBe(full);
+    expect(await atControl()).toBe(speaker.rib.hash());
     const view = (await box.c.op('GET', `/v1/appliances/${id}`)).body;
     expect(JSON.stringify(view)).toContain(birdAddr); // BGP session state reached control
   });

@@ -1,6 +1,8 @@
 // How the reporter answers control's replies, against a real HTTP server that validates every
-// body with protocol's ApplianceReport and replies as the test scripts: needPrefixes and
-// needInventory bring the full sets back, seq grows within one bootId, and 5xx answers back off.
+// body with protocol's ApplianceReport and replies as the test scripts: prefixes go as deltas
+// from a real adj-RIB-in, a stand-in control that applies them and checks the route-set hash
+// stays equal to the RIB through failures and lost changes; needPrefixes and needInventory bring
+// the full sets back, seq grows within one bootId, and 5xx answers back off.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApplianceReport, type ReportReply } from '../../../protocol/index.ts';
+import { ApplianceReport, routeSetHash, type PrefixReport, type ReportReply, type RouteAttrs } from '../../../protocol/index.ts';
+import { AdjRibIn } from '../../src/bgp/adj-rib-in.ts';
 import { Reporter } from '../../src/report/reporter.ts';
 import { ReporterSettings } from '../../src/report/settings.ts';
 
@@ -38,37 +41,178 @@ async function fakeControl(reply: (r: ApplianceReport) => [number, ReportReply |
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, reports };
 }
 
-async function reporter(url: string, bgpRoutes: { hash: string; routes: { prefix: string; asPathLength: number }[] }, files: string[]) {
+async function reporter(url: string, rib: AdjRibIn, files: string[], o: { now?: () => number; fullSyncMs?: number } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'edgebox-rep-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return new Reporter({
-    controlUrl: url, stateDir: dir, softwareVersion: 't', settings: ReporterSettings.parse({ enrollmentToken: 'x'.repeat(20) }),
+    controlUrl: url, stateDir: dir, softwareVersion: 't',
+    settings: ReporterSettings.parse({ enrollmentToken: 'x'.repeat(20), prefixFullSyncMs: o.fullSyncMs ?? 3_600_000 }),
     snapshot: () => ({ health: { status: 'ok', reasons: [] }, draining: false, load: { egressBps: 0, capacityBps: 1, connections: 0, cpu: 0 }, tiers: [], inventory: files }),
-    bgp: { routes: () => bgpRoutes, sessions: () => [] },
+    bgp: { prefixes: rib, sessions: () => [] },
+    ...(o.now ? { timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), now: o.now } } : {}),
   });
 }
 
+/** What a control makes of the reports, as plain maps: the route set per the last accepted base. */
+function controlView() {
+  const set = new Map<string, RouteAttrs>();
+  const key = (r: { prefix: string; peer?: string }) => `${r.prefix} ${r.peer ?? ''}`;
+  let hash: string | undefined;
+  return {
+    set,
+    /** apply like control does; returns what control would answer */
+    apply(p: PrefixReport | undefined): ReportReply {
+      if (!p) return { ok: true };
+      if ('kind' in p) {
+        if (p.baseHash !== hash) return { ok: true, needPrefixes: true };
+        for (const w of p.withdrawn) set.delete(key(w));
+        for (const r of p.announced) set.set(key(r), r);
+        hash = routeSetHash(set.values()) === p.hash ? p.hash : undefined;
+        return hash === undefined ? { ok: true, needPrefixes: true } : { ok: true };
+      }
+      if (p.routes || p.groups) {
+        set.clear();
+        for (const r of p.routes ?? []) set.set(key(r), r);
+        for (const g of p.groups ?? []) for (const prefix of g.prefixes) set.set(key({ prefix, peer: g.attrs.peer }), { prefix, ...g.attrs });
+        expect(routeSetHash(set.values())).toBe(p.hash);
+        hash = p.hash;
+        return { ok: true };
+      }
+      return p.hash === hash ? { ok: true } : { ok: true, needPrefixes: true };
+    },
+  };
+}
+
+const PEER = '192.0.2.1';
+const route = (prefix: string, o: Partial<RouteAttrs> = {}): RouteAttrs => ({ prefix, asPathLength: 1, asPath: [65001], peer: PEER, ...o });
+
 describe('reporter replies', () => {
-  it('sends full sets again when control asks, hashes otherwise; seq grows', async () => {
+  it('sends the full set first, then deltas and hashes; full again when control asks; seq grows', async () => {
     let ask: ReportReply = { ok: true };
     const c = await fakeControl(() => [200, ask]);
-    const rib = { hash: 'h1', routes: [{ prefix: '81.0.0.0/24', asPathLength: 1 }] };
+    const rib = new AdjRibIn();
+    rib.apply(PEER, [], [route('81.0.0.0/24'), route('81.0.1.0/24', { med: 5 }), route('2a00:1::/32')]);
     const files = ['t1.v1'];
     const rep = await reporter(c.url, rib, files);
     await rep.reportOnce();
     await rep.reportOnce();
-    expect(c.reports[0].prefixes).toEqual({ hash: 'h1', routes: rib.routes });
+    const first = c.reports[0].prefixes!;
+    expect('groups' in first && first.groups!.map((g) => g.prefixes.length).sort()).toEqual([1, 2]); // two attribute sets
+    expect(first.hash).toBe(rib.hash());
     expect(c.reports[0].inventory?.kind).toBe('full');
-    expect(c.reports[1].prefixes).toEqual({ hash: 'h1' });
+    expect(c.reports[1].prefixes).toEqual({ hash: rib.hash() });
     expect(c.reports[1].inventory).toMatchObject({ kind: 'delta', added: [], removed: [] });
+    // A change goes as a delta naming only it.
+    const base = rib.hash();
+    rib.apply(PEER, ['81.0.1.0/24'], [route('81.0.2.0/24', { med: 7 })]);
+    await rep.reportOnce();
+    expect(c.reports[2].prefixes).toEqual({
+      kind: 'delta', baseHash: base, hash: rib.hash(), announced: [route('81.0.2.0/24', { med: 7 })], withdrawn: [{ prefix: '81.0.1.0/24', peer: PEER }],
+    });
+    // Withdrawn and announced back as it was: nothing to send but the hash.
+    rib.apply(PEER, ['81.0.0.0/24'], []);
+    rib.apply(PEER, [], [route('81.0.0.0/24')]);
+    await rep.reportOnce();
+    expect(c.reports[3].prefixes).toEqual({ hash: rib.hash() });
     ask = { ok: true, needPrefixes: true, needInventory: true };
     await rep.reportOnce();
     ask = { ok: true };
     await rep.reportOnce();
-    expect(c.reports[3].prefixes).toEqual({ hash: 'h1', routes: rib.routes });
-    expect(c.reports[3].inventory?.kind).toBe('full');
-    expect(c.reports.map((r) => r.seq)).toEqual([0, 1, 2, 3]);
+    expect(c.reports[5].prefixes).toMatchObject({ hash: rib.hash(), groups: expect.any(Array) });
+    expect(c.reports[5].inventory?.kind).toBe('full');
+    expect(c.reports.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(new Set(c.reports.map((r) => r.bootId)).size).toBe(1);
+    expect(rep.stats).toMatchObject({ fullPrefixes: 2, prefixDeltas: 1 });
+  });
+
+  it('keeps control\'s copy equal to the RIB through random changes, failed reports and hash-checked resyncs', async () => {
+    const view = controlView();
+    let fail: 'no' | 'before' | 'after' = 'no', fullAsked = 0;
+    const c = await fakeControl((r) => {
+      const down: [number, object] = [503, { error: { code: 'unavailable', message: 'down' } }];
+      if (fail === 'before') return down;
+      const out = view.apply(r.prefixes);
+      if (fail === 'after') return down; // applied, but the answer is lost
+      if (out.needPrefixes) fullAsked++;
+      return [200, out];
+    });
+    const rib = new AdjRibIn();
+    let s = 3;
+    const rnd = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 2 ** 32; };
+    const pool = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? `2a00:${i.toString(16)}::/32` : `81.${i >> 4}.${(i & 15) * 16}.0/20`));
+    const rep = await reporter(c.url, rib, []);
+    for (let round = 0; round < 120; round++) {
+      const n = 1 + Math.floor(rnd() * 8);
+      for (let k = 0; k < n; k++) {
+        const prefix = pool[Math.floor(rnd() * pool.length)];
+        const peer = rnd() < 0.7 ? PEER : '192.0.2.2';
+        if (rnd() < 0.4) rib.apply(peer, [prefix], []);
+        else rib.apply(peer, [], [route(prefix, { peer, med: Math.floor(rnd() * 3) })]);
+      }
+      const u = rnd();
+      fail = u < 0.15 ? 'before' : u < 0.25 ? 'after' : 'no';
+      await rep.reportOnce();
+      fail = 'no';
+      {
+        // Whatever control answered, one more report brings it level with the RIB.
+        await rep.reportOnce();
+        expect(new Map([...view.set].map(([k, r]) => [k, r]))).toEqual(new Map(rib.snapshot().routes.map((r) => [`${r.prefix} ${r.peer ?? ''}`, r])));
+      }
+    }
+    expect(rep.stats.prefixDeltas).toBeGreaterThan(50);
+    expect(rep.stats.fullPrefixes).toBeLessThan(25); // the first, plus one per answer lost after control applied a delta
+    expect(fullAsked).toBeGreaterThan(0); // lost answers made control ask for the full set
+    expect(fullAsked).toBe(rep.stats.fullPrefixes - 1);
+  });
+
+  it('a control that lost a delta (hash mismatch) gets the full set on the next report', async () => {
+    const view = controlView();
+    const c = await fakeControl((r) => [200, view.apply(r.prefixes)]);
+    const rib = new AdjRibIn();
+    rib.apply(PEER, [], [route('81.0.0.0/24')]);
+    const rep = await reporter(c.url, rib, []);
+    await rep.reportOnce();
+    rib.apply(PEER, [], [route('81.0.1.0/24')]);
+    rib.takeChanges(); // the change never reaches the reporter: its next delta is incomplete
+    rib.apply(PEER, [], [route('81.0.2.0/24')]);
+    await rep.reportOnce();
+    expect(c.reports[1].prefixes).toMatchObject({ kind: 'delta', announced: [route('81.0.2.0/24')] });
+    await rep.reportOnce();
+    expect(c.reports[2].prefixes).toMatchObject({ groups: expect.any(Array) });
+    expect([...view.set.keys()].sort()).toEqual(['81.0.0.0/24 192.0.2.1', '81.0.1.0/24 192.0.2.1', '81.0.2.0/24 192.0.2.1']);
+  });
+
+  it('sends the full set every prefixFullSyncMs, and when more changed than a delta is worth', async () => {
+    const view = controlView();
+    const c = await fakeControl((r) => [200, view.apply(r.prefixes)]);
+    const rib = new AdjRibIn();
+    let now = 1_000_000;
+    const rep = await reporter(c.url, rib, [], { now: () => now, fullSyncMs: 60_000 });
+    rib.apply(PEER, [], [route('81.0.0.0/24')]);
+    await rep.reportOnce(); // full
+    now += 30_000;
+    await rep.reportOnce(); // hash
+    now += 30_000;
+    await rep.reportOnce(); // a minute since the last full set
+    const many = Array.from({ length: 20_001 }, (_, i) => `${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`);
+    rib.applyUpdate(PEER, [], many, { asPathLength: 1, asPath: [65001], peer: PEER });
+    now += 1_000;
+    await rep.reportOnce(); // too many changes for a delta
+    expect(c.reports.map((r) => ('kind' in r.prefixes! ? 'delta' : r.prefixes!.groups || r.prefixes!.routes ? 'full' : 'hash'))).toEqual(['full', 'hash', 'full', 'full']);
+    expect(view.set.size).toBe(20_002);
+  });
+
+  it('falls back to plain routes for a control that drops grouped full sets', async () => {
+    const c = await fakeControl((r) => [200, r.prefixes && !('kind' in r.prefixes) && r.prefixes.routes ? { ok: true } : { ok: true, needPrefixes: true }]);
+    const rib = new AdjRibIn();
+    rib.apply(PEER, [], [route('81.0.0.0/24')]);
+    const rep = await reporter(c.url, rib, []);
+    await rep.reportOnce();
+    await rep.reportOnce();
+    await rep.reportOnce();
+    expect(c.reports[0].prefixes).toMatchObject({ groups: expect.any(Array) });
+    expect(c.reports[1].prefixes).toEqual({ hash: rib.hash(), routes: [route('81.0.0.0/24')] });
+    expect(c.reports[2].prefixes).toEqual({ hash: rib.hash() });
   });
 
   it('backs off on 5xx with growing delays and recovers', async () => {

@@ -159,8 +159,8 @@ export class Fleet {
       if (out.applied) a.routesDirty = true;
       if (out.needFull) this.stats.prefixDeltasRefused++;
       else this.stats.prefixDeltasApplied++;
-    } else if (pr?.routes !== undefined) {
-      out = this.#prefixes.full(a, pr.routes, pr.hash);
+    } else if (pr !== undefined && (pr.routes !== undefined || pr.groups !== undefined)) {
+      out = this.#prefixes.full(a, pr.routes ?? [], pr.hash, pr.groups);
       // A full set reaches the store at once.
       changed.routes = true;
       a.routesDirty = false;

@@ -5,9 +5,9 @@
 // does not hold, or whose result hashes differently, is answered with "send the full set".
 
 import { isRouteSetHash, RouteSetHash } from '../../../protocol/index.ts';
-import type { PrefixDelta, RouteAttrs, RouteKey } from '../../../protocol/index.ts';
+import type { PrefixDelta, RouteAttrs, RouteGroup, RouteKey } from '../../../protocol/index.ts';
 import type { ApplianceState } from './appliance-state.ts';
-import { newWordsPrefix, parsePrefixWords } from './prefix-words.ts';
+import { newWordsPrefix, parsePrefixWords } from '../../../protocol/index.ts';
 import { DEFAULT_LOCAL_PREF, type RouteTable } from './route-table.ts';
 
 /** A route's identity: its prefix as learned from one peer. */
@@ -46,15 +46,18 @@ export class PrefixSets {
     if (parsePrefixWords(r.prefix, this.#p)) this.table.remove(this.#p, a.slot, this.table.peerId(r.peer));
   }
 
-  /** Replace the appliance's routes with `routes`, whose hash the appliance says is `hash`. */
-  full(a: ApplianceState, routes: readonly RouteAttrs[], hash: string): PrefixOutcome {
+  /**
+   * Replace the appliance's routes with `routes` and those of `groups`, whose hash the appliance
+   * says is `hash`.
+   */
+  full(a: ApplianceState, routes: readonly RouteAttrs[], hash: string, groups: readonly RouteGroup[] = []): PrefixOutcome {
     const bad: string[] = [];
     const oldIndex = a.routeIndex, oldRoutes = a.routes;
     const index = new Map<string, number>();
     const list: RouteAttrs[] = [];
     const sum = new RouteSetHash();
-    for (const r of routes) {
-      if (!parsePrefixWords(r.prefix, this.#p)) { bad.push(r.prefix); continue; }
+    const add = (r: RouteAttrs) => {
+      if (!parsePrefixWords(r.prefix, this.#p)) { bad.push(r.prefix); return; }
       const key = routeKey(r);
       const dup = index.get(key);
       // What the table holds for this key right now: a duplicate earlier in this report, else the old set's.
@@ -71,7 +74,9 @@ export class PrefixSets {
       }
       sum.add(r);
       if (held === undefined || !sameRank(held, r)) this.#set(a, r);
-    }
+    };
+    for (const r of routes) add(r);
+    for (const g of groups) for (const prefix of g.prefixes) add({ prefix, ...g.attrs });
     for (let i = 0; i < oldRoutes.length; i++) {
       const o = oldRoutes[i];
       if (!index.has(routeKey(o))) this.#unset(a, o);

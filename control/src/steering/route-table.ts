@@ -7,7 +7,7 @@
 
 import type { Address, Family } from '../../../protocol/index.ts';
 import { PrefixTrie } from './prefix-trie.ts';
-import { addressWords, type WordsPrefix } from './prefix-words.ts';
+import { addressWords, type WordsPrefix } from '../../../protocol/index.ts';
 
 /** the BGP defaults steering assumes when a route leaves them out */
 export const DEFAULT_LOCAL_PREF = 100;
