@@ -1,17 +1,21 @@
-// `npm run bench:steering`: steering decisions per second and p99 with 1,000,000 prefixes and
-// 10,000 appliances, in process and through HTTP (autocannon against GET /v1/steering), into
-// bench/results/steering.json and steering.md. Options: --prefixes N --appliances N --seconds S
-// (smaller values for a quick look). Bounded: build (~1 min) + 2 × S seconds.
+// `npm run bench:steering`: steering with 1,000,000 prefixes (4,000,000 routes) and 10,000
+// appliances — the route table's build time and memory, decisions per second and latency in
+// process, the same beside a stream of single-prefix deltas, then over HTTP: steering queries
+// (autocannon, as before, and wrk) and whole playback starts (wrk). Into bench/results/
+// steering.json and steering.md. Options: --prefixes N --appliances N --seconds S (in-process
+// and each HTTP run) --update-seconds S --update-rate N --connections N. Bounded: about
+// 1 min build + S + 3 × update-seconds + 3 × S, ~2 minutes with the defaults.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { rng } from './world.ts';
 import { renderMarkdown } from './report.ts';
+import { runWrk } from './wrk.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const passArgs = process.argv.slice(2);
@@ -42,6 +46,7 @@ try {
   const srv = await listening;
   const r = rng(11);
   const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)];
+  const loadHttp = loadavg()[0];
   const http = await autocannon({
     url: srv.url, connections, duration: seconds, timeout: 10,
     headers: { authorization: `Bearer ${srv.token}` },
@@ -53,26 +58,35 @@ try {
       },
     }],
   });
+  const steeringWrk = await runWrk(srv.url, 'steering', srv.wrkData, srv.token, seconds, connections);
+  const playback = await runWrk(srv.url, 'playback', srv.wrkData, srv.token, seconds, connections);
   const result = {
     bench: 'steering',
     date: new Date().toISOString(),
     node: process.version,
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30),
-      loadavg_1m_before: loadBefore[0], loadavg_1m_after: loadavg()[0],
+      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), kernel: release(),
+      loadavg_1m_before: loadBefore[0], loadavg_1m_http: loadHttp, loadavg_1m_after: loadavg()[0],
     },
     command: `npm run bench:steering${passArgs.length ? ' -- ' + passArgs.join(' ') : ''}`,
     world: messages.built,
     inprocess: messages.inprocess,
+    incremental: messages.incremental,
     http: {
-      endpoint: 'GET /v1/steering?ip&titleId&region (operator token)', connections, seconds: http.duration,
+      endpoint: 'GET /v1/steering?ip&titleId&region (operator token)', client: 'autocannon', connections, seconds: http.duration,
       requests: http.requests.total, requestsPerSec: http.requests.total / http.duration,
       p50_ms: http.latency.p50, p99_ms: http.latency.p99, errors: http.errors + http.timeouts + http.non2xx,
     },
+    httpWrk: steeringWrk,
+    playback: { ...playback, accounts: srv.accounts },
     notes: [
-      'in process: parseAddress + catalogue lookup + steer(), timed one by one; decisionsPerSec over wall time of the loop',
-      'the machine is shared with other builds: loadavg before/after is recorded; figures on an idle machine will be higher',
-      'through HTTP: autocannon in the parent process and control in a child share the 2 cores, so the figure is a floor',
+      'in process: parseAddress + catalogue lookup + steer(), timed one by one after a 50k-decision warm-up; decisionsPerSec over wall time of the loop',
+      'world build: generateMs makes up the reports (bench work), tableBuildMs applies them through Fleet.applyReport (the route table, holders, slots), flushMs writes the first batch to the store; buildMs is all three, as the earlier bench timed it',
+      'memory: process RSS after the build and a GC; rssDeltaMiB is over the RSS before the world was made (so it includes the reports\' route objects control keeps), routeTableMiB the typed arrays of tries and route records; the store is a file in the temp dir (":memory:" would count persisted route sets as RSS)',
+      'incremental: one more appliance reports 100k of the world\'s prefixes; steering runs steady, then beside single-prefix deltas at the target rate (each validated by the report schema and applied by Fleet.applyReport), then steady again; rateRatio = during ÷ mean of the steady runs; deltas write the route set to the store at most once a minute (routesPersistMs is one such write)',
+      'through HTTP: the load generator and control share the 2 cores; wrk runs one thread (one core), control is one Node thread; requestsPerSec counts 2xx answers only',
+      'playback: POST /v1/playback = account token lookup, profile, title, steering, URL token signing, per-session DASH + HLS manifests, the stream-limit transaction and session insert in SQLite (file, WAL); sessions lapse after 2 s, so premium accounts (4 streams) seldom hit the limit (those 429s count in non2xx)',
+      'the machine is shared with other builds: loadavg before / at the HTTP runs / after is recorded; figures on an idle machine will be higher',
       'world: embedded sites of 4 appliances each reporting the site prefixes (70% IPv4 /16-/24, 30% IPv6 /32-/48), 1% IX appliances, ~5% overloaded, ~1.5% stale, 1% draining, 0.5% failing; each appliance holds 60% of 200 titles',
     ],
   };

@@ -1,24 +1,48 @@
 // The markdown table for bench/results/steering.md.
 
-const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const f = (n: number | null | undefined, d = 0) =>
+  n === null || n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 export function renderMarkdown(r: any): string {
-  const w = r.world, ip = r.inprocess, h = r.http;
-  return [
+  const w = r.world, ip = r.inprocess, h = r.http, hw = r.httpWrk, pb = r.playback, inc = r.incremental;
+  const m = r.machine;
+  const out = [
     `# Steering bench (${r.date})`,
     '',
-    `\`${r.command}\` — Node ${r.node}, ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memory_gib} GiB, load average ${f(r.machine.loadavg_1m_before, 1)} → ${f(r.machine.loadavg_1m_after, 1)} (shared machine)`,
+    `\`${r.command}\` — Node ${r.node}, ${m.cores} × ${m.cpu}, ${m.memory_gib} GiB, load average ${f(m.loadavg_1m_before, 1)} → ${f(m.loadavg_1m_http, 1)} (HTTP runs) → ${f(m.loadavg_1m_after, 1)} (shared machine)`,
     '',
-    `World: ${f(w.prefixes)} prefixes (${f(w.routeEntries)} routes), ${f(w.appliances)} appliances, ${w.titles} titles; built in ${f(w.buildMs / 1000, 1)} s, RSS ${f(w.rssMiB)} MiB.`,
+    `World: ${f(w.prefixes)} prefixes (${f(w.routeEntries)} routes), ${f(w.appliances)} appliances, ${w.titles} titles.`,
+    '',
+    '| build | |',
+    '|---|---:|',
+    `| route table built (all first reports applied) | ${f(w.tableBuildMs / 1000, 2)} s |`,
+    `| reports made up (bench) / first store flush | ${f(w.generateMs / 1000, 2)} s / ${f(w.flushMs / 1000, 2)} s |`,
+    `| whole build (as timed before) | ${f(w.buildMs / 1000, 2)} s |`,
+    `| RSS after build (Δ over empty process) | ${f(w.rssMiB)} MiB (+${f(w.rssDeltaMiB)} MiB, ${f(w.bytesPerRoute)} B/route) |`,
+    `| of which route table typed arrays | ${f(w.routeTableMiB)} MiB |`,
     '',
     '| path | decisions/s | p50 | p99 | samples | errors |',
     '|---|---:|---:|---:|---:|---:|',
     `| in process (parse + steer) | ${f(ip.decisionsPerSec)} | ${f(ip.p50_us, 1)} µs | ${f(ip.p99_us, 1)} µs | ${f(ip.decisions)} | 0 |`,
-    `| HTTP, autocannon ${h.connections} conns | ${f(h.requestsPerSec)} | ${f(h.p50_ms, 1)} ms | ${f(h.p99_ms, 1)} ms | ${f(h.requests)} | ${h.errors} |`,
-    '',
-    `First target tier in process: ${Object.entries(ip.firstTier).map(([k, v]) => `${k} ${f(v as number)}`).join(', ')}; misses: ${Object.entries(ip.misses).map(([k, v]) => `${k} ${f(v as number)}`).join(', ') || 'none'}.`,
-    '',
-    ...r.notes.map((n: string) => `- ${n}`),
-    '',
-  ].join('\n');
+    `| HTTP steering, autocannon ${h.connections} conns | ${f(h.requestsPerSec)} | ${f(h.p50_ms, 1)} ms | ${f(h.p99_ms, 1)} ms | ${f(h.requests)} | ${h.errors} |`,
+  ];
+  if (hw) out.push(`| HTTP steering, ${hw.client} ${hw.connections} conns | ${f(hw.requestsPerSec)} | ${f(hw.p50_ms, 2)} ms | ${f(hw.p99_ms, 2)} ms | ${f(hw.requests)} | ${hw.errors} |`);
+  if (pb) out.push(`| HTTP playback start (POST /v1/playback), ${pb.client} ${pb.connections} conns | ${f(pb.requestsPerSec)} | ${f(pb.p50_ms, 2)} ms | ${f(pb.p99_ms, 2)} ms | ${f(pb.requests)} | ${pb.errors} |`);
+  out.push('', `First target tier in process: ${Object.entries(ip.firstTier).map(([k, v]) => `${k} ${f(v as number)}`).join(', ')}; misses: ${Object.entries(ip.misses).map(([k, v]) => `${k} ${f(v as number)}`).join(', ') || 'none'}.`);
+  if (inc) {
+    out.push(
+      '',
+      `Incremental updates: an appliance holding ${f(inc.routesHeld)} routes sends single-prefix deltas at ${f(inc.targetChangesPerSec)}/s.`,
+      '',
+      '| phase | decisions/s | changes/s | change p50 | change p99 |',
+      '|---|---:|---:|---:|---:|',
+      `| steady | ${f(inc.steady.decisionsPerSec)} | 0 | – | – |`,
+      `| with deltas | ${f(inc.during.decisionsPerSec)} | ${f(inc.during.changesPerSec)} | ${f(inc.during.change_p50_us, 1)} µs | ${f(inc.during.change_p99_us, 1)} µs |`,
+      `| steady again | ${f(inc.steadyAfter.decisionsPerSec)} | 0 | – | – |`,
+      '',
+      `Steering rate with deltas ÷ steady: ${f(inc.rateRatio * 100, 1)}%. For comparison, the same appliance's full set (${f(inc.routesHeld)} routes) as one report: ${f(inc.fullReplaceMs, 1)} ms; writing its route set to the store: ${f(inc.routesPersistMs, 1)} ms (deltas do so at most once a minute).`,
+    );
+  }
+  out.push('', ...r.notes.map((n: string) => `- ${n}`), '');
+  return out.join('\n');
 }

@@ -1,13 +1,20 @@
 // The bench's control process: build the world into a real control service, time steering in
-// process, then serve HTTP for the parent's autocannon run. Talks to the parent in JSON lines.
+// process (steady, then beside a stream of prefix deltas), then serve HTTP for the parent's load
+// generators (steering queries and whole playback starts). Talks to the parent in JSON lines.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { parseAddress } from '../../protocol/index.ts';
 import { Control } from '../../control/src/control.ts';
 import { buildApp } from '../../control/src/http/app.ts';
+import { secretHash } from '../../control/src/http/auth.ts';
 import { loadSettings } from '../../control/src/settings.ts';
 import { steer } from '../../control/src/steering/steer.ts';
-import { buildWorld, rng } from './world.ts';
+import { UpdatingAppliance } from './updates.ts';
+import { applyWorld, generateWorld, registerTitles, rng } from './world.ts';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -15,64 +22,154 @@ const arg = (name: string, def: number) => {
 };
 const size = { prefixes: arg('prefixes', 1_000_000), appliances: arg('appliances', 10_000), titles: 200, regions: 10, seed: 42 };
 const inprocessSeconds = arg('seconds', 10);
+const updateSeconds = arg('update-seconds', 5);
+const updateRate = arg('update-rate', 1000);
+const updatingRoutes = Math.min(arg('updating-routes', 100_000), size.prefixes);
+const accounts = arg('accounts', 10_000);
 const say = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
+const MiB = 2 ** 20;
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+
+// A file store, as control runs in production (":memory:" would count the persisted route sets
+// as the route table's memory). Removed at exit.
+const work = mkdtempSync(join(tmpdir(), 'edgebox-steering-bench-'));
+process.once('exit', () => rmSync(work, { recursive: true, force: true }));
 
 const settings = loadSettings({
-  port: 0, dbPath: ':memory:', logLevel: 'silent', operatorToken: 'bench-operator-token', kek: '00'.repeat(32),
+  port: 0, dbPath: join(work, 'control.db'), logLevel: 'silent', operatorToken: 'bench-operator-token', kek: '00'.repeat(32),
   urlTokenSecret: 'bench-url-token-secret', originUrl: 'http://origin.example.net',
+  // The real clock, but appliances stay fresh for the whole run (10 min): only those the world
+  // made stale (an hour old) are.
+  reportIntervalMs: 10_000, staleIntervals: 60,
+  // Sessions lapse after 2 s without a heartbeat, so the accounts' stream limits keep room for
+  // the playback load (it never sends heartbeats).
+  sessionTtlMs: 2_000,
+  // The load generator sets X-Forwarded-For to a viewer address from the world.
+  trustedProxies: ['127.0.0.1/32'],
 }, {});
-// A frozen clock: the minute the build takes must not turn the whole fleet stale.
-const frozen = Date.now();
-const control = new Control({ settings, log: pino({ level: 'silent' }), clock: () => frozen });
+const control = new Control({ settings, log: pino({ level: 'silent' }) });
+
+gc();
+const mem0 = process.memoryUsage();
 const t0 = performance.now();
-const world = buildWorld(control, size);
+const world = generateWorld(size, control.now());
+registerTitles(control, world);
+const t1 = performance.now();
+applyWorld(control, world);
+const t2 = performance.now();
 control.flush(); // the bench's appliances are not in the store; get the batch out of the way
-const buildMs = performance.now() - t0;
-globalThis.gc?.();
+const t3 = performance.now();
+world.appliances.length = 0; // the reports themselves are garbage now (their routes are kept by control)
+gc();
 const mem = process.memoryUsage();
 say({
-  type: 'built', buildMs, prefixes: control.fleet.routes.prefixCount, routeEntries: world.routeEntries,
+  type: 'built', buildMs: t3 - t0, generateMs: t1 - t0, tableBuildMs: t2 - t1, flushMs: t3 - t2,
+  prefixes: control.fleet.routes.prefixCount, routeEntries: control.fleet.routes.routeCount,
   appliances: control.fleet.size, titles: world.titleIds.length, clients: world.clients.length,
-  rssMiB: mem.rss / 2 ** 20, heapUsedMiB: mem.heapUsed / 2 ** 20,
+  rssMiB: mem.rss / MiB, rssBeforeMiB: mem0.rss / MiB, rssDeltaMiB: (mem.rss - mem0.rss) / MiB,
+  heapUsedMiB: mem.heapUsed / MiB, heapDeltaMiB: (mem.heapUsed - mem0.heapUsed) / MiB,
+  externalMiB: mem.external / MiB, routeTableMiB: control.fleet.routes.bytes / MiB,
+  bytesPerRoute: (mem.rss - mem0.rss) / control.fleet.routes.routeCount,
 });
 
 // In process: parse the address and decide, as the play handler does; timed one by one.
 const r = rng(7);
 const opts = { topK: settings.topK, fallbackK: settings.fallbackK, originUrl: settings.originUrl };
-const maxSamples = 5_000_000;
-const lat = new Float64Array(maxSamples);
-let n = 0;
 const misses: Record<string, number> = {};
 const tiers: Record<string, number> = {};
-const end = performance.now() + inprocessSeconds * 1000;
-const now = control.now();
-const loopStart = performance.now();
-while (n < maxSamples) {
-  if ((n & 1023) === 0 && performance.now() > end) break;
+const decide = (record: boolean) => {
   const ip = world.clients[Math.floor(r() * world.clients.length)];
   const titleId = world.titleIds[Math.floor(r() * world.titleIds.length)];
   const region = world.regions[Math.floor(r() * world.regions.length)];
-  const s = performance.now();
   const address = parseAddress(ip)!;
   const title = control.catalog.get(titleId)!;
-  const d = steer(control.fleet, { address, titleId, fileIds: title.fileIds, region, now }, opts);
+  const d = steer(control.fleet, { address, titleId, fileIds: title.fileIds, region, now: control.now() }, opts);
+  if (record) {
+    if (d.miss) misses[d.miss] = (misses[d.miss] ?? 0) + 1;
+    const first = d.targets[0].tier;
+    tiers[first] = (tiers[first] ?? 0) + 1;
+  }
+};
+for (let i = 0; i < 50_000; i++) decide(false); // warm-up: let the JIT settle before timing
+
+const maxSamples = 5_000_000;
+const lat = new Float64Array(maxSamples);
+let n = 0;
+const end = performance.now() + inprocessSeconds * 1000;
+const loopStart = performance.now();
+while (n < maxSamples) {
+  if ((n & 1023) === 0 && performance.now() > end) break;
+  const s = performance.now();
+  decide(true);
   lat[n++] = performance.now() - s;
-  if (d.miss) misses[d.miss] = (misses[d.miss] ?? 0) + 1;
-  const first = d.targets[0].tier;
-  tiers[first] = (tiers[first] ?? 0) + 1;
 }
 const elapsed = (performance.now() - loopStart) / 1000;
 const sorted = lat.subarray(0, n).sort();
 const q = (p: number) => sorted[Math.min(n - 1, Math.floor(p * n))];
 const total = sorted.reduce((a, b) => a + b, 0);
 say({
-  type: 'inprocess', decisions: n, seconds: elapsed, decisionsPerSec: n / elapsed, busyDecisionsPerSec: n / (total / 1000), p50_us: q(0.5) * 1000, p99_us: q(0.99) * 1000, max_us: sorted[n - 1] * 1000,
+  type: 'inprocess', decisions: n, seconds: elapsed, decisionsPerSec: n / elapsed, busyDecisionsPerSec: n / (total / 1000),
+  p50_us: q(0.5) * 1000, p99_us: q(0.99) * 1000, p999_us: q(0.999) * 1000, max_us: sorted[n - 1] * 1000,
   firstTier: tiers, misses,
 });
 
+// Incremental updates beside steering.
+const allFiles = world.titleIds.flatMap((t) => [`${t}.v1`, `${t}.v2`, `${t}.a1`]);
+const tb = performance.now();
+const updating = new UpdatingAppliance(control, world.prefixes, updatingRoutes, world.regions[0], allFiles);
+const addMs = performance.now() - tb;
+control.flush();
+const steady = await updating.phase(updateSeconds, 0, () => decide(false));
+const during = await updating.phase(updateSeconds, updateRate, () => decide(false));
+const steadyAfter = await updating.phase(updateSeconds, 0, () => decide(false));
+const persistMs = updating.persistMs();
+const fullReplaceMs = updating.fullReplaceMs();
+say({
+  type: 'incremental', routesHeld: updating.routes, targetChangesPerSec: updateRate, firstFullReportMs: addMs, fullReplaceMs, routesPersistMs: persistMs,
+  steady, during, steadyAfter,
+  rateRatio: during.decisionsPerSec / ((steady.decisionsPerSec + steadyAfter.decisionsPerSec) / 2),
+  deltasApplied: control.fleet.stats.prefixDeltasApplied, deltasRefused: control.fleet.stats.prefixDeltasRefused,
+});
+
+// Viewers for the playback load: accounts (premium: 4 streams each) with one profile each.
+const ta = performance.now();
+const lines: string[] = [];
+for (let i = 0; i < accounts; i++) {
+  const accountId = `acc-bench-${i}`, token = `bench-account-token-${i}`, profileId = `prf-bench-${i}`;
+  control.repo.addAccount({ accountId, name: accountId, plan: 'premium', region: world.regions[i % world.regions.length], status: 'active' }, secretHash(token));
+  control.repo.addProfile({ profileId, accountId, name: 'p' });
+  lines.push(`${token} ${profileId}`);
+}
+const accountsMs = performance.now() - ta;
+const wrkData = {
+  accounts: join(work, 'accounts.txt'), clients: join(work, 'clients.txt'), titles: join(work, 'titles.txt'), regions: join(work, 'regions.txt'),
+};
+writeFileSync(wrkData.accounts, lines.join('\n') + '\n');
+writeFileSync(wrkData.clients, world.clients.join('\n') + '\n');
+writeFileSync(wrkData.titles, world.titleIds.join('\n') + '\n');
+writeFileSync(wrkData.regions, world.regions.join('\n') + '\n');
+
+control.flush(); // the updates phase's last writes, before the HTTP runs
 const app = buildApp(control);
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
-say({ type: 'listening', url, token: settings.operatorToken, clients: world.clients.slice(0, 200_000), titleIds: world.titleIds, regions: world.regions });
+say({
+  type: 'listening', url, token: settings.operatorToken, clients: world.clients.slice(0, 200_000), titleIds: world.titleIds,
+  regions: world.regions, wrkData, accounts, accountsMs,
+});
+// --profile-http <file>: a V8 CPU profile of control while it serves the HTTP runs (see
+// bench/serve/profile-summary.ts to read it).
+const profileFile = process.argv.includes('--profile-http') ? process.argv[process.argv.indexOf('--profile-http') + 1] : '';
+const inspector = profileFile ? new Session() : null;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.start');
+}
 process.once('SIGTERM', () => {
-  void app.close().then(() => process.exit(0));
+  void (async () => {
+    if (inspector) writeFileSync(profileFile, JSON.stringify((await inspector.post('Profiler.stop')).profile));
+    await app.close();
+    control.close();
+    process.exit(0);
+  })();
 });

@@ -1,9 +1,13 @@
 // A synthetic fleet for the steering bench, deterministic from a seed: embedded sites of four
 // appliances that all report the site's prefixes (as Open Connect asks of an ISP), one IX site
-// per region, IPv4 and IPv6 prefixes of mixed lengths with covering aggregates, a catalogue of
-// titles of which each appliance holds a random share, and a few unhealthy boxes.
+// per region, IPv4 and IPv6 prefixes of mixed lengths, a catalogue of titles of which each
+// appliance holds a random share, and a few unhealthy boxes.
+//
+// Generating the reports and applying them are separate steps, so the bench times the route
+// table's build apart from making up the data. Prefix strings are written without BigInt but
+// draw the same random numbers, in the same order, as the first version of this file did, so
+// the world (and so the figures) stay comparable across versions.
 
-import { formatPrefix } from '../../protocol/index.ts';
 import type { ApplianceReport, RouteAttrs, TitleRecord } from '../../protocol/index.ts';
 import type { Control } from '../../control/src/control.ts';
 import type { Site } from '../../control/src/store/repository.ts';
@@ -21,27 +25,48 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** One appliance's first report, ready to apply. */
+export interface PlannedAppliance { id: string; site: Site; report: ApplianceReport; reportAt: number }
+
 export interface World {
+  appliances: PlannedAppliance[];
+  /** every distinct prefix, in the order made */
+  prefixes: string[];
   /** client addresses to ask about: inside reported prefixes, plus some anywhere */
   clients: string[];
   titleIds: string[];
-  regionOfSite: Map<string, string>;
   regions: string[];
   routeEntries: number;
 }
 
-function randomPrefix(r: () => number): string {
+const maskOf = (length: number) => (length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0);
+
+/** RFC 5952 text of eight 16-bit groups, as protocol's formatAddress writes it. */
+export function formatGroups(g: number[]): string {
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+export function randomPrefix(r: () => number): string {
   if (r() < 0.7) {
     const length = 16 + Math.floor(r() * 9); // /16../24
-    const bits = BigInt(Math.floor(r() * 2 ** 32)) & (((1n << BigInt(length)) - 1n) << BigInt(32 - length));
-    return formatPrefix({ family: 4, bits, length });
+    const v = (Math.floor(r() * 2 ** 32) & maskOf(length)) >>> 0;
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}/${length}`;
   }
   const length = 32 + Math.floor(r() * 17); // /32../48 inside 2000::/3
-  let v = 0n;
-  for (let i = 0; i < 4; i++) v = (v << 32n) | BigInt(Math.floor(r() * 2 ** 32));
-  v = (v & ((1n << 125n) - 1n)) | (1n << 125n);
-  const bits = v & (((1n << BigInt(length)) - 1n) << BigInt(128 - length));
-  return formatPrefix({ family: 6, bits, length });
+  const w = [0, 0, 0, 0].map(() => Math.floor(r() * 2 ** 32));
+  const w0 = ((w[0] & 0x1fffffff) | 0x20000000) >>> 0;
+  const w1 = (w[1] & maskOf(length - 32)) >>> 0;
+  return `${formatGroups([w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, 0, 0, 0, 0])}/${length}`;
 }
 
 function addressIn(prefix: string, r: () => number): string {
@@ -55,42 +80,67 @@ function addressIn(prefix: string, r: () => number): string {
   return addr.replace(/::$/, `::${Math.floor(r() * 0xffff).toString(16)}:1`);
 }
 
+// Manifest templates of a realistic size (two video rungs, one audio, ClearKey), so a playback
+// start writes a real-sized MPD and HLS playlist.
+const dashTemplate = (titleId: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:cenc="urn:mpeg:cenc:2013" profiles="urn:mpeg:dash:profile:isoff-on-demand:2011" type="static" mediaPresentationDuration="PT1H0M0S" minBufferTime="PT2S">
+  {{BASE_URLS}}
+  <Period id="0">
+    <AdaptationSet contentType="video" mimeType="video/mp4" segmentAlignment="true" subsegmentAlignment="true" subsegmentStartsWithSAP="1">
+      <ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc"/>
+      <ContentProtection schemeIdUri="urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e" value="ClearKey1.0"><dashif:Laurl xmlns:dashif="https://dashif.org/CPS">{{LICENSE_URL}}</dashif:Laurl></ContentProtection>
+      <Representation id="v1" bandwidth="4500000" codecs="avc1.640028" width="1920" height="1080" frameRate="25"><BaseURL>${titleId}.v1</BaseURL><SegmentBase indexRange="900-4899"><Initialization range="0-899"/></SegmentBase></Representation>
+      <Representation id="v2" bandwidth="1800000" codecs="avc1.64001f" width="1280" height="720" frameRate="25"><BaseURL>${titleId}.v2</BaseURL><SegmentBase indexRange="880-4879"><Initialization range="0-879"/></SegmentBase></Representation>
+    </AdaptationSet>
+    <AdaptationSet contentType="audio" mimeType="audio/mp4" lang="en" segmentAlignment="true" subsegmentAlignment="true">
+      <ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc"/>
+      <Representation id="a1" bandwidth="128000" codecs="mp4a.40.2" audioSamplingRate="48000"><BaseURL>${titleId}.a1</BaseURL><SegmentBase indexRange="800-2799"><Initialization range="0-799"/></SegmentBase></Representation>
+    </AdaptationSet>
+  </Period>
+</MPD>
+`;
+
 export function titleRecordFor(titleId: string): TitleRecord {
   const kid = (n: number) => Buffer.from(`${titleId}:${n}`.padEnd(16, '.').slice(0, 16)).toString('hex');
   const file = (stream: string, n: number) => ({
     fileId: `${titleId}.${stream}`, kind: stream === 'a1' ? 'audio' as const : 'video' as const, mimeType: 'video/mp4', codecs: 'avc1',
     bandwidth: 1e6, bytes: 1e9, sha256: '0'.repeat(64), initRange: { start: 0, end: 9 }, indexRange: { start: 10, end: 99 }, kid: kid(n),
   });
+  const master = [
+    '#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS',
+    `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",LANGUAGE="en",NAME="English",DEFAULT=YES,AUTOSELECT=YES,URI="{{MEDIA:${titleId}.a1}}"`,
+    '#EXT-X-STREAM-INF:BANDWIDTH=4628000,CODECS="avc1.640028,mp4a.40.2",RESOLUTION=1920x1080,FRAME-RATE=25,AUDIO="aud"', `{{MEDIA:${titleId}.v1}}`,
+    '#EXT-X-STREAM-INF:BANDWIDTH=1928000,CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=1280x720,FRAME-RATE=25,AUDIO="aud"', `{{MEDIA:${titleId}.v2}}`,
+  ].join('\n');
   return {
     title: { titleId, name: titleId, regions: [] },
     manifest: {
       version: 1, titleId, durationMs: 3_600_000, files: [file('v1', 1), file('v2', 1), file('a1', 2)], kids: [kid(1), kid(2)],
-      templates: { dash: '<MPD>{{BASE_URLS}}</MPD>', hls: { master: '#EXTM3U\n', media: {} } }, createdAt: '2026-01-01T00:00:00Z',
+      templates: { dash: dashTemplate(titleId), hls: { master, media: {} } },
+      createdAt: '2026-01-01T00:00:00Z',
     },
     keys: [{ kid: kid(1), key: '11'.repeat(16), label: 'hd' }, { kid: kid(2), key: '22'.repeat(16), label: 'audio' }],
   };
 }
 
-/** Build the fleet straight into control's in-memory structures, through Fleet.applyReport. */
-export function buildWorld(c: Control, size: WorldSize): World {
+/** Make up the fleet's first reports (no control involved). */
+export function generateWorld(size: WorldSize, now: number): World {
   const r = rng(size.seed);
   const regions = Array.from({ length: size.regions }, (_, i) => `r${i}`);
   const titleIds = Array.from({ length: size.titles }, (_, i) => `title-${i}`);
-  for (const t of titleIds) c.catalog.register(titleRecordFor(t), c.now());
   const perSite = 4;
   const ixPerRegion = Math.max(1, Math.floor(size.appliances * 0.01 / size.regions));
   const embedded = size.appliances - ixPerRegion * size.regions;
   const siteCount = Math.ceil(embedded / perSite);
   const perSitePrefixes = Math.ceil(size.prefixes / siteCount);
-  const regionOfSite = new Map<string, string>();
   const clients: string[] = [];
-  const now = c.now();
+  const prefixes: string[] = [];
+  const appliances: PlannedAppliance[] = [];
   let made = 0, routeEntries = 0, appN = 0;
   const used = new Set<string>();
 
-  const addAppliance = (site: Site, routes: RouteAttrs[]) => {
+  const plan = (site: Site, routes: RouteAttrs[]) => {
     const id = `app-${appN++}`;
-    const a = c.fleet.add(id, site, id, `http://${id}.example.net`);
     const files: string[] = [];
     for (const t of titleIds) if (r() < 0.6) files.push(`${t}.v1`, `${t}.v2`, `${t}.a1`);
     const u = r();
@@ -100,31 +150,43 @@ export function buildWorld(c: Control, size: WorldSize): World {
       load: { egressBps: (u > 0.95 ? 0.93 : r() * 0.8) * 1e11, capacityBps: 1e11, connections: 1000, cpu: 0.3 },
       tiers: [], bgp: [], inventory: { kind: 'full', hash: id, files }, prefixes: { hash: id, routes },
     };
-    c.fleet.applyReport(a, report, u > 0.98 && u <= 0.995 ? now - 3_600_000 : now);
+    appliances.push({ id, site, report, reportAt: u > 0.98 && u <= 0.995 ? now - 3_600_000 : now });
     routeEntries += routes.length;
   };
 
   for (let s = 0; s < siteCount; s++) {
     const region = regions[s % regions.length];
     const site: Site = { siteId: `site-${s}`, kind: 'embedded', region, timeZone: 'UTC', fillWindow: { start: '02:00', end: '14:00' } };
-    regionOfSite.set(site.siteId, region);
     const routes: RouteAttrs[] = [];
     for (let i = 0; i < perSitePrefixes && made < size.prefixes; i++, made++) {
       let prefix = randomPrefix(r);
       while (used.has(prefix)) prefix = randomPrefix(r);
       used.add(prefix);
+      prefixes.push(prefix);
       routes.push({ prefix, asPathLength: 1 + Math.floor(r() * 3), localPref: r() < 0.2 ? 200 : 100, med: Math.floor(r() * 50) });
       if (r() < 0.05) clients.push(addressIn(prefix, r));
     }
-    for (let k = 0; k < perSite && appN < embedded; k++) addAppliance(site, routes);
+    for (let k = 0; k < perSite && appN < embedded; k++) plan(site, routes);
   }
   for (const region of regions) {
     const site: Site = { siteId: `ix-${region}`, kind: 'ix', region, timeZone: 'UTC', fillWindow: { start: '02:00', end: '14:00' } };
-    regionOfSite.set(site.siteId, region);
-    for (let k = 0; k < ixPerRegion; k++) addAppliance(site, []);
+    for (let k = 0; k < ixPerRegion; k++) plan(site, []);
   }
   // A tenth of the questions come from anywhere (mostly no covering prefix → IX, origin).
   const inside = clients.length;
   for (let i = 0; i < inside / 9; i++) clients.push(`${1 + Math.floor(r() * 222)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`);
-  return { clients, titleIds, regionOfSite, regions, routeEntries };
+  return { appliances, prefixes, clients, titleIds, regions, routeEntries };
+}
+
+/** Register the catalogue (not timed as the route table's build). */
+export function registerTitles(c: Control, w: World): void {
+  for (const t of w.titleIds) c.catalog.register(titleRecordFor(t), c.now());
+}
+
+/** Put the fleet into control's in-memory structures, through Fleet.applyReport, as reports do. */
+export function applyWorld(c: Control, w: World): void {
+  for (const p of w.appliances) {
+    const a = c.fleet.add(p.id, p.site, p.id, `http://${p.id}.example.net`);
+    c.fleet.applyReport(a, p.report, p.reportAt);
+  }
 }
