@@ -34,6 +34,8 @@ export async function assembleRootfs(dir: string, baseTarball: string, version: 
   await mkdir(join(sys, 'multi-user.target.wants'), { recursive: true });
   await mkdir(join(sys, 'sockets.target.wants'), { recursive: true });
   for (const u of ENABLE) await link(`/etc/systemd/system/${u}`, join(sys, 'multi-user.target.wants', u));
+  await mkdir(join(sys, 'local-fs-pre.target.wants'), { recursive: true });
+  await link('/etc/systemd/system/edgebox-grow-data.service', join(sys, 'local-fs-pre.target.wants/edgebox-grow-data.service'));
   await link('/lib/systemd/system/systemd-networkd.service', join(sys, 'multi-user.target.wants/systemd-networkd.service'));
   await link('/lib/systemd/system/systemd-networkd.socket', join(sys, 'sockets.target.wants/systemd-networkd.socket'));
   for (const u of MASK) await link('/dev/null', join(sys, u));

@@ -1,7 +1,7 @@
 // edgebox-setup.service, every boot before the network: make sure the box has its site config
-// (kept on /data; from edgebox.json on the EFI partition, else asked at the console), grow the
-// data partition and this slot's root filesystem to their space, and render this boot's network,
-// DNS, NTP and daemon config.
+// (kept on /data; from edgebox.json on the EFI partition, else asked at the console), grow this
+// slot's root filesystem to its partition (the data partition grew before it was mounted:
+// edgebox-grow-data.service), and render this boot's network, DNS, NTP and daemon config.
 
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { PATHS, DAEMON_USER } from './paths.ts';
 import { askSiteConfig } from './prompts.ts';
 import { applianceConfig, chronySources, networkFile, resolvConf, type Secrets } from './render.ts';
 import { checkSiteConfig, type SiteConfig } from './site-config.ts';
-import { cmdlineArg, partitionByLabel, partitionOf, sh } from './system.ts';
+import { cmdlineArg, partitionOf, sh } from './system.ts';
 
 async function writeAtomic(path: string, text: string, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -80,23 +80,6 @@ function resolveInterface(want: string): string {
   return nics.find(carrier) ?? nics[0] ?? 'eth0';
 }
 
-/** Grow the data partition to the end of the disk (the image is small; the disk is not). */
-async function growData(): Promise<void> {
-  const p = partitionByLabel('edgebox-data');
-  const table = JSON.parse(await sh('sfdisk', ['--json', p.disk])) as { partitiontable: { lastlba: number; partitions: { node: string; start: number; size: number }[] } };
-  const part = table.partitiontable.partitions.find((x) => x.node === p.device);
-  const diskSectors = Number(readFileSync(`/sys/class/block/${p.disk.slice(5)}/size`, 'utf8').trim());
-  if (!part) return;
-  const end = part.start + part.size;
-  // leave the 33 sectors of the backup GPT; grow only when at least 64 MiB is unused
-  if (diskSectors - 34 - end < 131072) return;
-  await sh('sfdisk', ['--relocate', 'gpt-bak-std', p.disk]).catch(() => { /* already at the end */ });
-  await sh('sfdisk', ['--force', '--no-reread', '--no-tell-kernel', '-N', String(p.number), p.disk], ', +\n');
-  await sh('partx', ['-u', '--nr', String(p.number), p.disk]);
-  await sh('resize2fs', [p.device]);
-  announce(`edgebox: data partition grown to the end of ${p.disk}`);
-}
-
 /** This slot's root filesystem is made small; give it its whole partition. */
 async function growRoot(): Promise<void> {
   const uuid = cmdlineArg('root')?.replace(/^PARTUUID=/, '');
@@ -117,7 +100,6 @@ async function main(): Promise<void> {
   }
   await mkdir(dirname(PATHS.siteConfig), { recursive: true, mode: 0o700 });
   const config = await siteConfig();
-  await growData().catch((e: unknown) => announce(`edgebox: could not grow the data partition: ${(e as Error).message.split('\n')[0]}`));
   await growRoot().catch((e: unknown) => announce(`edgebox: could not grow the root filesystem: ${(e as Error).message.split('\n')[0]}`));
   const iface = resolveInterface(config.interface);
   await writeAtomic(PATHS.network, networkFile(config, iface));
