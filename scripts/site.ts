@@ -10,6 +10,7 @@
 //   node scripts/site.ts [--verbose]
 //   EDGEBOX_SITE_DIR=<dir>     state somewhere else than .data/site (tests)
 //   EDGEBOX_SITE_SAMPLE=quick  a 12 s 360p sample instead of 30 s at 720p
+//   EDGEBOX_SITE_ROUTER=static the static announcer even when BIRD is installed
 //
 // Everything it makes is kept in the site directory, so a second start reuses it: the packaged
 // title, control's database, the appliances' stores and credentials, the account, the ports.
@@ -64,7 +65,9 @@ async function main(): Promise<number> {
     router = await step(startRouter(state, EMBEDDED_APPLIANCES, echo('bird')));
     console.log(router.kind === 'bird'
       ? `site: BGP: ${router.describe}`
-      : `site: BIRD is not installed (Debian package bird2): the embedded site's router is a static announcer in this process (${router.describe})`);
+      : process.env.EDGEBOX_SITE_ROUTER === 'static'
+        ? `site: BGP: ${router.describe} (EDGEBOX_SITE_ROUTER=static)`
+        : `site: BIRD is not installed (Debian package bird2): the embedded site's router is a static announcer in this process (${router.describe})`);
 
     const tz = localTimeZone();
     const storeOf = (name: string, bytes: number) => ({ storage: [{ path: join(state.clusterDir, name, 'store'), type: 'ssd', maxBytes: bytes }] });

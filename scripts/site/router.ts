@@ -1,9 +1,9 @@
 // The ISP's router of the embedded site: a local BIRD with one BGP session per appliance,
 // advertising the loopback prefixes, or, when BIRD is not installed, the site's static announcer
-// (static-announcer.ts) with the same prefixes. Started before the appliances, stopped after them.
+// (static-announcer.ts) with the same prefixes (EDGEBOX_SITE_ROUTER=static forces it). Started
+// before the appliances, stopped after them.
 
-import { startBird } from '../lib/bird.ts';
-import { findProgram } from '../lib/bird.ts';
+import { findProgram, startBird } from '../lib/bird.ts';
 import { startStaticAnnouncer } from './static-announcer.ts';
 import { applianceBgpAddress, BGP, EMBEDDED_SITE } from './topology.ts';
 import type { SiteState } from './state.ts';
@@ -42,7 +42,8 @@ ${sessions.join('\n')}
 export async function startRouter(state: SiteState, appliances: number, onOutput?: (s: string) => void): Promise<SiteRouter> {
   const port = await state.port('bgp-router', BGP.routerAddress);
   const where = `${BGP.routerAddress} port ${port}, AS ${BGP.routerAsn}, advertising ${BGP.prefixes.join(' ')}`;
-  if (findProgram('bird') && findProgram('birdc')) {
+  const useBird = process.env.EDGEBOX_SITE_ROUTER !== 'static' && findProgram('bird') !== null && findProgram('birdc') !== null;
+  if (useBird) {
     const bird = await startBird({ dir: state.path('bird'), config: birdConfig(port, appliances), onOutput });
     return {
       kind: 'bird',

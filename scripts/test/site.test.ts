@@ -125,8 +125,12 @@ describe('npm start (scripts/site.ts)', () => {
       headers: { authorization: `Bearer ${f.account.apiToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ titleId: f.titleId, profileId: f.account.profileId, device: 'site-test' }),
     });
-    const session = (await play.json()) as { sessionId: string; targets: Array<{ baseUrl: string }> };
+    const session = (await play.json()) as { sessionId: string; targets: Array<{ tier: string; applianceId?: string; baseUrl: string }> };
     expect(play.status, JSON.stringify(session)).toBe(201);
+    // steered by the BGP prefix to the embedded site first, the IX next, the origin last
+    const embedded = listed.filter((a) => a.siteId === 'isp-1').map((a) => a.applianceId);
+    expect(session.targets.map((t) => t.tier), JSON.stringify(session.targets)).toEqual(['local', 'local', 'fallback', 'origin']);
+    expect(embedded).toContain(session.targets[0].applianceId);
     const token = /\/v1\/t\/([^/]+)\/f\/$/.exec(session.targets[0].baseUrl)?.[1];
     expect(token, session.targets[0].baseUrl).toBeDefined();
     const manifest = JSON.parse(readFileSync(join(dir, 'origin', 'manifests', `${f.titleId}.json`), 'utf8')) as { files: Array<{ fileId: string }> };
