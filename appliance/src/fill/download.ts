@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type { FillFile, FillLevel, FillManifest, FillSource } from '../../../protocol/index.ts';
 import { StoreError } from '../store/errors.ts';
-import type { StagedPut, Store, StoredFile } from '../store/store.ts';
+import type { Store, StoredFile } from '../store/store.ts';
 import type { FillClock } from './clock.ts';
 import { Escalation } from './escalation.ts';
 import { FillError, SourceFailure } from './errors.ts';
@@ -74,6 +74,13 @@ export class FileDownload extends EventEmitter implements Download {
     this.written = 0;
     this.emit('reset');
   }
+}
+
+/** A Download for a file already held: nothing to wait for. */
+export function heldDownload(f: StoredFile): Download {
+  return Object.assign(new EventEmitter(), {
+    fileId: f.fileId, bytes: f.bytes, path: f.path, written: f.bytes, source: null, done: Promise.resolve(f),
+  });
 }
 
 function sourcesOf(file: FillFile, m: FillManifest): FillSource[] {

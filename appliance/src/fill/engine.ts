@@ -11,14 +11,14 @@ import { Agent, type Dispatcher } from 'undici';
 import { fillWindowState, type FillFile, type FillManifest, type FillReport } from '../../../protocol/index.ts';
 import { StoreError } from '../store/errors.ts';
 import type { StoreLogger } from '../store/options.ts';
-import type { Store, StoredFile } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import { systemFillClock, type FillClock } from './clock.ts';
-import { FileDownload, type DownloadDeps } from './download.ts';
+import { FileDownload, heldDownload, type DownloadDeps } from './download.ts';
 import { FillError } from './errors.ts';
 import { evictReplaced, ranksFor, roomFromUnwanted } from './eviction.ts';
 import type { Download, FillHandle } from './fill-handle.ts';
 import { FillStats } from './fill-stats.ts';
-import { fillStatus, type FillStatus } from './fill-status.ts';
+import { blockedReason, fillReport, fillStatus, type FillStatus, type FillStatusInput } from './fill-status.ts';
 import type { FillSettings } from './settings.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -31,13 +31,6 @@ export interface FillEngineInit {
   /** undici dispatcher for the sources; default: an Agent with the settings' timeouts */
   dispatcher?: Dispatcher;
   log?: StoreLogger;
-}
-
-/** A Download for a file already held: nothing to wait for. */
-function heldDownload(f: StoredFile): Download {
-  return Object.assign(new EventEmitter(), {
-    fileId: f.fileId, bytes: f.bytes, path: f.path, written: f.bytes, source: null, done: Promise.resolve(f),
-  });
 }
 
 export class FillEngine extends EventEmitter implements FillHandle {
@@ -280,19 +273,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
 
   /** The report section (ApplianceReport.fill). */
   report(): FillReport {
-    const s = fillStatus(this.#statusInput());
-    return {
-      ...(this.#manifest ? { manifestVersion: this.#manifest.version } : {}),
-      inWindow: s.window?.open ?? false,
-      active: this.#active.size > 0,
-      wantedFiles: s.wanted.files,
-      wantedBytes: s.wanted.bytes,
-      heldBytes: s.held.bytes,
-      bytesBySource: { ...this.stats.bytes },
-      failuresBySource: { ...this.stats.failures },
-      blocked: this.blocked,
-      badSources: this.stats.badSources.map(({ sourceId, fileId, reason, at }) => ({ sourceId, fileId, reason, at })),
-    };
+    return fillReport(this.#statusInput(), this.#manifest?.version);
   }
 
   /** The /v1/status section. */
@@ -300,7 +281,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
     return fillStatus(this.#statusInput());
   }
 
-  #statusInput() {
+  #statusInput(): FillStatusInput {
     return {
       manifest: this.#manifest, now: this.#clock.now(), store: this.#store, wanted: this.#wanted,
       active: [...this.#active.values()], stats: this.stats, blocked: this.blocked, rateBytesPerSec: this.#bucket.rate,
@@ -309,12 +290,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
 
   /** A reason for the health report while fill is blocked; null otherwise. */
   healthReason(): string | null {
-    switch (this.blocked) {
-      case 'no_space': return 'fill blocked: no room on disk for the files control wants here';
-      case 'no_sources': return 'fill blocked: every source failed for the files still missing';
-      case 'control_unreachable': return 'fill blocked: no fill manifest (control unreachable)';
-      default: return null;
-    }
+    return blockedReason(this.blocked);
   }
 
   /** Stop: scheduled and miss downloads end (partials kept for the next start). */

@@ -1,5 +1,6 @@
-// Fill at a glance, for /v1/status (and the sums the report and health use): the manifest and
-// window, wanted / held / missing, what is downloading from where, totals by source level.
+// Fill at a glance: the /v1/status section, the report section (ApplianceReport.fill) and the
+// health reason, from the manifest and window, wanted / held / missing, what is downloading from
+// where, and the totals by source level.
 
 import { fillWindowState, type FillFile, type FillManifest, type FillReport, type FillWindowState } from '../../../protocol/index.ts';
 import type { Store } from '../store/store.ts';
@@ -78,4 +79,31 @@ export function fillStatus(i: FillStatusInput): FillStatus {
     downloadsFailed: i.stats.downloadsFailed,
     badSources: i.stats.badSources.slice(0, 10),
   };
+}
+
+/** The report section (ApplianceReport.fill). */
+export function fillReport(i: FillStatusInput, manifestVersion: string | undefined): FillReport {
+  const s = fillStatus(i);
+  return {
+    ...(manifestVersion !== undefined ? { manifestVersion } : {}),
+    inWindow: s.window?.open ?? false,
+    active: i.active.length > 0,
+    wantedFiles: s.wanted.files,
+    wantedBytes: s.wanted.bytes,
+    heldBytes: s.held.bytes,
+    bytesBySource: { ...i.stats.bytes },
+    failuresBySource: { ...i.stats.failures },
+    blocked: i.blocked,
+    badSources: i.stats.badSources.map(({ sourceId, fileId, reason, at }) => ({ sourceId, fileId, reason, at })),
+  };
+}
+
+/** The health reason for a blocked fill (the box is degraded: serving, but an operator should look). */
+export function blockedReason(blocked: FillReport['blocked']): string | null {
+  switch (blocked) {
+    case 'no_space': return 'fill blocked: no room on disk for the files control wants here';
+    case 'no_sources': return 'fill blocked: every source failed for the files still missing';
+    case 'control_unreachable': return 'fill blocked: no fill manifest (control unreachable)';
+    default: return null;
+  }
 }
