@@ -109,7 +109,9 @@ export async function ensureSampleTitle(state: SiteState, spec: SampleSpec): Pro
     controlUrl: '',
     workDir: join(dir, 'work'),
   });
-  const bar = progressBar(`site: packaging (${model ? 'VMAF' : 'SSIM, no VMAF model at ../shared/vmaf'})`);
+  // EDGEBOX_PACKAGER_VMAF_MODEL_PATH may name a model elsewhere
+  const vmaf = settings.vmafModelPath !== '' && existsSync(settings.vmafModelPath);
+  const bar = progressBar(`site: packaging (${vmaf ? 'VMAF' : 'SSIM: no VMAF model at ../shared/vmaf'})`);
   let stage = '';
   const result = await packageTitle({
     master,
