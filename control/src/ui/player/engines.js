@@ -79,8 +79,15 @@ async function startDashjs(o) {
     },
   });
   const ev = dashjs.MediaPlayer.events;
-  player.on(ev.ERROR, (e) => o.onError(true, plain(e.error ?? e)));
-  player.on(ev.PLAYBACK_ERROR, (e) => o.onError(true, plain(e.error ?? e)));
+  // a failed index/segment/init download (26, 27, 28) is reported when one base URL ran out of
+  // retries; dash.js then blacklists that service location and goes on with the next
+  const recoverable = new Set([26, 27, 28]);
+  const detail = (e) => {
+    const err = e.error ?? e;
+    return { code: err.code ?? null, message: typeof err.message === 'string' ? err.message : String(err.message ?? err), url: err.data?.request?.url ?? null };
+  };
+  player.on(ev.ERROR, (e) => { const d = detail(e); o.onError(!recoverable.has(d.code), d); });
+  player.on(ev.PLAYBACK_ERROR, (e) => o.onError(true, detail(e)));
   player.initialize(o.video, o.session.dash.url, true, o.startAtS);
   return {
     stop: async () => player.destroy(),

@@ -43,13 +43,19 @@ function kindOf(url) {
   return 'other';
 }
 
-/** base-URL hosts with a failure newer than their last success: tried last */
+/** base-URL hosts with a failure (in the last 30 s) newer than their last success */
 const failedHosts = new Map();
 function hostOf(url) { try { return new URL(url).host; } catch { return url; } }
+/**
+ * A segment's base URLs with each failed host's entry replaced by the next healthy one after it,
+ * so a dead appliance is not tried first on every segment. Positions stay where they were:
+ * shaka-player retries by position (and filters the request again before each attempt), so a
+ * reordered list would make its second attempt skip the next appliance.
+ */
 function preferHealthy(uris) {
   const now = performance.now();
   const bad = (u) => (failedHosts.get(hostOf(u)) ?? -Infinity) > now - 30_000;
-  return [...uris.filter((u) => !bad(u)), ...uris.filter(bad)];
+  return uris.map((u, i) => (bad(u) ? uris.slice(i + 1).find((v) => !bad(v)) ?? u : u));
 }
 
 onRequest((phase, rec) => {
@@ -278,7 +284,10 @@ function perTarget() {
 function state() {
   const video = $('video');
   const m = st.monitor?.report() ?? { firstFrameMs: null, stalls: [], stalledMs: 0 };
-  if (st.phase === 'starting' && m.firstFrameMs !== null) st.phase = 'playing';
+  if (st.phase === 'starting' && m.firstFrameMs !== null) {
+    st.phase = 'playing';
+    void heartbeat(); // control hears of the start at once, not a heartbeat interval later
+  }
   const phase = st.phase === 'playing' && m.stalls.some((s) => s.ongoing) ? 'buffering' : st.phase;
   return {
     signedIn: !!st.account, account: st.account && { name: st.account.name, plan: st.account.plan, streamLimit: st.account.streamLimit },
@@ -311,11 +320,11 @@ function render() {
     const tr = document.createElement('tr');
     if ((failedHosts.get(t.host) ?? -Infinity) > now - 30_000) tr.className = 'dead';
     const who = t.applianceId ?? 'origin';
-    tr.innerHTML = `<td>${t.rank + 1}</td><td>${t.tier}</td><td><span class="swatch"></span><span class="mono"></span> <span class="muted"></span></td>` +
+    tr.innerHTML = `<td>${t.rank + 1}</td><td>${t.tier}</td><td class="wrap"><span class="swatch"></span><span class="mono"></span><div class="muted mono"></div></td>` +
       `<td class="num">${t.requests}</td><td class="num">${(t.bytes / 1e6).toFixed(2)}</td><td class="num">${t.failed}</td>`;
     tr.querySelector('.swatch').style.background = COLOURS[t.rank % COLOURS.length];
     tr.querySelector('.mono').textContent = who;
-    tr.querySelector('.muted').textContent = t.host;
+    tr.querySelector('div.muted').textContent = t.host;
     return tr;
   }));
   const rows = st.requests.slice(-40).reverse().map((r) => {
@@ -344,7 +353,9 @@ $('play').addEventListener('click', () => void play());
 $('stop').addEventListener('click', () => void stop());
 st.uiTimer = setInterval(render, 500);
 
-window.edgebox = { state, play, stop, signIn, signOut };
+/** the page's request log: {at, ms (performance.now()), kind, target (index in the session's targets, -1 none), url, range, status, bytes, error} */
+const requestLog = () => st.requests.map((r) => ({ ...r }));
+window.edgebox = { state, requests: requestLog, play, stop, signIn, signOut };
 
 const hash = new URLSearchParams(location.hash.slice(1));
 if (hash.get('account')) {

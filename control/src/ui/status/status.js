@@ -109,10 +109,13 @@ function draw(ov, fill) {
     const bgp = a.bgp.length
       ? a.bgp.map((b) => el('div', { class: 'mono' }, `${b.peer} `, badge(b.state, b.state === 'Established' ? 'ok' : 'bad'), b.prefixes !== undefined ? ` ${b.prefixes}` : ''))
       : el('span', { class: 'muted' }, 'no session');
+    // a few prefixes are listed; a full table folds away behind its count
     const prefixes = a.prefixCount === 0
       ? el('span', { class: 'muted' }, 'none')
-      : el('details', {}, el('summary', {}, `${a.prefixCount} prefix${a.prefixCount === 1 ? '' : 'es'}`),
-        el('div', { class: 'mono' }, a.prefixes.join(' '), a.prefixCount > a.prefixes.length ? ` … ${a.prefixCount - a.prefixes.length} more` : ''));
+      : a.prefixCount <= 4
+        ? el('div', { class: 'mono' }, a.prefixes.join(' '))
+        : el('details', {}, el('summary', {}, `${a.prefixCount} prefixes`),
+          el('div', { class: 'mono' }, a.prefixes.join(' '), a.prefixCount > a.prefixes.length ? ` … ${a.prefixCount - a.prefixes.length} more` : ''));
     let fillCell = el('span', { class: 'muted' }, 'not planned');
     if (f && f.planned) {
       const share = f.plannedFiles ? f.heldFiles / f.plannedFiles : 1;
