@@ -82,7 +82,12 @@ describe('fill manifests over HTTP', () => {
     for (const a of [a1, a2, ix1]) await send(a);
     const m = (await getManifest(ctx, a1)).body as FillManifest;
     expect(sourcesOf(m, 't1.v1')).toEqual([a2.applianceId, a3.applianceId, ix1.applianceId, 'origin']);
-    expect(sourcesOf(m, 't2.v1')).toEqual(['origin']);
+    expect(m.files.find((f) => f.fileId === 't1.v1')!.notYet).toBeUndefined();
+    // nobody holds t2.v1: the site's first fetcher of it (unless that is a1) and the IX appliance
+    // planned to hold it, both marked notYet (fill-sources.test.ts has the details)
+    const t2 = m.files.find((f) => f.fileId === 't2.v1')!;
+    expect(t2.sources.slice(-2)).toEqual([ix1.applianceId, 'origin']);
+    expect(t2.notYet).toEqual(t2.sources.slice(0, -1));
     expect(m.sources).toEqual(expect.arrayContaining([
       { id: a2.applianceId, level: 'peer', baseUrl: 'http://a2.test:8081' },
       { id: ix1.applianceId, level: 'tier', baseUrl: 'http://ix1.test:8081' },
@@ -98,7 +103,9 @@ describe('fill manifests over HTTP', () => {
     await send(a2, { files: [...T1, 't2.v1'] });
     const after = (await getManifest(ctx, a1)).body as FillManifest;
     expect(after.version).not.toBe(before);
-    expect(sourcesOf(after, 't2.v1')).toEqual([a2.applianceId, 'origin']);
+    // a2 holds it now (the first fetcher is a1 or a2; a3 is stale): a2 as a holder, ix1 still not yet
+    expect(sourcesOf(after, 't2.v1')).toEqual([a2.applianceId, ix1.applianceId, 'origin']);
+    expect(after.files.find((f) => f.fileId === 't2.v1')!.notYet).toEqual([ix1.applianceId]);
     await send(a3);
   });
 

@@ -12,9 +12,17 @@
 //     and peer tokens are not accepted on /v1/f or /v1/t). A file the box does not hold is a
 //     plain 404: peers never fill through each other.
 //
-// A file's sources are ranked best first: a peer in the same site that holds it, then an IX
-// appliance of the region ("tier"), then the origin. The appliance tries a level for at most the
-// escalation policy's time before moving on, and skips the origin when `allowOrigin` is false.
+// A file's sources are ranked best first: peers in the same site, then IX appliances of the
+// region ("tier"), then the origin (Open Connect's peer fill → tier fill → cache fill). A peer or
+// IX source is either an appliance that held the file at its last report or one control plans to
+// hold it and expects to have it soon — for each file and site, control designates one planned
+// holder as its first fetcher; the site's other holders list it as a peer before it holds the
+// file, and its own list starts at the tier or the origin. Such sources are named in the file's
+// `notYet`. A 404 from a peer or tier source therefore means "not yet", not "never": the
+// appliance fills other files meanwhile and comes back, and moves to the next level only once the
+// escalation policy's time for this level has passed since it first tried the file there. A viewer
+// miss does not wait: it skips the `notYet` sources and treats a 404 as "try the next one". The
+// origin is skipped when `allowOrigin` is false; a 404 from it is final.
 
 import { z } from 'zod';
 import { FILE_ID_RE } from './file-id.ts';
@@ -56,13 +64,22 @@ export const FillFile = z.object({
   tier: z.enum(['ssd', 'hdd']),
   /** ids into FillManifest.sources, best first */
   sources: z.array(z.string().min(1).max(64)).max(16),
+  /**
+   * ids among `sources` that did not hold the file when control built the manifest but are planned
+   * to (the site's first fetcher, the region's IX appliances): a 404 from them means "not yet".
+   * Absent when every source holds it.
+   */
+  notYet: z.array(z.string().min(1).max(64)).max(16).optional(),
 });
 export type FillFile = z.infer<typeof FillFile>;
 
 export const EscalationPolicy = z.object({
-  /** how long to keep trying peers (all of them, in order) for one file before the tier */
+  /**
+   * how long to keep trying peers (all of them, in order) for one file before the tier, counted
+   * from the first peer try of the file — across its 404s ("not yet"), while other files fill
+   */
   peerMs: z.number().int().min(0),
-  /** how long to keep trying IX appliances for one file before the origin */
+  /** how long to keep trying IX appliances for one file before the origin, counted the same way */
   tierMs: z.number().int().min(0),
   /** whether the origin may be used at all (control can withhold it, e.g. while it is overloaded) */
   allowOrigin: z.boolean(),

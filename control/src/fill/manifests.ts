@@ -1,8 +1,8 @@
 // Fill manifests (protocol/src/fill-manifest.ts), one per planned appliance, built from the
-// current plan and control's live view: each file's ranked sources are the peers of its site that
-// hold it now (healthy first, then busy or draining ones, stale or failing ones last; within a
-// group by the file's rendezvous hash, so peers share the load), then the region's IX appliances
-// that hold it (for embedded sites), then the origin, minus sources that delivered a bad copy.
+// current plan and control's live view: each file's ranked sources (file-sources.ts) are the peers
+// of its site that hold it now, then the site's first fetcher of the file while it does not hold
+// it yet, then the region's IX appliances that hold it or are planned to (for embedded sites),
+// then the origin, minus sources that delivered a bad copy.
 //
 // The version is a hash of the content, so it changes exactly when the manifest does. Manifests
 // are cached: a new plan, a window/rate/fill-now change, a bad copy or a re-issued peer token
@@ -11,18 +11,15 @@
 
 import { createHash } from 'node:crypto';
 import type { FillManifest, FillSource } from '../../../protocol/index.ts';
-import { affinity, fnv1a } from '../steering/appliance-state.ts';
 import type { ApplianceState } from '../steering/appliance-state.ts';
 import type { Fleet } from '../steering/fleet.ts';
 import type { BadSources } from './bad-sources.ts';
+import { fileSources, PlannedHolders, type Candidate } from './file-sources.ts';
 import type { PeerKeys } from './peer-keys.ts';
 import type { PlannedCatalog } from './plan-input.ts';
 import { TIER_SSD } from './planner.ts';
 import type { FillPlan } from './planner.ts';
 import type { FillWindows } from './windows.ts';
-
-const MAX_PEERS = 12;
-const MAX_TIER = 3;
 
 export interface CurrentPlan { id: number; at: number; plan: FillPlan; catalog: PlannedCatalog }
 
@@ -49,13 +46,12 @@ export interface BuiltManifest { version: string; json: string; generatedAt: num
 
 interface Cached extends BuiltManifest { fixedKey: string; sourcesKey: string; builtAt: number }
 
-interface Candidate { app: ApplianceState; group: number }
-
 export class FillManifests {
   #d: ManifestDeps;
   #cache = new Map<string, Cached>();
   #siteInventory = new Map<string, number>();
   #ixInventory = new Map<string, number>();
+  #planned = new PlannedHolders();
 
   constructor(d: ManifestDeps) { this.#d = d; }
 
@@ -85,13 +81,13 @@ export class FillManifests {
     const tierC = tier.map((app) => ({ app, group: group(app) }));
     const fixedKey = [current.id, windows.generation, bad.stamp(site.region, now), token.token, site.siteId, site.region, site.kind, tokenSites.length].join('|');
     const sourcesKey = [
-      this.#siteInventory.get(site.siteId) ?? 0, this.#ixInventory.get(site.region) ?? 0,
+      this.#siteInventory.get(site.siteId) ?? 0, this.#ixInventory.get(site.region) ?? 0, group(a),
       peerC.map((c) => `${c.app.id}${c.group}`).join(','), tierC.map((c) => `${c.app.id}${c.group}`).join(','),
     ].join('|');
     const cached = this.#cache.get(a.id);
     if (cached && cached.fixedKey === fixedKey && (cached.sourcesKey === sourcesKey || now - cached.builtAt < settings.fillSourcesRefreshMs)) return cached;
 
-    const body = this.#body(a, current, peerC, tierC, token.token, now);
+    const body = this.#body(a, current, peerC, tierC, group, token.token, now);
     const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32);
     let built: BuiltManifest;
     if (cached && cached.version === version) {
@@ -106,7 +102,9 @@ export class FillManifests {
     return next;
   }
 
-  #body(a: ApplianceState, current: CurrentPlan, peers: Candidate[], tier: Candidate[], token: string, now: number): Omit<FillManifest, 'version' | 'generatedAt'> {
+  #body(
+    a: ApplianceState, current: CurrentPlan, peers: Candidate[], tier: Candidate[], group: (p: ApplianceState) => number, token: string, now: number,
+  ): Omit<FillManifest, 'version' | 'generatedAt'> {
     const { windows, keys, bad, settings } = this.#d;
     const asg = current.plan.appliances.get(a.id)!;
     const cat = current.catalog;
@@ -116,22 +114,21 @@ export class FillManifests {
       ...tier.map((c) => ({ id: c.app.id, level: 'tier' as const, baseUrl: c.app.publicUrl })),
       { id: 'origin', level: 'origin', baseUrl: settings.originUrl.replace(/\/+$/, '') },
     ];
-    const byGroupThenHash = (h: number) => (x: Candidate, y: Candidate) => x.group - y.group || affinity(h, y.app.idHash) - affinity(h, x.app.idHash);
-    const holding = (list: Candidate[], fileId: string, max: number, checkBad: boolean): string[] => {
-      const held = list.filter((c) => c.app.inventory.has(fileId) && !(checkBad && bad.isBad(fileId, c.app.id, now)));
-      if (held.length > 1) held.sort(byGroupThenHash(fnv1a(fileId)));
-      return held.slice(0, max).map((c) => c.app.id);
+    const site = a.site;
+    const groups = new Map([...peers, ...tier].map((c) => [c.app, c.group]));
+    const ctx = {
+      peers, tier, bad, now,
+      sitePlan: this.#planned.of(`site:${site.siteId}`, current, this.#d.siteMembers(site.siteId)),
+      tierPlan: site.kind === 'embedded' ? this.#planned.of(`ix:${site.region}`, current, this.#d.fleet.ixInRegion(site.region)) : null,
+      group: (p: ApplianceState) => groups.get(p) ?? group(p),
     };
     const files: FillManifest['files'] = new Array(asg.files.length);
     for (let i = 0; i < asg.files.length; i++) {
       const f = asg.files[i];
       const fileId = cat.fileIds[f];
-      const checkBad = bad.has(fileId);
-      const ids = [...holding(peers, fileId, MAX_PEERS, checkBad), ...holding(tier, fileId, MAX_TIER, checkBad)];
-      if (!(checkBad && bad.isBad(fileId, 'origin', now))) ids.push('origin');
       files[i] = {
         fileId, bytes: cat.fileBytes[f], sha256: cat.sha256[f], kind: cat.kind[f], rank: rank[f],
-        tier: asg.tiers[i] === TIER_SSD ? 'ssd' : 'hdd', sources: ids,
+        tier: asg.tiers[i] === TIER_SSD ? 'ssd' : 'hdd', ...fileSources(a, f, fileId, ctx),
       };
     }
     const rates = windows.site(a.site.siteId);
