@@ -24,7 +24,8 @@ export function partitionByLabel(label: string): PartitionRef {
   return partitionOf(realpathSync(`/dev/disk/by-partlabel/${label}`));
 }
 
-export function partitionOf(device: string): PartitionRef {
+export function partitionOf(path: string): PartitionRef {
+  const device = realpathSync(path);
   const name = basename(device);
   const sys = realpathSync(`/sys/class/block/${name}`);
   const number = Number(readFileSync(`${sys}/partition`, 'utf8').trim());

@@ -97,7 +97,7 @@ async function ext4Errors(path: string): Promise<number> {
 export async function checkControl(c: SiteConfig, stateDir: string, owner?: { uid: number; gid: number }): Promise<{ check: Check; credential: StoredCredential | null }> {
   const fail = (detail: string) => ({ check: { name: 'control' as const, ok: false, waived: false, detail }, credential: null });
   try {
-    const r = await fetch(new URL('/healthz', c.controlUrl), { signal: AbortSignal.timeout(5_000) });
+    const r = await fetch(new URL('/healthz', c.controlUrl), { signal: AbortSignal.timeout(10_000) });
     if (!r.ok) return fail(`${c.controlUrl} answered ${r.status}`);
   } catch (e) {
     return fail(`${c.controlUrl} unreachable: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);

@@ -119,65 +119,76 @@ describe('appliance image under qemu', () => {
 
   it('UEFI: first boot from the unattended config, turn-up, update to slot B, a failing update rolls back', async () => {
     const vm = boot('uefi');
-    const turnup = await vm.waitFor(/edgebox turn-up: all checks passed/, 8 * MIN);
-    timings.bootToServingMs = turnup.at - vm.started;
-    const text = vm.text();
-    expect(text).toMatch(/edgebox: site config taken from edgebox\.json on the EFI partition \(ci-box\)/);
-    expect(text).toMatch(/edgebox turn-up: PASS interfaces: \S+ up with 10\.0\.2\.15\/24, fd00:eb::15\/64/);
-    expect(text).toMatch(/edgebox turn-up: PASS store: \/data\/store writable/);
-    expect(text).toMatch(/edgebox turn-up: PASS control: reachable; enrolled as app-/);
-    expect(text).toMatch(/edgebox turn-up: WAIVED bgp/);
+    try {
+      const turnup = await vm.waitFor(/edgebox turn-up: all checks passed/, 15 * MIN);
+      timings.bootToServingMs = turnup.at - vm.started;
+      const text = vm.text();
+      expect(text).toMatch(/edgebox: site config taken from edgebox\.json on the EFI partition \(ci-box\)/);
+      expect(text).toMatch(/edgebox turn-up: PASS interfaces: \S+ up with 10\.0\.2\.15\/24, fd00:eb::15\/64/);
+      expect(text).toMatch(/edgebox turn-up: PASS store: \/data\/store writable/);
+      expect(text).toMatch(/edgebox turn-up: PASS control: reachable; enrolled as app-/);
+      expect(text).toMatch(/edgebox turn-up: WAIVED bgp/);
 
-    // update 1: V1 (slot A) → V2 (slot B), committed once healthy
-    const dl = await vm.waitFor(new RegExp(`edgebox update: downloading ${V2}`), 5 * MIN);
-    const trying = await vm.waitFor(new RegExp(`edgebox update: trying ${V2}`), 8 * MIN);
-    // the operator stages the next version while the box is still trying this one
-    await target(V3);
-    const committed = await vm.waitFor(new RegExp(`edgebox update: committed ${V2}`), 5 * MIN);
-    timings.updateMs = committed.at - dl.at;
-    timings.trialBootToCommitMs = committed.at - trying.at;
+      // update 1: V1 (slot A) → V2 (slot B), committed once healthy
+      const dl = await vm.waitFor(new RegExp(`edgebox update: downloading ${V2}`), 10 * MIN);
+      const trying = await vm.waitFor(new RegExp(`edgebox update: trying ${V2}`), 15 * MIN);
+      // the operator stages the next version while the box is still trying this one
+      await target(V3);
+      const committed = await vm.waitFor(new RegExp(`edgebox update: committed ${V2}`), 10 * MIN);
+      timings.updateMs = committed.at - dl.at;
+      timings.trialBootToCommitMs = committed.at - trying.at;
 
-    // update 2: V3's daemon fails health → not committed within the deadline → back to slot B
-    const dl3 = await vm.waitFor(new RegExp(`edgebox update: downloading ${V3}`), 5 * MIN);
-    await vm.waitFor(new RegExp(`edgebox update: trying ${V3}`), 8 * MIN);
-    const rolled = await vm.waitFor(new RegExp(`edgebox update: rolled-back ${V3} .*not healthy within the deadline.*failing`), 5 * MIN);
-    const status = await statusBlock(vm, vm.lines.indexOf(rolled), 8 * MIN);
-    timings.rollbackMs = Number(vm.lines.find((l) => /^EDGEBOX-STATUS-BEGIN/.test(l.text) && l.at > rolled.at)?.at ?? Date.now()) - dl3.at;
-    expect(await vm.exited).toBe(0);
+      // update 2: V3's daemon fails health → not committed within the deadline → back to slot B
+      const dl3 = await vm.waitFor(new RegExp(`edgebox update: downloading ${V3}`), 10 * MIN);
+      await vm.waitFor(new RegExp(`edgebox update: trying ${V3}`), 15 * MIN);
+      const rolled = await vm.waitFor(new RegExp(`edgebox update: rolled-back ${V3} .*not healthy within the deadline.*failing`), 10 * MIN);
+      const status = await statusBlock(vm, vm.lines.indexOf(rolled), 15 * MIN);
+      timings.rollbackMs = Number(vm.lines.find((l) => /^EDGEBOX-STATUS-BEGIN/.test(l.text) && l.at > rolled.at)?.at ?? Date.now()) - dl3.at;
+      expect(await vm.exited).toBe(0);
 
-    expect(status.version).toBe(`${V2} slot b`);
-    expect(JSON.parse(status.turnup)).toMatchObject({ passed: true, version: V2 });
-    const health = JSON.parse(status.health);
-    expect(health.http).toBe(200);
-    expect(['ok', 'degraded']).toContain(health.status);
-    expect(status['net.ipv4.tcp_congestion_control']).toBe('bbr');
-    expect(status['net.core.default_qdisc']).toBe('fq');
-    expect(status['net.core.somaxconn']).toBe('65535');
-    expect(status['net.ipv4.ip_local_port_range']).toBe('10240 65535');
-    expect(status.daemon).toMatch(/LimitNOFILE=1048576/);
-    expect(status.daemon).toMatch(/User=edgebox/);
-    expect(Number(status.data.split(' ')[0])).toBeGreaterThan(1024); // grown past the image's 512 MiB
-    const upd = JSON.parse(status.update);
-    expect(upd.committed).toBe('b');
-    expect(upd.slots).toEqual({ a: { version: V3 }, b: { version: V2 } });
-    expect(upd.failed[V3]).toMatch(/failing: no URL token keys configured/);
+      expect(status.version).toBe(`${V2} slot b`);
+      expect(JSON.parse(status.turnup)).toMatchObject({ passed: true, version: V2 });
+      const health = JSON.parse(status.health);
+      expect(health.http).toBe(200);
+      expect(['ok', 'degraded']).toContain(health.status);
+      expect(status['net.ipv4.tcp_congestion_control']).toBe('bbr');
+      expect(status['net.core.default_qdisc']).toBe('fq');
+      expect(status['net.core.somaxconn']).toBe('65535');
+      expect(status['net.ipv4.ip_local_port_range']).toBe('10240 65535');
+      expect(status.daemon).toMatch(/LimitNOFILE=1048576/);
+      expect(status.daemon).toMatch(/User=edgebox/);
+      expect(Number(status.data.split(' ')[0])).toBeGreaterThan(1024); // grown past the image's 512 MiB
+      const upd = JSON.parse(status.update);
+      expect(upd.committed).toBe('b');
+      expect(upd.slots).toEqual({ a: { version: V3 }, b: { version: V2 } });
+      expect(upd.failed[V3]).toMatch(/failing: no URL token keys configured/);
 
-    // control saw it all: the turn-up result, the commit and the rollback with its reason
-    const site = await op('GET', '/v1/sites/ci/image');
-    const box = site.appliances[0];
-    expect(box.turnup).toMatchObject({ passed: true });
-    expect(box.status).toMatchObject({ state: 'rolled-back', targetVersion: V3, currentVersion: V2, slot: 'b' });
-    const states = box.history.map((h: { state: string; targetVersion: string }) => `${h.state} ${h.targetVersion}`);
-    expect(states).toEqual(expect.arrayContaining([`downloading ${V2}`, `staged ${V2}`, `trying ${V2}`, `committed ${V2}`, `trying ${V3}`, `rolled-back ${V3}`]));
-  }, 30 * MIN);
+      // control saw it all: the turn-up result, the commit and the rollback with its reason
+      const site = await op('GET', '/v1/sites/ci/image');
+      const box = site.appliances[0];
+      expect(box.turnup).toMatchObject({ passed: true });
+      expect(box.status).toMatchObject({ state: 'rolled-back', targetVersion: V3, currentVersion: V2, slot: 'b' });
+      const states = box.history.map((h: { state: string; targetVersion: string }) => `${h.state} ${h.targetVersion}`);
+      expect(states).toEqual(expect.arrayContaining([`downloading ${V2}`, `staged ${V2}`, `trying ${V2}`, `committed ${V2}`, `trying ${V3}`, `rolled-back ${V3}`]));
+    } finally {
+      vm.kill(); // the next boot needs the disk (qemu locks it)
+      await vm.exited;
+    }
+  }, 90 * MIN);
 
   it('BIOS: the same disk boots the committed slot B with syslinux and serves', async () => {
     const vm = boot('bios');
-    const status = await statusBlock(vm, 0, 8 * MIN);
-    timings.biosBootToStatusMs = Date.now() - vm.started;
-    expect(await vm.exited).toBe(0);
+    let status;
+    try {
+      status = await statusBlock(vm, 0, 15 * MIN);
+      timings.biosBootToStatusMs = Date.now() - vm.started;
+      expect(await vm.exited).toBe(0);
+    } finally {
+      vm.kill();
+      await vm.exited;
+    }
     expect(status.version).toBe(`${V2} slot b`);
     expect(JSON.parse(status.turnup).passed).toBe(true);
     expect(['ok', 'degraded']).toContain(JSON.parse(status.health).status);
-  }, 15 * MIN);
+  }, 20 * MIN);
 });
