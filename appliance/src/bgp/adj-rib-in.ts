@@ -16,7 +16,7 @@ import { prefixFamily } from './nlri.ts';
 
 export type RouteAttributes = Omit<RouteAttrs, 'prefix'>;
 
-interface AttrSet { attrs: RouteAttributes; key: string; h0: number; h1: number; refs: number }
+interface AttrSet { id: number; attrs: RouteAttributes; key: string; h0: number; h1: number; refs: number }
 
 /** Past this many journaled changes the journal is dropped and the next report is a full set. */
 export const JOURNAL_LIMIT = 50_000;
@@ -30,6 +30,8 @@ export class AdjRibIn {
   #sets: (AttrSet | undefined)[] = [];
   #freeSets: number[] = [];
   #setByKey = new Map<string, number>();
+  /** the speaker hands the same object for the same attributes: a lookup without building a key */
+  #setByObject = new WeakMap<RouteAttributes, AttrSet>();
   #sum = new RouteSetHash();
   #journal = new Map<string, Set<string>>();
   #journalSize = 0;
@@ -72,15 +74,18 @@ export class AdjRibIn {
 
   /** The attribute set for these attributes (with the peer), created if new; not yet referenced. */
   #intern(attrs: RouteAttributes): number {
+    const known = this.#setByObject.get(attrs);
+    if (known !== undefined && this.#sets[known.id] === known) return known.id;
     const key = JSON.stringify([attrs.asPathLength, attrs.asPath, attrs.med, attrs.localPref, attrs.origin, attrs.communities, attrs.largeCommunities, attrs.peer]);
     let id = this.#setByKey.get(key);
-    if (id !== undefined) return id;
-    const h = this.#rh;
-    attrsHash(attrs, h);
-    const set: AttrSet = { attrs, key, h0: h[0], h1: h[1], refs: 0 };
-    id = this.#freeSets.pop() ?? this.#sets.length;
-    this.#sets[id] = set;
-    this.#setByKey.set(key, id);
+    if (id === undefined) {
+      const h = this.#rh;
+      attrsHash(attrs, h);
+      id = this.#freeSets.pop() ?? this.#sets.length;
+      this.#sets[id] = { id, attrs, key, h0: h[0], h1: h[1], refs: 0 };
+      this.#setByKey.set(key, id);
+    }
+    this.#setByObject.set(attrs, this.#sets[id]!);
     return id;
   }
 

@@ -40,13 +40,72 @@ export interface MpReach { family: FamilyKey; nextHop: string; prefixes: string[
 export interface MpUnreach { family: FamilyKey; prefixes: string[] }
 
 export interface ParsedAttributes {
+  /** empty when the attribute set was cached (see AttrCache): use the cached value */
   attrs: Attributes;
   mpReach: MpReach | null;
   mpUnreach: MpUnreach | null;
-  /** attribute type codes seen, in order */
+  /** attribute type codes seen, in order (may be shared with the cache: never mutate) */
   seen: number[];
   /** why the UPDATE's NLRI must be treated as withdrawn (RFC 7606), or null */
   withdrawReason: string | null;
+  /** the attribute octets but MP_REACH/MP_UNREACH, as a key, when they are in the cache */
+  attrsKey: string | null;
+  /** the cache entry's value: what the receiver made of these attributes the first time */
+  cached: unknown;
+}
+
+/**
+ * Attribute sets seen on one connection, by their octets (MP_REACH/MP_UNREACH left out: those
+ * carry the prefixes). A full table repeats each attribute set across many UPDATEs; for a known
+ * set only the MP attributes are parsed, and the receiver keeps in `value` what it made of the
+ * set the first time (the speaker: the RIB's attributes object), so nothing else is allocated.
+ * About 150 bytes an entry; cleared past ATTR_CACHE_MAX.
+ */
+export type AttrCache = Map<string, { seen: number[]; value: unknown }>;
+export const ATTR_CACHE_MAX = 100_000;
+const NO_ATTRS: Attributes = Object.freeze({});
+
+/** The octets of every attribute but the MP ones, or null if the list is not well formed (or has no such attribute). */
+function cacheKey(buf: Buffer, start: number, end: number): string | null {
+  let off = start, key = '', run = -1;
+  while (off < end) {
+    if (end - off < 3) return null;
+    const flags = buf[off], type = buf[off + 1];
+    const ext = (flags & EXTENDED) !== 0;
+    if (ext && end - off < 4) return null;
+    const next = off + (ext ? 4 + buf.readUInt16BE(off + 2) : 3 + buf[off + 2]);
+    if (next > end) return null;
+    if (type === ATTR.MP_REACH || type === ATTR.MP_UNREACH) {
+      if (run >= 0) { key += buf.toString('latin1', run, off); run = -1; }
+    } else if (run < 0) {
+      run = off;
+    }
+    off = next;
+  }
+  if (run >= 0) key += buf.toString('latin1', run, end);
+  return key === '' ? null : key;
+}
+
+export function parseAttributes(buf: Buffer, start: number, end: number, ctx: DecodeContext, cache?: AttrCache): ParsedAttributes {
+  const key = cache ? cacheKey(buf, start, end) : null;
+  if (key !== null) {
+    const hit = cache!.get(key);
+    if (hit && hit.value !== undefined) {
+      const r = parse(buf, start, end, ctx, true);
+      r.attrs = NO_ATTRS;
+      r.seen = r.seen.length === 0 ? hit.seen : [...hit.seen, ...r.seen];
+      r.attrsKey = key;
+      r.cached = hit.value;
+      return r;
+    }
+  }
+  const r = parse(buf, start, end, ctx, false);
+  if (key !== null && r.withdrawReason === null) {
+    if (cache!.size >= ATTR_CACHE_MAX) cache!.clear();
+    cache!.set(key, { seen: r.seen.filter((t) => t !== ATTR.MP_REACH && t !== ATTR.MP_UNREACH), value: undefined });
+    r.attrsKey = key;
+  }
+  return r;
 }
 
 function attrData(flags: number, type: number, val: Buffer): Buffer {
@@ -66,11 +125,12 @@ function ipv6(b: Buffer): string {
   return g.join(':');
 }
 
-function mpError(message: string, data: Buffer): BgpError {
-  return new BgpError(ERR.UPDATE, UPDATE_SUB.OPTIONAL_ATTR, message, data);
+/** `data` builds the attribute's octets for the NOTIFICATION, only when one is sent. */
+function mpError(message: string, data: () => Buffer): BgpError {
+  return new BgpError(ERR.UPDATE, UPDATE_SUB.OPTIONAL_ATTR, message, data());
 }
 
-function decodeMpReach(val: Buffer, data: Buffer, ctx: DecodeContext): MpReach | null {
+function decodeMpReach(val: Buffer, data: () => Buffer, ctx: DecodeContext): MpReach | null {
   if (val.length < 5) throw mpError('MP_REACH_NLRI too short', data);
   const fam = familyKey(val.readUInt16BE(0), val[2]);
   const nhLen = val[3];
@@ -90,7 +150,7 @@ function decodeMpReach(val: Buffer, data: Buffer, ctx: DecodeContext): MpReach |
   return { family: fam, nextHop, prefixes };
 }
 
-function decodeMpUnreach(val: Buffer, data: Buffer, ctx: DecodeContext): MpUnreach | null {
+function decodeMpUnreach(val: Buffer, data: () => Buffer, ctx: DecodeContext): MpUnreach | null {
   if (val.length < 3) throw mpError('MP_UNREACH_NLRI too short', data);
   const fam = familyKey(val.readUInt16BE(0), val[2]);
   if (!fam || !ctx.families.includes(fam)) return null;
@@ -98,8 +158,9 @@ function decodeMpUnreach(val: Buffer, data: Buffer, ctx: DecodeContext): MpUnrea
   return { family: fam, prefixes };
 }
 
-export function parseAttributes(buf: Buffer, start: number, end: number, ctx: DecodeContext): ParsedAttributes {
-  const r: ParsedAttributes = { attrs: {}, mpReach: null, mpUnreach: null, seen: [], withdrawReason: null };
+/** `mpOnly`: the rest is cached (and known well formed); only MP_REACH/MP_UNREACH are read. */
+function parse(buf: Buffer, start: number, end: number, ctx: DecodeContext, mpOnly: boolean): ParsedAttributes {
+  const r: ParsedAttributes = { attrs: {}, mpReach: null, mpUnreach: null, seen: [], withdrawReason: null, attrsKey: null, cached: undefined };
   const withdraw = (why: string) => { r.withdrawReason ??= why; };
   let as4Path: Segment[] | null = null;
   let off = start;
@@ -114,9 +175,10 @@ export function parseAttributes(buf: Buffer, start: number, end: number, ctx: De
     const len = ext ? buf.readUInt16BE(off + 2) : buf[off + 2];
     const vstart = off + (ext ? 4 : 3);
     if (vstart + len > end) { withdraw(`attribute ${type} overruns the attribute list`); break; }
+    if (mpOnly && type !== ATTR.MP_REACH && type !== ATTR.MP_UNREACH) { off = vstart + len; continue; }
     const val = buf.subarray(vstart, vstart + len);
     off = vstart + len;
-    const data = attrData(flags, type, val);
+    const data = () => attrData(flags, type, val);
     if (type === ATTR.MP_REACH || type === ATTR.MP_UNREACH) {
       if (r.seen.includes(type)) throw new BgpError(ERR.UPDATE, UPDATE_SUB.MALFORMED_ATTR_LIST, `attribute ${type} repeated`);
     } else if (r.seen.includes(type)) {
@@ -126,13 +188,13 @@ export function parseAttributes(buf: Buffer, start: number, end: number, ctx: De
     const expected = EXPECTED_FLAGS[type];
     if (expected === undefined) {
       if ((flags & OPTIONAL) === 0) {
-        throw new BgpError(ERR.UPDATE, UPDATE_SUB.UNRECOGNIZED_WELL_KNOWN, `unrecognized well-known attribute ${type}`, data);
+        throw new BgpError(ERR.UPDATE, UPDATE_SUB.UNRECOGNIZED_WELL_KNOWN, `unrecognized well-known attribute ${type}`, data());
       }
       continue; // unknown optional: not ours to interpret
     }
     if ((flags & (OPTIONAL | TRANSITIVE)) !== expected || ((flags & OPTIONAL) === 0 && (flags & PARTIAL) !== 0)) {
       if (type === ATTR.MP_REACH || type === ATTR.MP_UNREACH) {
-        throw new BgpError(ERR.UPDATE, UPDATE_SUB.ATTR_FLAGS, `attribute ${type} has flags 0x${flags.toString(16)}`, data);
+        throw new BgpError(ERR.UPDATE, UPDATE_SUB.ATTR_FLAGS, `attribute ${type} has flags 0x${flags.toString(16)}`, data());
       }
       if (!DISCARD_ON_ERROR.has(type)) withdraw(`attribute ${type} has flags 0x${flags.toString(16)}`);
       continue;

@@ -12,6 +12,7 @@ import { decodeOpen, encodeOpen, type FamilyKey, type OpenMessage } from './open
 import type { NeighborSettings } from './settings.ts';
 import { decodeNotification, describeNotification, encodeKeepalive, encodeNotification, encodeRouteRefresh } from './simple-messages.ts';
 import { decodeUpdate, type Update } from './update-message.ts';
+import type { AttrCache } from './path-attributes.ts';
 import { realTimers, SessionTimers, type Timers } from './timers.ts';
 import { AFI, BgpError, CEASE_SUB, ERR, FSM_SUB, MSG, OPEN_SUB, SAFI_UNICAST } from './wire.ts';
 
@@ -45,6 +46,10 @@ export class BgpSession extends EventEmitter {
   #reader = new MessageReader();
   #negotiated: Negotiated | null = null;
   #running = false;
+  #holdSec = 0;
+  #holdDeadline = 0;
+  /** parsed attribute sets of this connection's UPDATEs, by their octets */
+  #attrCache: AttrCache = new Map();
 
   constructor(init: SessionInit) {
     super();
@@ -57,6 +62,8 @@ export class BgpSession extends EventEmitter {
   get state(): SessionState { return this.#state; }
   get since(): number { return this.#since; }
   get negotiated(): Negotiated | null { return this.#negotiated; }
+  /** attribute sets seen on the current connection (path-attributes.ts); the owner sets their values */
+  get attrCache(): AttrCache { return this.#attrCache; }
 
   start(): void {
     if (this.#running) return;
@@ -143,6 +150,7 @@ export class BgpSession extends EventEmitter {
   #attach(sock: net.Socket): void {
     this.#socket = sock;
     this.#reader = new MessageReader();
+    this.#attrCache = new Map();
     sock.setNoDelay(true);
     sock.on('data', (chunk: Buffer) => this.#onData(sock, chunk));
     sock.on('error', (e) => { if (this.#socket === sock) this.#drop(`socket error: ${e.message}`); });
@@ -195,7 +203,7 @@ export class BgpSession extends EventEmitter {
         this.#restartHold();
         if (m.type === MSG.UPDATE) {
           const n = this.#negotiated!;
-          const u: Update = decodeUpdate(m.body, { as4: n.as4, families: n.families, ibgp: this.neighbor.peerAsn === this.#init.localAsn });
+          const u: Update = decodeUpdate(m.body, { as4: n.as4, families: n.families, ibgp: this.neighbor.peerAsn === this.#init.localAsn }, this.#attrCache);
           if (u.treatedAsWithdraw) this.#log.warn({ reason: u.treatedAsWithdraw }, 'bgp update treated as withdraw (RFC 7606)');
           this.emit('update', u);
         }
@@ -236,14 +244,27 @@ export class BgpSession extends EventEmitter {
     });
   }
 
+  /**
+   * Every message restarts the hold timer. Re-arming a timer per message costs more than the
+   * message itself during a full table (a million UPDATEs), so a message only moves the deadline
+   * and the armed timer, when it fires early, waits out the rest.
+   */
   #restartHold(): void {
     const hold = this.#negotiated?.holdTime ?? OPEN_HOLD_SEC;
-    if (hold > 0) this.#armHold(hold);
-    else this.#timers.clear('hold');
+    if (hold <= 0) this.#timers.clear('hold');
+    else if (hold === this.#holdSec && this.#timers.armed('hold')) this.#holdDeadline = this.#timers.clock.now() + hold * 1000;
+    else this.#armHold(hold);
   }
 
   #armHold(sec: number): void {
-    this.#timers.arm('hold', sec, () => this.#fail(new BgpError(ERR.HOLD_TIMER, 0, `hold timer expired (${sec}s)`)));
+    this.#holdSec = sec;
+    this.#holdDeadline = this.#timers.clock.now() + sec * 1000;
+    const fire = () => {
+      const left = this.#holdDeadline - this.#timers.clock.now();
+      if (left > 0) this.#timers.arm('hold', left / 1000, fire);
+      else this.#fail(new BgpError(ERR.HOLD_TIMER, 0, `hold timer expired (${sec}s)`));
+    };
+    this.#timers.arm('hold', sec, fire);
   }
 
   #send(buf: Buffer): void {

@@ -42,6 +42,8 @@ export class BgpSpeaker {
   #sessions: BgpSession[] = [];
   #server: net.Server | null = null;
   #stale = new Map<BgpSession, unknown>();
+  /** families whose End-of-RIB arrived on each session's current connection */
+  #eor = new Map<BgpSession, Set<string>>();
 
   constructor(settings: BgpSettings, opts: SpeakerOptions = {}) {
     this.#settings = settings;
@@ -106,6 +108,7 @@ export class BgpSpeaker {
     const peer = n.address;
     s.on('update', (u: Update) => this.#onUpdate(s, u));
     s.on('established', () => {
+      this.#eor.delete(s);
       // Routes kept from the previous session stay until re-announced or End-of-RIB sweeps them.
       this.#log.info({ peer, stale: this.rib.count(peer) }, 'bgp session established');
     });
@@ -136,13 +139,16 @@ export class BgpSpeaker {
       if (gone > 0) this.#log.info({ peer, gone, family: u.endOfRib }, 'bgp stale routes swept at End-of-RIB');
       const fams = s.negotiated?.families ?? [];
       if (fams.every((f) => f === u.endOfRib) || this.rib.count(peer) === 0) this.#clearStaleTimer(s);
+      // The attribute cache speeds up the initial table; after it, updates are sparse.
+      const done = this.#eor.get(s) ?? new Set<string>();
+      this.#eor.set(s, done.add(u.endOfRib));
+      if (fams.every((f) => done.has(f))) s.attrCache.clear();
     }
     // Every prefix of one UPDATE shares its attributes: the RIB interns them once per UPDATE.
     const accepted: string[] = [];
     let withdrawn = u.withdrawn;
     let attrs: RouteAttributes | null = null;
     if (u.announced.length > 0) {
-      const { asPath, asPathLength } = summarizeAsPath(u.attrs.asPath);
       for (const prefix of u.announced) {
         const why = rejectReason(prefix, n.import);
         if (why) {
@@ -153,12 +159,7 @@ export class BgpSpeaker {
         }
         accepted.push(prefix);
       }
-      attrs = { asPathLength, asPath, peer };
-      if (u.attrs.med !== undefined) attrs.med = u.attrs.med;
-      if (u.attrs.localPref !== undefined) attrs.localPref = u.attrs.localPref;
-      if (u.attrs.origin) attrs.origin = u.attrs.origin;
-      if (u.attrs.communities) attrs.communities = u.attrs.communities;
-      if (u.attrs.largeCommunities) attrs.largeCommunities = u.attrs.largeCommunities;
+      attrs = this.#routeAttributes(s, u);
     }
     this.rib.applyUpdate(peer, withdrawn, accepted, attrs);
     const count = this.rib.count(peer);
@@ -171,6 +172,24 @@ export class BgpSpeaker {
       this.#log.warn({ peer, count, limit: n.import.maxPrefixes }, 'bgp prefix limit exceeded');
       s.reset(new BgpError(ERR.CEASE, CEASE_SUB.MAX_PREFIXES, `${count} prefixes exceed the limit ${n.import.maxPrefixes}`, data));
     }
+  }
+
+  /**
+   * The RIB's shape of an UPDATE's attributes: made once per attribute set of a connection and
+   * kept as the session's attribute cache value, so later UPDATEs with the same set reuse it.
+   */
+  #routeAttributes(s: BgpSession, u: Update): RouteAttributes {
+    if (u.cached !== undefined) return u.cached as RouteAttributes;
+    const { asPath, asPathLength } = summarizeAsPath(u.attrs.asPath);
+    const attrs: RouteAttributes = { asPathLength, asPath, peer: s.neighbor.address };
+    if (u.attrs.med !== undefined) attrs.med = u.attrs.med;
+    if (u.attrs.localPref !== undefined) attrs.localPref = u.attrs.localPref;
+    if (u.attrs.origin) attrs.origin = u.attrs.origin;
+    if (u.attrs.communities) attrs.communities = u.attrs.communities;
+    if (u.attrs.largeCommunities) attrs.largeCommunities = u.attrs.largeCommunities;
+    const entry = u.attrsKey !== null ? s.attrCache.get(u.attrsKey) : undefined;
+    if (entry) entry.value = attrs;
+    return attrs;
   }
 
   #clearStaleTimer(s: BgpSession): void {

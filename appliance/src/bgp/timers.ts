@@ -32,6 +32,10 @@ export class SessionTimers {
     }, sec * 1000));
   }
 
+  armed(name: TimerName): boolean {
+    return this.#handles.has(name);
+  }
+
   clear(name: TimerName): void {
     const h = this.#handles.get(name);
     if (h !== undefined) {

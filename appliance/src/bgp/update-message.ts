@@ -2,7 +2,7 @@
 // prefixes with their attributes, End-of-RIB markers (RFC 4724 §2, both the empty IPv4 UPDATE and
 // the bare MP_UNREACH_NLRI), and RFC 7606 treat-as-withdraw.
 
-import { ATTR, parseAttributes, type Attributes, type DecodeContext } from './path-attributes.ts';
+import { ATTR, parseAttributes, type AttrCache, type Attributes, type DecodeContext } from './path-attributes.ts';
 import { decodePrefixes } from './nlri.ts';
 import type { FamilyKey } from './open-message.ts';
 import { BgpError, ERR, UPDATE_SUB } from './wire.ts';
@@ -14,9 +14,13 @@ export interface Update {
   endOfRib: FamilyKey | null;
   /** set when RFC 7606 turned this UPDATE's announcements into withdrawals */
   treatedAsWithdraw: string | null;
+  /** the AttrCache key of this UPDATE's attributes, or null when not cached */
+  attrsKey: string | null;
+  /** the cache entry's value when the attributes were known (then `attrs` is empty) */
+  cached: unknown;
 }
 
-export function decodeUpdate(body: Buffer, ctx: DecodeContext): Update {
+export function decodeUpdate(body: Buffer, ctx: DecodeContext, cache?: AttrCache): Update {
   const malformed = (m: string) => new BgpError(ERR.UPDATE, UPDATE_SUB.MALFORMED_ATTR_LIST, m);
   const wlen = body.readUInt16BE(0);
   if (2 + wlen + 2 > body.length) throw malformed(`withdrawn routes length ${wlen} overruns the message`);
@@ -25,12 +29,12 @@ export function decodeUpdate(body: Buffer, ctx: DecodeContext): Update {
   const aStart = alenOff + 2;
   if (aStart + alen > body.length) throw malformed(`total path attribute length ${alen} overruns the message`);
   if (body.length === 4) {
-    return { withdrawn: [], announced: [], attrs: {}, endOfRib: 'ipv4', treatedAsWithdraw: null };
+    return { withdrawn: [], announced: [], attrs: {}, endOfRib: 'ipv4', treatedAsWithdraw: null, attrsKey: null, cached: undefined };
   }
   const v4ok = ctx.families.includes('ipv4');
   const withdrawn = v4ok ? decodePrefixes(body, 2, alenOff, 4, ERR.UPDATE, UPDATE_SUB.INVALID_NETWORK) : [];
   const nlri = v4ok ? decodePrefixes(body, aStart + alen, body.length, 4, ERR.UPDATE, UPDATE_SUB.INVALID_NETWORK) : [];
-  const p = parseAttributes(body, aStart, aStart + alen, ctx);
+  const p = parseAttributes(body, aStart, aStart + alen, ctx, cache);
 
   if (p.mpUnreach) withdrawn.push(...p.mpUnreach.prefixes);
   const endOfRib = p.mpUnreach && p.mpUnreach.prefixes.length === 0 && p.seen.length === 1 && wlen === 0 && nlri.length === 0
@@ -46,6 +50,6 @@ export function decodeUpdate(body: Buffer, ctx: DecodeContext): Update {
     const missing = need.filter((t) => !p.seen.includes(t));
     if (missing.length > 0) why = `missing well-known attribute ${missing.join(',')}`;
   }
-  if (why) return { withdrawn: [...withdrawn, ...announced], announced: [], attrs: {}, endOfRib, treatedAsWithdraw: why };
-  return { withdrawn, announced, attrs: p.attrs, endOfRib, treatedAsWithdraw: null };
+  if (why) return { withdrawn: [...withdrawn, ...announced], announced: [], attrs: {}, endOfRib, treatedAsWithdraw: why, attrsKey: null, cached: undefined };
+  return { withdrawn, announced, attrs: p.attrs, endOfRib, treatedAsWithdraw: null, attrsKey: p.attrsKey, cached: p.cached };
 }
