@@ -150,14 +150,20 @@ function draw(ov, fill) {
   $('titles').tBodies[0].replaceChildren(...ov.titles.map((t) => el('tr', {},
     td(el('span', { class: 'mono' }, t.titleId)), td(t.name), num(t.files), num(mb(t.bytes)), td(t.regions.length ? t.regions.join(', ') : 'all'),
     el('td', { class: 'wrap' }, t.placed.length
-      ? t.placed.map((p) => el('span', { class: `placed${p.complete ? '' : ' partial'}`, title: p.siteId }, `${name(p.applianceId)} ${p.complete ? '✓' : `${p.filesHeld}/${t.files}`}`))
+      ? t.placed.map((p) => {
+        // a copy on a box steering cannot use now (stale, failing, draining) is shown as such
+        const st = byId.get(p.applianceId)?.state ?? 'unknown';
+        const usable = st === 'healthy' || st === 'overloaded';
+        return el('span', { class: `placed${p.complete && usable ? '' : ' partial'}`, title: `${p.siteId}, ${st}` },
+          `${name(p.applianceId)} ${p.complete ? '✓' : `${p.filesHeld}/${t.files}`}${usable ? '' : ` (${st})`}`);
+      })
       : el('span', { class: 'muted' }, 'nowhere yet (origin only)')),
   )));
 
   // fill plan and bad sources
   const p = fill.plan;
   $('fill-plan').textContent = p
-    ? `last plan #${p.id} (${p.trigger}) ${ago(p.at, now)}: ${p.stats.titlesPlaced} titles placed, ${p.stats.titlesUnplaced} unplaced, ${p.stats.copies} copies, ${mb(p.stats.plannedBytes)} MB planned, ${mb(p.stats.addBytes)} MB to add; took ${p.durationMs} ms`
+    ? `last plan #${p.id} (${p.trigger}) ${ago(p.at, now)}: ${p.titles} titles; placed in ${p.stats.sites} sites ${p.stats.titlesPlaced} times (${p.stats.titlesUnplaced} left out), ${p.stats.copies} file copies, ${mb(p.stats.plannedBytes)} MB planned, ${mb(p.stats.addBytes)} MB to add; took ${p.durationMs} ms`
     : 'the planner has not run yet';
   $('bad-sources').tBodies[0].replaceChildren(...(fill.badSources.length ? fill.badSources.map((b) => el('tr', {},
     td(el('span', { class: 'mono' }, b.sourceId)), td(el('span', { class: 'mono' }, b.fileId)), td(b.reason), td(name(b.reportedBy)),
