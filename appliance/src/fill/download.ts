@@ -3,6 +3,11 @@
 // bytes in the partial and the next try (same source or the next) asks for the rest with Range.
 // A file that fails verification is blamed on the sources that wrote it (reported, not tried
 // again for this file), its partial emptied ('reset'), and the download goes on from zero.
+// A 404 from a peer or tier source is "not yet" (control lists planned holders): not a failure
+// (reported once if the manifest said that source holds the file); when the level has nothing
+// else to try the scheduled download ends 'deferred' and the engine comes back to the file
+// (escalation.ts). A miss does not wait for such sources: it skips the ones
+// the manifest marks `notYet` and takes a 404 as "try the next one".
 
 import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
@@ -10,7 +15,7 @@ import type { FillFile, FillLevel, FillManifest, FillSource } from '../../../pro
 import { StoreError } from '../store/errors.ts';
 import type { Store, StoredFile } from '../store/store.ts';
 import type { FillClock } from './clock.ts';
-import { Escalation } from './escalation.ts';
+import { Escalation, type EscalationMemory } from './escalation.ts';
 import { FillError, SourceFailure } from './errors.ts';
 import type { Download } from './fill-handle.ts';
 import type { FillSettings } from './settings.ts';
@@ -43,13 +48,14 @@ export class FileDownload extends EventEmitter implements Download {
   #abort = new AbortController();
   #keepPartial = true;
 
-  constructor(file: FillFile, manifest: FillManifest, deps: DownloadDeps) {
+  /** `memory`: the file's escalation so far, kept by the engine while the file is deferred */
+  constructor(file: FillFile, manifest: FillManifest, deps: DownloadDeps, memory?: EscalationMemory) {
     super();
     this.fileId = file.fileId;
     this.bytes = file.bytes;
     this.sha256 = file.sha256;
     this.startedAt = deps.clock.now();
-    this.done = run(this, file, manifest, deps, this.#abort.signal, () => this.#keepPartial);
+    this.done = run(this, file, manifest, deps, this.#abort.signal, () => this.#keepPartial, memory);
     this.done.catch(() => {}); // the engine and any viewer see the rejection through `done`
   }
 
@@ -83,13 +89,18 @@ export function heldDownload(f: StoredFile): Download {
   });
 }
 
-function sourcesOf(file: FillFile, m: FillManifest): FillSource[] {
+/** The file's sources; for a miss, without those the manifest says do not have it yet (unless none would be left). */
+function sourcesOf(file: FillFile, m: FillManifest, urgent: boolean): FillSource[] {
   const byId = new Map(m.sources.map((s) => [s.id, s]));
-  return file.sources.flatMap((id) => byId.get(id) ?? []);
+  const all = file.sources.flatMap((id) => byId.get(id) ?? []);
+  if (!urgent || !file.notYet?.length) return all;
+  const ready = all.filter((s) => !file.notYet!.includes(s.id));
+  return ready.length > 0 ? ready : all;
 }
 
 async function run(
   dl: FileDownload, file: FillFile, m: FillManifest, deps: DownloadDeps, signal: AbortSignal, keepPartial: () => boolean,
+  memory: EscalationMemory | undefined,
 ): Promise<StoredFile> {
   const { store, stats, clock, settings } = deps;
   await Promise.resolve(); // let the constructor finish before anything can emit
@@ -97,7 +108,10 @@ async function run(
   dl.path = staged.path;
   dl.root = staged.root;
   dl.progress(staged.written);
-  const escalation = new Escalation(sourcesOf(file, m), m.escalation, { now: () => clock.now(), retryMs: settings.sourceRetryMs, originMs: settings.originMs });
+  const escalation = new Escalation(sourcesOf(file, m, dl.urgent), m.escalation, {
+    now: () => clock.now(), retryMs: settings.sourceRetryMs, originMs: settings.originMs,
+    notYetRetryMs: settings.notYetRetryMs, notYetRetryMaxMs: settings.notYetRetryMaxMs, memory,
+  });
   /** bytes in the current partial, by the level of the source that wrote them */
   const inPartial = new Map<string, { level: FillLevel; bytes: number }>();
   /** the partial began with bytes from an earlier attempt, which may be the wrong ones */
@@ -110,6 +124,11 @@ async function run(
       if (step.kind === 'exhausted') throw new FillError('no_sources', `${file.fileId}: every source the escalation allows failed`);
       if (step.kind === 'wait') {
         await clock.sleep(step.ms, signal);
+        continue;
+      }
+      if (step.kind === 'defer') {
+        if (!dl.urgent) throw new FillError('deferred', `${file.fileId}: its sources do not have it yet`, step.ms);
+        escalation.giveUpNotYet(); // became a miss while waiting for them: a viewer does not wait
         continue;
       }
       const src = step.source;
@@ -137,6 +156,12 @@ async function run(
           continue;
         }
         if (!(err instanceof SourceFailure)) throw err;
+        if (err.status === 404 && src.level !== 'origin' && !dl.urgent) {
+          stats.notYet[src.level]++;
+          // listed as holding it, yet it has not: control's view is behind; said once per file
+          if (escalation.notYet(src.id) && !file.notYet?.includes(src.id)) stats.sourceFailed(src.id, src.level, file.fileId, err.reason, clock.now());
+          continue;
+        }
         stats.sourceFailed(src.id, src.level, file.fileId, err.reason, clock.now());
         escalation.failed(src.id, err.permanent);
         if (err.reason === 'size_mismatch' && staged.written > before) {
@@ -150,7 +175,7 @@ async function run(
   } catch (err) {
     // a full disk or a dropped file: free the room; otherwise keep the bytes to resume later
     const code = (err as StoreError | FillError).code;
-    keep = code === 'no_sources' || (code === 'stopped' && keepPartial());
+    keep = code === 'no_sources' || code === 'deferred' || (code === 'stopped' && keepPartial());
     if (code === 'no_sources') stats.downloadsFailed++;
     throw err;
   } finally {

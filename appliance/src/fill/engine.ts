@@ -4,6 +4,8 @@
 // `downloadsPerHdd` per store root, all sharing one token bucket at the manifest's rate; outside
 // it, scheduled downloads stop (their partials kept) and only misses (fetchNow) run. A full disk
 // stops filling (blocked 'no_space') until the next manifest, the next window or `retryMs`.
+// A file whose peer or tier sources say "not yet" (404) gives its slot up and is come back to
+// later, behind the files that can be fetched now, its escalation going on (deferrals.ts).
 // Once every wanted file is in, files the manifest dropped are evicted (eviction.ts).
 
 import { EventEmitter } from 'node:events';
@@ -13,6 +15,7 @@ import { StoreError } from '../store/errors.ts';
 import type { StoreLogger } from '../store/options.ts';
 import type { Store } from '../store/store.ts';
 import { systemFillClock, type FillClock } from './clock.ts';
+import { Deferrals } from './deferrals.ts';
 import { FileDownload, heldDownload, type DownloadDeps } from './download.ts';
 import { FillError } from './errors.ts';
 import { evictReplaced, ranksFor, roomFromUnwanted } from './eviction.ts';
@@ -50,6 +53,8 @@ export class FillEngine extends EventEmitter implements FillHandle {
   #active = new Map<string, FileDownload>();
   /** files whose download was given up: not started again before this time */
   #retryAt = new Map<string, number>();
+  /** files whose sources do not have them yet */
+  #deferred = new Deferrals();
   #noSpaceUntil = 0;
   #noSources = false;
   #controlReachable = true;
@@ -122,6 +127,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
       this.#retryAt.clear();
       this.#noSources = false;
     }
+    this.#deferred.manifest(this.#wanted);
     this.#evictPending = true;
     void this.#discardUnwantedPartials();
     this.#log.info({ version: m.version, files: m.files.length, rateLimitBps: m.rateLimitBps }, 'fill: manifest taken on');
@@ -176,9 +182,10 @@ export class FillEngine extends EventEmitter implements FillHandle {
     const now = this.#clock.now();
     const w = fillWindowState(m.window, now, m.fillNowUntil);
     if (w.open && !this.#windowOpen) {
-      // a new window: try what failed in the last one again
+      // a new window: try what failed in the last one again, and wait for sources afresh
       this.#noSpaceUntil = 0;
       this.#retryAt.clear();
+      this.#deferred.clear();
     }
     this.#windowOpen = w.open;
     const missing = this.missing();
@@ -198,7 +205,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
     }
     if (now < this.#noSpaceUntil) return;
     let waiting = 0;
-    for (const f of missing) {
+    for (const f of this.#deferred.queue(missing, now)) {
       if (this.#active.has(f.fileId)) continue;
       if ((this.#retryAt.get(f.fileId) ?? 0) > now) {
         waiting++;
@@ -237,17 +244,20 @@ export class FillEngine extends EventEmitter implements FillHandle {
   }
 
   #start(f: FillFile, m: FillManifest, urgent: boolean): FileDownload {
-    const dl = new FileDownload(f, m, this.#deps);
+    const dl = new FileDownload(f, m, this.#deps, this.#deferred.memory(f));
     dl.urgent = urgent;
     this.#active.set(f.fileId, dl);
     dl.done.then(
       (stored) => {
         this.#log.info({ fileId: stored.fileId, bytes: stored.bytes, tier: stored.tier }, 'fill: file published');
         this.#retryAt.delete(f.fileId);
+        this.#deferred.forget(f.fileId);
         this.#evictPending = true;
       },
       (err: unknown) => {
         const code = (err as StoreError | FillError).code;
+        if (code === 'deferred') return this.#deferred.defer(f, this.#clock.now() + (err as FillError).retryInMs);
+        this.#deferred.forget(f.fileId);
         if (code === 'NO_SPACE') this.#blockNoSpace((err as Error).message);
         else if (code !== 'stopped') {
           this.#retryAt.set(f.fileId, this.#clock.now() + this.settings.retryMs);
@@ -285,6 +295,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
     return {
       manifest: this.#manifest, now: this.#clock.now(), store: this.#store, wanted: this.#wanted,
       active: [...this.#active.values()], stats: this.stats, blocked: this.blocked, rateBytesPerSec: this.#bucket.rate,
+      deferred: this.#deferred.waiting(this.#clock.now()),
     };
   }
 

@@ -7,11 +7,14 @@ import type { FillFailure, FillLevel } from '../../../protocol/index.ts';
 export class SourceFailure extends Error {
   readonly reason: FillFailure;
   readonly permanent: boolean;
-  constructor(reason: FillFailure, permanent: boolean, message: string, options?: { cause?: unknown }) {
+  /** the source's HTTP status, when it answered one (404 from a peer or tier source: not yet) */
+  readonly status: number | undefined;
+  constructor(reason: FillFailure, permanent: boolean, message: string, options?: { cause?: unknown; status?: number }) {
     super(message, options);
     this.name = 'SourceFailure';
     this.reason = reason;
     this.permanent = permanent;
+    this.status = options?.status;
   }
 }
 
@@ -19,14 +22,19 @@ export type FillErrorCode =
   /** every source the escalation allows failed */
   | 'no_sources'
   /** the manifest no longer wants the file, the window closed or the daemon is stopping */
-  | 'stopped';
+  | 'stopped'
+  /** its peer or tier sources do not have it yet: the engine comes back to it after `retryInMs` */
+  | 'deferred';
 
 export class FillError extends Error {
   readonly code: FillErrorCode;
-  constructor(code: FillErrorCode, message: string) {
+  /** 'deferred': when to try the file again */
+  readonly retryInMs: number;
+  constructor(code: FillErrorCode, message: string, retryInMs = 0) {
     super(message);
     this.name = 'FillError';
     this.code = code;
+    this.retryInMs = retryInMs;
   }
 }
 

@@ -16,6 +16,8 @@ export class FillStats {
   readonly failedBytes = zero();
   /** tries of a source that failed, by level */
   readonly failures = zero();
+  /** 404s from peer and tier sources that do not hold the file yet (planned holders): not failures */
+  readonly notYet = zero();
   /** files published by fill, by the level that sent their last bytes */
   readonly files = zero();
   /** downloads given up on (every allowed source failed) */

@@ -17,6 +17,8 @@ export interface FillStatusInput {
   stats: FillStats;
   blocked: FillReport['blocked'];
   rateBytesPerSec: number;
+  /** files waiting for a peer or tier source that does not have them yet */
+  deferred: number;
 }
 
 interface Count {
@@ -33,6 +35,8 @@ export interface FillStatus {
   wanted: Count;
   held: Count;
   missing: Count;
+  /** missing files waiting for a peer or IX appliance that does not have them yet (it answered 404) */
+  deferredFiles: number;
   blocked: FillReport['blocked'];
   active: Array<{
     fileId: string; bytes: number; written: number; source: { id: string; level: string } | null;
@@ -41,6 +45,8 @@ export interface FillStatus {
   bytesBySource: ByLevel;
   failedBytesBySource: ByLevel;
   failuresBySource: ByLevel;
+  /** 404s from peer and tier sources that did not hold the file yet */
+  notYetBySource: ByLevel;
   filesBySource: ByLevel;
   downloadsFailed: number;
   /** the most recent source failures, newest first */
@@ -67,6 +73,7 @@ export function fillStatus(i: FillStatusInput): FillStatus {
     wanted,
     held,
     missing: { files: wanted.files - held.files, bytes: wanted.bytes - held.bytes },
+    deferredFiles: i.deferred,
     blocked: i.blocked,
     active: i.active.map((d) => ({
       fileId: d.fileId, bytes: d.bytes, written: d.written, source: d.source, root: d.root, urgent: d.urgent,
@@ -75,6 +82,7 @@ export function fillStatus(i: FillStatusInput): FillStatus {
     bytesBySource: { ...i.stats.bytes },
     failedBytesBySource: { ...i.stats.failedBytes },
     failuresBySource: { ...i.stats.failures },
+    notYetBySource: { ...i.stats.notYet },
     filesBySource: { ...i.stats.files },
     downloadsFailed: i.stats.downloadsFailed,
     badSources: i.stats.badSources.slice(0, 10),

@@ -21,6 +21,7 @@ export function registerFillMetrics(registry: Registry, engine: FillEngine): voi
   byLevel('edgebox_fill_bytes_total', 'Fill bytes received, by source level (peer, tier, origin)', () => engine.stats.bytes);
   byLevel('edgebox_fill_failed_bytes_total', 'Fill bytes received and thrown away because the file failed verification, by source level', () => engine.stats.failedBytes);
   byLevel('edgebox_fill_source_failures_total', 'Tries of a fill source that failed (bad bytes, HTTP error, timeout, unreachable), by level', () => engine.stats.failures);
+  byLevel('edgebox_fill_not_yet_total', 'Tries of a peer or tier source that did not hold the file yet (404 from a planned holder), by level', () => engine.stats.notYet);
   byLevel('edgebox_fill_files_total', 'Files published by fill, by the level of the source that completed them', () => engine.stats.files);
 
   // one status per scrape for the gauges below
@@ -41,6 +42,7 @@ export function registerFillMetrics(registry: Registry, engine: FillEngine): voi
   gauge('edgebox_fill_held_bytes', 'Bytes of wanted files already held', () => status().held.bytes);
   gauge('edgebox_fill_missing_files', 'Wanted files not held yet', () => status().missing.files);
   gauge('edgebox_fill_missing_bytes', 'Bytes of wanted files not held yet', () => status().missing.bytes);
+  gauge('edgebox_fill_deferred_files', 'Missing files waiting for a peer or IX appliance that does not have them yet', () => status().deferredFiles);
   gauge('edgebox_fill_downloads_in_flight', 'Fill downloads running (scheduled and misses)', () => status().active.length);
   gauge('edgebox_fill_window_open', '1 while filling may run (inside the fill window, or forced by the operator)', () => (status().window?.open ? 1 : 0));
   new Gauge({

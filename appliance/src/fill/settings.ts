@@ -19,6 +19,10 @@ export const FillSettings = z.object({
   sourceTimeoutMs: ms.default(15_000),
   /** wait before trying a source that failed again, within its level's escalation time */
   sourceRetryMs: ms.default(1_000),
+  /** a file whose peer or tier sources do not have it yet (404) is tried again after this, doubling with each deferral */
+  notYetRetryMs: ms.default(2_000),
+  /** the longest wait between two tries of a deferred file (never past the end of its level's escalation time) */
+  notYetRetryMaxMs: ms.default(30_000),
   /** how long the origin is tried for one file before its download is given up */
   originMs: z.number().int().min(0).default(60_000),
   /** a file whose download was given up, or a fill stopped by a full disk, is tried again after this */

@@ -148,5 +148,5 @@ function checkResponse(res: ResponseHead, url: string, start: number, bytes: num
   if (s === 416) throw new SourceFailure('size_mismatch', true, `${url}: 416 for bytes ${start}- of a ${bytes}-byte file`);
   // 5xx, 408 and 429 may pass; any other answer (404: not held, 401/403: credential refused) will not
   const transient = s >= 500 || s === 408 || s === 429;
-  throw new SourceFailure('http_error', !transient, `${url}: HTTP ${s}`);
+  throw new SourceFailure('http_error', !transient, `${url}: HTTP ${s}`, { status: s });
 }

@@ -8,6 +8,7 @@ import { FillEngine } from '../../../src/fill/engine.ts';
 import { FillSettings } from '../../../src/fill/settings.ts';
 import { openStore, type Store } from '../../../src/store/store.ts';
 import type { StoreOptions } from '../../../src/store/options.ts';
+import type { FillClock } from '../../../src/fill/clock.ts';
 import type { SourceServer } from './source-server.ts';
 
 export interface Rig {
@@ -17,7 +18,10 @@ export interface Rig {
 }
 
 /** Registers cleanup; call once per test file and use `open()` in each test. */
-export function useRig(): { open(o?: { settings?: Partial<FillSettings>; store?: Partial<StoreOptions>; ssdMaxBytes?: number }): Promise<Rig>; sources: SourceServer[] } {
+export function useRig(): {
+  open(o?: { settings?: Partial<FillSettings>; store?: Partial<StoreOptions>; ssdMaxBytes?: number; clock?: FillClock }): Promise<Rig>;
+  sources: SourceServer[];
+} {
   const rigs: Rig[] = [];
   const sources: SourceServer[] = [];
   afterEach(async () => {
@@ -41,7 +45,7 @@ export function useRig(): { open(o?: { settings?: Partial<FillSettings>; store?:
         ...o.store,
       });
       const settings = FillSettings.parse({ tickMs: 25, sourceRetryMs: 50, retryMs: 60_000, sourceTimeoutMs: 5_000, ...o.settings });
-      const engine = new FillEngine({ store, settings });
+      const engine = new FillEngine({ store, settings, clock: o.clock });
       const rig = { dir, store, engine };
       rigs.push(rig);
       return rig;

@@ -135,7 +135,7 @@ export function requestsFor(s: SourceServer, fileId: string): SourceRequest[] {
 
 export interface ManifestOptions {
   version?: string;
-  files: Array<{ fileId: string; data: Buffer; sha256: string; sources: string[]; rank?: number; tier?: 'ssd' | 'hdd' }>;
+  files: Array<{ fileId: string; data: Buffer; sha256: string; sources: string[]; notYet?: string[]; rank?: number; tier?: 'ssd' | 'hdd' }>;
   sources: FillSource[];
   /** default: open all day */
   window?: FillManifest['window'];
@@ -147,6 +147,7 @@ export interface ManifestOptions {
 export function manifest(o: ManifestOptions): FillManifest {
   const files: FillFile[] = o.files.map((f, i) => ({
     fileId: f.fileId, bytes: f.data.length, sha256: f.sha256, kind: 'video', rank: f.rank ?? i, tier: f.tier ?? 'ssd', sources: f.sources,
+    ...(f.notYet ? { notYet: f.notYet } : {}),
   }));
   return {
     version: o.version ?? `v-${Math.random().toString(36).slice(2)}`,
