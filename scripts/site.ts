@@ -22,6 +22,7 @@ import { placeTitle, steeringFor, waitPrefixes } from './site/placement.ts';
 import { banner, siteFacts } from './site/report.ts';
 import { startRouter, type SiteRouter } from './site/router.ts';
 import { ensureSampleTitle, sampleSpec } from './site/sample-title.ts';
+import { settlePorts } from './site/ports.ts';
 import { openSiteState } from './site/state.ts';
 import { applianceBgpAddress, EMBEDDED_SITE, embeddedBgpSettings, IX_SITE, localTimeZone, siteSpecs } from './site/topology.ts';
 
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
         ? `site: BGP: ${router.describe} (EDGEBOX_SITE_ROUTER=static)`
         : `site: BIRD is not installed (Debian package bird2): the embedded site's router is a static announcer in this process (${router.describe})`);
 
+    await settlePorts(state, (l) => console.log(l));
     const tz = localTimeZone();
     const storeOf = (name: string, bytes: number) => ({ storage: [{ path: join(state.clusterDir, name, 'store'), type: 'ssd', maxBytes: bytes }] });
     const routerPort = router.port;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newSecrets, type ClusterSecrets } from '../lib/cluster.ts';
-import { stablePort } from '../lib/stable-port.ts';
+import { stablePort, stablePortInfo, type StablePort } from '../lib/stable-port.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_SITE_DIR = resolve(REPO_ROOT, '.data/site');
@@ -31,6 +31,8 @@ export interface SiteState {
   path(...parts: string[]): string;
   /** a port on `host` for `name`, the same as last run when it is still free */
   port(name: string, host?: string): Promise<number>;
+  /** the same, saying whether it moved from last run's */
+  portInfo(name: string, host?: string): Promise<StablePort>;
   /** one of the site's small JSON files (undefined when absent or unreadable) */
   readJson<T>(name: string): T | undefined;
   writeJson(name: string, value: unknown): void;
@@ -84,6 +86,7 @@ export function openSiteState(dir = DEFAULT_SITE_DIR): SiteState {
       return d;
     },
     port: (name: string, host = '127.0.0.1') => stablePort(join(dir, 'ports.json'), name, host),
+    portInfo: (name: string, host = '127.0.0.1') => stablePortInfo(join(dir, 'ports.json'), name, host),
     readJson,
     writeJson,
     notice,

@@ -35,6 +35,11 @@ export function siteSpecs(timeZone: string): SiteSpec[] {
   ];
 }
 
+/** the cluster launcher's names for the appliances (`<siteId>-<n>`) */
+export function applianceNames(timeZone = 'UTC'): string[] {
+  return siteSpecs(timeZone).flatMap((s) => Array.from({ length: s.appliances }, (_, i) => `${s.siteId}-${i + 1}`));
+}
+
 /** Daemon settings for appliance `index` of the embedded site: its one BGP neighbor, the router. */
 export function embeddedBgpSettings(index: number, routerPort: number): Record<string, unknown> {
   return {
