@@ -182,14 +182,17 @@ describe('end to end in Chromium: steered playback through appliances, failover,
         expect(s.w).toBeGreaterThan(0);
         const after = { survivor: await viewerResponses(survivor), ix: await viewerResponses(site.ix), origin: originRequests() };
         const log = await pageRequests(page);
+        // for failure messages: every media request the page made, relative to the kill
+        const trace = log.filter((r) => r.kind === 'media')
+          .map((r) => `${((r.at - killAt) / 1000).toFixed(2)}s #${r.target} ${r.range} → ${r.status || r.error} in ${r.ms} ms`).join('\n');
 
         // the next appliance took over; nothing went to the IX tier or the origin
-        expect(after.survivor - mid.survivor).toBeGreaterThan(0);
-        expect(after.ix - before.ix).toBe(0);
-        expect(after.origin - before.origin).toBe(0);
+        expect(after.survivor - mid.survivor, trace).toBeGreaterThan(0);
+        expect(after.ix - before.ix, `IX appliance served viewers; page's media requests:\n${trace}`).toBe(0);
+        expect(after.origin - before.origin, `origin served viewers; page's media requests:\n${trace}`).toBe(0);
         const hosts = new Set(seen.map((r) => r.host));
         const embeddedHosts = new Set(site.embedded.map((a) => new URL(a.publicUrl).host));
-        expect([...hosts].filter((h) => !embeddedHosts.has(h)), 'media requests outside the embedded site').toEqual([]);
+        expect([...hosts].filter((h) => !embeddedHosts.has(h)), `media requests outside the embedded site:\n${trace}`).toEqual([]);
         const survivorIndex = s.session!.targets.findIndex((t) => t.applianceId === survivor.applianceId);
         const fromSurvivor = log.filter((r) => r.kind === 'media' && r.target === survivorIndex && r.status >= 200 && r.status < 300 && r.at > killAt);
         expect(fromSurvivor.length).toBeGreaterThan(0);

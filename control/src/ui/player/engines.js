@@ -48,7 +48,10 @@ async function startShaka(o) {
   if (!shaka.Player.isBrowserSupported()) throw new Error('shaka-player: this browser lacks MSE or EME');
   const player = new shaka.Player();
   await player.attach(o.video);
-  const retry = { maxAttempts: 4, baseDelay: 250, backoffFactor: 2, fuzzFactor: 0.2, timeout: 15_000, stallTimeout: 5_000, connectionTimeout: 4_000 };
+  // a dead appliance refuses or resets at once, so the short delay is what failover costs; the
+  // timeouts only give up on a live but slow one, and are generous (a busy box is still the
+  // better source than the next tier)
+  const retry = { maxAttempts: 4, baseDelay: 250, backoffFactor: 2, fuzzFactor: 0.2, timeout: 30_000, stallTimeout: 10_000, connectionTimeout: 10_000 };
   player.configure({
     streaming: { bufferingGoal: o.bufferS, rebufferingGoal: Math.min(2, o.bufferS), bufferBehind: 30, retryParameters: retry },
   });
