@@ -147,7 +147,7 @@ async function main(): Promise<void> {
       'MB = 10^6 bytes. Every process (appliances, peer, control, origin, wrk) shares this machine\'s cores over loopback: a peer\'s serving CPU is taken from the filling appliance\'s.',
       'Fill figures come from the appliances\' own counters (GET /v1/status on the admin port), sampled every 200 ms.',
       '(b) and (c) use one rate limit, set for the site through PUT /v1/sites/:id/fill; (c) forces the fill with POST /v1/appliances/:id/fill-now while the site\'s window is closed.',
-      '(d) starts from nothing held anywhere (a new site\'s first night, or a night of titles new to the whole region): all four appliances start together, and each file\'s sources are what control lists when it builds the manifest (peers and IX appliances that already hold it, then the origin).',
+      '(d) starts from nothing held anywhere (a new site\'s first night, or a night of titles new to the whole region): all four appliances start together. Control names one first fetcher per file and site among its planned holders; the others list it as a peer before it holds the file, and embedded boxes list the IX appliance planned to hold it as a tier source (both marked notYet). A 404 from them means "not yet": a box fills other files and comes back, escalating only after the policy\'s peerMs/tierMs. So the IX appliance takes each file once from the origin, each file reaches the site once from the tier (its first fetcher), and the rest from peers.',
     ],
   };
   const cleanup = () => rmSync(work, { recursive: true, force: true });
