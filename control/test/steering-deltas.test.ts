@@ -186,35 +186,51 @@ describe('prefix deltas at control', () => {
     expect(fleet.routes.prefixCount).toBe(fresh.routes.prefixCount);
   });
 
-  it('a delta on a base control does not hold is refused; a result that hashes differently asks for the full set', () => {
+  it('a re-sent delta is applied once; a result that hashes differently asks for the full set', () => {
     const fleet = new Fleet(POLICY);
     const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
     const r1: RouteAttrs = { prefix: '10.0.0.0/8', asPathLength: 1 };
     const r2: RouteAttrs = { prefix: '10.1.0.0/16', asPathLength: 1 };
+    const r3: RouteAttrs = { prefix: '10.3.0.0/16', asPathLength: 1 };
     const h1 = routeSetHash([r1]);
     expect(fleet.applyReport(a, report(1, { hash: h1, routes: [r1] }), NOW).needPrefixes).toBeUndefined();
-    // Wrong base: nothing applied.
-    const refused = fleet.applyReport(a, report(2, { kind: 'delta', baseHash: 'rs1:9:0000000000000000', hash: routeSetHash([r1, r2]), announced: [r2], withdrawn: [] }), NOW);
-    expect(refused.needPrefixes).toBe(true);
-    expect(a.routes).toEqual([r1]);
-    expect(a.prefixHash).toBe(h1);
+    const d2 = { kind: 'delta' as const, baseHash: h1, hash: routeSetHash([r1, r2]), announced: [r2], withdrawn: [] };
+    expect(fleet.applyReport(a, report(2, d2), NOW).needPrefixes).toBeUndefined();
+    // Control's answer was lost: the appliance sends the changes again with the next ones, on its old base.
+    const d3 = { kind: 'delta' as const, baseHash: h1, hash: routeSetHash([r1, r2, r3]), announced: [r2, r3], withdrawn: [] };
+    expect(fleet.applyReport(a, report(3, d3), NOW).needPrefixes).toBeUndefined();
+    expect(a.routes).toEqual([r1, r2, r3]);
+    expect(a.prefixHash).toBe(d3.hash);
     // Right base, but the appliance's set is not what the delta makes here (a change was lost).
     const lost: RouteAttrs = { prefix: '10.2.0.0/16', asPathLength: 1 };
-    const diverged = fleet.applyReport(a, report(3, { kind: 'delta', baseHash: h1, hash: routeSetHash([r1, r2, lost]), announced: [r2], withdrawn: [] }), NOW);
+    const diverged = fleet.applyReport(a, report(4, { kind: 'delta', baseHash: d3.hash, hash: routeSetHash([r1, r3, lost]), announced: [], withdrawn: [{ prefix: r2.prefix }] }), NOW);
     expect(diverged.needPrefixes).toBe(true);
     expect(a.prefixHash).toBeUndefined();
     expect(fleet.stats.prefixHashMismatches).toBe(1);
-    // Steering keeps using what control has meanwhile.
-    const first = () => steer(fleet, { address: parseAddress('10.1.2.3')!, titleId: 't', fileIds: [], region: 'eu', now: NOW }, OPTS).targets[0].applianceId;
-    expect(first()).toBe('a');
+    // Steering keeps using what control has meanwhile (the withdrawal applied).
+    const first = (ip: string) => steer(fleet, { address: parseAddress(ip)!, titleId: 't', fileIds: [], region: 'eu', now: NOW }, OPTS).targets[0].applianceId;
+    expect(first('10.3.2.3')).toBe('a');
+    expect(a.routes.map((r) => r.prefix).sort()).toEqual(['10.0.0.0/8', '10.3.0.0/16']);
     // Until the full set comes, a hash-only report is answered with needPrefixes too.
-    expect(fleet.applyReport(a, report(4, { hash: routeSetHash([r1, r2, lost]) }), NOW).needPrefixes).toBe(true);
-    expect(fleet.applyReport(a, report(5, { hash: routeSetHash([r1, r2, lost]), routes: [r1, r2, lost] }), NOW).needPrefixes).toBeUndefined();
-    expect(fleet.applyReport(a, report(6, { hash: routeSetHash([r1, r2, lost]) }), NOW).needPrefixes).toBeUndefined();
+    expect(fleet.applyReport(a, report(5, { hash: routeSetHash([r1, r3, lost]) }), NOW).needPrefixes).toBe(true);
+    expect(fleet.applyReport(a, report(6, { hash: routeSetHash([r1, r3, lost]), routes: [r1, r3, lost] }), NOW).needPrefixes).toBeUndefined();
+    expect(fleet.applyReport(a, report(7, { hash: routeSetHash([r1, r3, lost]) }), NOW).needPrefixes).toBeUndefined();
     // A full set whose claimed hash is wrong is kept (it arrived whole) and counted.
-    fleet.applyReport(a, report(7, { hash: routeSetHash([r1]), routes: [r1, r2] }), NOW);
+    fleet.applyReport(a, report(8, { hash: routeSetHash([r1]), routes: [r1, r2] }), NOW);
     expect(a.routes).toEqual([r1, r2]);
     expect(fleet.stats.prefixHashMismatches).toBe(2);
+  });
+
+  it('an opaque (pre route-set hash) delta must name the base control holds', () => {
+    const fleet = new Fleet(POLICY);
+    const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
+    const r1: RouteAttrs = { prefix: '10.0.0.0/8', asPathLength: 1 };
+    fleet.applyReport(a, report(1, { hash: 'opaque-1', routes: [r1] }), NOW);
+    const out = fleet.applyReport(a, report(2, { kind: 'delta', baseHash: 'opaque-0', hash: 'opaque-2', announced: [{ prefix: '10.1.0.0/16', asPathLength: 1 }], withdrawn: [] }), NOW);
+    expect(out.needPrefixes).toBe(true);
+    expect(a.routes).toEqual([r1]);
+    expect(fleet.applyReport(a, report(3, { kind: 'delta', baseHash: 'opaque-1', hash: 'opaque-2', announced: [{ prefix: '10.1.0.0/16', asPathLength: 1 }], withdrawn: [] }), NOW).needPrefixes).toBeUndefined();
+    expect(a.routes).toHaveLength(2);
   });
 
   it('hashes from before route-set hashes (opaque strings) still work for full sets and hash-only reports', () => {

@@ -5,7 +5,8 @@
 // change), or only the hash when nothing changed. Every form carries the route-set hash, which
 // control checks against its own: a lost or misapplied delta is answered with needPrefixes.
 // A failed report keeps the acknowledged base and the pending changes: the next delta covers
-// them too, and if control had applied the failed one after all, its hash check asks for a full set.
+// them too. If control had applied the failed one after all it applies those changes again
+// (a delta lists final states) and the result's hash still matches: no full set is needed.
 
 import { RouteSetHash } from '../../../protocol/index.ts';
 import type { PrefixReport, RouteAttrs, RouteGroup, RouteKey } from '../../../protocol/index.ts';

@@ -223,8 +223,8 @@ export class Reporter {
         this.#log.warn({ err: (e as Error).message, failures: this.#failures }, 'report failed; will retry');
       }
       // Until control confirms again, assume it holds nothing of our inventory. Prefixes keep
-      // their base: the next delta covers this one's changes too, and control's hash check asks
-      // for the full set if it did apply this one after all.
+      // their base: the next delta repeats this one's changes, which is harmless if control
+      // applied them after all (prefix-tracker.ts).
       this.#inventory.needFull();
       return 'retry';
     }

@@ -1,8 +1,8 @@
 // One appliance's reported routes kept in step with the route table: a full report replaces them
 // (touching the table only where a route is new, gone or ranks differently), a delta patches them
 // in time proportional to its size, and the route-set hash (protocol route-hash.ts) is kept as a
-// running sum so a delta is checked against exactly what control holds. A delta on a base control
-// does not hold, or whose result hashes differently, is answered with "send the full set".
+// running sum so a delta's result is checked against exactly what control holds. A delta whose
+// result hashes differently from the appliance's set is answered with "send the full set".
 
 import { isRouteSetHash, RouteSetHash } from '../../../protocol/index.ts';
 import type { PrefixDelta, RouteAttrs, RouteGroup, RouteKey } from '../../../protocol/index.ts';
@@ -88,9 +88,15 @@ export class PrefixSets {
     return { bad, needFull: false, mismatch: isRouteSetHash(hash) && sum.toString() !== hash, applied: true };
   }
 
-  /** Apply a delta; refused (needFull) unless its base is the set control holds. */
+  /**
+   * Apply a delta. A delta lists each changed route's final state, so applying it twice is
+   * harmless: with a route-set hash to check the result against, a delta on another base (one
+   * the appliance re-sent because our answer to the first was lost) is applied, and kept if the
+   * result is the appliance's set. With an opaque hash the base must be the set control holds.
+   */
   delta(a: ApplianceState, d: PrefixDelta): PrefixOutcome {
-    if (a.prefixHash === undefined || d.baseHash !== a.prefixHash) return { bad: [], needFull: true, mismatch: false, applied: false };
+    const checked = isRouteSetHash(d.hash);
+    if (!checked && (a.prefixHash === undefined || d.baseHash !== a.prefixHash)) return { bad: [], needFull: true, mismatch: false, applied: false };
     const sum = a.routeSum;
     for (const w of d.withdrawn) {
       const r = this.#remove(a, routeKey(w));
@@ -116,7 +122,7 @@ export class PrefixSets {
       }
       sum.add(r);
     }
-    if (isRouteSetHash(d.hash) && sum.toString() !== d.hash) {
+    if (checked && sum.toString() !== d.hash) {
       // Control's copy diverged (a lost or misapplied change): keep steering on what we have
       // and ask for the whole set.
       a.prefixHash = undefined;
