@@ -51,9 +51,11 @@ interface PlayerFigures {
   killedAtPositionS: number;
   killed: string;
   survivor: string;
-  /** time with currentTime not advancing, in stalls that ended after the kill */
+  /** time with currentTime not advancing, in stalls that began after the kill and before the next
+   *  appliance's first media response reached the page */
   failoverStallMs: number;
-  stallsAfterKill: Array<{ ms: number; position: number | null }>;
+  /** every stall after the kill: when (s after it), how long, where, whether it is the failover's */
+  stallsAfterKill: Array<{ afterKillS: number; ms: number; position: number | null; failover: boolean }>;
   /** kill → first media response from the next appliance, in the page */
   killToNextApplianceMs: number | null;
   /** media requests that failed in the page (the dead appliance's) */
@@ -103,7 +105,7 @@ describe('end to end in Chromium: steered playback through appliances, failover,
         firstFrameMs: median(firstFrames),
         failoverStallMs: Math.max(...done.map((p) => p.failoverStallMs)),
         notes: 'firstFrameMs: median over the players of play pressed → first frame presented (loading the player\'s script from control, session start, manifest, licence, first segments). ' +
-          'failoverStallMs: the worst player\'s time with currentTime not advancing after the kill (0 = the buffer covered the failover). Player page buffer goal 4 s, 2 s segments. ' +
+          'failoverStallMs: the worst player\'s time with currentTime not advancing in stalls that began after the kill and before the next appliance\'s first media response (0 = the buffer covered the failover); later stalls are listed per player (stallsAfterKill). Player page buffer goal 4 s, 2 s segments. ' +
           'killToNextApplianceMs: kill → the first media response from the next appliance (includes waiting for the player to need its next segment). ' +
           'Recorded, not asserted: the machine is shared (see load).',
         title: { durationS: DURATION_S, files: site?.files ?? [] },
@@ -204,12 +206,16 @@ describe('end to end in Chromium: steered playback through appliances, failover,
         expect(licences).toBe(keys);
         expect(s.licenceRequests).toBe(licencesAtKill);
 
+        // a stall is the failover's if it began before the next appliance's first media response
+        // reached the page (the player had no working source); later ones are recorded apart
         const stallsAfterKill = s.stalls.filter((x) => x.at + x.ms > killAt);
+        const nextAt = fromSurvivor.length ? Math.min(...fromSurvivor.map((r) => r.at + r.ms)) : Infinity;
+        const failoverStalls = stallsAfterKill.filter((x) => x.at <= nextAt);
         players[engine] = {
           engine, format: engine === 'hlsjs' ? 'hls' : 'dash', firstFrameMs: s.firstFrameMs, killedAtPositionS, killed: killed.name, survivor: survivor.name,
-          failoverStallMs: stallsAfterKill.reduce((n, x) => n + x.ms, 0),
-          stallsAfterKill: stallsAfterKill.map((x) => ({ ms: x.ms, position: x.position })),
-          killToNextApplianceMs: fromSurvivor.length ? Math.round(Math.min(...fromSurvivor.map((r) => r.at + r.ms)) - killAt) : null,
+          failoverStallMs: failoverStalls.reduce((n, x) => n + x.ms, 0),
+          stallsAfterKill: stallsAfterKill.map((x) => ({ afterKillS: Math.round(x.at - killAt) / 1000, ms: x.ms, position: x.position, failover: failoverStalls.includes(x) })),
+          killToNextApplianceMs: Number.isFinite(nextAt) ? Math.round(nextAt - killAt) : null,
           failedMediaRequests: log.filter((r) => r.kind === 'media' && (r.status === 0 || r.status >= 400)).length,
           licenceRequests: s.licenceRequests,
           viewerResponses: { killedBeforeKill: mid.killed - before[killed.name], survivorAfterKill: after.survivor - mid.survivor, ix: after.ix - before.ix, origin: after.origin - before.origin },
