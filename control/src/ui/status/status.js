@@ -163,7 +163,7 @@ function draw(ov, fill) {
   // fill plan and bad sources
   const p = fill.plan;
   $('fill-plan').textContent = p
-    ? `last plan #${p.id} (${p.trigger}) ${ago(p.at, now)}: ${p.titles} titles; placed in ${p.stats.sites} sites ${p.stats.titlesPlaced} times (${p.stats.titlesUnplaced} left out), ${p.stats.copies} file copies, ${mb(p.stats.plannedBytes)} MB planned, ${mb(p.stats.addBytes)} MB to add; took ${p.durationMs} ms`
+    ? `last plan #${p.id} (${p.trigger}) ${ago(p.at, now)}: ${p.titles} title${p.titles === 1 ? '' : 's'}; placed in ${p.stats.sites} site${p.stats.sites === 1 ? '' : 's'} ${p.stats.titlesPlaced} times (${p.stats.titlesUnplaced} left out), ${p.stats.copies} file copies, ${mb(p.stats.plannedBytes)} MB planned, ${mb(p.stats.addBytes)} MB to add; took ${p.durationMs} ms`
     : 'the planner has not run yet';
   $('bad-sources').tBodies[0].replaceChildren(...(fill.badSources.length ? fill.badSources.map((b) => el('tr', {},
     td(el('span', { class: 'mono' }, b.sourceId)), td(el('span', { class: 'mono' }, b.fileId)), td(b.reason), td(name(b.reportedBy)),
