@@ -339,4 +339,45 @@ describe('fill across a cluster: 3 embedded + 1 IX appliance, origin and control
       unlinkSync(filler);
     }
   }, STEP_TIMEOUT);
+
+  it('boxes that start filling together take each new file once into the region and once into the site, the rest from their peers', async () => {
+    // three new titles, promoted to the top: planned on every lon-1 appliance and on the IX
+    // appliance, held by none, and every window open (lon-1's since the window step, the IX's
+    // forced since the fill-now step) — a premiere night in miniature
+    const fresh: TestTitle[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = await addTitle(c.control.api, c.origin.store, { titleId: `fresh${i}`, files: 1, bytes: 96 * KiB });
+      await c.control.api.promote(t.titleId, { regions: ['eu'], expectedViews: 100_000, releaseAt: Date.now() + 3600_000 });
+      fresh.push(t);
+    }
+    catalogue.push(...fresh);
+    await c.control.api.plan();
+    const ids = fresh.map((t) => t.files[0].fileId);
+    const holders = new Map<string, ClusterAppliance[]>();
+    for (const a of lon()) for (const id of planned(await a.fillManifest())) if (ids.includes(id)) holders.set(id, [...(holders.get(id) ?? []), a]);
+    for (const id of ids) expect(holders.get(id)?.length ?? 0, `${id} planned on several lon-1 appliances`).toBeGreaterThan(1);
+    for (const a of [...lon(), ix]) {
+      const want = planned(await a.fillManifest()).filter((id) => ids.includes(id));
+      await waitFor(`${a.name} to hold ${want.join(', ')}`, async () => {
+        const has = new Set(await a.files());
+        return want.every((id) => has.has(id));
+      }, { timeoutMs: FILL_TIMEOUT, explain });
+    }
+    const lonIds = new Set(lon().map((a) => a.applianceId));
+    const ixProxy = proxies.get(ix.name)!;
+    const served = (p: FaultProxy, id: string, from: (x: string) => boolean) => p.bytes((r) => r.fileId === id && r.status < 300 && r.from !== null && from(r.from));
+    const figures = ids.map((id, i) => ({
+      fileId: id, bytes: fresh[i].bytes, holders: holders.get(id)!.length,
+      ixFromOrigin: served(originProxy, id, (x) => x === ix.applianceId),
+      siteFromOrigin: served(originProxy, id, (x) => lonIds.has(x)),
+      siteFromTier: served(ixProxy, id, (x) => lonIds.has(x)),
+      siteFromPeers: [...proxies].filter(([name]) => name.startsWith('lon-1-')).reduce((n, [, p]) => n + served(p, id, (x) => lonIds.has(x)), 0),
+    }));
+    facts.together = figures;
+    for (const f of figures) {
+      // once into the region (the IX appliance, from the origin), once into the site (its first
+      // fetcher, from the tier); every other copy from a peer
+      expect(f, f.fileId).toMatchObject({ ixFromOrigin: f.bytes, siteFromOrigin: 0, siteFromTier: f.bytes, siteFromPeers: (f.holders - 1) * f.bytes });
+    }
+  }, STEP_TIMEOUT);
 });
