@@ -233,6 +233,22 @@ describe('prefix deltas at control', () => {
     expect(a.routes).toHaveLength(2);
   });
 
+  it('a full set sent as attribute groups equals the same routes sent one by one', () => {
+    const fleet = new Fleet(POLICY);
+    const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
+    const attrs = { asPathLength: 2, asPath: [65001, 65002], med: 5, peer: '192.0.2.1' };
+    const routes: RouteAttrs[] = ['10.0.0.0/8', '10.1.0.0/16', '2001:db8:1::/48'].map((prefix) => ({ prefix, ...attrs }));
+    const other: RouteAttrs = { prefix: '10.2.0.0/16', asPathLength: 1 };
+    const hash = routeSetHash([...routes, other]);
+    const out = fleet.applyReport(a, report(1, { hash, routes: [other], groups: [{ attrs, prefixes: routes.map((r) => r.prefix) }] }), NOW);
+    expect(out.needPrefixes).toBeUndefined();
+    expect(fleet.stats.prefixHashMismatches).toBe(0);
+    expect(new Set(a.routes)).toEqual(new Set([other, ...routes]));
+    // and a delta on top checks out against it
+    const next = routes.slice(1);
+    expect(fleet.applyReport(a, report(2, { kind: 'delta', baseHash: hash, hash: routeSetHash([...next, other]), announced: [], withdrawn: [{ prefix: '10.0.0.0/8', peer: '192.0.2.1' }] }), NOW).needPrefixes).toBeUndefined();
+  });
+
   it('hashes from before route-set hashes (opaque strings) still work for full sets and hash-only reports', () => {
     const fleet = new Fleet(POLICY);
     const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');

@@ -4,7 +4,7 @@
 // running sum so a delta's result is checked against exactly what control holds. A delta whose
 // result hashes differently from the appliance's set is answered with "send the full set".
 
-import { isRouteSetHash, RouteSetHash } from '../../../protocol/index.ts';
+import { attrsHash, combineRouteHash, isRouteSetHash, prefixHash, RouteSetHash } from '../../../protocol/index.ts';
 import type { PrefixDelta, RouteAttrs, RouteGroup, RouteKey } from '../../../protocol/index.ts';
 import type { ApplianceState } from './appliance-state.ts';
 import { newWordsPrefix, parsePrefixWords } from '../../../protocol/index.ts';
@@ -34,6 +34,9 @@ function sameRank(a: RouteAttrs, b: RouteAttrs): boolean {
 export class PrefixSets {
   readonly table: RouteTable;
   #p = newWordsPrefix();
+  #ph = new Uint32Array(2);
+  #rh = new Uint32Array(2);
+  #ah = new Uint32Array(2);
 
   constructor(table: RouteTable) { this.table = table; }
 
@@ -56,7 +59,9 @@ export class PrefixSets {
     const index = new Map<string, number>();
     const list: RouteAttrs[] = [];
     const sum = new RouteSetHash();
-    const add = (r: RouteAttrs) => {
+    // A group's attributes are hashed once (h0, h1), its routes' prefixes one by one.
+    const ph = this.#ph, rh = this.#rh;
+    const add = (r: RouteAttrs, h0?: number, h1?: number) => {
       if (!parsePrefixWords(r.prefix, this.#p)) { bad.push(r.prefix); return; }
       const key = routeKey(r);
       const dup = index.get(key);
@@ -72,11 +77,20 @@ export class PrefixSets {
         index.set(key, list.length);
         list.push(r);
       }
-      sum.add(r);
+      if (h0 === undefined) sum.add(r);
+      else {
+        prefixHash(r.prefix, ph);
+        combineRouteHash(ph[0], ph[1], h0, h1!, rh);
+        sum.addLanes(rh[0], rh[1], 1);
+      }
       if (held === undefined || !sameRank(held, r)) this.#set(a, r);
     };
     for (const r of routes) add(r);
-    for (const g of groups) for (const prefix of g.prefixes) add({ prefix, ...g.attrs });
+    for (const g of groups) {
+      attrsHash(g.attrs, this.#ah);
+      const h0 = this.#ah[0], h1 = this.#ah[1];
+      for (const prefix of g.prefixes) add({ prefix, ...g.attrs }, h0, h1);
+    }
     for (let i = 0; i < oldRoutes.length; i++) {
       const o = oldRoutes[i];
       if (!index.has(routeKey(o))) this.#unset(a, o);
