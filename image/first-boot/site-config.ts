@@ -62,8 +62,8 @@ export const SiteConfig = z.object({
     pollIntervalSec: z.number().int().min(5).max(86_400).default(900),
     /** a new slot must report healthy within this long, or the box goes back to the old one */
     healthDeadlineSec: z.number().int().min(30).max(7_200).default(900),
-    /** how long the box announces its drain to control before it stops serving for the reboot */
-    drainNoticeSec: z.number().int().min(0).max(3 * 3_600).default(120),
+    /** ...but a daemon that answers "failing" this long without a break ends the trial sooner */
+    failingGraceSec: z.number().int().min(10).max(7_200).default(180),
   }).strict().prefault({}),
 }).strict();
 export type SiteConfig = z.infer<typeof SiteConfig>;

@@ -70,7 +70,7 @@ describe('appliance image under qemu', () => {
       ntp: [], bgp: { waive: true },
       controlUrl: 'http://10.0.2.100', enrollmentToken,
       tokenKeys: { k1: 'url-token-secret-0123456789' },
-      update: { pollIntervalSec: 5, healthDeadlineSec: 120 },
+      update: { pollIntervalSec: 5, healthDeadlineSec: 600, failingGraceSec: 30 },
     }));
     const t0 = Date.now();
     built = await buildImage({
@@ -141,7 +141,7 @@ describe('appliance image under qemu', () => {
       // update 2: V3's daemon fails health → not committed within the deadline → back to slot B
       const dl3 = await vm.waitFor(new RegExp(`edgebox update: downloading ${V3}`), 10 * MIN);
       await vm.waitFor(new RegExp(`edgebox update: trying ${V3}`), 15 * MIN);
-      const rolled = await vm.waitFor(new RegExp(`edgebox update: rolled-back ${V3} .*not healthy within the deadline.*failing`), 10 * MIN);
+      const rolled = await vm.waitFor(new RegExp(`edgebox update: rolled-back ${V3} .*not healthy: the daemon reports failing`), 15 * MIN);
       const status = await statusBlock(vm, vm.lines.indexOf(rolled), 15 * MIN);
       timings.rollbackMs = Number(vm.lines.find((l) => /^EDGEBOX-STATUS-BEGIN/.test(l.text) && l.at > rolled.at)?.at ?? Date.now()) - dl3.at;
       expect(await vm.exited).toBe(0);
@@ -161,7 +161,7 @@ describe('appliance image under qemu', () => {
       const upd = JSON.parse(status.update);
       expect(upd.committed).toBe('b');
       expect(upd.slots).toEqual({ a: { version: V3 }, b: { version: V2 } });
-      expect(upd.failed[V3]).toMatch(/failing: no URL token keys configured/);
+      expect(upd.failed[V3]).toMatch(/the daemon reports failing: no URL token keys configured/);
 
       // control saw it all: the turn-up result, the commit and the rollback with its reason
       const site = await op('GET', '/v1/sites/ci/image');

@@ -41,6 +41,9 @@ describe('trial verdict', () => {
     ['failing daemon at the deadline', { ...healthy, daemonHealth: { status: 'failing', reasons: ['x'] }, now: 100, deadline: 100 }, 'rollback'],
     ['turn-up failed at the deadline', { ...healthy, turnupPassed: false, now: 101, deadline: 100 }, 'rollback'],
     ['control not reached yet', { ...healthy, controlReached: false, now: 10, deadline: 100 }, 'wait'],
+    ['failing for less than the grace period', { ...healthy, daemonHealth: { status: 'failing', reasons: ['x'] }, failingSince: 5, failingGraceMs: 30, now: 20, deadline: 100 }, 'wait'],
+    ['failing for the grace period, before the deadline', { ...healthy, daemonHealth: { status: 'failing', reasons: ['x'] }, failingSince: 5, failingGraceMs: 30, now: 35, deadline: 100 }, 'rollback'],
+    ['no answer yet, past the grace period (a slow start)', { ...healthy, daemonHealth: null, failingSince: null, failingGraceMs: 30, now: 90, deadline: 100 }, 'wait'],
   ])('%s', (_n, facts, verdict) => {
     expect(trialVerdict(facts).verdict).toBe(verdict);
   });
@@ -85,7 +88,7 @@ describe('updater against control and a bundle server', () => {
     slot, version, bootId: `boot-${slot}-${version}`,
     paths: { esp: join(dir, 'esp'), state: join(dir, 'data', 'update-state.json'), downloads: join(dir, 'data', 'downloads'), turnupNow: join(dir, 'run', 'turnup.json') },
     keys: { [KEY.kid]: KEY.x },
-    settings: { pollIntervalSec: 60, healthDeadlineSec: 60 },
+    settings: { pollIntervalSec: 60, healthDeadlineSec: 60, failingGraceSec: 3600 },
     credential: async () => ({ controlUrl: ctx.url, applianceId: box.applianceId, credential: box.credential }),
     daemonHealth: async () => ({ status: 'degraded', reasons: ['the store holds no files'] }),
     slotDevice: async (s) => ({ device: join(dir, `slot-${s}`), partuuid: `uuid-${s}` }),

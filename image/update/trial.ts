@@ -1,6 +1,8 @@
 // The trial boot of a new slot: is it healthy yet, has its deadline passed? Pure, so the rule is
 // tested with an injected clock: healthy means the turn-up checks passed on this boot, the daemon
-// answers its health check with ok or degraded (not failing), and control took our report.
+// answers its health check with ok or degraded (not failing), and control took our report. A
+// daemon that answers but keeps saying "failing" for the grace period ends the trial early; a slow
+// start (no answer yet) gets the whole deadline.
 
 export interface TrialFacts {
   now: number;
@@ -9,6 +11,9 @@ export interface TrialFacts {
   daemonHealth: { status: string; reasons: string[] } | null;
   /** control accepted the 'trying' status report from this boot */
   controlReached: boolean;
+  /** since when the daemon has answered "failing" without a break (null: it is not failing) */
+  failingSince?: number | null;
+  failingGraceMs?: number;
 }
 
 export type TrialVerdict = { verdict: 'commit' } | { verdict: 'wait'; why: string } | { verdict: 'rollback'; reason: string };
@@ -26,5 +31,8 @@ export function trialVerdict(f: TrialFacts): TrialVerdict {
   const why = whyNotHealthy(f);
   if (why === null) return { verdict: 'commit' };
   if (f.now >= f.deadline) return { verdict: 'rollback', reason: `not healthy within the deadline: ${why}` };
+  if (f.failingSince != null && f.failingGraceMs !== undefined && f.now - f.failingSince >= f.failingGraceMs) {
+    return { verdict: 'rollback', reason: `not healthy: ${why} (for ${Math.round((f.now - f.failingSince) / 1000)} s)` };
+  }
   return { verdict: 'wait', why };
 }

@@ -25,7 +25,7 @@ export interface UpdaterEnv {
   bootId: string;
   paths: { esp: string; state: string; downloads: string; turnupNow: string };
   keys: Record<string, string>;
-  settings: { pollIntervalSec: number; healthDeadlineSec: number };
+  settings: { pollIntervalSec: number; healthDeadlineSec: number; failingGraceSec: number };
   credential(): Promise<Credential | null>;
   daemonHealth(): Promise<{ status: string; reasons: string[] } | null>;
   /** the block device of a slot's root partition and its GPT partition UUID */
@@ -138,11 +138,17 @@ export class Updater {
     }
     const deadline = this.#s.trial.startedAt! + e.settings.healthDeadlineSec * 1000;
     let lastWhy = '';
+    let failingSince: number | null = null;
     for (;;) {
       const turnup = await readFile(e.paths.turnupNow, 'utf8').then((t) => (JSON.parse(t) as { passed: boolean }).passed).catch(() => null);
       const daemonHealth = await e.daemonHealth();
       // the 'trying' status reaching control is part of being healthy (and tells the operator)
-      const facts = { now: e.now(), deadline, turnupPassed: turnup, daemonHealth, controlReached: await this.flushStatus() };
+      const now = e.now();
+      failingSince = daemonHealth?.status === 'failing' ? failingSince ?? now : null;
+      const facts = {
+        now, deadline, turnupPassed: turnup, daemonHealth, controlReached: await this.flushStatus(),
+        failingSince, failingGraceMs: e.settings.failingGraceSec * 1000,
+      };
       const v = trialVerdict(facts);
       if (v.verdict === 'commit') {
         await writeBootFiles(e.paths.esp, e.slot, e.slot, await this.#entries());
