@@ -4,7 +4,9 @@
 import { join } from 'node:path';
 import type { MasterInfo } from './ingest.ts';
 import type { Rung } from './hull.ts';
-import { ffmpegJob } from './ff.ts';
+import { ffmpegJob, type FfOutput } from './ff.ts';
+import { balance, type Limit } from './pool.ts';
+import { pickedReference, type QualityProbe, type Reference } from './quality.ts';
 import { x264RateOptions } from './trials.ts';
 import { videoKeyLabel } from './keys.ts';
 import type { KeyLabel } from '../../protocol/index.ts';
@@ -45,40 +47,73 @@ export function streamNames(rungs: Rung[], languages: string[]): { video: string
   return { video, audio };
 }
 
-export async function encodeRenditions(
-  info: MasterInfo,
-  rungs: Rung[],
-  opts: { dir: string; preset: string; keyframeS: number; audioBitrateKbps: number; onProgress: (f: number) => void },
-): Promise<EncodedStream[]> {
+export interface EncodeOptions {
+  dir: string;
+  preset: string;
+  keyframeS: number;
+  audioBitrateKbps: number;
+  onProgress: (f: number) => void;
+  /** ffmpeg processes to spread the rungs over (each decodes the master once); default 1 */
+  processes?: number;
+  limit?: Limit;
+  /** also write QA's picked reference frames from the same decode (see quality.ts) */
+  qaReference?: { path: string; q: QualityProbe; subsample: number };
+}
+
+/**
+ * Every rung and audio track from the master. In each process the master is decoded once and
+ * split to one scaler and encoder per rung; the audio tracks, and QA's reference frames, ride
+ * along with the first process.
+ */
+export async function encodeRenditions(info: MasterInfo, rungs: Rung[], opts: EncodeOptions): Promise<EncodedStream[] & { qaReference?: Reference }> {
+  let qaReference: Reference | undefined;
   const names = streamNames(rungs, info.audio.map((a) => a.language));
   const gop = Math.round(info.video.fps * opts.keyframeS);
-  const jobs = rungs.length + info.audio.length * 0.2;
-  let done = 0;
-  const out: EncodedStream[] = [];
-  for (const [i, r] of rungs.entries()) {
-    const path = join(opts.dir, `${names.video[i]}.mp4`);
-    await ffmpegJob({
+  const video: EncodedStream[] = rungs.map((r, i) => ({
+    stream: names.video[i], kind: 'video', path: join(opts.dir, `${names.video[i]}.mp4`), keyLabel: videoKeyLabel(r.height),
+    width: r.width, height: r.height, bitrate: r.bitrate, predictedQuality: r.predictedQuality,
+  }));
+  const audio: EncodedStream[] = info.audio.map((a, i) => ({
+    stream: names.audio[i], kind: 'audio', path: join(opts.dir, `${names.audio[i]}.mp4`), keyLabel: 'audio', language: shortLanguage(a.language),
+  }));
+  const indexed = rungs.map((r, i) => ({ r, i }));
+  const groups = balance(indexed, opts.processes ?? 1, ({ r }) => r.width * r.height);
+  const progress = groups.map(() => 0);
+  const limit = opts.limit ?? (<T>(fn: () => Promise<T>) => fn());
+  await Promise.all(groups.map((g, gi) => limit(() => {
+    const outputs: FfOutput[] = g.map(({ r, i }, j) => ({
+      path: video[i].path,
+      options: ['-map', `[v${j}]`, ...x264RateOptions(r.targetBitrate, opts.preset, gop, opts.keyframeS), '-an', '-sn', '-dn', '-map_metadata', '-1'],
+    }));
+    const graph = g.map(({ r }, j) => `[s${j}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1[v${j}]`);
+    const branches = g.map((_, j) => `[s${j}]`);
+    if (gi === 0 && opts.qaReference) {
+      const picked = pickedReference('qaref', opts.qaReference.path, opts.qaReference.q, opts.qaReference.subsample, info.video);
+      branches.push('[qaref]');
+      graph.push(picked.graph);
+      outputs.push(picked.output);
+      qaReference = picked.reference;
+    }
+    graph.unshift(`[0:v:0]split=${branches.length}${branches.join('')}`);
+    outputs[0].options.unshift('-filter_complex', graph.join(';'));
+    if (gi === 0) {
+      for (const [k, a] of info.audio.entries()) {
+        outputs.push({
+          path: audio[k].path,
+          options: ['-map', `0:a:${a.index}`, '-c:a', 'aac', '-ac', '2', '-b:a', `${opts.audioBitrateKbps}k`, '-vn', '-sn', '-dn', '-map_metadata', '-1'],
+        });
+      }
+    }
+    return ffmpegJob({
       inputs: [{ path: info.path }],
-      output: path,
-      outputOptions: ['-map', '0:v:0', '-vf', `scale=${r.width}:${r.height}:flags=bicubic,setsar=1`, ...x264RateOptions(r.targetBitrate, opts.preset, gop, opts.keyframeS), '-an', '-sn', '-dn', '-map_metadata', '-1'],
+      outputs,
       durationS: info.durationS,
-      onProgress: (f) => opts.onProgress((done + f) / jobs),
+      onProgress: (f) => {
+        progress[gi] = f;
+        opts.onProgress(progress.reduce((a, b) => a + b, 0) / groups.length);
+      },
     });
-    done += 1;
-    out.push({ stream: names.video[i], kind: 'video', path, keyLabel: videoKeyLabel(r.height), width: r.width, height: r.height, bitrate: r.bitrate, predictedQuality: r.predictedQuality });
-  }
-  for (const [i, a] of info.audio.entries()) {
-    const path = join(opts.dir, `${names.audio[i]}.mp4`);
-    await ffmpegJob({
-      inputs: [{ path: info.path }],
-      output: path,
-      outputOptions: ['-map', `0:a:${a.index}`, '-c:a', 'aac', '-ac', '2', '-b:a', `${opts.audioBitrateKbps}k`, '-vn', '-sn', '-dn', '-map_metadata', '-1'],
-      durationS: info.durationS,
-      onProgress: (f) => opts.onProgress((done + f * 0.2) / jobs),
-    });
-    done += 0.2;
-    out.push({ stream: names.audio[i], kind: 'audio', path, keyLabel: 'audio', language: shortLanguage(a.language) });
-  }
+  })));
   opts.onProgress(1);
-  return out;
+  return Object.assign([...video, ...audio], { qaReference });
 }

@@ -4,7 +4,8 @@
 import type { MasterInfo } from './ingest.ts';
 import { convexHull, pickRungs, type Rung, type RungOptions, type TrialPoint } from './hull.ts';
 import type { QualityProbe } from './quality.ts';
-import { buildSample, runTrial, sampleShots, trialPlan, type Shot } from './trials.ts';
+import { runTrials, sampleShots, trialPlan, type Shot } from './trials.ts';
+import { jobLimit, type Limit } from './pool.ts';
 import type { PackagerSettings } from './settings.ts';
 
 export interface LadderDecision {
@@ -32,23 +33,14 @@ export async function decideLadder(
   q: QualityProbe,
   dir: string,
   onProgress: (fraction: number) => void,
+  o: { limit?: Limit } = {},
 ): Promise<LadderDecision> {
   const shots = sampleShots(info.durationS, s.sampleShots, s.shotSeconds);
   const plan = trialPlan(info, s.trialBpp);
-  const steps = plan.length + 1;
-  const sample = await buildSample(info, shots, dir);
-  onProgress(1 / steps);
-  const trials: LadderDecision['trials'] = [];
-  for (const [i, p] of plan.entries()) {
-    trials.push(
-      await runTrial(p, sample, info, q, {
-        dir,
-        preset: s.trialPreset,
-        keyframeS: s.keyframeIntervalS,
-        onProgress: (f) => onProgress((i + 1 + f) / steps),
-      }),
-    );
-  }
+  const limit = o.limit ?? jobLimit(s.jobs);
+  const trials = await runTrials(plan, info, shots, q, {
+    dir, preset: s.trialPreset, keyframeS: s.keyframeIntervalS, limit, onProgress,
+  });
   const hull = convexHull(trials);
   const options = rungOptions(s, q.metric);
   let rungs = pickRungs(hull, options);

@@ -12,7 +12,9 @@ import { encodeRenditions, type EncodedStream } from './encode.ts';
 import { makeKeys, type RandomBytes } from './keys.ts';
 import { packageCmaf } from './shaka.ts';
 import { buildContentManifest } from './content-manifest.ts';
-import { checkByteRanges, checkKeyframesAligned, checkRoundTrip, type RoundTrip } from './qa.ts';
+import { runQa, type QaReport } from './qa-gate.ts';
+import { jobLimit } from './pool.ts';
+import { StageClock, type StageTiming } from './stage-clock.ts';
 import { publishToOrigin, registerTitle, type Registration } from './publish.ts';
 import { Progress, type ProgressEvent } from './progress.ts';
 import type { Rung } from './hull.ts';
@@ -46,13 +48,7 @@ export interface PackageOptions {
   onProgress?: (e: ProgressEvent) => void;
 }
 
-export interface QaReport {
-  passed: boolean;
-  reasons: string[];
-  metric: string;
-  files: Record<string, { byteRanges: 'ok' | string; roundTrip?: RoundTrip; quality?: number }>;
-  keyframesAligned: boolean;
-}
+export type { QaReport } from './qa-gate.ts';
 
 export interface PackageResult {
   titleId: string;
@@ -63,6 +59,8 @@ export interface PackageResult {
   outDir: string;
   published: string[];
   registration?: Registration;
+  /** wall time and CPU (this process and its children) per stage */
+  timings: Record<string, StageTiming>;
 }
 
 const WEIGHTS = { probe: 1, ladder: 30, encode: 40, package: 4, qa: 22, publish: 3 };
@@ -71,27 +69,34 @@ export async function packageTitle(o: PackageOptions): Promise<PackageResult & {
   if (!isTitleId(o.titleId)) throw new Error(`invalid title id ${JSON.stringify(o.titleId)} (lower-case letters, digits, '-')`);
   const s = o.settings;
   const progress = new Progress(WEIGHTS, o.onProgress ?? (() => {}));
+  const clock = new StageClock();
+  const stage = (name: string) => {
+    clock.start(name);
+    return progress.stage(name);
+  };
+  const limit = jobLimit(s.jobs);
   const outDir = resolve(o.outDir ?? join('.data', 'packager', o.titleId));
   const work = s.workDir ? resolve(s.workDir, o.titleId) : await mkdtemp(join(tmpdir(), `edgebox-pkg-${o.titleId}-`));
   await mkdir(work, { recursive: true });
   try {
-    const probeP = progress.stage('probe');
+    const probeP = stage('probe');
     const info = await probeMaster(resolve(o.master), s.minDurationS);
     probeP(1, `${info.video.width}x${info.video.height} ${info.video.fps.toFixed(3)} fps, ${info.durationS.toFixed(1)} s, ${info.audio.length} audio`);
 
     const q = await chooseMetric(s.vmafModelPath, s.vmafSubsample);
-    const ladderP = progress.stage('ladder');
+    const ladderP = stage('ladder');
     const ladder: PackageResult['ladder'] = o.rungs
       ? { metric: q.metric, rungs: o.rungs, fixed: true }
-      : await decideLadder(info, s, q, work, ladderP);
+      : await decideLadder(info, s, q, work, ladderP, { limit });
     ladderP(1, `${ladder.rungs.length} rungs by ${q.metric}: ${ladder.rungs.map((r) => `${r.height}p@${Math.round(r.bitrate / 1000)}k`).join(' ')}`);
 
-    const encodeP = progress.stage('encode');
+    const encodeP = stage('encode');
     const streams = await encodeRenditions(info, ladder.rungs, {
       dir: work, preset: s.encodePreset, keyframeS: s.keyframeIntervalS, audioBitrateKbps: s.audioBitrateKbps, onProgress: encodeP,
+      processes: s.encodeProcesses, limit, qaReference: { path: join(work, 'qa-reference.mkv'), q, subsample: s.qaVmafSubsample },
     });
 
-    const packageP = progress.stage('package');
+    const packageP = stage('package');
     const keys = makeKeys(streams.map((x) => x.keyLabel), o.random);
     const keyOf = (x: EncodedStream): ContentKey => keys.find((k) => k.label === x.keyLabel)!;
     await rm(outDir, { recursive: true, force: true });
@@ -100,32 +105,11 @@ export async function packageTitle(o: PackageOptions): Promise<PackageResult & {
     packageP(1);
     await o.afterPackage?.(out.files);
 
-    const qaP = progress.stage('qa');
-    const qa: QaReport = { passed: false, reasons: [], metric: q.metric, files: {}, keyframesAligned: false };
+    const qaP = stage('qa');
     const draft = await buildContentManifest(o.titleId, info.durationS, out, {}, o.now);
-    const streamOf = new Map(streams.map((x) => [`${o.titleId}.${x.stream}`, x]));
-    for (const [i, f] of draft.files.entries()) {
-      const x = streamOf.get(f.fileId)!;
-      const entry: QaReport['files'][string] = { byteRanges: 'ok' };
-      qa.files[f.fileId] = entry;
-      const br = await checkByteRanges(out.files[f.fileId], f.initRange, f.indexRange);
-      if (br) qa.reasons.push((entry.byteRanges = br));
-      if (f.kid !== keyOf(x).kid) qa.reasons.push(`${f.fileId}: MPD key id ${f.kid} is not the ${x.keyLabel} key`);
-      const step = (k: number) => (g: number) => qaP((i + (k + g) / 2) / draft.files.length);
-      const rt = await checkRoundTrip(out.files[f.fileId], x.path, keyOf(x).key, work, { audio: f.kind === 'audio', durationS: info.durationS, onProgress: step(0) });
-      if (rt.error) qa.reasons.push(rt.error);
-      else entry.roundTrip = rt.result;
-      if (f.kind === 'video' && !rt.error) {
-        entry.quality = await measureQuality(q, out.files[f.fileId], info.path, info.video, {
-          distortedOptions: ['-decryption_key', keyOf(x).key], subsample: s.qaVmafSubsample, durationS: info.durationS, onProgress: step(1),
-        });
-      }
-    }
-    const videos = streams.filter((x) => x.kind === 'video');
-    const kf = await checkKeyframesAligned(videos.map((x) => ({ name: x.stream, path: out.files[`${o.titleId}.${x.stream}`], key: keyOf(x).key })));
-    qa.keyframesAligned = !kf;
-    if (kf) qa.reasons.push(kf);
-    qa.passed = qa.reasons.length === 0;
+    const qa = await runQa({
+      titleId: o.titleId, info, streams, out, draft, keyOf, q, qaVmafSubsample: s.qaVmafSubsample, work, limit, reference: streams.qaReference, onProgress: qaP,
+    });
     qaP(1, qa.passed ? 'QA passed' : `QA failed: ${qa.reasons.join('; ')}`);
 
     const quality: Record<string, number> = {};
@@ -137,8 +121,8 @@ export async function packageTitle(o: PackageOptions): Promise<PackageResult & {
     await writeFile(join(outDir, `${o.titleId}.manifest.json`), JSON.stringify(manifest, null, 2));
     if (!qa.passed) throw new QaError(qa.reasons);
 
-    const publishP = progress.stage('publish');
-    const result: PackageResult = { titleId: o.titleId, master: info, ladder, qa, manifest, outDir, published: [] };
+    const publishP = stage('publish');
+    const result: PackageResult = { titleId: o.titleId, master: info, ladder, qa, manifest, outDir, published: [], timings: clock.timings };
     if (!o.dryRun) {
       result.published = await publishToOrigin(resolve(s.originStore), manifest, out.files);
       try {
@@ -153,6 +137,7 @@ export async function packageTitle(o: PackageOptions): Promise<PackageResult & {
       }
     }
     publishP(1, o.dryRun ? 'dry run: nothing published' : `published ${result.published.length} files`);
+    clock.stop();
     return { ...result, keys };
   } finally {
     if (!s.workDir) await rm(work, { recursive: true, force: true });

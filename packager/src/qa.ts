@@ -67,12 +67,13 @@ async function packetDigest(path: string, dir: string, tag: string, key?: string
 }
 
 /** Frames the decoder produces from the (decrypted) first stream. */
-async function decodedFrames(path: string, dir: string, tag: string, key: string | undefined, durationS?: number, onProgress?: (f: number) => void): Promise<number> {
+export async function decodedFrames(path: string, dir: string, tag: string, key: string | undefined, durationS?: number, onProgress?: (f: number) => void): Promise<number> {
   const out = join(dir, `${tag}.decoded.framecrc`);
   await ffmpegJob({
     inputs: [{ path, options: key ? ['-decryption_key', key] : [] }],
     output: out,
-    outputOptions: ['-map', '0:0', '-f', 'framecrc'],
+    // wrapped_avframe: a video frame is counted without hashing its pixels.
+    outputOptions: ['-map', '0:0', '-c:v', 'wrapped_avframe', '-f', 'framecrc'],
     durationS,
     onProgress,
   });
@@ -87,6 +88,30 @@ export interface RoundTrip {
   packets: number;
 }
 
+/** Decrypt with `key` and compare every packet (size and CRC) with the clear encode's. */
+export async function comparePackets(packaged: string, clear: string, key: string, dir: string): Promise<{ error?: string; packets?: number }> {
+  const tag = packaged.split('/').pop() ?? 'out';
+  let got: string[], want: string[];
+  try {
+    [got, want] = await Promise.all([packetDigest(packaged, dir, `${tag}.dec`, key), packetDigest(clear, dir, `${tag}.clear`)]);
+  } catch (e) {
+    return { error: `${tag}: decrypt failed: ${(e as Error).message}` };
+  }
+  if (got.length !== want.length) return { error: `${tag}: ${got.length} packets after decrypt, clear encode has ${want.length}` };
+  const bad = got.findIndex((g, i) => g !== want[i]);
+  if (bad >= 0) return { error: `${tag}: packet ${bad} differs from the clear encode after decrypt (wrong key?)` };
+  return { packets: got.length };
+}
+
+/**
+ * Video: one frame per packet. Audio: the encoder's priming packet is trimmed by the edit list,
+ * so the clear encode's own decode is the reference.
+ */
+export function checkFrames(tag: string, frames: number, expected: number, packets: number): { error?: string; result?: RoundTrip } {
+  if (frames !== expected) return { error: `${tag}: decoded ${frames} frames, expected ${expected}` };
+  return { result: { frames, expectedFrames: expected, packets } };
+}
+
 /** Decrypt with `key`, compare packets with the clear encode, decode and count frames. */
 export async function checkRoundTrip(
   packaged: string,
@@ -96,21 +121,11 @@ export async function checkRoundTrip(
   opts: { audio?: boolean; durationS?: number; onProgress?: (f: number) => void } = {},
 ): Promise<{ error?: string; result?: RoundTrip }> {
   const tag = packaged.split('/').pop() ?? 'out';
-  let got: string[], want: string[];
-  try {
-    [got, want] = [await packetDigest(packaged, dir, `${tag}.dec`, key), await packetDigest(clear, dir, `${tag}.clear`)];
-  } catch (e) {
-    return { error: `${tag}: decrypt failed: ${(e as Error).message}` };
-  }
-  if (got.length !== want.length) return { error: `${tag}: ${got.length} packets after decrypt, clear encode has ${want.length}` };
-  const bad = got.findIndex((g, i) => g !== want[i]);
-  if (bad >= 0) return { error: `${tag}: packet ${bad} differs from the clear encode after decrypt (wrong key?)` };
+  const p = await comparePackets(packaged, clear, key, dir);
+  if (p.error) return { error: p.error };
   const frames = await decodedFrames(packaged, dir, tag, key, opts.durationS, opts.onProgress);
-  // Video: one frame per packet. Audio: the encoder's priming packet is trimmed by the edit
-  // list, so the clear encode's own decode is the reference.
-  const expected = opts.audio ? await decodedFrames(clear, dir, `${tag}.clear`, undefined) : want.length;
-  if (frames !== expected) return { error: `${tag}: decoded ${frames} frames, expected ${expected}` };
-  return { result: { frames, expectedFrames: expected, packets: got.length } };
+  const expected = opts.audio ? await decodedFrames(clear, dir, `${tag}.clear`, undefined) : p.packets!;
+  return checkFrames(tag, frames, expected, p.packets!);
 }
 
 /** Keyframe times (seconds, 3 decimals) of the first video stream. */

@@ -14,12 +14,16 @@ export const PackagerSettings = z.object({
   shotSeconds: z.number().min(1).max(20).default(2.5),
   /** trial bitrates as bits per pixel per frame at each candidate resolution */
   trialBpp: z.array(z.number().positive()).min(2).default([0.02, 0.04, 0.08, 0.16]),
-  /** trial VMAF on every n-th frame */
-  vmafSubsample: z.number().int().min(1).default(8),
+  /** trial VMAF on every n-th frame (a pair: the scored frame and the one before it, for motion) */
+  vmafSubsample: z.number().int().min(1).default(16),
   /** QA VMAF of each rung (whole title) on every n-th frame */
-  qaVmafSubsample: z.number().int().min(1).default(15),
+  qaVmafSubsample: z.number().int().min(1).default(30),
   trialPreset: z.string().default('veryfast'),
+  /** ffmpeg jobs run side by side (each multi-threaded); 0 = one per core */
+  jobs: z.number().int().min(0).default(0),
   encodePreset: z.string().default('veryfast'),
+  /** ffmpeg processes the rungs are spread over, each decoding the master once */
+  encodeProcesses: z.number().int().min(1).default(1),
   /** rungs are picked from the hull downwards from maxQuality in steps of qualityStep */
   maxQuality: z.number().min(1).max(100).default(95),
   qualityStep: z.number().positive().default(8),

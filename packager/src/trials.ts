@@ -1,12 +1,14 @@
-// Trial encodes for the per-title ladder: sample shots of the master into one lossless clip,
-// encode it at several rates per candidate resolution, and score each against the clip at the
-// display size.
+// Trial encodes for the per-title ladder: the sampled shots of the master are decoded once and
+// encoded at several rates per candidate resolution, all in one ffmpeg process, which also keeps
+// the reference frames the metric will compare (picked, at the display size, lossless); then
+// every trial is scored against those, one process per trial, side by side.
 
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ffmpegJob } from './ff.ts';
+import { ffmpegJob, type FfOutput } from './ff.ts';
 import type { MasterInfo } from './ingest.ts';
-import { measureQuality, type QualityProbe } from './quality.ts';
+import { measureQualities, pickedReference, type QualityProbe, type Reference } from './quality.ts';
+import type { Limit } from './pool.ts';
 import type { TrialPoint } from './hull.ts';
 
 export const LADDER_HEIGHTS = [240, 360, 480, 720, 1080, 1440, 2160];
@@ -39,19 +41,18 @@ export function sampleShots(durationS: number, count: number, shotS: number): Sh
   });
 }
 
-/** Cut the shots out of the master and join them into one lossless reference clip. */
-export async function buildSample(info: MasterInfo, shots: Shot[], dir: string): Promise<{ path: string; durationS: number }> {
-  const path = join(dir, 'sample.mkv');
-  const labels = shots.map((_, i) => `[s${i}]`).join('');
-  const prep = shots.map((_, i) => `[${i}:v:0]setpts=PTS-STARTPTS,format=yuv420p[s${i}]`).join(';');
-  const durationS = shots.reduce((a, s) => a + s.durationS, 0);
-  await ffmpegJob({
+/**
+ * The shots, cut from the master (input seeking decodes from the keyframe before each start and
+ * drops what precedes it, so every process sees the same frames) and joined into one stream.
+ */
+export function shotsReference(info: MasterInfo, shots: Shot[]): Reference {
+  return {
     inputs: shots.map((s) => ({ path: info.path, options: ['-ss', s.startS.toFixed(3), '-t', s.durationS.toFixed(3)] })),
-    output: path,
-    outputOptions: ['-filter_complex', `${prep};${labels}concat=n=${shots.length}:v=1:a=0[v]`, '-map', '[v]', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-an'],
-    durationS,
-  });
-  return { path, durationS };
+    graph: (first, out) => {
+      const prep = shots.map((_, i) => `[${first + i}:v:0]setpts=PTS-STARTPTS,format=yuv420p[s${i}]`).join(';');
+      return `${prep};${shots.map((_, i) => `[s${i}]`).join('')}concat=n=${shots.length}:v=1:a=0[${out}]`;
+    },
+  };
 }
 
 export function x264RateOptions(bitrate: number, preset: string, gop: number, keyframeS: number): string[] {
@@ -77,27 +78,53 @@ export function trialPlan(info: MasterInfo, bpp: number[]): TrialPlan[] {
   );
 }
 
-export async function runTrial(
-  plan: TrialPlan,
-  sample: { path: string; durationS: number },
+const trialPath = (dir: string, p: TrialPlan): string => join(dir, `trial-${p.resolution.height}p-${Math.round(p.targetBitrate / 1000)}k.mp4`);
+
+/**
+ * Encode every planned trial from one decode of the shots (scale once per resolution, split per
+ * rate), and write the picked reference frames for scoring.
+ */
+export async function encodeTrials(
+  plans: TrialPlan[],
   info: MasterInfo,
+  shots: Shot[],
   q: QualityProbe,
   opts: { dir: string; preset: string; keyframeS: number; onProgress?: (f: number) => void },
-): Promise<TrialPoint> {
-  const { width, height } = plan.resolution;
-  const out = join(opts.dir, `trial-${height}p-${Math.round(plan.targetBitrate / 1000)}k.mp4`);
+): Promise<{ paths: string[]; reference: Reference }> {
+  const shotsRef = shotsReference(info, shots);
   const gop = Math.round(info.video.fps * opts.keyframeS);
-  await ffmpegJob({
-    inputs: [{ path: sample.path }],
-    output: out,
-    outputOptions: ['-vf', `scale=${width}:${height}:flags=bicubic`, ...x264RateOptions(plan.targetBitrate, opts.preset, gop, opts.keyframeS), '-an'],
-    durationS: sample.durationS,
-    onProgress: (f) => opts.onProgress?.(f * 0.5),
+  const heights = [...new Set(plans.map((p) => p.resolution.height))];
+  const picked = pickedReference('ref', join(opts.dir, 'trial-reference.mkv'), q, q.subsample, info.video);
+  const graph = [shotsRef.graph(0, 'src'), `[src]split=${heights.length + 1}[ref]${heights.map((h) => `[h${h}]`).join('')}`, picked.graph];
+  const outputs: FfOutput[] = [];
+  for (const h of heights) {
+    const mine = plans.filter((p) => p.resolution.height === h);
+    const { width, height } = mine[0].resolution;
+    graph.push(`[h${h}]scale=${width}:${height}:flags=bicubic,split=${mine.length}${mine.map((_, j) => `[t${h}_${j}]`).join('')}`);
+    for (const [j, p] of mine.entries()) {
+      outputs.push({ path: trialPath(opts.dir, p), options: ['-map', `[t${h}_${j}]`, ...x264RateOptions(p.targetBitrate, opts.preset, gop, opts.keyframeS), '-an'] });
+    }
+  }
+  outputs.push(picked.output);
+  outputs[0] = { ...outputs[0], options: ['-filter_complex', graph.join(';'), ...outputs[0].options] };
+  await ffmpegJob({ inputs: shotsRef.inputs, outputs, durationS: shots.reduce((a, s) => a + s.durationS, 0), onProgress: opts.onProgress });
+  return { paths: plans.map((p) => trialPath(opts.dir, p)), reference: picked.reference };
+}
+
+/** Encode and score every trial: one encode process, then one scoring process per trial, side by side. */
+export async function runTrials(
+  plans: TrialPlan[],
+  info: MasterInfo,
+  shots: Shot[],
+  q: QualityProbe,
+  opts: { dir: string; preset: string; keyframeS: number; limit: Limit; onProgress?: (f: number) => void },
+): Promise<TrialPoint[]> {
+  const sampleS = shots.reduce((a, s) => a + s.durationS, 0);
+  // Encoding is about a third of the trial work, scoring the rest.
+  const { paths, reference } = await opts.limit(() => encodeTrials(plans, info, shots, q, { ...opts, onProgress: (f) => opts.onProgress?.(f / 3) }));
+  const bitrates = await Promise.all(paths.map(async (p) => Math.round(((await stat(p)).size * 8) / sampleS)));
+  const scores = await measureQualities(q, paths.map((path) => ({ path })), reference, info.video, {
+    durationS: sampleS, limit: opts.limit, onProgress: (f) => opts.onProgress?.(1 / 3 + (2 / 3) * f),
   });
-  const bitrate = Math.round(((await stat(out)).size * 8) / sample.durationS);
-  const quality = await measureQuality(q, out, sample.path, info.video, {
-    durationS: sample.durationS,
-    onProgress: (f) => opts.onProgress?.(0.5 + f * 0.5),
-  });
-  return { width, height, bitrate, quality, targetBitrate: plan.targetBitrate };
+  return plans.map((p, i) => ({ width: p.resolution.width, height: p.resolution.height, bitrate: bitrates[i], quality: scores[i].quality, targetBitrate: p.targetBitrate }));
 }
