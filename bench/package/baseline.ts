@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StageClock } from '../../packager/src/stage-clock.ts';
+import { FFMPEG_MALLOC_ENV } from '../../packager/src/ff.ts';
 import { streamNames } from '../../packager/src/encode.ts';
 import type { Rung } from '../../packager/src/hull.ts';
 import type { Baseline, MeasuredRung } from './compare.ts';
@@ -39,7 +40,11 @@ export async function recordBaseline(repo: string, master: string, vmafModel: st
     const clock = new StageClock();
     clock.start('baseline');
     const code = await new Promise<number>((ok, fail) => {
-      const p = spawn(process.execPath, ['packager/cli.ts', master, '--title', 'baseline', '--out', out, '--dry-run', '--vmaf-model', vmafModel], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+      // Today's packager as it ran: without the malloc settings this process hands its own
+      // ffmpeg children (see FFMPEG_MALLOC_ENV), unless the caller set them.
+      const env = { ...process.env };
+      for (const [k, v] of Object.entries(FFMPEG_MALLOC_ENV)) if (env[k] === v) delete env[k];
+      const p = spawn(process.execPath, ['packager/cli.ts', master, '--title', 'baseline', '--out', out, '--dry-run', '--vmaf-model', vmafModel], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
       p.once('error', fail);
       p.once('exit', (c) => ok(c ?? 1));
     });
