@@ -94,6 +94,7 @@ export interface Repository {
   addEnrollmentToken(tokenHash: string, siteId: string, expiresAt: number): void;
   /** consume the token and create the appliance, atomically; a token works once */
   enroll(tokenHash: string, siteId: string | undefined, appliance: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot' | 'inventory' | 'routes'> & { credentialHash: string }, now: number): EnrollResult & { siteId?: string };
+  /** the appliance a credential belongs to, without its persisted state (snapshot, inventory, routes are null) */
   applianceByCredential(credentialHash: string): ApplianceRow | undefined;
   listAppliances(): ApplianceRow[];
   setOperatorDrain(applianceId: string, drain: boolean): boolean;

@@ -111,7 +111,12 @@ export class SqliteRepository implements Repository {
   }
 
   applianceByCredential(credentialHash: string): ApplianceRow | undefined {
-    const r = this.#get('SELECT * FROM appliances WHERE credential_hash = ?', credentialHash);
+    // Every report authenticates here: leave out the persisted state (a full table's route set
+    // is tens of MB), which only a restart reads (listAppliances).
+    const r = this.#get(
+      `SELECT appliance_id, site_id, name, public_url, created_at, operator_drain, NULL AS snapshot, NULL AS inventory, NULL AS routes
+       FROM appliances WHERE credential_hash = ?`, credentialHash,
+    );
     return r && applianceOf(r);
   }
   listAppliances(): ApplianceRow[] { return this.#all('SELECT * FROM appliances ORDER BY appliance_id').map(applianceOf); }
