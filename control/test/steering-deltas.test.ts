@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { formatPrefix, parseAddress, parsePrefix, prefixContains, prefixMask, routeSetHash } from '../../protocol/index.ts';
 import type { Address, ApplianceReport, Family, PrefixReport, RouteAttrs } from '../../protocol/index.ts';
 import { affinity, fnv1a, type ApplianceState } from '../src/steering/appliance-state.ts';
-import { Fleet, ROUTES_PERSIST_EVERY_MS } from '../src/steering/fleet.ts';
+import { Fleet, ROUTES_PERSIST_EVERY_MS, ROUTES_PERSIST_MAX } from '../src/steering/fleet.ts';
 import { routeKey } from '../src/steering/prefix-sets.ts';
 import { steer } from '../src/steering/steer.ts';
 import type { Site } from '../src/store/repository.ts';
@@ -247,6 +247,19 @@ describe('prefix deltas at control', () => {
     // and a delta on top checks out against it
     const next = routes.slice(1);
     expect(fleet.applyReport(a, report(2, { kind: 'delta', baseHash: hash, hash: routeSetHash([...next, other]), announced: [], withdrawn: [{ prefix: '10.0.0.0/8', peer: '192.0.2.1' }] }), NOW).needPrefixes).toBeUndefined();
+  });
+
+  it('route sets past ROUTES_PERSIST_MAX are not stored; after a restart control asks for them', () => {
+    const fleet = new Fleet(POLICY);
+    const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
+    const routes: RouteAttrs[] = Array.from({ length: ROUTES_PERSIST_MAX + 1 }, (_, i) => ({ prefix: `${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`, asPathLength: 1 }));
+    const hash = routeSetHash(routes);
+    fleet.applyReport(a, report(1, { hash, routes }), NOW);
+    const stored = fleet.routesSnapshot(a);
+    expect(JSON.parse(stored)).toEqual({ routes: [] });
+    const restarted = new Fleet(POLICY);
+    const b = restarted.add('a', a.site, 'a', a.publicUrl, false, { snapshot: fleet.stateSnapshot(a), inventory: null, routes: stored });
+    expect(restarted.applyReport(b, report(2, { hash }), NOW).needPrefixes).toBe(true);
   });
 
   it('hashes from before route-set hashes (opaque strings) still work for full sets and hash-only reports', () => {

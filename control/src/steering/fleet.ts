@@ -20,6 +20,12 @@ const PAST_BOOTS_KEPT = 16;
  * the full set.
  */
 export const ROUTES_PERSIST_EVERY_MS = 60_000;
+/**
+ * Route sets larger than this are not written to the store: a full table's set is tens of MB of
+ * JSON, and writing it stalls control for seconds. After a restart control asks such an
+ * appliance for its full set (its hash is not kept either).
+ */
+export const ROUTES_PERSIST_MAX = 250_000;
 
 export type ReportOutcome = ReportReply & { badPrefixes?: string[] };
 
@@ -204,7 +210,7 @@ export class Fleet {
   }
 
   routesSnapshot(a: ApplianceState): string {
-    const s: RoutesSnapshot = { hash: a.prefixHash, routes: a.routes };
+    const s: RoutesSnapshot = a.routes.length > ROUTES_PERSIST_MAX ? { routes: [] } : { hash: a.prefixHash, routes: a.routes };
     return JSON.stringify(s);
   }
 
