@@ -35,14 +35,14 @@ const FORMAT = 1;
 const SPECS: Record<SampleSpec['variant'], SampleSpec> = {
   full: {
     variant: 'full', seconds: 30, width: 1280, height: 720, fps: 25, languages: ['eng', 'fra'],
-    // about half the packager's default work (2 × 2 s trial shots, 2 rates per resolution, 3 rungs
-    // spread 15 quality points apart): a first run on a busy 2-core machine took 12 min with 3
-    // shots × 3 rates × 4 rungs, 6.5 min like this, most of it trial encodes and QA
-    packager: { sampleShots: 2, shotSeconds: 2, trialBpp: [0.02, 0.1], qualityStep: 15, vmafSubsample: 12, qaVmafSubsample: 30, trialPreset: 'ultrafast', encodePreset: 'superfast', maxRungs: 3 },
+    // less than the packager's defaults for a studio title (2 × 2 s trial shots, 2 rates per
+    // resolution, 3 rungs 15 quality points apart, ultrafast trials, superfast encodes): the
+    // sample's first run is mostly the packager's work
+    packager: { sampleShots: 2, shotSeconds: 2, trialBpp: [0.02, 0.1], qualityStep: 15, trialPreset: 'ultrafast', encodePreset: 'superfast', maxRungs: 3 },
   },
   quick: {
     variant: 'quick', seconds: 12, width: 640, height: 360, fps: 25, languages: ['eng', 'fra'],
-    packager: { sampleShots: 1, shotSeconds: 2, trialBpp: [0.05, 0.2], vmafSubsample: 10, qaVmafSubsample: 30, trialPreset: 'ultrafast', encodePreset: 'ultrafast', maxRungs: 2 },
+    packager: { sampleShots: 1, shotSeconds: 2, trialBpp: [0.05, 0.2], trialPreset: 'ultrafast', encodePreset: 'ultrafast', maxRungs: 2 },
   },
 };
 
