@@ -1,5 +1,5 @@
 // `npm run bench`: every bench that exists, one after the other (they share the machine, so
-// never at once): serve (appliance vs nginx), steering, then fill.
+// never at once): serve (appliance vs nginx), steering, bgp, then fill.
 // Each bench is its own process and writes its own JSON + markdown into bench/results/.
 
 import { spawn } from 'node:child_process';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const BENCHES = [
   { name: 'serve', main: 'serve/main.ts' },
   { name: 'steering', main: 'steering/main.ts' },
+  { name: 'bgp', main: 'bgp/main.ts' },
   { name: 'fill', main: 'fill/main.ts' },
 ];
 
