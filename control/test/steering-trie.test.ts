@@ -3,7 +3,7 @@
 // protocol's parsePrefix on valid, near-valid and garbage input.
 
 import { describe, expect, it } from 'vitest';
-import { formatPrefix, parsePrefix, prefixContains, prefixMask } from '../../protocol/index.ts';
+import { formatPrefix, parseAddress, parsePrefix, prefixContains, prefixMask } from '../../protocol/index.ts';
 import type { Address, Family, Prefix } from '../../protocol/index.ts';
 import { PrefixTrie } from '../src/steering/prefix-trie.ts';
 import { addressWords, newWordsPrefix, parsePrefixWords } from '../../protocol/index.ts';
@@ -164,6 +164,36 @@ describe('prefix words', () => {
         s = formatPrefix({ ...p, bits: randomBits(r, family === 4 ? 32 : 128) }).replace(/\/\d+$/, `/${length}`);
       }
       agree(s);
+    }
+  });
+});
+
+describe('IPv4 address parsing (hand-scanned, as steering does per playback start)', () => {
+  // The RegExp version it replaced, as the reference.
+  const reference = (s: string): bigint | null => {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+    if (!m) return null;
+    let v = 0n;
+    for (let i = 1; i <= 4; i++) {
+      if (Number(m[i]) > 255 || (m[i].length > 1 && m[i][0] === '0')) return null;
+      v = (v << 8n) | BigInt(Number(m[i]));
+    }
+    return v;
+  };
+  it('agrees with the RegExp parser on random and mutated quads', () => {
+    const r = rng(8);
+    const chars = '0123456789.:x ';
+    for (let i = 0; i < 50_000; i++) {
+      let s = Array.from({ length: 4 }, () => String(Math.floor(r() * (r() < 0.1 ? 1000 : 256)))).join('.');
+      if (r() < 0.1) s = s.replace(/\b(\d)/, '0$1');
+      if (r() < 0.4) {
+        const at = Math.floor(r() * (s.length + 1));
+        s = s.slice(0, at) + chars[Math.floor(r() * chars.length)] + s.slice(at + (r() < 0.5 ? 1 : 0));
+      }
+      const want = reference(s);
+      const got = parseAddress(s);
+      if (want !== null) expect(got, s).toEqual({ family: 4, value: want });
+      else expect(got === null || got.family === 6, s).toBe(true);
     }
   });
 });

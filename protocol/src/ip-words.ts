@@ -5,7 +5,7 @@
 // embedded IPv4 tail goes through parsePrefix itself. control/test/steering-trie.test.ts compares
 // both on random and malformed input.
 
-import { parsePrefix } from './ip.ts';
+import { parsePrefix, v4Number } from './ip.ts';
 import type { Address, Family } from './ip.ts';
 
 export interface WordsPrefix { family: Family; length: number; words: Uint32Array }
@@ -27,30 +27,6 @@ export function addressWords(a: Address, out: Uint32Array): void {
 
 function bigintWords(family: Family, v: bigint, out: Uint32Array): void {
   addressWords({ family, value: v }, out);
-}
-
-/** Dotted quad in s[start, end) → the address as an unsigned number, or -1. */
-function v4At(s: string, start: number, end: number): number {
-  let v = 0, octets = 0, i = start;
-  while (octets < 4) {
-    const from = i;
-    let o = 0;
-    while (i < end) {
-      const c = s.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      o = o * 10 + (c - 48);
-      i++;
-    }
-    const digits = i - from;
-    if (digits === 0 || digits > 3 || o > 255 || (digits > 1 && s.charCodeAt(from) === 48)) return -1;
-    v = v * 256 + o;
-    octets++;
-    if (octets < 4) {
-      if (i >= end || s.charCodeAt(i) !== 46) return -1;
-      i++;
-    }
-  }
-  return i === end ? v : -1;
 }
 
 function hexDigit(c: number): number {
@@ -125,7 +101,7 @@ export function parsePrefixWords(s: string, out: WordsPrefix): boolean {
     length = length * 10 + (c - 48);
   }
   const w = out.words;
-  const v4 = v4At(s, 0, slash);
+  const v4 = v4Number(s, 0, slash);
   if (v4 >= 0) {
     if (length > 32) return false;
     const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;

@@ -5,18 +5,37 @@ export type Family = 4 | 6;
 export interface Address { family: Family; value: bigint }
 export interface Prefix { family: Family; bits: bigint; length: number }
 
-const V4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+/**
+ * A dotted quad in s[start, end) as an unsigned number, or -1: four octets of 1–3 digits, none
+ * above 255, no leading zeros. Scanned by hand (no RegExp, no BigInt): steering parses one
+ * address per playback start.
+ */
+export function v4Number(s: string, start = 0, end = s.length): number {
+  let v = 0, octets = 0, i = start;
+  while (octets < 4) {
+    const from = i;
+    let o = 0;
+    while (i < end) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      o = o * 10 + (c - 48);
+      i++;
+    }
+    const digits = i - from;
+    if (digits === 0 || digits > 3 || o > 255 || (digits > 1 && s.charCodeAt(from) === 48)) return -1;
+    v = v * 256 + o;
+    octets++;
+    if (octets < 4) {
+      if (i >= end || s.charCodeAt(i) !== 46) return -1;
+      i++;
+    }
+  }
+  return i === end ? v : -1;
+}
 
 function parseV4(s: string): bigint | null {
-  const m = V4_RE.exec(s);
-  if (!m) return null;
-  let v = 0n;
-  for (let i = 1; i <= 4; i++) {
-    const o = Number(m[i]);
-    if (o > 255 || (m[i].length > 1 && m[i][0] === '0')) return null;
-    v = (v << 8n) | BigInt(o);
-  }
-  return v;
+  const v = v4Number(s);
+  return v < 0 ? null : BigInt(v);
 }
 
 function parseV6(s: string): bigint | null {
