@@ -36,10 +36,9 @@ export interface ApplianceState {
   fillReportAt: number | undefined;
   inventory: Set<string>;
   inventoryHash: string | undefined;
-  /** the reported routes (prefix-sets.ts keeps them, the index and the route table in step) */
+  /** the reported routes, in no order (prefix-sets.ts keeps them and the route table in step;
+   *  each route's record there knows its position here) */
   routes: RouteAttrs[];
-  /** route key (prefix, peer) → position in `routes` */
-  routeIndex: Map<string, number>;
   /** the appliance's hash of its route set, as last accepted; undefined = control asks for the full set */
   prefixHash: string | undefined;
   /** control's own running route-set hash over `routes` (protocol route-hash.ts) */
@@ -85,7 +84,7 @@ export function newApplianceState(id: string, slot: number, site: Site, name: st
     health: { status: 'ok', reasons: [] }, reportDraining: false,
     load: { egressBps: 0, capacityBps: 0, connections: 0, cpu: 0 }, utilisation: 0, overloaded: false,
     tiers: [], bgp: [], softwareVersion: '', fill: undefined, fillReportAt: undefined, inventory: new Set(), inventoryHash: undefined,
-    routes: [], routeIndex: new Map(), prefixHash: undefined, routeSum: new RouteSetHash(), routesDirty: false, routesPersistedAt: -Infinity,
+    routes: [], prefixHash: undefined, routeSum: new RouteSetHash(), routesDirty: false, routesPersistedAt: -Infinity,
   };
 }
 

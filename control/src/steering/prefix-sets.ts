@@ -37,53 +37,65 @@ export class PrefixSets {
   #ph = new Uint32Array(2);
   #rh = new Uint32Array(2);
   #ah = new Uint32Array(2);
+  #stamp = 0;
 
   constructor(table: RouteTable) { this.table = table; }
 
-  #set(a: ApplianceState, r: RouteAttrs): void {
-    // callers parsed r.prefix into #p
-    this.table.set(this.#p, a.slot, this.table.peerId(r.peer), r.localPref ?? DEFAULT_LOCAL_PREF, r.asPathLength, r.med ?? 0);
-  }
-
-  #unset(a: ApplianceState, r: RouteAttrs): void {
-    if (parsePrefixWords(r.prefix, this.#p)) this.table.remove(this.#p, a.slot, this.table.peerId(r.peer));
+  /** Write r's record (callers parsed r.prefix into #p); returns it. */
+  #set(a: ApplianceState, r: RouteAttrs, peer: number): number {
+    return this.table.set(this.#p, a.slot, peer, r.localPref ?? DEFAULT_LOCAL_PREF, r.asPathLength, r.med ?? 0);
   }
 
   /**
    * Replace the appliance's routes with `routes` and those of `groups`, whose hash the appliance
-   * says is `hash`.
+   * says is `hash`. Records of routes that stay as they were are only re-stamped; the rest are
+   * written; those of routes no longer reported are removed.
    */
   full(a: ApplianceState, routes: readonly RouteAttrs[], hash: string, groups: readonly RouteGroup[] = []): PrefixOutcome {
+    const t = this.table, p = this.#p, slot = a.slot;
     const bad: string[] = [];
-    const oldIndex = a.routeIndex, oldRoutes = a.routes;
-    const index = new Map<string, number>();
+    const old = a.routes;
     const list: RouteAttrs[] = [];
     const sum = new RouteSetHash();
+    const stamp = this.#stamp = this.#stamp >= 0x7ffffffe ? 1 : this.#stamp + 1;
     // A group's attributes are hashed once (h0, h1), its routes' prefixes one by one.
     const ph = this.#ph, rh = this.#rh;
-    const add = (r: RouteAttrs, h0?: number, h1?: number) => {
-      if (!parsePrefixWords(r.prefix, this.#p)) { bad.push(r.prefix); return; }
-      const key = routeKey(r);
-      const dup = index.get(key);
-      // What the table holds for this key right now: a duplicate earlier in this report, else the old set's.
-      let held: RouteAttrs | undefined;
-      if (dup !== undefined) {
-        held = list[dup];
-        sum.remove(held);
-        list[dup] = r;
-      } else {
-        const o = oldIndex.get(key);
-        held = o === undefined ? undefined : oldRoutes[o];
-        index.set(key, list.length);
-        list.push(r);
+    const hashIn = (r: RouteAttrs, h0: number | undefined, h1: number, sign: 1 | -1) => {
+      if (h0 === undefined) {
+        if (sign > 0) sum.add(r);
+        else sum.remove(r);
+        return;
       }
-      if (h0 === undefined) sum.add(r);
-      else {
-        prefixHash(r.prefix, ph);
-        combineRouteHash(ph[0], ph[1], h0, h1!, rh);
-        sum.addLanes(rh[0], rh[1], 1);
+      prefixHash(r.prefix, ph);
+      combineRouteHash(ph[0], ph[1], h0, h1, rh);
+      sum.addLanes(rh[0], rh[1], sign);
+    };
+    const add = (r: RouteAttrs, h0?: number, h1 = 0) => {
+      if (!parsePrefixWords(r.prefix, p)) { bad.push(r.prefix); return; }
+      const peer = t.peerId(r.peer);
+      if (old.length > 0) {
+        const rec = t.find(p, slot, peer);
+        if (rec >= 0 && t.stamp(rec) !== stamp && sameRank(old[t.pos(rec)], r)) {
+          t.setPos(rec, list.length);
+          t.setStamp(rec, stamp);
+          list.push(r);
+          hashIn(r, h0, h1, 1);
+          return;
+        }
       }
-      if (held === undefined || !sameRank(held, r)) this.#set(a, r);
+      const rec = this.#set(a, r, peer);
+      if (t.existed && t.stamp(rec) === stamp) {
+        // The same route twice in one report: the last one counts.
+        const i = t.pos(rec);
+        sum.remove(list[i]);
+        list[i] = r;
+        hashIn(r, h0, h1, 1);
+        return;
+      }
+      t.setPos(rec, list.length);
+      t.setStamp(rec, stamp);
+      list.push(r);
+      hashIn(r, h0, h1, 1);
     };
     for (const r of routes) add(r);
     for (const g of groups) {
@@ -91,12 +103,13 @@ export class PrefixSets {
       const h0 = this.#ah[0], h1 = this.#ah[1];
       for (const prefix of g.prefixes) add({ prefix, ...g.attrs }, h0, h1);
     }
-    for (let i = 0; i < oldRoutes.length; i++) {
-      const o = oldRoutes[i];
-      if (!index.has(routeKey(o))) this.#unset(a, o);
+    for (const o of old) {
+      if (!parsePrefixWords(o.prefix, p)) continue;
+      const peer = t.peerId(o.peer);
+      const rec = t.find(p, slot, peer);
+      if (rec >= 0 && t.stamp(rec) !== stamp) t.remove(p, slot, peer);
     }
     a.routes = list;
-    a.routeIndex = index;
     a.routeSum = sum;
     a.prefixHash = hash;
     return { bad, needFull: false, mismatch: isRouteSetHash(hash) && sum.toString() !== hash, applied: true };
@@ -111,28 +124,28 @@ export class PrefixSets {
   delta(a: ApplianceState, d: PrefixDelta): PrefixOutcome {
     const checked = isRouteSetHash(d.hash);
     if (!checked && (a.prefixHash === undefined || d.baseHash !== a.prefixHash)) return { bad: [], needFull: true, mismatch: false, applied: false };
-    const sum = a.routeSum;
+    const t = this.table, p = this.#p, slot = a.slot, sum = a.routeSum;
     for (const w of d.withdrawn) {
-      const r = this.#remove(a, routeKey(w));
-      if (r) {
-        this.#unset(a, r);
-        sum.remove(r);
-      }
+      if (!parsePrefixWords(w.prefix, p)) continue;
+      const pos = t.remove(p, slot, t.peerId(w.peer));
+      if (pos < 0) continue;
+      sum.remove(a.routes[pos]);
+      this.#dropAt(a, pos);
     }
     const bad: string[] = [];
     for (const r of d.announced) {
-      if (!parsePrefixWords(r.prefix, this.#p)) { bad.push(r.prefix); continue; }
-      const key = routeKey(r);
-      const i = a.routeIndex.get(key);
-      if (i === undefined) {
-        a.routeIndex.set(key, a.routes.length);
-        a.routes.push(r);
-        this.#set(a, r);
-      } else {
+      if (!parsePrefixWords(r.prefix, p)) { bad.push(r.prefix); continue; }
+      const peer = t.peerId(r.peer);
+      const rec = t.find(p, slot, peer);
+      if (rec >= 0) {
+        const i = t.pos(rec);
         const old = a.routes[i];
         sum.remove(old);
         a.routes[i] = r;
-        if (!sameRank(old, r)) this.#set(a, r);
+        if (!sameRank(old, r)) this.#set(a, r, peer); // same record: its pos is kept
+      } else {
+        t.setPos(this.#set(a, r, peer), a.routes.length);
+        a.routes.push(r);
       }
       sum.add(r);
     }
@@ -146,17 +159,15 @@ export class PrefixSets {
     return { bad, needFull: false, mismatch: false, applied: true };
   }
 
-  /** Drop `key` from the appliance's list (swap with the last); returns the route, if held. */
-  #remove(a: ApplianceState, key: string): RouteAttrs | undefined {
-    const i = a.routeIndex.get(key);
-    if (i === undefined) return undefined;
-    const r = a.routes[i];
+  /** Take the route at `pos` out of the appliance's list (the last one moves into its place). */
+  #dropAt(a: ApplianceState, pos: number): void {
     const last = a.routes.pop()!;
-    a.routeIndex.delete(key);
-    if (i < a.routes.length) {
-      a.routes[i] = last;
-      a.routeIndex.set(routeKey(last), i);
+    if (pos === a.routes.length) return;
+    a.routes[pos] = last;
+    const p = this.#p;
+    if (parsePrefixWords(last.prefix, p)) {
+      const rec = this.table.find(p, a.slot, this.table.peerId(last.peer));
+      if (rec >= 0) this.table.setPos(rec, pos);
     }
-    return r;
   }
 }

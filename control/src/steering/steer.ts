@@ -10,6 +10,7 @@ import type { Address } from '../../../protocol/index.ts';
 import { affinity, fnv1a } from './appliance-state.ts';
 import type { Fleet } from './fleet.ts';
 import { holdsAllOf } from './holders.ts';
+import { R_AS_PATH_LENGTH, R_LOCAL_PREF, R_MED, R_NEXT, R_SLOT, REC } from './route-table.ts';
 
 export type MissCause = 'content' | 'health' | 'no-route';
 
@@ -83,30 +84,31 @@ function offer(k: number, slot: number, len: number, emb: number, lp: number, as
   kAsp[pos] = asp; kMed[pos] = med; kLoad[pos] = load; kAff[pos] = aff;
 }
 
-export function steer(fleet: Fleet, req: SteerRequest, o: SteerOptions): SteerDecision {
+export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): SteerDecision {
   const titleHash = fnv1a(req.titleId);
   const nHeld = fleet.holders.into(req.fileIds, heldSets);
   const rt = fleet.routes;
   const n = rt.lookup(req.address);
   const { ok, lastReport, loadBucket, idHash, embedded, mark, apps } = fleet.slots;
-  const { slot: slotOf, localPref, asPathLength, med, next } = rt;
+  const rec = rt.rec;
   const staleAfter = fleet.policy.staleAfterMs, now = req.now;
   // Synchronous from here on, so one stamp per call marks the appliances already considered.
   let stamp = (decisionStamp = (decisionStamp + 1) | 0);
   if (stamp === 0) stamp = decisionStamp = 1;
-  ensureCap(Math.max(o.topK, o.fallbackK));
+  ensureCap(Math.max(opts.topK, opts.fallbackK));
   kCount = 0;
   let local = 0, holdsButUnhealthy = 0;
   for (let i = n - 1; i >= 0; i--) {
     const len = rt.lengths[i];
-    for (let r = rt.heads[i]; r >= 0; r = next[r]) {
-      const s = slotOf[r];
+    for (let r = rt.heads[i]; r >= 0; r = rec[r * REC + R_NEXT]) {
+      const o = r * REC;
+      const s = rec[o + R_SLOT];
       if (mark[s] === stamp) continue; // an appliance counts once, at its longest match (best route first)
       mark[s] = stamp;
       local++;
       if (!holdsAllOf(heldSets, nHeld, s)) continue;
       if (ok[s] === 1 && now - lastReport[s] <= staleAfter) {
-        offer(o.topK, s, len, embedded[s], localPref[r], asPathLength[r], med[r], loadBucket[s], affinity(titleHash, idHash[s]));
+        offer(opts.topK, s, len, embedded[s], rec[o + R_LOCAL_PREF] >>> 0, rec[o + R_AS_PATH_LENGTH] >>> 0, rec[o + R_MED] >>> 0, loadBucket[s], affinity(titleHash, idHash[s]));
       } else {
         holdsButUnhealthy++;
       }
@@ -121,17 +123,17 @@ export function steer(fleet: Fleet, req: SteerRequest, o: SteerOptions): SteerDe
   if (targets.length === 0) miss = local === 0 ? 'no-route' : holdsButUnhealthy > 0 ? 'health' : 'content';
 
   kCount = 0;
-  if (o.fallbackK > 0) {
+  if (opts.fallbackK > 0) {
     for (const a of fleet.ixInRegion(req.region)) {
       const s = a.slot;
       if (mark[s] === stamp || ok[s] !== 1 || !(now - lastReport[s] <= staleAfter) || !holdsAllOf(heldSets, nHeld, s)) continue;
-      offer(o.fallbackK, s, 0, 0, 0, 0, 0, loadBucket[s], affinity(titleHash, idHash[s]));
+      offer(opts.fallbackK, s, 0, 0, 0, 0, 0, loadBucket[s], affinity(titleHash, idHash[s]));
     }
   }
   for (let j = 0; j < kCount; j++) {
     const a = apps[kSlot[j]];
     targets.push({ tier: 'fallback', applianceId: a.id, origin: a.publicUrl });
   }
-  targets.push({ tier: 'origin', origin: o.originUrl });
+  targets.push({ tier: 'origin', origin: opts.originUrl });
   return miss ? { targets, miss } : { targets };
 }
