@@ -13,6 +13,7 @@ import { RouteTable } from './route-table.ts';
 import { Slots } from './slots.ts';
 
 const PAST_BOOTS_KEPT = 16;
+const NO_SLOTS = new Int32Array(0);
 /**
  * Routes changed by deltas reach the store at most this often per appliance: writing a 100k-route
  * set for every one-prefix change would cost in proportion to the table, not the change. After a
@@ -54,6 +55,7 @@ export class Fleet {
   readonly policy: HealthPolicy;
   #apps = new Map<string, ApplianceState>();
   #ixByRegion = new Map<string, ApplianceState[]>();
+  #ixSlots = new Map<string, Int32Array>();
   #onDirty: (a: ApplianceState, changed: Changed) => void;
 
   constructor(policy: HealthPolicy, onDirty: (a: ApplianceState, changed: Changed) => void = () => {}) {
@@ -65,6 +67,8 @@ export class Fleet {
   get(id: string): ApplianceState | undefined { return this.#apps.get(id); }
   all(): IterableIterator<ApplianceState> { return this.#apps.values(); }
   ixInRegion(region: string): readonly ApplianceState[] { return this.#ixByRegion.get(region) ?? []; }
+  /** the same as slots (steering reads these without touching the state objects) */
+  ixSlotsInRegion(region: string): Int32Array { return this.#ixSlots.get(region) ?? NO_SLOTS; }
   status(a: ApplianceState, now: number): ApplianceStatus { return statusOf(a, now, this.policy); }
 
   add(id: string, site: Site, name: string, publicUrl: string, operatorDrain = false, persisted?: PersistedAppliance): ApplianceState {
@@ -76,6 +80,7 @@ export class Fleet {
       const list = this.#ixByRegion.get(site.region) ?? [];
       list.push(a);
       this.#ixByRegion.set(site.region, list);
+      this.#ixSlots.set(site.region, Int32Array.from(list, (x) => x.slot));
     }
     if (persisted) this.#restore(a, persisted);
     return a;
@@ -95,6 +100,7 @@ export class Fleet {
         this.#ixByRegion.set(a.site.region, list);
       }
     }
+    this.#ixSlots = new Map([...this.#ixByRegion].map(([region, list]) => [region, Int32Array.from(list, (x) => x.slot)]));
   }
 
   setOperatorDrain(id: string, drain: boolean): void {

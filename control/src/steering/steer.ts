@@ -124,8 +124,9 @@ export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): Stee
 
   kCount = 0;
   if (opts.fallbackK > 0) {
-    for (const a of fleet.ixInRegion(req.region)) {
-      const s = a.slot;
+    const ix = fleet.ixSlotsInRegion(req.region);
+    for (let j = 0; j < ix.length; j++) {
+      const s = ix[j];
       if (mark[s] === stamp || ok[s] !== 1 || !(now - lastReport[s] <= staleAfter) || !holdsAllOf(heldSets, nHeld, s)) continue;
       offer(opts.fallbackK, s, 0, 0, 0, 0, 0, loadBucket[s], affinity(titleHash, idHash[s]));
     }
