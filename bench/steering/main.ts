@@ -3,8 +3,9 @@
 // process, the same beside a stream of single-prefix deltas, then over HTTP: steering queries
 // (autocannon, as before, and wrk) and whole playback starts (wrk). Into bench/results/
 // steering.json and steering.md. Options: --prefixes N --appliances N --seconds S (in-process
-// and each HTTP run) --update-seconds S --update-rate N --connections N. Bounded: about
-// 1 min build + S + 3 × update-seconds + 3 × S, ~2 minutes with the defaults.
+// and each HTTP run) --update-seconds S --update-rounds N --update-rate N --accounts N
+// --connections N. Bounded: build (~15 s) + S + 2 × rounds × update-seconds + 3 × S, about
+// 1.5 minutes with the defaults.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -83,7 +84,7 @@ try {
       'in process: parseAddress + catalogue lookup + steer(), timed one by one after a 50k-decision warm-up; decisionsPerSec over wall time of the loop',
       'world build: each site\'s reports are made up and applied at once; tableBuildMs is the time in Fleet.add + applyReport (the route table, holders, slots), generateMs the rest (bench work), flushMs the first batch written to the store; buildMs is all three, as the earlier bench timed it',
       'memory: process RSS after the build and a GC; rssDeltaMiB is over the RSS before the world was made (so it includes the route objects, inventories and holder sets control keeps), routeTableMiB the typed arrays of tries and route records; the store is a file in the temp dir (":memory:" would count persisted route sets as RSS)',
-      'incremental: one more appliance reports 100k of the world\'s prefixes; steering runs steady, then beside single-prefix deltas at the target rate (each validated by the report schema and applied by Fleet.applyReport), then steady again; rateRatio = during ÷ mean of the steady runs; deltas write the route set to the store at most once a minute (routesPersistMs is one such write)',
+      'incremental: one more appliance reports 100k of the world\'s prefixes; steering runs steady, then beside single-prefix deltas at the target rate (each validated by the report schema and applied by Fleet.applyReport), alternating for --update-rounds rounds of --update-seconds each; rateRatio = decisions/s with deltas ÷ steady, over all rounds; deltas write the route set to the store at most once a minute (routesPersistMs is one such write)',
       'through HTTP: the load generator and control share the 2 cores; wrk runs one thread (one core), control is one Node thread; requestsPerSec counts 2xx answers only',
       'playback: POST /v1/playback = account token lookup, profile, title, steering, URL token signing, per-session DASH + HLS manifests, the stream-limit transaction and session insert in SQLite (file, WAL); sessions lapse after 2 s, so premium accounts (4 streams) seldom hit the limit (those 429s count in non2xx)',
       'the machine is shared with other builds: loadavg before / at the HTTP runs / after is recorded; figures on an idle machine will be higher',

@@ -153,8 +153,7 @@ export class Fleet {
         this.holders.remove(f, a.slot);
       }
       for (const f of inv.added) {
-        a.inventory.add(f);
-        this.holders.add(f, a.slot);
+        a.inventory.add(this.holders.add(f, a.slot));
       }
       a.inventoryHash = inv.hash;
     } else if (inv?.kind === 'delta' || a.inventoryHash === undefined) {
@@ -197,8 +196,9 @@ export class Fleet {
 
   #setInventory(a: ApplianceState, files: Set<string>): void {
     for (const f of a.inventory) if (!files.has(f)) this.holders.remove(f, a.slot);
-    for (const f of files) this.holders.add(f, a.slot);
-    a.inventory = files;
+    const kept = new Set<string>();
+    for (const f of files) kept.add(this.holders.add(f, a.slot));
+    a.inventory = kept;
   }
 
   stateSnapshot(a: ApplianceState): string {
