@@ -88,7 +88,7 @@ const decide = (record: boolean) => {
     tiers[first] = (tiers[first] ?? 0) + 1;
   }
 };
-for (let i = 0; i < 50_000; i++) decide(false); // warm-up: let the JIT settle before timing
+for (let i = 0; i < 200_000; i++) decide(false); // warm-up: let the JIT (and the GC after the build) settle before timing
 
 const maxSamples = 5_000_000;
 const lat = new Float64Array(maxSamples);

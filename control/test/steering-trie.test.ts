@@ -197,3 +197,40 @@ describe('IPv4 address parsing (hand-scanned, as steering does per playback star
     }
   });
 });
+
+describe('IPv6 address parsing (hand-scanned)', () => {
+  // The split/RegExp version it replaced, as the reference.
+  const reference = (s: string): bigint | null => {
+    if (s.length > 45 || s.length < 2 || s.includes('.')) return null;
+    const halves = s.split('::');
+    if (halves.length > 2) return null;
+    const head = halves[0] === '' ? [] : halves[0].split(':');
+    const tail = halves.length === 2 ? (halves[1] === '' ? [] : halves[1].split(':')) : [];
+    const groups = halves.length === 2 ? head.length + tail.length : head.length;
+    if (halves.length === 1 ? groups !== 8 : groups > 7) return null;
+    let v = 0n;
+    for (const g of [...head, ...Array<string>(8 - groups).fill('0'), ...tail]) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+      v = (v << 16n) | BigInt(parseInt(g, 16));
+    }
+    return v;
+  };
+  it('agrees with the split/RegExp parser on random and mutated addresses', () => {
+    const r = rng(9);
+    const chars = '0123456789abcdefABCDEF:g';
+    for (let i = 0; i < 50_000; i++) {
+      let v = 0n;
+      for (let k = 0; k < 8; k++) v = (v << 16n) | BigInt(r() < 0.4 ? 0 : Math.floor(r() * 65536));
+      let s = formatPrefix({ family: 6, bits: v, length: 128 }).replace('/128', '');
+      if (r() < 0.5) {
+        const at = Math.floor(r() * (s.length + 1));
+        s = s.slice(0, at) + chars[Math.floor(r() * chars.length)] + s.slice(at + (r() < 0.5 ? 1 : 0));
+      }
+      const want = reference(s);
+      const got = parseAddress(s);
+      if (want === null) expect(got, s).toBeNull();
+      else if (want >> 32n === 0xffffn) expect(got, s).toEqual({ family: 4, value: want & 0xffffffffn });
+      else expect(got, s).toEqual({ family: 6, value: want });
+    }
+  });
+});

@@ -5,7 +5,7 @@
 // embedded IPv4 tail goes through parsePrefix itself. control/test/steering-trie.test.ts compares
 // both on random and malformed input.
 
-import { parsePrefix, v4Number } from './ip.ts';
+import { parsePrefix, v4Number, v6Words } from './ip.ts';
 import type { Address, Family } from './ip.ts';
 
 export interface WordsPrefix { family: Family; length: number; words: Uint32Array }
@@ -27,65 +27,6 @@ export function addressWords(a: Address, out: Uint32Array): void {
 
 function bigintWords(family: Family, v: bigint, out: Uint32Array): void {
   addressWords({ family, value: v }, out);
-}
-
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-const groups = new Uint16Array(8);
-
-/**
- * IPv6 (hex groups and at most one "::") in s[start, end) → words in out; false if malformed.
- * Never called with a '.' in the address (the caller hands those to parsePrefix).
- */
-function v6At(s: string, start: number, end: number, out: Uint32Array): boolean {
-  const len = end - start;
-  if (len < 2 || len > 45) return false;
-  let n = 0, gap = -1, i = start;
-  if (s.charCodeAt(i) === 58) {
-    if (s.charCodeAt(i + 1) !== 58) return false;
-    gap = 0;
-    i += 2;
-  }
-  while (i < end) {
-    let g = 0, digits = 0;
-    while (i < end) {
-      const d = hexDigit(s.charCodeAt(i));
-      if (d < 0) break;
-      g = g * 16 + d;
-      digits++;
-      i++;
-    }
-    if (digits === 0 || digits > 4 || n === 8) return false;
-    groups[n++] = g;
-    if (i === end) break;
-    if (s.charCodeAt(i) !== 58) return false;
-    i++;
-    if (i < end && s.charCodeAt(i) === 58) {
-      if (gap >= 0) return false;
-      gap = n;
-      i++;
-    } else if (i === end) {
-      return false; // a single trailing colon
-    }
-  }
-  if (gap < 0 ? n !== 8 : n > 7) return false;
-  const fill = 8 - n;
-  for (let w = 0; w < 4; w++) {
-    const hi = groupAt(2 * w, gap, fill), lo = groupAt(2 * w + 1, gap, fill);
-    out[w] = ((hi << 16) | lo) >>> 0;
-  }
-  return true;
-}
-
-function groupAt(k: number, gap: number, fill: number): number {
-  if (gap < 0 || k < gap) return groups[k];
-  if (k < gap + fill) return 0;
-  return groups[k - fill];
 }
 
 /** Strict `addr/len` → `out` (words zero past the length); false if protocol's parsePrefix would say null. */
@@ -119,7 +60,7 @@ export function parsePrefixWords(s: string, out: WordsPrefix): boolean {
     bigintWords(p.family, p.bits, w);
     return true;
   }
-  if (length > 128 || !v6At(s, 0, slash, w)) return false;
+  if (length > 128 || !v6Words(s, 0, slash, w)) return false;
   for (let k = 0; k < 4; k++) {
     const bits = length - 32 * k;
     const mask = bits >= 32 ? 0xffffffff : bits <= 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;

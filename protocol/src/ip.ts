@@ -38,8 +38,73 @@ function parseV4(s: string): bigint | null {
   return v < 0 ? null : BigInt(v);
 }
 
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+const groups = new Uint16Array(8);
+
+/**
+ * IPv6 text of hex groups with at most one "::" (no embedded IPv4 tail) in s[start, end) → four
+ * 32-bit words in `out`; false if malformed. Scanned by hand like v4Number.
+ */
+export function v6Words(s: string, start: number, end: number, out: Uint32Array): boolean {
+  const len = end - start;
+  if (len < 2 || len > 45) return false;
+  let n = 0, gap = -1, i = start;
+  if (s.charCodeAt(i) === 58) {
+    if (s.charCodeAt(i + 1) !== 58) return false;
+    gap = 0;
+    i += 2;
+  }
+  while (i < end) {
+    let g = 0, digits = 0;
+    while (i < end) {
+      const d = hexDigit(s.charCodeAt(i));
+      if (d < 0) break;
+      g = g * 16 + d;
+      digits++;
+      i++;
+    }
+    if (digits === 0 || digits > 4 || n === 8) return false;
+    groups[n++] = g;
+    if (i === end) break;
+    if (s.charCodeAt(i) !== 58) return false;
+    i++;
+    if (i < end && s.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = n;
+      i++;
+    } else if (i === end) {
+      return false; // a single trailing colon
+    }
+  }
+  if (gap < 0 ? n !== 8 : n > 7) return false;
+  const fill = 8 - n;
+  for (let w = 0; w < 4; w++) {
+    const hi = groupAt(2 * w, gap, fill), lo = groupAt(2 * w + 1, gap, fill);
+    out[w] = ((hi << 16) | lo) >>> 0;
+  }
+  return true;
+}
+
+function groupAt(k: number, gap: number, fill: number): number {
+  if (gap < 0 || k < gap) return groups[k];
+  if (k < gap + fill) return 0;
+  return groups[k - fill];
+}
+
+const w6 = new Uint32Array(4);
+
 function parseV6(s: string): bigint | null {
   if (s.length > 45 || s.length < 2) return null;
+  if (!s.includes('.')) {
+    if (!v6Words(s, 0, s.length, w6)) return null;
+    return (BigInt(w6[0]) << 96n) | (BigInt(w6[1]) << 64n) | (BigInt(w6[2]) << 32n) | BigInt(w6[3]);
+  }
   let tail4: bigint | null = null;
   const lastColon = s.lastIndexOf(':');
   if (s.includes('.')) {
