@@ -9,7 +9,6 @@
 import type { Address } from '../../../protocol/index.ts';
 import { affinity, fnv1a } from './appliance-state.ts';
 import type { Fleet } from './fleet.ts';
-import { holdsAllOf } from './holders.ts';
 import { R_AS_PATH_LENGTH, R_LOCAL_PREF, R_MED, R_NEXT, R_SLOT, REC } from './route-table.ts';
 
 export type MissCause = 'content' | 'health' | 'no-route';
@@ -43,7 +42,7 @@ let cap = 16;
 let kSlot = new Int32Array(cap), kLen = new Int32Array(cap), kEmb = new Int32Array(cap), kLoad = new Int32Array(cap);
 let kLp = new Float64Array(cap), kAsp = new Float64Array(cap), kMed = new Float64Array(cap), kAff = new Float64Array(cap);
 let kCount = 0;
-const heldSets: Uint32Array[] = [];
+let heldCols = new Int32Array(16);
 let decisionStamp = 0;
 
 function ensureCap(k: number): void {
@@ -86,7 +85,9 @@ function offer(k: number, slot: number, len: number, emb: number, lp: number, as
 
 export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): SteerDecision {
   const titleHash = fnv1a(req.titleId);
-  const nHeld = fleet.holders.into(req.fileIds, heldSets);
+  if (req.fileIds.length > heldCols.length) heldCols = new Int32Array(req.fileIds.length * 2);
+  const holders = fleet.holders;
+  const nHeld = holders.into(req.fileIds, heldCols);
   const rt = fleet.routes;
   const n = rt.lookup(req.address);
   const { ok, lastReport, loadBucket, idHash, embedded, mark, apps } = fleet.slots;
@@ -106,7 +107,7 @@ export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): Stee
       if (mark[s] === stamp) continue; // an appliance counts once, at its longest match (best route first)
       mark[s] = stamp;
       local++;
-      if (!holdsAllOf(heldSets, nHeld, s)) continue;
+      if (!holders.holdsAll(heldCols, nHeld, s)) continue;
       if (ok[s] === 1 && now - lastReport[s] <= staleAfter) {
         offer(opts.topK, s, len, embedded[s], rec[o + R_LOCAL_PREF] >>> 0, rec[o + R_AS_PATH_LENGTH] >>> 0, rec[o + R_MED] >>> 0, loadBucket[s], affinity(titleHash, idHash[s]));
       } else {
@@ -127,7 +128,7 @@ export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): Stee
     const ix = fleet.ixSlotsInRegion(req.region);
     for (let j = 0; j < ix.length; j++) {
       const s = ix[j];
-      if (mark[s] === stamp || ok[s] !== 1 || !(now - lastReport[s] <= staleAfter) || !holdsAllOf(heldSets, nHeld, s)) continue;
+      if (mark[s] === stamp || ok[s] !== 1 || !(now - lastReport[s] <= staleAfter) || !holders.holdsAll(heldCols, nHeld, s)) continue;
       offer(opts.fallbackK, s, 0, 0, 0, 0, 0, loadBucket[s], affinity(titleHash, idHash[s]));
     }
   }
