@@ -9,7 +9,8 @@
 //     (bytes, time), and control's hash of what it holds equals the RIB's.
 // Writes bench/results/bgp.json (top-level fullTableSeconds and bytesPerRoute) and bgp.md.
 // Options: --routes N --v6-share F --attr-sets N --churn N. A few minutes with the defaults.
-// BGP_BENCH_PROFILE=<dir>: a V8 CPU profile of the speaker process (bench/serve/profile-summary.ts).
+// BGP_BENCH_PROFILE=<dir>: a V8 CPU profile of the speaker process (bench/serve/profile-summary.ts);
+// BGP_BENCH_NODE_FLAGS='…': extra node flags for it (e.g. --max-semi-space-size=16).
 
 import { fork } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
@@ -89,8 +90,13 @@ try {
       neighbors: [{ address: birdAddr, port: birdPort, localAddress: ourAddr, peerAsn: 65001, holdTime: 90, connectRetry: 1, import: { maxPrefixes: 2 * total } }],
     },
     controlUrl, stateDir: work, enrollmentToken: token, reportIntervalMs: 1000,
-  })], { execArgv: ['--expose-gc', '--max-old-space-size=4096', ...(process.env.BGP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BGP_BENCH_PROFILE}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  cleanups.push(() => child.kill('SIGKILL'));
+  })], { execArgv: ['--expose-gc', '--max-old-space-size=4096', ...(process.env.BGP_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(process.env.BGP_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BGP_BENCH_PROFILE}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const childExit = new Promise<void>((r) => child.once('exit', () => r()));
+  cleanups.push(async () => {
+    // It was told to stop (a CPU profile is written on the way out); kill it if it hangs.
+    await Promise.race([childExit, wait(15_000)]);
+    child.kill('SIGKILL');
+  });
   const inbox: any[] = [];
   child.on('message', (m) => inbox.push(m));
   const next = (type: string, timeoutMs: number) => until(type, () => {
@@ -104,6 +110,7 @@ try {
   log(`speaker: ${routes} routes in ${loaded.seconds.toFixed(2)} s (Established → End-of-RIB), ${loaded.stats.updates} UPDATEs, CPU ${loaded.cpuSeconds.toFixed(2)} s (BIRD ${birdCpuSeconds.toFixed(2)} s)`);
   if (routes !== total) throw new Error(`the speaker holds ${routes} routes, BIRD sent ${total}`);
   const rssDelta = loaded.after.rss - loaded.before.rss, heapDelta = loaded.after.heapUsed - loaded.before.heapUsed;
+  const idleRssDelta = loaded.idle.rss - loaded.before.rss;
 
   // 3. The reporter's first report: the whole table, to control.
   const status = async () => { child.send({ cmd: 'status' }); return next('status', 120_000); };
@@ -169,6 +176,8 @@ try {
       attributeSetsHeld: loaded.attributeSets, rssBeforeMiB: loaded.before.rss / MiB, rssAfterMiB: loaded.after.rss / MiB,
       heapBeforeMiB: loaded.before.heapUsed / MiB, heapAfterMiB: loaded.after.heapUsed / MiB, peakRssMiB: loaded.maxRss / MiB,
       rssBytesPerRoute: rssDelta / routes, heapBytesPerRoute: heapDelta / routes,
+      rssIdleMiB: loaded.idle.rss / MiB, idleRssBytesPerRoute: idleRssDelta / routes, heapTotalAfterMiB: loaded.after.heapTotal / MiB,
+      newSpaceAfterMiB: loaded.after.newSpace / MiB, nodeFlags: process.env.BGP_BENCH_NODE_FLAGS ?? '',
     },
     report: {
       fullSync: { ...fullSync, bytesPerRoute: fullSync.bytes / routes },
@@ -178,7 +187,7 @@ try {
     },
     notes: [
       'fullTableSeconds: from the session reaching Established to End-of-RIB for both IPv4 and IPv6, timed in the speaker process; BIRD had the whole table loaded before the session opened',
-      'bytesPerRoute: the speaker process\'s RSS after a GC with the table in, less its RSS after a GC before the session, per route (heapBytesPerRoute the same for the V8 heap alone)',
+      'bytesPerRoute: the speaker process\'s RSS after a GC with the table in, less its RSS after a GC before the session, per route (heapBytesPerRoute the same for the V8 heap alone); most of the difference is V8\'s young generation, which grows to 128 MiB during the load and stays committed (newSpaceAfterMiB) — node --max-semi-space-size=16 keeps it at 32 MiB (BGP_BENCH_NODE_FLAGS)',
       'the reporter sends the full set once, grouped by attribute set, then deltas; control checks each delta\'s route-set hash against its own (hashEqual)',
       'BIRD, the speaker, control and this process share the machine\'s cores; loadavg before/after is recorded',
     ],

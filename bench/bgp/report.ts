@@ -18,6 +18,8 @@ export function renderMarkdown(r: any): string {
     `| CPU during the load: speaker / BIRD | ${f(s.cpuSeconds, 2)} s / ${f(t.birdCpuSeconds, 2)} s |`,
     `| **memory per route** (bytesPerRoute: RSS Δ after GC) | **${f(r.bytesPerRoute)} B** (heap alone ${f(s.heapBytesPerRoute)} B) |`,
     `| speaker RSS before / with the table / peak during the load | ${f(s.rssBeforeMiB)} MiB / ${f(s.rssAfterMiB)} MiB / ${f(s.peakRssMiB)} MiB |`,
+    `| after 10 s idle: RSS, per route | ${f(s.rssIdleMiB)} MiB, ${f(s.idleRssBytesPerRoute)} B |`,
+    `| V8 young generation committed after the load | ${f(s.newSpaceAfterMiB)} MiB${s.nodeFlags ? ` (node ${s.nodeFlags})` : ''} |`,
     `| attribute sets held | ${f(s.attributeSetsHeld)} |`,
     `| full report to control (grouped) | ${f(rep.fullSync.bytes / 2 ** 20, 1)} MiB (${f(rep.fullSync.bytesPerRoute, 1)} B/route), control holds it after ${f(rep.fullSync.seconds, 2)} s |`,
     `| ${f(rep.withdraw.routesAfter === undefined ? 0 : t.routes - rep.withdraw.routesAfter)} routes withdrawn at BIRD → control | ${f(rep.withdraw.controlSeconds, 2)} s, report ${rep.withdraw.reportBytes.map((b: number) => f(b)).join(' + ')} B (${rep.withdraw.deltaReports} delta, ${rep.withdraw.fullReports} full), hashes equal: ${rep.withdraw.hashEqual} |`,
