@@ -14,3 +14,4 @@ export * from './src/fill-manifest.ts';
 export * from './src/fill-window.ts';
 export * from './src/peer-token.ts';
 export * from './src/image-update.ts';
+export * from './src/seeded-random.ts';

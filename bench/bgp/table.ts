@@ -4,20 +4,11 @@
 // per UPDATE as share them, as a real table's routes do), plus a small "churn" block the bench
 // withdraws and announces again to exercise deltas. Deterministic from a seed.
 
+import { seededRandom as rng } from '../../protocol/index.ts';
+
 export interface TableSpec { routes: number; v6Share: number; attrSets: number; churn: number; seed: number }
 
 export interface Table { v4: string[]; v6: string[]; churn: string[]; spec: TableSpec }
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // First octets with no special-purpose space in them (RFC 6890 and the policy's bogons).
 const V4_FIRST = Array.from({ length: 223 }, (_, i) => i + 1).filter((o) => ![10, 100, 127, 169, 172, 192, 198, 203].includes(o));

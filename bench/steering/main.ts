@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { rng } from './world.ts';
+import { seededRandom as rng } from '../../protocol/index.ts';
 import { renderMarkdown } from './report.ts';
 import { runWrk } from './wrk.ts';
 

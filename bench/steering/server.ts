@@ -14,7 +14,8 @@ import { secretHash } from '../../control/src/http/auth.ts';
 import { loadSettings } from '../../control/src/settings.ts';
 import { steer } from '../../control/src/steering/steer.ts';
 import { UpdatingAppliance, type PhaseResult } from './updates.ts';
-import { buildWorld, registerTitles, rng, titleIdsFor } from './world.ts';
+import { seededRandom as rng } from '../../protocol/index.ts';
+import { buildWorld, registerTitles, titleIdsFor } from './world.ts';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);

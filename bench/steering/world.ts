@@ -12,19 +12,10 @@
 import type { ApplianceReport, RouteAttrs, TitleRecord } from '../../protocol/index.ts';
 import type { Control } from '../../control/src/control.ts';
 import type { Site } from '../../control/src/store/repository.ts';
+import { seededRandom as rng } from '../../protocol/index.ts';
 
 export interface WorldSize { prefixes: number; appliances: number; titles: number; regions: number; seed: number }
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface World {
   /** every distinct prefix, in the order made */

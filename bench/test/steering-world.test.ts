@@ -2,8 +2,8 @@
 // first version drew with protocol's formatPrefix, so figures stay comparable across versions.
 
 import { describe, expect, it } from 'vitest';
-import { formatPrefix } from '../../protocol/index.ts';
-import { randomPrefix, rng } from '../steering/world.ts';
+import { formatPrefix, seededRandom as rng } from '../../protocol/index.ts';
+import { randomPrefix } from '../steering/world.ts';
 
 function firstVersion(r: () => number): string {
   if (r() < 0.7) {

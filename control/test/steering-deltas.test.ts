@@ -12,17 +12,8 @@ import { Fleet, ROUTES_PERSIST_EVERY_MS, ROUTES_PERSIST_MAX } from '../src/steer
 import { routeKey } from '../src/steering/prefix-sets.ts';
 import { steer } from '../src/steering/steer.ts';
 import type { Site } from '../src/store/repository.ts';
+import { seededRandom as rng } from '../../protocol/index.ts';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NOW = 1_000_000;
 const POLICY = { staleAfterMs: 30_000, overloadEnter: 0.9, overloadLeave: 0.75 };

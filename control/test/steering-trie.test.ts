@@ -7,17 +7,8 @@ import { formatPrefix, parseAddress, parsePrefix, prefixContains, prefixMask } f
 import type { Address, Family, Prefix } from '../../protocol/index.ts';
 import { PrefixTrie } from '../src/steering/prefix-trie.ts';
 import { addressWords, newWordsPrefix, parsePrefixWords } from '../../protocol/index.ts';
+import { seededRandom as rng } from '../../protocol/index.ts';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBits(r: () => number, width: number): bigint {
   let v = 0n;

@@ -7,17 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { formatPrefix, routeSetHash, type Family, type RouteAttrs } from '../../../protocol/index.ts';
 import { AdjRibIn, JOURNAL_LIMIT, type RouteAttributes } from '../../src/bgp/adj-rib-in.ts';
 import { decodePrefixes } from '../../src/bgp/nlri.ts';
+import { seededRandom as rng } from '../../../protocol/index.ts';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('adj-RIB-in', () => {
   it('matches a plain map through random updates, stale marking and sweeps', () => {

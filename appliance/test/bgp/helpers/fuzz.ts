@@ -11,6 +11,7 @@ import { decodeUpdate } from '../../../src/bgp/update-message.ts';
 import { BgpError } from '../../../src/bgp/wire.ts';
 import { KEEPALIVE, msg, rawOpen, RawPeer } from './raw-peer.ts';
 import { loopbackPair } from './routers.ts';
+import { seededRandom as rng } from '../../../../protocol/index.ts';
 
 export interface FuzzResult {
   seed: number;
@@ -35,16 +36,6 @@ export interface FuzzResult {
   mismatches: string[];
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Expect = { code: number; subcode: number } | 'close' | null;
 
