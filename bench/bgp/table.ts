@@ -4,7 +4,7 @@
 // per UPDATE as share them, as a real table's routes do), plus a small "churn" block the bench
 // withdraws and announces again to exercise deltas. Deterministic from a seed.
 
-import { seededRandom as rng } from '../../protocol/index.ts';
+import { formatV6Groups, seededRandom as rng } from '../../protocol/index.ts';
 
 export interface TableSpec { routes: number; v6Share: number; attrSets: number; churn: number; seed: number }
 
@@ -31,18 +31,7 @@ function v6Prefix(r: () => number): string {
   const mask = (bits: number) => (bits >= 32 ? 0xffffffff : bits <= 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
   const a = (w0 & mask(length)) >>> 0, b = (w1 & mask(length - 32)) >>> 0;
   const g = [a >>> 16, a & 0xffff, b >>> 16, b & 0xffff, 0, 0, 0, 0];
-  // RFC 5952: compress the longest run of zero groups.
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  const text = best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-  return `${text}/${length}`;
+  return `${formatV6Groups(g)}/${length}`;
 }
 
 export function makeTable(spec: TableSpec): Table {

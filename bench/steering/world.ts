@@ -12,7 +12,7 @@
 import type { ApplianceReport, RouteAttrs, TitleRecord } from '../../protocol/index.ts';
 import type { Control } from '../../control/src/control.ts';
 import type { Site } from '../../control/src/store/repository.ts';
-import { seededRandom as rng } from '../../protocol/index.ts';
+import { formatV6Groups, seededRandom as rng } from '../../protocol/index.ts';
 
 export interface WorldSize { prefixes: number; appliances: number; titles: number; regions: number; seed: number }
 
@@ -31,21 +31,6 @@ export interface World {
 
 const maskOf = (length: number) => (length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0);
 
-/** RFC 5952 text of eight 16-bit groups, as protocol's formatAddress writes it. */
-export function formatGroups(g: number[]): string {
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
-
 export function randomPrefix(r: () => number): string {
   if (r() < 0.7) {
     const length = 16 + Math.floor(r() * 9); // /16../24
@@ -56,7 +41,7 @@ export function randomPrefix(r: () => number): string {
   const w = [0, 0, 0, 0].map(() => Math.floor(r() * 2 ** 32));
   const w0 = ((w[0] & 0x1fffffff) | 0x20000000) >>> 0;
   const w1 = (w[1] & maskOf(length - 32)) >>> 0;
-  return `${formatGroups([w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, 0, 0, 0, 0])}/${length}`;
+  return `${formatV6Groups([w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, 0, 0, 0, 0])}/${length}`;
 }
 
 function addressIn(prefix: string, r: () => number): string {

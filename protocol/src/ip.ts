@@ -179,19 +179,28 @@ export function formatAddress(a: Address): string {
     const v = a.value;
     return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
   }
-  const groups: string[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(((a.value >> BigInt(i * 16)) & 0xffffn).toString(16));
-  // Compress the longest run of zero groups (RFC 5952).
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((a.value >> BigInt(i * 16)) & 0xffffn));
+  return formatV6Groups(groups);
+}
+
+/** RFC 5952 text of eight 16-bit groups: lower-case hex, the longest run (≥ 2) of zero groups as `::`. */
+export function formatV6Groups(g: ArrayLike<number>): string {
   let best = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
     let j = i;
-    while (j < 8 && groups[j] === '0') j++;
+    while (j < 8 && g[j] === 0) j++;
     if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
     i = j;
   }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === best) { s += i === 0 ? '::' : ':'; i += bestLen - 1; continue; }
+    s += g[i].toString(16);
+    if (i < 7) s += ':';
+  }
+  return s;
 }
 
 export function formatPrefix(p: Prefix): string {

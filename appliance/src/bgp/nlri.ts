@@ -1,30 +1,11 @@
 // NLRI prefix lists (RFC 4271 §4.3, RFC 4760 §5): a length octet then just enough octets for it.
 // Prefixes become the CIDR strings protocol/ uses, host bits cleared.
 
-import { parsePrefix, type Family } from '../../../protocol/index.ts';
+import { formatV6Groups, parsePrefix, type Family } from '../../../protocol/index.ts';
 import { BgpError } from './wire.ts';
 
 const DEC = Array.from({ length: 256 }, (_, i) => String(i));
 const groups = [0, 0, 0, 0, 0, 0, 0, 0];
-
-/** RFC 5952 text of eight 16-bit groups (as protocol's formatAddress writes it). */
-function v6Text(g: readonly number[]): string {
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === best) { s += i === 0 ? '::' : ':'; i += bestLen - 1; continue; }
-    s += g[i].toString(16);
-    if (i < 7) s += ':';
-  }
-  return s;
-}
 
 /**
  * Decode prefixes in buf[start, end). Errors throw BgpError(code, subcode) given by the caller.
@@ -48,7 +29,7 @@ export function decodePrefixes(buf: Buffer, start: number, end: number, family: 
       out.push(`${DEC[octet(0)]}.${DEC[octet(1)]}.${DEC[octet(2)]}.${DEC[octet(3)]}/${len}`);
     } else {
       for (let g = 0; g < 8; g++) groups[g] = (octet(2 * g) << 8) | octet(2 * g + 1);
-      out.push(`${v6Text(groups)}/${len}`);
+      out.push(`${formatV6Groups(groups)}/${len}`);
     }
     off += 1 + n;
   }
