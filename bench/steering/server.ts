@@ -10,7 +10,7 @@ import pino from 'pino';
 import { parseAddress } from '../../protocol/index.ts';
 import { Control } from '../../control/src/control.ts';
 import { buildApp } from '../../control/src/http/app.ts';
-import { secretHash } from '../../control/src/http/auth.ts';
+import { secretHash } from '../../control/src/credentials.ts';
 import { loadSettings } from '../../control/src/settings.ts';
 import { steer } from '../../control/src/steering/steer.ts';
 import { UpdatingAppliance, type PhaseResult } from './updates.ts';

@@ -7,7 +7,7 @@ import { parsePrefix } from '../../protocol/index.ts';
 import type { Prefix } from '../../protocol/index.ts';
 import { Catalog } from './catalog.ts';
 import { FillService } from './fill/fill-service.ts';
-import { secretHash } from './http/auth.ts';
+import { secretHash } from './credentials.ts';
 import { KeyVault } from './licence/key-vault.ts';
 import { createMetrics } from './metrics.ts';
 import type { Metrics } from './metrics.ts';

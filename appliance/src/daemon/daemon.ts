@@ -19,7 +19,7 @@ import { splitHostPort, type ApplianceSettings } from './settings.ts';
 import type { DaemonService, RunningService } from './services.ts';
 import { buildSnapshot, tierUsage, type ApplianceSnapshot } from './snapshot.ts';
 import { WorkerPool } from './worker-pool.ts';
-import type { WorkerInit } from './worker-messages.ts';
+import type { WorkerInit } from '../http/worker-messages.ts';
 
 const TICK_MS = 1_000;
 export const SOFTWARE_VERSION = '0.1.0';

@@ -3,7 +3,7 @@
 // stopped during a drain after the serving workers have finished and before the store closes.
 // To add one, append it to DAEMON_SERVICES (this list is the only edit the daemon needs).
 
-import { fillService } from '../fill/fill-service.ts';
+import { fillService } from './fill-service.ts';
 import { startControlLink } from '../report/control-link.ts';
 import type { Daemon } from './daemon.ts';
 

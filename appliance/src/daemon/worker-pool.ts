@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { HealthView } from '../http/public-server.ts';
-import { isWorkerMessage, type MainToWorker, type WorkerInit, type WorkerToMain } from './worker-messages.ts';
+import { isWorkerMessage, type MainToWorker, type WorkerInit, type WorkerToMain } from '../http/worker-messages.ts';
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 

@@ -13,7 +13,7 @@
 
 import type { Logger } from 'pino';
 import type { FillFile } from '../../../protocol/index.ts';
-import type { MainToWorker, MissAnswer } from '../daemon/worker-messages.ts';
+import type { MainToWorker, MissAnswer } from '../http/worker-messages.ts';
 import { toEntry } from '../store/file-table.ts';
 import type { FileRow } from '../store/inventory.ts';
 import type { FileEntry } from '../store/types.ts';

@@ -17,7 +17,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MessagePort } from 'node:worker_threads';
-import type { MainToWorker, MissAnswer, WorkerToMain } from '../daemon/worker-messages.ts';
+import type { MainToWorker, MissAnswer, WorkerToMain } from './worker-messages.ts';
 import type { FileEntry } from '../store/types.ts';
 import { pumpRange, type BodyHooks } from './disk-reader.ts';
 import { sendError } from './errors.ts';

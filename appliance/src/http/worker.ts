@@ -5,7 +5,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Socket } from 'node:net';
-import type { MainToWorker, WorkerInit } from '../daemon/worker-messages.ts';
+import type { MainToWorker, WorkerInit } from './worker-messages.ts';
 import { startStoreView } from '../store/store-view.ts';
 import { IoLimiter } from './disk-reader.ts';
 import type { ServeContext } from './exchange.ts';

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { FillFile } from '../../../protocol/index.ts';
-import type { MainToWorker } from '../../src/daemon/worker-messages.ts';
+import type { MainToWorker } from '../../src/http/worker-messages.ts';
 import type { Download, FillHandle } from '../../src/fill/fill-handle.ts';
 import { MissCoalescer } from '../../src/fill/miss-coalescer.ts';
 import type { StoredFile } from '../../src/store/store.ts';

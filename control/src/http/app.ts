@@ -6,7 +6,7 @@ import { errorBody } from '../../../protocol/index.ts';
 import type { Control } from '../control.ts';
 import { ClearKeyProvider } from '../licence/clearkey.ts';
 import { PlaybackService } from '../playback/playback-service.ts';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../errors.ts';
 import { viewerCors } from './cors.ts';
 import { applianceRoutes } from './routes/appliances.ts';
 import { fillRoutes } from './routes/fill.ts';

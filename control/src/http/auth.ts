@@ -1,21 +1,9 @@
-// Bearer credentials. Secrets are random 256-bit base64url strings; only their SHA-256 is
-// stored, so a copy of the database does not let anyone act as an appliance or an account.
+// Bearer credentials on requests (the secrets themselves: ../credentials.ts).
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from './api-error.ts';
-
-export function newSecret(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-export function newId(prefix: string): string {
-  return `${prefix}-${randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0')}`;
-}
-
-export function secretHash(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
-}
+import { secretHash } from '../credentials.ts';
+import { ApiError } from '../errors.ts';
 
 /** The bearer token, or a 401 naming what is wrong with the header. */
 export function bearer(req: FastifyRequest): string {

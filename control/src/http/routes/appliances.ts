@@ -5,8 +5,9 @@ import { ApplianceReport, EnrollRequest } from '../../../../protocol/index.ts';
 import type { EnrollReply, ReportReply } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
 import type { ApplianceRow } from '../../store/repository.ts';
-import { ApiError, parseWith } from '../api-error.ts';
-import { bearer, newId, newSecret, secretHash } from '../auth.ts';
+import { ApiError, parseWith } from '../../errors.ts';
+import { newId, newSecret, secretHash } from '../../credentials.ts';
+import { bearer } from '../auth.ts';
 
 const ENROLL_REFUSALS = {
   unknown: [401, 'unauthenticated', 'unknown enrollment token'],

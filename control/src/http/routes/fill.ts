@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Control } from '../../control.ts';
 import { fillStatus } from '../../fill/status.ts';
-import { ApiError, parseWith } from '../api-error.ts';
+import { ApiError, parseWith } from '../../errors.ts';
 import { requireStatic } from '../auth.ts';
 import { authenticateAppliance } from './appliances.ts';
 

@@ -6,8 +6,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ImageStatus, ImageTarget, TurnupReport, type ImageTargetReply } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
 import type { ApplianceRow } from '../../store/repository.ts';
-import { ApiError, parseWith } from '../api-error.ts';
-import { bearer, requireStatic, secretHash } from '../auth.ts';
+import { ApiError, parseWith } from '../../errors.ts';
+import { secretHash } from '../../credentials.ts';
+import { bearer, requireStatic } from '../auth.ts';
 
 type Id = FastifyRequest<{ Params: { id: string } }>;
 

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Control } from '../../control.ts';
 import type { LicenceProvider } from '../../licence/licence-provider.ts';
 import type { PlaybackService } from '../../playback/playback-service.ts';
-import { ApiError } from '../api-error.ts';
+import { ApiError } from '../../errors.ts';
 
 type LicenceRoute = { Params: { system?: string }; Querystring: { session?: string } };
 type LicenceReq = FastifyRequest<LicenceRoute>;

@@ -8,8 +8,9 @@ import type { Control } from '../../control.ts';
 import { PLANS } from '../../playback/plans.ts';
 import type { ApplianceState } from '../../steering/appliance-state.ts';
 import { steer } from '../../steering/steer.ts';
-import { ApiError, parseWith } from '../api-error.ts';
-import { newId, newSecret, requireStatic, secretHash } from '../auth.ts';
+import { ApiError, parseWith } from '../../errors.ts';
+import { newId, newSecret, secretHash } from '../../credentials.ts';
+import { requireStatic } from '../auth.ts';
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/);
 const SiteBody = z.object({

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Control } from '../../control.ts';
 import type { Delivery } from '../../playback/delivery.ts';
-import { parseWith } from '../api-error.ts';
+import { parseWith } from '../../errors.ts';
 import { requireStatic } from '../auth.ts';
 
 const OverviewQuery = z.object({

@@ -6,7 +6,7 @@ import type { Control } from '../../control.ts';
 import { hlsMediaFor, dashFor, hlsMasterFor } from '../../playback/delivery.ts';
 import { Heartbeat, PlayRequest } from '../../playback/playback-service.ts';
 import type { PlaybackService } from '../../playback/playback-service.ts';
-import { ApiError, parseWith } from '../api-error.ts';
+import { ApiError, parseWith } from '../../errors.ts';
 import { bearer } from '../auth.ts';
 import { clientAddress } from '../client-address.ts';
 

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TitleRecord } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
-import { ApiError, parseWith } from '../api-error.ts';
+import { ApiError, parseWith } from '../../errors.ts';
 import { requireStatic } from '../auth.ts';
 
 export function titleRoutes(app: FastifyInstance, c: Control): void {

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Control } from '../../control.ts';
-import { ApiError } from '../api-error.ts';
+import { ApiError } from '../../errors.ts';
 import { overviewRoutes } from './overview.ts';
 import { viewerRoutes } from './viewer.ts';
 

@@ -5,8 +5,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Control } from '../../control.ts';
 import { streamLimit } from '../../playback/plans.ts';
-import { ApiError } from '../api-error.ts';
-import { bearer, secretHash } from '../auth.ts';
+import { ApiError } from '../../errors.ts';
+import { secretHash } from '../../credentials.ts';
+import { bearer } from '../auth.ts';
 
 export function viewerRoutes(app: FastifyInstance, c: Control): void {
   const account = (req: FastifyRequest) => {

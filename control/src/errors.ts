@@ -1,5 +1,7 @@
-// One error type for every refusal; the app's error handler turns it into
-// `{error:{code,message}}` (protocol's errorBody) with its status.
+// One error type for every refusal, thrown by domain code (playback, control) and by the HTTP
+// routes alike; the app's error handler (http/app.ts) turns it into `{error:{code,message}}`
+// (protocol's errorBody) with its status. It lives outside http/ so domain code need not import
+// the HTTP layer.
 
 import type { z } from 'zod';
 

@@ -3,13 +3,13 @@
 // daemon's registry, and `daemon.fill` set for the serving side's misses. With no controlUrl, or
 // fill disabled, it does nothing and daemon.fill stays null.
 
-import type { Daemon } from '../daemon/daemon.ts';
-import type { DaemonService } from '../daemon/services.ts';
-import { systemFillClock } from './clock.ts';
-import { FillEngine } from './engine.ts';
-import { ManifestClient } from './manifest-client.ts';
-import { ManifestSync } from './manifest-sync.ts';
-import { registerFillMetrics } from './metrics.ts';
+import type { Daemon } from './daemon.ts';
+import type { DaemonService } from './services.ts';
+import { systemFillClock } from '../fill/clock.ts';
+import { FillEngine } from '../fill/engine.ts';
+import { ManifestClient } from '../fill/manifest-client.ts';
+import { ManifestSync } from '../fill/manifest-sync.ts';
+import { registerFillMetrics } from '../fill/metrics.ts';
 
 export const fillService: DaemonService = {
   name: 'fill',
