@@ -10,6 +10,12 @@ export interface PlanAppliance {
   hddBytes: number;
   /** what it holds now (reported inventory) */
   holds: ReadonlySet<string>;
+  /**
+   * The same as catalogue file indices, used instead of `holds` when given: the fleet simulation
+   * (bench/sim) keeps inventories as indices, and 10,000 appliances' sets of fileId strings would
+   * cost it gigabytes and billions of map lookups a night.
+   */
+  heldFiles?: ArrayLike<number>;
 }
 
 export interface PlanSite { siteId: string; region: string; appliances: PlanAppliance[] }

@@ -210,6 +210,14 @@ function placeSite(sh: Shared, site: PlanSite, ranking: RegionRanking, out: Map<
 function markHeld(sh: Shared, apps: PlanAppliance[], words: number, on: boolean): void {
   for (let a = 0; a < apps.length; a++) {
     const w = a >>> 5, bit = 1 << (a & 31);
+    const idx = apps[a].heldFiles;
+    if (idx !== undefined) {
+      for (let i = 0; i < idx.length; i++) {
+        const f = idx[i];
+        if (on) sh.held[f * words + w] |= bit; else sh.held[f * words + w] = 0;
+      }
+      continue;
+    }
     for (const id of apps[a].holds) {
       const f = sh.fileIndex.get(id);
       if (f === undefined) continue;
