@@ -1,6 +1,6 @@
 // Messages between the daemon's main thread and its serving workers (besides the store's own
 // 'store:*' messages, see store/types.ts). They live here, with the workers that speak them, so
-// the serving side never imports daemon/ (folder order: appliance/test/import-boundaries.test.ts).
+// the serving side never imports daemon/ (folder order: scripts/test/import-boundaries.test.ts).
 
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { HealthView, ServerLimits } from './public-server.ts';
