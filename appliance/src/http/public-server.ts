@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { answerPreflight } from './cors.ts';
 import { sendError } from './errors.ts';
 import { Exchange, type ServeContext } from './exchange.ts';
+import { answerOddClients } from './odd-clients.ts';
 import { parseFilePath } from './request-path.ts';
 import { serveFile } from './serve-file.ts';
 import { servePeer } from './serve-peer.ts';
@@ -50,6 +51,7 @@ export function createPublicServer(
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.maxConnections = limits.maxConnections;
   server.timeout = limits.socketIdleTimeoutMs;
+  answerOddClients(server);
   return server;
 }
 
