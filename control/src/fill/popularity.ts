@@ -52,3 +52,28 @@ export interface PromotionDemand { expectedViews: number; releaseAt: number }
 export function promotedViews(p: PromotionDemand, now: number, halfLifeMs: number): number {
   return now < p.releaseAt ? p.expectedViews : decayed(p.expectedViews, p.releaseAt, now, halfLifeMs);
 }
+
+export interface PromotionInput extends PromotionDemand { titleId: string; regions: readonly string[] }
+
+/**
+ * Raise the views of a promoted title's files to its prediction, in each of its regions (all of
+ * `regions` when it names none), leaving unavailable files (negative) alone. `views` per region is
+ * aligned with the catalogue's files. Pure, so the fleet simulation applies promotions exactly as
+ * the popularity book does.
+ */
+export function raiseToPromotions(
+  catalog: { titleIds: readonly string[]; titleStart: Uint32Array }, views: ReadonlyMap<string, Float64Array>,
+  regions: readonly string[], promotions: readonly PromotionInput[], now: number, halfLifeMs: number,
+): void {
+  const titleIndex = new Map(catalog.titleIds.map((id, t) => [id, t]));
+  for (const p of promotions) {
+    const t = titleIndex.get(p.titleId);
+    if (t === undefined) continue;
+    const predicted = promotedViews(p, now, halfLifeMs);
+    for (const region of p.regions.length > 0 ? p.regions : regions) {
+      const v = views.get(region);
+      if (!v) continue;
+      for (let f = catalog.titleStart[t]; f < catalog.titleStart[t + 1]; f++) if (v[f] >= 0 && v[f] < predicted) v[f] = predicted;
+    }
+  }
+}
