@@ -71,15 +71,15 @@ try {
     urlTokenSecret: 'bgp-bench-url-token-secret', originUrl: 'http://origin.example.net', enrollmentTokens: [{ token, siteId: 'bench' }],
     reportIntervalMs: 1000, staleIntervals: 600,
   }, {});
-  const control = new Control({ settings, log: pino({ level: 'silent' }) });
-  control.repo.putSite({ siteId: 'bench', kind: 'embedded', region: 'eu', timeZone: 'UTC', fillWindow: { start: '02:00', end: '14:00' } });
+  const control = await Control.open({ settings, log: pino({ level: 'silent' }) });
+  await control.repo.putSite({ siteId: 'bench', kind: 'embedded', region: 'eu', timeZone: 'UTC', fillWindow: { start: '02:00', end: '14:00' } });
   const app = buildApp(control);
   const reportBytes: { at: number; bytes: number }[] = [];
   app.addHook('onRequest', async (req) => {
     if (req.url.endsWith('/report')) reportBytes.push({ at: performance.now(), bytes: Number(req.headers['content-length'] ?? 0) });
   });
   const controlUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-  cleanups.push(async () => { await app.close(); control.close(); });
+  cleanups.push(async () => { await app.close(); await control.close(); });
 
   // 2. The speaker, in its own process. BIRD is idle until the session opens, so its CPU time
   // from here to End-of-RIB is what sending the table cost it.

@@ -49,15 +49,15 @@ const settings = loadSettings({
   // The load generator sets X-Forwarded-For to a viewer address from the world.
   trustedProxies: ['127.0.0.1/32'],
 }, {});
-const control = new Control({ settings, log: pino({ level: 'silent' }) });
+const control = await Control.open({ settings, log: pino({ level: 'silent' }) });
 
-registerTitles(control, titleIdsFor(size));
+await registerTitles(control, titleIdsFor(size));
 gc();
 const mem0 = process.memoryUsage();
 const t0 = performance.now();
 const world = buildWorld(control, size);
 const t2 = performance.now();
-control.flush(); // the bench's appliances are not in the store; get the batch out of the way
+await control.flush(); // the bench's appliances are not in the store; get the batch out of the way
 const t3 = performance.now();
 gc();
 const mem = process.memoryUsage();
@@ -117,7 +117,7 @@ const allFiles = world.titleIds.flatMap((t) => [`${t}.v1`, `${t}.v2`, `${t}.a1`]
 const tb = performance.now();
 const updating = new UpdatingAppliance(control, world.prefixes, updatingRoutes, world.regions[0], allFiles);
 const addMs = performance.now() - tb;
-control.flush();
+await control.flush();
 // Steady and with-deltas phases alternate, so a burst of other work on the machine does not
 // land on one side only; the figures are over all rounds.
 const rounds: { steady: PhaseResult; during: PhaseResult }[] = [];
@@ -135,7 +135,7 @@ const over = (xs: PhaseResult[]) => {
   };
 };
 const steady = over(rounds.map((x) => x.steady)), during = over(rounds.map((x) => x.during));
-const persistMs = updating.persistMs();
+const persistMs = await updating.persistMs();
 const fullReplaceMs = updating.fullReplaceMs();
 say({
   type: 'incremental', routesHeld: updating.routes, targetChangesPerSec: updateRate, firstFullReportMs: addMs, fullReplaceMs, routesPersistMs: persistMs,
@@ -148,8 +148,8 @@ const ta = performance.now();
 const lines: string[] = [];
 for (let i = 0; i < accounts; i++) {
   const accountId = `acc-bench-${i}`, token = `bench-account-token-${i}`, profileId = `prf-bench-${i}`;
-  control.repo.addAccount({ accountId, name: accountId, plan: 'premium', region: world.regions[i % world.regions.length], status: 'active' }, secretHash(token));
-  control.repo.addProfile({ profileId, accountId, name: 'p' });
+  await control.repo.addAccount({ accountId, name: accountId, plan: 'premium', region: world.regions[i % world.regions.length], status: 'active' }, secretHash(token));
+  await control.repo.addProfile({ profileId, accountId, name: 'p' });
   lines.push(`${token} ${profileId}`);
 }
 const accountsMs = performance.now() - ta;
@@ -161,7 +161,7 @@ writeFileSync(wrkData.clients, world.clients.join('\n') + '\n');
 writeFileSync(wrkData.titles, world.titleIds.join('\n') + '\n');
 writeFileSync(wrkData.regions, world.regions.join('\n') + '\n');
 
-control.flush(); // the updates phase's last writes, before the HTTP runs
+await control.flush(); // the updates phase's last writes, before the HTTP runs
 const app = buildApp(control);
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 say({
@@ -181,7 +181,7 @@ process.once('SIGTERM', () => {
   void (async () => {
     if (inspector) writeFileSync(profileFile, JSON.stringify((await inspector.post('Profiler.stop')).profile));
     await app.close();
-    control.close();
+    await control.close();
     process.exit(0);
   })();
 });

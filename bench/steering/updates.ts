@@ -93,10 +93,10 @@ export class UpdatingAppliance {
   }
 
   /** Writing this appliance's route set to the store once (deltas do so at most every minute), in ms. */
-  persistMs(): number {
+  async persistMs(): Promise<number> {
     const a = this.#c.fleet.get(this.id)!;
     const t0 = performance.now();
-    this.#c.repo.saveSnapshots([{ applianceId: a.id, state: this.#c.fleet.stateSnapshot(a), routes: this.#c.fleet.routesSnapshot(a) }]);
+    await this.#c.repo.saveSnapshots([{ applianceId: a.id, state: this.#c.fleet.stateSnapshot(a), routes: this.#c.fleet.routesSnapshot(a) }]);
     return performance.now() - t0;
   }
 

@@ -157,8 +157,8 @@ export function buildWorld(c: Control, size: WorldSize): World {
 }
 
 /** Register the catalogue (not timed as the route table's build). */
-export function registerTitles(c: Control, titleIds: string[]): void {
-  for (const t of titleIds) c.catalog.register(titleRecordFor(t), c.now());
+export async function registerTitles(c: Control, titleIds: string[]): Promise<void> {
+  for (const t of titleIds) await c.catalog.register(titleRecordFor(t), c.now());
 }
 
 export function titleIdsFor(size: WorldSize): string[] {

@@ -20,10 +20,16 @@ export class Catalog {
   #repo: Repository;
   #vault: KeyVault;
 
-  constructor(repo: Repository, vault: KeyVault) {
+  private constructor(repo: Repository, vault: KeyVault) {
     this.#repo = repo;
     this.#vault = vault;
-    for (const row of repo.listTitles()) this.#cache(row);
+  }
+
+  /** The catalogue with every stored title in memory. */
+  static async load(repo: Repository, vault: KeyVault): Promise<Catalog> {
+    const c = new Catalog(repo, vault);
+    for (const row of await repo.listTitles()) c.#cache(row);
+    return c;
   }
 
   #cache(row: TitleRow): CatalogTitle {
@@ -37,7 +43,7 @@ export class Catalog {
   }
 
   /** Throws with a message naming the inconsistency; nothing is stored then. */
-  register(record: TitleRecord, now: number): CatalogTitle {
+  async register(record: TitleRecord, now: number): Promise<CatalogTitle> {
     const { title, manifest, keys } = record;
     if (manifest.titleId !== title.titleId) throw new Error(`manifest.titleId ${manifest.titleId} differs from title.titleId ${title.titleId}`);
     const other = manifest.files.find((f) => !f.fileId.startsWith(`${title.titleId}.`));
@@ -48,7 +54,7 @@ export class Catalog {
     const stray = keys.find((k) => !manifest.kids.includes(k.kid));
     if (stray) throw new Error(`key ${stray.kid} is not listed in manifest.kids`);
     const row: TitleRow = { titleId: title.titleId, name: title.name, regions: title.regions, manifest: JSON.stringify(manifest) };
-    this.#repo.putTitle(row, keys.map((k) => ({
+    await this.#repo.putTitle(row, keys.map((k) => ({
       kid: k.kid, titleId: title.titleId, label: k.label, sealed: this.#vault.seal(title.titleId, k.kid, k.key),
     })), now);
     return this.#cache(row);
@@ -58,7 +64,7 @@ export class Catalog {
   all(): IterableIterator<CatalogTitle> { return this.#titles.values(); }
 
   /** Clear keys of one title, by kid (hex). */
-  keysOf(titleId: string): Map<string, Buffer> {
-    return new Map(this.#repo.keysOfTitle(titleId).map((k) => [k.kid, this.#vault.open(titleId, k.kid, k.sealed)]));
+  async keysOf(titleId: string): Promise<Map<string, Buffer>> {
+    return new Map((await this.#repo.keysOfTitle(titleId)).map((k) => [k.kid, this.#vault.open(titleId, k.kid, k.sealed)]));
   }
 }

@@ -34,22 +34,24 @@ export class Control {
   readonly now: () => number;
   readonly repo: Repository;
   readonly fleet: Fleet;
-  readonly catalog: Catalog;
   readonly metrics: Metrics;
-  readonly fill: FillService;
   readonly trustedProxies: Prefix[];
   readonly urlTokenSecret: string;
   /** base of the URLs control writes into manifests; set from the listen address if not configured */
   publicUrl: string;
   #dirty = new Map<ApplianceState, Changed>();
   #flushTimer: NodeJS.Timeout | undefined;
+  #kek: string;
+  // set by open(), before anyone else sees the object
+  #catalog!: Catalog;
+  #fill!: FillService;
 
-  constructor(d: ControlDeps) {
+  private constructor(d: ControlDeps, repo: Repository) {
     this.settings = d.settings;
     this.log = d.log;
     this.now = d.clock ?? Date.now;
     this.publicUrl = d.settings.publicUrl.replace(/\/+$/, '');
-    this.repo = d.repo ?? new SqliteRepository(d.settings.dbPath);
+    this.repo = repo;
     let kek = d.settings.kek;
     if (kek === '') {
       kek = randomBytes(32).toString('hex');
@@ -66,24 +68,34 @@ export class Control {
       },
       (a, changed) => this.#markDirty(a, changed),
     );
-    const sites = new Map(this.repo.listSites().map((s) => [s.siteId, s]));
-    for (const a of this.repo.listAppliances()) {
-      const site = sites.get(a.siteId);
-      if (site) this.fleet.add(a.applianceId, site, a.name, a.publicUrl, a.operatorDrain, a);
-    }
-    this.catalog = new Catalog(this.repo, new KeyVault(kek));
     this.metrics = createMetrics(() => this.#countStates());
-    this.fill = new FillService({ settings: d.settings, repo: this.repo, fleet: this.fleet, catalog: this.catalog, metrics: this.metrics, log: this.log, now: this.now });
+    this.#kek = kek;
   }
+
+  /** Control with its stored state loaded: appliances into the fleet, titles, fill state. */
+  static async open(d: ControlDeps): Promise<Control> {
+    const c = new Control(d, d.repo ?? new SqliteRepository(d.settings.dbPath));
+    const sites = new Map((await c.repo.listSites()).map((s) => [s.siteId, s]));
+    for (const a of await c.repo.listAppliances()) {
+      const site = sites.get(a.siteId);
+      if (site) c.fleet.add(a.applianceId, site, a.name, a.publicUrl, a.operatorDrain, a);
+    }
+    c.#catalog = await Catalog.load(c.repo, new KeyVault(c.#kek));
+    c.#fill = await FillService.load({ settings: d.settings, repo: c.repo, fleet: c.fleet, catalog: c.#catalog, metrics: c.metrics, log: c.log, now: c.now });
+    return c;
+  }
+
+  get catalog(): Catalog { return this.#catalog; }
+  get fill(): FillService { return this.#fill; }
 
   /**
    * Enrollment tokens from config are put into the store the first time they are presented (the
    * site may be created after start); INSERT OR IGNORE keeps a used token used.
    */
-  adoptConfiguredEnrollmentToken(token: string): void {
+  async adoptConfiguredEnrollmentToken(token: string): Promise<void> {
     const t = this.settings.enrollmentTokens.find((e) => e.token === token);
-    if (!t || !this.repo.getSite(t.siteId)) return;
-    this.repo.addEnrollmentToken(secretHash(token), t.siteId, Math.floor(this.now() / 1000) + this.settings.enrollmentTokenTtlSec);
+    if (!t || !(await this.repo.getSite(t.siteId))) return;
+    await this.repo.addEnrollmentToken(secretHash(token), t.siteId, Math.floor(this.now() / 1000) + this.settings.enrollmentTokenTtlSec);
   }
 
   #countStates(): Record<string, number> {
@@ -95,13 +107,13 @@ export class Control {
 
   // Reports change memory at once and reach the store in batches, off the request path.
   #markDirty(a: ApplianceState, changed: Changed): void {
-    if (changed.inventory) this.fill?.manifests.inventoryChanged(a);
+    if (changed.inventory) this.#fill?.manifests.inventoryChanged(a);
     const before = this.#dirty.get(a);
     this.#dirty.set(a, before ? { inventory: before.inventory || changed.inventory, routes: before.routes || changed.routes } : changed);
-    this.#flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+    this.#flushTimer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
   }
 
-  flush(): void {
+  async flush(): Promise<void> {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     if (this.#dirty.size === 0) return;
@@ -114,7 +126,7 @@ export class Control {
     const dirtyBefore = [...this.#dirty];
     this.#dirty.clear();
     try {
-      this.repo.saveSnapshots(batch);
+      await this.repo.saveSnapshots(batch);
     } catch (err) {
       // Keep what was not written: the next flush tries again with the newer state.
       for (const [a, changed] of dirtyBefore) this.#markDirty(a, changed);
@@ -122,9 +134,9 @@ export class Control {
     }
   }
 
-  close(): void {
-    this.fill.close();
-    this.flush();
-    this.repo.close();
+  async close(): Promise<void> {
+    await this.fill.close();
+    await this.flush();
+    await this.repo.close();
   }
 }

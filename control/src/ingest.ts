@@ -46,7 +46,7 @@ export class TitleIngest {
           const i = parsed.error.issues[0];
           throw new Error(`${i.path.map(String).join('.')}: ${i.message}`);
         }
-        this.#c.catalog.register(parsed.data, this.#c.now());
+        await this.#c.catalog.register(parsed.data, this.#c.now());
         this.#seen.set(name, mark);
         this.#c.log.info({ file: name, titleId: parsed.data.title.titleId }, 'title ingested');
         n++;

@@ -16,14 +16,14 @@ export interface RunningControl {
 
 export async function startControl(settings: ControlSettings, opts: { clock?: () => number; log?: Logger } = {}): Promise<RunningControl> {
   const log = opts.log ?? pino({ level: settings.logLevel });
-  const control = new Control({ settings, log, clock: opts.clock });
+  const control = await Control.open({ settings, log, clock: opts.clock });
   const app = buildApp(control);
   const ingest = settings.ingestDir ? new TitleIngest(control, settings.ingestDir) : undefined;
   if (ingest) {
     await ingest.scan();
     ingest.start(settings.ingestIntervalMs);
   }
-  control.fill.start();
+  await control.fill.start();
   const address = await app.listen({ host: settings.host, port: settings.port });
   if (control.publicUrl === '') control.publicUrl = address;
   return {
@@ -31,7 +31,7 @@ export async function startControl(settings: ControlSettings, opts: { clock?: ()
     async close() {
       await ingest?.stop();
       await app.close();
-      control.close();
+      await control.close();
     },
   };
 }

@@ -82,34 +82,34 @@ describe('the popularity book and the store', () => {
       let repo = new SqliteRepository(path);
       let book = new PopularityBook(repo, 7 * DAY, (e) => { throw e; });
       book.record('eu', [{ fileId: 'a.v1', views: 8 }], 0);
-      book.flush();
+      await book.flush();
       book.record('eu', [{ fileId: 'a.v1', views: 1 }], 7 * DAY); // stored 8 → 4, + 1
       book.record('us', [{ fileId: 'a.v1', views: 2 }], 7 * DAY);
-      book.flush();
-      repo.close();
+      await book.flush();
+      await repo.close();
       repo = new SqliteRepository(path);
       book = new PopularityBook(repo, 7 * DAY, (e) => { throw e; });
       // a late delta (dated before what is stored) is decayed to the stored time and added
       book.record('eu', [{ fileId: 'a.v1', views: 2 }], 0);
-      book.flush();
-      expect(book.top('eu', 10, 7 * DAY)).toEqual([{ fileId: 'a.v1', views: expect.closeTo(6, 9) }]);
-      expect(book.top('eu', 10, 14 * DAY)[0].views).toBeCloseTo(3, 9);
-      expect(book.top('us', 10, 7 * DAY)[0].views).toBeCloseTo(2, 9);
-      repo.close();
+      await book.flush();
+      expect(await book.top('eu', 10, 7 * DAY)).toEqual([{ fileId: 'a.v1', views: expect.closeTo(6, 9) }]);
+      expect((await book.top('eu', 10, 14 * DAY))[0].views).toBeCloseTo(3, 9);
+      expect((await book.top('us', 10, 7 * DAY))[0].views).toBeCloseTo(2, 9);
+      await repo.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('regional views: history decayed to now, promotions raise a title, regions a title may not play in are -1', () => {
+  it('regional views: history decayed to now, promotions raise a title, regions a title may not play in are -1', async () => {
     const repo = new SqliteRepository(':memory:');
     const book = new PopularityBook(repo, 7 * DAY, (e) => { throw e; });
     const cat = planCatalog([title('a', [], ['a.v1', 'a.a1']), title('b', ['us'], ['b.v1']), title('c', [], ['c.v1'])]);
     book.record('eu', [{ fileId: 'a.v1', views: 10 }, { fileId: 'a.a1', views: 12 }], 0);
     const promos = [{ titleId: 'c', regions: ['eu'], expectedViews: 50, releaseAt: 30 * DAY }];
-    const got = book.regional(cat, cat.titleRegions, ['eu', 'us'], promos, 7 * DAY);
+    const got = await book.regional(cat, cat.titleRegions, ['eu', 'us'], promos, 7 * DAY);
     expect([...got.get('eu')!]).toEqual([5, 6, -1, 50]);
     expect([...got.get('us')!]).toEqual([0, 0, 0, 0]);
-    repo.close();
+    await repo.close();
   });
 });

@@ -64,12 +64,12 @@ export class FillService {
   #members = new Map<string, ApplianceState[]>();
   #membersOf = -1;
 
-  constructor(d: FillDeps) {
+  private constructor(d: FillDeps, keys: PeerKeys, windows: FillWindows) {
     this.#d = d;
     const s = d.settings;
     this.book = new PopularityBook(d.repo, s.popularityHalfLifeDays * DAY_MS, (err) => d.log.error({ err }, 'persisting popularity failed; will retry'));
-    this.keys = new PeerKeys(d.repo, s.peerSigningKey, d.now());
-    this.windows = new FillWindows(d.repo, { rateLimitBps: s.fillRateBps, peerServeRateBps: s.peerServeRateBps });
+    this.keys = keys;
+    this.windows = windows;
     this.bad = new BadSources(s.badSourceTtlMs);
     this.manifests = new FillManifests({
       fleet: d.fleet, windows: this.windows, keys: this.keys, bad: this.bad, settings: s,
@@ -77,38 +77,47 @@ export class FillService {
     });
   }
 
+  /** Fill with its stored state (peer keys, windows and rates) loaded. */
+  static async load(d: FillDeps): Promise<FillService> {
+    const s = d.settings;
+    const keys = await PeerKeys.load(d.repo, s.peerSigningKey, d.now());
+    const windows = await FillWindows.load(d.repo, { rateLimitBps: s.fillRateBps, peerServeRateBps: s.peerServeRateBps });
+    return new FillService(d, keys, windows);
+  }
+
   get current(): CurrentPlan | undefined { return this.#current; }
   get lastRun(): PlanRun | undefined { return this.#lastRun; }
 
   /** Plan once now, then on the schedule. A failed run is logged; the previous plan stays. */
-  start(): void {
-    const run = (trigger: PlanRun['trigger']) => {
+  async start(): Promise<void> {
+    const run = async (trigger: PlanRun['trigger']) => {
       try {
-        this.runPlan(trigger);
+        await this.runPlan(trigger);
       } catch (err) {
         this.#d.log.error({ err, trigger }, 'fill plan failed; the previous plan stays');
       }
     };
-    run('start');
+    await run('start');
     if (this.#d.settings.fillPlanSchedule !== '') {
       this.#task = schedule(this.#d.settings.fillPlanSchedule, () => run('schedule'), { name: 'fill-plan', noOverlap: true });
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     void this.#task?.destroy();
     this.#task = undefined;
-    this.book.flush();
+    await this.book.flush();
   }
 
-  runPlan(trigger: PlanRun['trigger']): PlanRun {
+  async runPlan(trigger: PlanRun['trigger']): Promise<PlanRun> {
     const { settings: s, fleet, catalog, metrics, now: clock } = this.#d;
     const started = performance.now();
     const now = clock();
+    const promotions = await this.#d.repo.listPromotions();
     const cat = planCatalog(catalog.all());
     const sites = planSites(fleet.all(), now, s.fillDropAfterMs);
     const regions = [...new Set(sites.map((x) => x.region))];
-    const popularity = this.book.regional(cat, cat.titleRegions, regions, this.#d.repo.listPromotions(), now);
+    const popularity = await this.book.regional(cat, cat.titleRegions, regions, promotions, now);
     const plan = planFill({ catalog: cat, popularity, sites }, { headroom: s.fillHeadroom, churnFraction: s.fillChurnFraction });
     const id = (this.#current?.id ?? 0) + 1;
     this.#current = { id, at: now, plan, catalog: cat };

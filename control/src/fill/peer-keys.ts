@@ -9,7 +9,7 @@
 
 import { generatePeerSigningKey, signPeerToken } from '../../../protocol/index.ts';
 import type { PeerSigningKey } from '../../../protocol/index.ts';
-import type { Repository } from '../store/repository.ts';
+import type { PeerKeyRow, Repository } from '../store/repository.ts';
 
 const GENERATED_KID = 'p1';
 
@@ -20,18 +20,22 @@ export class PeerKeys {
   readonly publicKeys: Readonly<Record<string, string>>;
   #issued = new Map<string, Issued>();
 
-  constructor(repo: Repository, configured: PeerSigningKey | undefined, now: number) {
-    let stored = repo.listPeerKeys();
-    if (!configured && stored.length === 0) {
-      const k = generatePeerSigningKey(GENERATED_KID);
-      stored = repo.addPeerKey({ ...k, createdAt: now });
-    }
+  private constructor(configured: PeerSigningKey | undefined, stored: PeerKeyRow[]) {
     const fromDb = stored.find((k) => k.kid === GENERATED_KID) ?? stored[stored.length - 1];
     this.signing = configured ?? { kid: fromDb.kid, x: fromDb.x, d: fromDb.d };
     const keys: Record<string, string> = {};
     for (const k of stored) keys[k.kid] = k.x;
     keys[this.signing.kid] = this.signing.x;
     this.publicKeys = keys;
+  }
+
+  static async load(repo: Repository, configured: PeerSigningKey | undefined, now: number): Promise<PeerKeys> {
+    let stored = await repo.listPeerKeys();
+    if (!configured && stored.length === 0) {
+      const k = generatePeerSigningKey(GENERATED_KID);
+      stored = await repo.addPeerKey({ ...k, createdAt: now });
+    }
+    return new PeerKeys(configured, stored);
   }
 
   /** A token for `applianceId` naming `sites`, valid for `ttlSec`; the same one again while it has over half its life left. */

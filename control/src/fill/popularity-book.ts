@@ -36,19 +36,19 @@ export class PopularityBook {
       }
     }
     if (this.#pending.size > 0 && !this.#timer) {
-      this.#timer = setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+      this.#timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
       this.#timer.unref();
     }
   }
 
-  flush(): void {
+  async flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#pending.size === 0) return;
     const rows = [...this.#pending.values()];
     this.#pending.clear();
     try {
-      this.#repo.addViews(rows, this.halfLifeMs);
+      await this.#repo.addViews(rows, this.halfLifeMs);
     } catch (err) {
       // keep them for the next flush
       for (const r of rows) this.record(r.region, [r], r.at);
@@ -61,8 +61,9 @@ export class PopularityBook {
    * raised to a promotion's prediction where one applies, and -1 where the title may not be
    * played (its `regions` list excludes the region).
    */
-  regional(catalog: PlanCatalog, titleRegions: readonly string[][], regions: readonly string[], promotions: readonly Promotion[], now: number): Map<string, Float64Array> {
-    this.flush();
+  async regional(catalog: PlanCatalog, titleRegions: readonly string[][], regions: readonly string[], promotions: readonly Promotion[], now: number): Promise<Map<string, Float64Array>> {
+    await this.flush();
+    const stored = await this.#repo.listPopularity();
     const fileIndex = new Map<string, number>();
     for (let f = 0; f < catalog.fileIds.length; f++) fileIndex.set(catalog.fileIds[f], f);
     const out = new Map<string, Float64Array>();
@@ -74,7 +75,7 @@ export class PopularityBook {
       }
       out.set(region, views);
     }
-    for (const row of this.#repo.listPopularity()) {
+    for (const row of stored) {
       const views = out.get(row.region);
       const f = fileIndex.get(row.fileId);
       if (views && f !== undefined && views[f] >= 0) views[f] = decayed(row.views, row.at, now, this.halfLifeMs);
@@ -94,9 +95,9 @@ export class PopularityBook {
   }
 
   /** The region's most viewed files now (operator view). */
-  top(region: string, limit: number, now: number): FileViews[] {
-    this.flush();
-    return this.#repo.listPopularity()
+  async top(region: string, limit: number, now: number): Promise<FileViews[]> {
+    await this.flush();
+    return (await this.#repo.listPopularity())
       .filter((r) => r.region === region)
       .map((r) => ({ fileId: r.fileId, views: decayed(r.views, r.at, now, this.halfLifeMs) }))
       .sort((a, b) => b.views - a.views || (a.fileId < b.fileId ? -1 : 1))

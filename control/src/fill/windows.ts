@@ -23,11 +23,17 @@ export class FillWindows {
   #sites = new Map<string, SiteFill>();
   #appliances = new Map<string, number | null>();
 
-  constructor(repo: Repository, defaults: FillRates) {
+  private constructor(repo: Repository, defaults: FillRates) {
     this.#repo = repo;
     this.#defaults = defaults;
-    for (const f of repo.listSiteFill()) this.#sites.set(f.siteId, f);
-    for (const a of repo.listApplianceFillNow()) this.#appliances.set(a.applianceId, a.fillNowUntil);
+  }
+
+  /** The stored overrides and deadlines, in memory. */
+  static async load(repo: Repository, defaults: FillRates): Promise<FillWindows> {
+    const w = new FillWindows(repo, defaults);
+    for (const f of await repo.listSiteFill()) w.#sites.set(f.siteId, f);
+    for (const a of await repo.listApplianceFillNow()) w.#appliances.set(a.applianceId, a.fillNowUntil);
+    return w;
   }
 
   /** a site's window or time zone changed */
@@ -43,27 +49,27 @@ export class FillWindows {
     };
   }
 
-  #put(siteId: string, change: Partial<Omit<SiteFill, 'siteId'>>): SiteFillView {
+  async #put(siteId: string, change: Partial<Omit<SiteFill, 'siteId'>>): Promise<SiteFillView> {
     const before = this.#sites.get(siteId) ?? { siteId, rateLimitBps: null, peerServeRateBps: null, fillNowUntil: null };
     const next = { ...before, ...change };
-    this.#repo.putSiteFill(next);
+    await this.#repo.putSiteFill(next);
     this.#sites.set(siteId, next);
     this.generation++;
     return this.site(siteId);
   }
 
   /** null resets a rate to the default; undefined leaves it */
-  setRates(siteId: string, r: { rateLimitBps?: number | null; peerServeRateBps?: number | null }): SiteFillView {
+  setRates(siteId: string, r: { rateLimitBps?: number | null; peerServeRateBps?: number | null }): Promise<SiteFillView> {
     const change: Partial<SiteFill> = {};
     if (r.rateLimitBps !== undefined) change.rateLimitBps = r.rateLimitBps;
     if (r.peerServeRateBps !== undefined) change.peerServeRateBps = r.peerServeRateBps;
     return this.#put(siteId, change);
   }
 
-  fillSiteNow(siteId: string, until: number | null): SiteFillView { return this.#put(siteId, { fillNowUntil: until }); }
+  fillSiteNow(siteId: string, until: number | null): Promise<SiteFillView> { return this.#put(siteId, { fillNowUntil: until }); }
 
-  fillApplianceNow(applianceId: string, until: number | null): void {
-    this.#repo.setApplianceFillNow(applianceId, until);
+  async fillApplianceNow(applianceId: string, until: number | null): Promise<void> {
+    await this.#repo.setApplianceFillNow(applianceId, until);
     this.#appliances.set(applianceId, until);
     this.generation++;
   }

@@ -31,8 +31,8 @@ export class PlaybackService {
 
   constructor(c: Control) { this.#c = c; }
 
-  account(token: string): Account {
-    const a = this.#c.repo.accountByToken(secretHash(token));
+  async account(token: string): Promise<Account> {
+    const a = await this.#c.repo.accountByToken(secretHash(token));
     if (!a) throw new ApiError(401, 'unauthenticated', 'unknown account token');
     return a;
   }
@@ -41,9 +41,9 @@ export class PlaybackService {
     return s.endedAt === null && now - s.lastHeartbeatAt <= this.#c.settings.sessionTtlMs;
   }
 
-  start(account: Account, body: z.output<typeof PlayRequest>, client: Address) {
+  async start(account: Account, body: z.output<typeof PlayRequest>, client: Address) {
     const c = this.#c;
-    const profile = c.repo.getProfile(body.profileId);
+    const profile = await c.repo.getProfile(body.profileId);
     if (!profile) throw new ApiError(404, 'profile-not-found', `no profile ${body.profileId}`);
     if (profile.accountId !== account.accountId) throw new ApiError(403, 'forbidden', 'that profile belongs to another account');
     if (account.status !== 'active') throw new ApiError(403, 'not-entitled', 'the account has no active subscription');
@@ -60,8 +60,8 @@ export class PlaybackService {
     const delivery = makeDelivery(sid, title, decision.targets, client, now, {
       kid: c.settings.urlTokenKid, secret: c.urlTokenSecret, ttlSec: c.settings.urlTokenTtlSec, bindClient: c.settings.tokenClientBinding,
     });
-    const resumeMs = c.repo.resumePosition(profile.profileId, title.titleId);
-    const started = c.repo.startSession({
+    const resumeMs = await c.repo.resumePosition(profile.profileId, title.titleId);
+    const started = await c.repo.startSession({
       sessionId: sid, accountId: account.accountId, profileId: profile.profileId, titleId: title.titleId,
       device: body.device, clientIp: formatAddress(client), startedAt: now, lastHeartbeatAt: now,
       endedAt: null, positionMs: resumeMs, delivery: JSON.stringify(delivery),
@@ -89,29 +89,29 @@ export class PlaybackService {
   }
 
   /** The caller's own session, or 404/403. */
-  owned(account: Account, sid: string): SessionRow {
-    const s = this.#c.repo.getSession(sid);
+  async owned(account: Account, sid: string): Promise<SessionRow> {
+    const s = await this.#c.repo.getSession(sid);
     if (!s) throw new ApiError(404, 'session-not-found', 'no such session');
     if (s.accountId !== account.accountId) throw new ApiError(403, 'forbidden', 'that session belongs to another account');
     return s;
   }
 
-  heartbeat(account: Account, sid: string, hb: z.output<typeof Heartbeat>): void {
-    const s = this.owned(account, sid);
+  async heartbeat(account: Account, sid: string, hb: z.output<typeof Heartbeat>): Promise<void> {
+    const s = await this.owned(account, sid);
     if (!this.isLive(s)) throw new ApiError(410, 'session-ended', 'the session has ended or timed out; start a new one');
-    this.#c.repo.heartbeat(sid, this.#c.now(), hb.positionMs, hb.bitrateKbps, hb.bufferMs);
+    await this.#c.repo.heartbeat(sid, this.#c.now(), hb.positionMs, hb.bitrateKbps, hb.bufferMs);
     // popularity is per the viewer's account region, the region steering and titles use
     this.#c.fill.recordHeartbeat(s, account.region, hb);
   }
 
-  end(account: Account, sid: string): void {
-    this.owned(account, sid);
-    this.#c.repo.endSession(sid, this.#c.now());
+  async end(account: Account, sid: string): Promise<void> {
+    await this.owned(account, sid);
+    await this.#c.repo.endSession(sid, this.#c.now());
   }
 
   /** A live session by its id (the id is the capability for manifests and licences). */
-  live(sid: string): { session: SessionRow; delivery: Delivery } {
-    const s = this.#c.repo.getSession(sid);
+  async live(sid: string): Promise<{ session: SessionRow; delivery: Delivery }> {
+    const s = await this.#c.repo.getSession(sid);
     if (!s) throw new ApiError(404, 'session-not-found', 'no such session');
     if (!this.isLive(s)) throw new ApiError(403, 'session-not-live', 'the session has ended or timed out');
     return { session: s, delivery: JSON.parse(s.delivery) as Delivery };

@@ -1,7 +1,9 @@
 // The storage seam: everything control persists goes through this interface, so a networked
-// database can replace the embedded SQLite one (sqlite-repository.ts). Methods that must be
-// atomic (enrollment, starting a session under a stream limit) are single calls here, so each
-// implementation can make them one transaction.
+// database (pg-repository.ts, PostgreSQL) can replace the embedded SQLite one
+// (sqlite-repository.ts). Every method returns a promise because a networked store answers
+// later; the SQLite one answers at once. Methods that must be atomic (enrollment, starting a
+// session under a stream limit) are single calls here, so each implementation can make them one
+// transaction.
 
 export type SiteKind = 'embedded' | 'ix';
 
@@ -87,67 +89,67 @@ export interface SiteImageTarget { version: string; manifestUrl: string; updated
 export interface ApplianceImageRow { applianceId: string; status: string | null; history: string | null; turnup: string | null }
 
 export interface Repository {
-  putSite(site: Site): void;
-  listSites(): Site[];
-  getSite(siteId: string): Site | undefined;
+  putSite(site: Site): Promise<void>;
+  listSites(): Promise<Site[]>;
+  getSite(siteId: string): Promise<Site | undefined>;
 
-  addEnrollmentToken(tokenHash: string, siteId: string, expiresAt: number): void;
+  addEnrollmentToken(tokenHash: string, siteId: string, expiresAt: number): Promise<void>;
   /** consume the token and create the appliance, atomically; a token works once */
-  enroll(tokenHash: string, siteId: string | undefined, appliance: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot' | 'inventory' | 'routes'> & { credentialHash: string }, now: number): EnrollResult & { siteId?: string };
+  enroll(tokenHash: string, siteId: string | undefined, appliance: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot' | 'inventory' | 'routes'> & { credentialHash: string }, now: number): Promise<EnrollResult & { siteId?: string }>;
   /** the appliance a credential belongs to, without its persisted state (snapshot, inventory, routes are null) */
-  applianceByCredential(credentialHash: string): ApplianceRow | undefined;
-  listAppliances(): ApplianceRow[];
-  setOperatorDrain(applianceId: string, drain: boolean): boolean;
+  applianceByCredential(credentialHash: string): Promise<ApplianceRow | undefined>;
+  listAppliances(): Promise<ApplianceRow[]>;
+  setOperatorDrain(applianceId: string, drain: boolean): Promise<boolean>;
   /** one transaction; absent parts are left as they are */
-  saveSnapshots(snapshots: ApplianceSnapshot[]): void;
+  saveSnapshots(snapshots: ApplianceSnapshot[]): Promise<void>;
 
-  putTitle(title: TitleRow, keys: SealedKey[], now: number): void;
-  getTitle(titleId: string): TitleRow | undefined;
-  listTitles(): TitleRow[];
-  keysOfTitle(titleId: string): SealedKey[];
+  putTitle(title: TitleRow, keys: SealedKey[], now: number): Promise<void>;
+  getTitle(titleId: string): Promise<TitleRow | undefined>;
+  listTitles(): Promise<TitleRow[]>;
+  keysOfTitle(titleId: string): Promise<SealedKey[]>;
 
-  addAccount(account: Account, tokenHash: string): void;
-  accountByToken(tokenHash: string): Account | undefined;
-  addProfile(profile: Profile): void;
-  getProfile(profileId: string): Profile | undefined;
+  addAccount(account: Account, tokenHash: string): Promise<void>;
+  accountByToken(tokenHash: string): Promise<Account | undefined>;
+  addProfile(profile: Profile): Promise<void>;
+  getProfile(profileId: string): Promise<Profile | undefined>;
   /** the account's profiles, oldest first */
-  listProfiles(accountId: string): Profile[];
+  listProfiles(accountId: string): Promise<Profile[]>;
 
   /** count the account's live sessions and insert this one only if under `limit`, atomically */
-  startSession(s: SessionRow, limit: number, liveSince: number): StartResult;
-  getSession(sessionId: string): SessionRow | undefined;
+  startSession(s: SessionRow, limit: number, liveSince: number): Promise<StartResult>;
+  getSession(sessionId: string): Promise<SessionRow | undefined>;
   /** sessions not ended with a heartbeat at or after `liveSince`, newest first, at most `limit` */
-  listLiveSessions(liveSince: number, limit: number): LiveSessionRow[];
-  heartbeat(sessionId: string, at: number, positionMs: number, bitrateKbps: number, bufferMs: number): void;
-  endSession(sessionId: string, at: number): void;
-  resumePosition(profileId: string, titleId: string): number;
+  listLiveSessions(liveSince: number, limit: number): Promise<LiveSessionRow[]>;
+  heartbeat(sessionId: string, at: number, positionMs: number, bitrateKbps: number, bufferMs: number): Promise<void>;
+  endSession(sessionId: string, at: number): Promise<void>;
+  resumePosition(profileId: string, titleId: string): Promise<number>;
 
   /**
    * Add views, merging with what is stored by exponential decay (half-life `halfLifeMs`): the
    * stored value is decayed to the later of the two times and the delta (decayed likewise) added.
    * Additive, so several control instances can each add what they saw.
    */
-  addViews(deltas: PopularityRow[], halfLifeMs: number): void;
-  listPopularity(): PopularityRow[];
-  putPromotion(p: Promotion, now: number): void;
-  deletePromotion(titleId: string): boolean;
-  listPromotions(): Promotion[];
+  addViews(deltas: PopularityRow[], halfLifeMs: number): Promise<void>;
+  listPopularity(): Promise<PopularityRow[]>;
+  putPromotion(p: Promotion, now: number): Promise<void>;
+  deletePromotion(titleId: string): Promise<boolean>;
+  listPromotions(): Promise<Promotion[]>;
 
-  listPeerKeys(): PeerKeyRow[];
+  listPeerKeys(): Promise<PeerKeyRow[]>;
   /** insert unless a key with that kid exists; returns the stored keys afterwards */
-  addPeerKey(k: PeerKeyRow): PeerKeyRow[];
+  addPeerKey(k: PeerKeyRow): Promise<PeerKeyRow[]>;
 
-  listSiteFill(): SiteFill[];
-  putSiteFill(f: SiteFill): void;
+  listSiteFill(): Promise<SiteFill[]>;
+  putSiteFill(f: SiteFill): Promise<void>;
   /** per-appliance "fill now" deadlines (epoch ms) */
-  listApplianceFillNow(): Array<{ applianceId: string; fillNowUntil: number | null }>;
-  setApplianceFillNow(applianceId: string, until: number | null): void;
+  listApplianceFillNow(): Promise<Array<{ applianceId: string; fillNowUntil: number | null }>>;
+  setApplianceFillNow(applianceId: string, until: number | null): Promise<void>;
 
-  setImageTarget(siteId: string, target: SiteImageTarget | null): void;
-  imageTarget(siteId: string): SiteImageTarget | null;
+  setImageTarget(siteId: string, target: SiteImageTarget | null): Promise<void>;
+  imageTarget(siteId: string): Promise<SiteImageTarget | null>;
   /** absent parts are left as they are */
-  saveApplianceImage(row: ApplianceImageRow): void;
-  applianceImage(applianceId: string): ApplianceImageRow | undefined;
+  saveApplianceImage(row: ApplianceImageRow): Promise<void>;
+  applianceImage(applianceId: string): Promise<ApplianceImageRow | undefined>;
 
-  close(): void;
+  close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
-// The embedded store: better-sqlite3, WAL, prepared statements. Calls are synchronous, so a
+// The embedded store: better-sqlite3, WAL, prepared statements. Calls run synchronously (the
+// methods are `async` only to fit the seam: each returns an already settled promise), so a
 // transaction here is also a critical section in the one Node process: two simultaneous play
 // requests on one account cannot both pass the stream-limit count.
 
@@ -43,6 +44,10 @@ function sessionOf(r: Row): SessionRow {
   };
 }
 
+function peerKeyOf(r: Row): PeerKeyRow {
+  return { kid: r.kid as string, x: r.x as string, d: r.d as string, createdAt: r.created_at as number };
+}
+
 export class SqliteRepository implements Repository {
   #db: Database.Database;
 
@@ -74,27 +79,27 @@ export class SqliteRepository implements Repository {
     return this.#stmt(sql).run(...args).changes;
   }
 
-  putSite(s: Site): void {
+  async putSite(s: Site): Promise<void> {
     this.#run(
       `INSERT INTO sites VALUES (?,?,?,?,?,?) ON CONFLICT(site_id) DO UPDATE SET kind=excluded.kind,
        region=excluded.region, time_zone=excluded.time_zone, fill_start=excluded.fill_start, fill_end=excluded.fill_end`,
       s.siteId, s.kind, s.region, s.timeZone, s.fillWindow.start, s.fillWindow.end,
     );
   }
-  listSites(): Site[] { return this.#all('SELECT * FROM sites ORDER BY site_id').map(siteOf); }
-  getSite(siteId: string): Site | undefined {
+  async listSites(): Promise<Site[]> { return this.#all('SELECT * FROM sites ORDER BY site_id').map(siteOf); }
+  async getSite(siteId: string): Promise<Site | undefined> {
     const r = this.#get('SELECT * FROM sites WHERE site_id = ?', siteId);
     return r && siteOf(r);
   }
 
-  addEnrollmentToken(tokenHash: string, siteId: string, expiresAt: number): void {
+  async addEnrollmentToken(tokenHash: string, siteId: string, expiresAt: number): Promise<void> {
     this.#run('INSERT OR IGNORE INTO enrollment_tokens (token_hash, site_id, expires_at) VALUES (?,?,?)', tokenHash, siteId, expiresAt);
   }
 
-  enroll(
+  async enroll(
     tokenHash: string, siteId: string | undefined,
     a: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot' | 'inventory' | 'routes'> & { credentialHash: string }, now: number,
-  ): EnrollResult & { siteId?: string } {
+  ): Promise<EnrollResult & { siteId?: string }> {
     return this.#db.transaction((): EnrollResult & { siteId?: string } => {
       const t = this.#get('SELECT * FROM enrollment_tokens WHERE token_hash = ?', tokenHash);
       if (!t) return { ok: false, reason: 'unknown' };
@@ -110,7 +115,7 @@ export class SqliteRepository implements Repository {
     })();
   }
 
-  applianceByCredential(credentialHash: string): ApplianceRow | undefined {
+  async applianceByCredential(credentialHash: string): Promise<ApplianceRow | undefined> {
     // Every report authenticates here: leave out the persisted state (a full table's route set
     // is tens of MB), which only a restart reads (listAppliances).
     const r = this.#get(
@@ -119,11 +124,11 @@ export class SqliteRepository implements Repository {
     );
     return r && applianceOf(r);
   }
-  listAppliances(): ApplianceRow[] { return this.#all('SELECT * FROM appliances ORDER BY appliance_id').map(applianceOf); }
-  setOperatorDrain(applianceId: string, drain: boolean): boolean {
+  async listAppliances(): Promise<ApplianceRow[]> { return this.#all('SELECT * FROM appliances ORDER BY appliance_id').map(applianceOf); }
+  async setOperatorDrain(applianceId: string, drain: boolean): Promise<boolean> {
     return this.#run('UPDATE appliances SET operator_drain = ? WHERE appliance_id = ?', drain ? 1 : 0, applianceId) === 1;
   }
-  saveSnapshots(snapshots: ApplianceSnapshot[]): void {
+  async saveSnapshots(snapshots: ApplianceSnapshot[]): Promise<void> {
     const state = this.#db.prepare('UPDATE appliances SET snapshot = ? WHERE appliance_id = ?');
     const inventory = this.#db.prepare('UPDATE appliances SET inventory = ? WHERE appliance_id = ?');
     const routes = this.#db.prepare('UPDATE appliances SET routes = ? WHERE appliance_id = ?');
@@ -136,7 +141,7 @@ export class SqliteRepository implements Repository {
     })();
   }
 
-  putTitle(t: TitleRow, keys: SealedKey[], now: number): void {
+  async putTitle(t: TitleRow, keys: SealedKey[], now: number): Promise<void> {
     this.#db.transaction(() => {
       this.#run(
         `INSERT INTO titles VALUES (?,?,?,?,?) ON CONFLICT(title_id) DO UPDATE SET name=excluded.name,
@@ -147,39 +152,39 @@ export class SqliteRepository implements Repository {
       for (const k of keys) this.#run('INSERT INTO title_keys VALUES (?,?,?,?)', k.kid, k.titleId, k.label, k.sealed);
     })();
   }
-  getTitle(titleId: string): TitleRow | undefined {
+  async getTitle(titleId: string): Promise<TitleRow | undefined> {
     const r = this.#get('SELECT * FROM titles WHERE title_id = ?', titleId);
     return r && titleOf(r);
   }
-  listTitles(): TitleRow[] { return this.#all('SELECT * FROM titles ORDER BY title_id').map(titleOf); }
-  keysOfTitle(titleId: string): SealedKey[] {
+  async listTitles(): Promise<TitleRow[]> { return this.#all('SELECT * FROM titles ORDER BY title_id').map(titleOf); }
+  async keysOfTitle(titleId: string): Promise<SealedKey[]> {
     return this.#all('SELECT * FROM title_keys WHERE title_id = ?', titleId).map((r) => ({
       kid: r.kid as string, titleId: r.title_id as string, label: r.label as string, sealed: r.key_sealed as Buffer,
     }));
   }
 
-  addAccount(a: Account, tokenHash: string): void {
+  async addAccount(a: Account, tokenHash: string): Promise<void> {
     this.#run('INSERT INTO accounts VALUES (?,?,?,?,?,?)', a.accountId, a.name, a.plan, a.region, a.status, tokenHash);
   }
-  accountByToken(tokenHash: string): Account | undefined {
+  async accountByToken(tokenHash: string): Promise<Account | undefined> {
     const r = this.#get('SELECT * FROM accounts WHERE token_hash = ?', tokenHash);
     return r && {
       accountId: r.account_id as string, name: r.name as string, plan: r.plan as string,
       region: r.region as string, status: r.status as Account['status'],
     };
   }
-  addProfile(p: Profile): void { this.#run('INSERT INTO profiles VALUES (?,?,?)', p.profileId, p.accountId, p.name); }
-  getProfile(profileId: string): Profile | undefined {
+  async addProfile(p: Profile): Promise<void> { this.#run('INSERT INTO profiles VALUES (?,?,?)', p.profileId, p.accountId, p.name); }
+  async getProfile(profileId: string): Promise<Profile | undefined> {
     const r = this.#get('SELECT * FROM profiles WHERE profile_id = ?', profileId);
     return r && { profileId: r.profile_id as string, accountId: r.account_id as string, name: r.name as string };
   }
 
-  listProfiles(accountId: string): Profile[] {
+  async listProfiles(accountId: string): Promise<Profile[]> {
     return this.#all('SELECT * FROM profiles WHERE account_id = ? ORDER BY rowid', accountId)
       .map((r) => ({ profileId: r.profile_id as string, accountId: r.account_id as string, name: r.name as string }));
   }
 
-  startSession(s: SessionRow, limit: number, liveSince: number): StartResult {
+  async startSession(s: SessionRow, limit: number, liveSince: number): Promise<StartResult> {
     return this.#db.transaction((): StartResult => {
       const live = this.#all(
         'SELECT device FROM sessions WHERE account_id = ? AND ended_at IS NULL AND last_heartbeat_at >= ? ORDER BY started_at',
@@ -195,16 +200,16 @@ export class SqliteRepository implements Repository {
       return { ok: true };
     }).immediate();
   }
-  getSession(sessionId: string): SessionRow | undefined {
+  async getSession(sessionId: string): Promise<SessionRow | undefined> {
     const r = this.#get('SELECT * FROM sessions WHERE session_id = ?', sessionId);
     return r && sessionOf(r);
   }
-  listLiveSessions(liveSince: number, limit: number): LiveSessionRow[] {
+  async listLiveSessions(liveSince: number, limit: number): Promise<LiveSessionRow[]> {
     return this.#all(
       'SELECT * FROM sessions WHERE ended_at IS NULL AND last_heartbeat_at >= ? ORDER BY started_at DESC LIMIT ?', liveSince, limit,
     ).map((r) => ({ ...sessionOf(r), bitrateKbps: (r.bitrate_kbps as number | null) ?? null, bufferMs: (r.buffer_ms as number | null) ?? null }));
   }
-  heartbeat(sessionId: string, at: number, positionMs: number, bitrateKbps: number, bufferMs: number): void {
+  async heartbeat(sessionId: string, at: number, positionMs: number, bitrateKbps: number, bufferMs: number): Promise<void> {
     this.#db.transaction(() => {
       this.#run(
         'UPDATE sessions SET last_heartbeat_at = ?, position_ms = ?, bitrate_kbps = ?, buffer_ms = ? WHERE session_id = ?',
@@ -218,15 +223,15 @@ export class SqliteRepository implements Repository {
       );
     })();
   }
-  endSession(sessionId: string, at: number): void {
+  async endSession(sessionId: string, at: number): Promise<void> {
     this.#run('UPDATE sessions SET ended_at = ? WHERE session_id = ? AND ended_at IS NULL', at, sessionId);
   }
-  resumePosition(profileId: string, titleId: string): number {
+  async resumePosition(profileId: string, titleId: string): Promise<number> {
     const r = this.#get('SELECT position_ms FROM resume_positions WHERE profile_id = ? AND title_id = ?', profileId, titleId);
     return (r?.position_ms as number | undefined) ?? 0;
   }
 
-  addViews(deltas: PopularityRow[], halfLifeMs: number): void {
+  async addViews(deltas: PopularityRow[], halfLifeMs: number): Promise<void> {
     // Both sides are decayed to the later time, so deltas may arrive in any order.
     const upsert = this.#db.prepare(
       `INSERT INTO popularity (region, file_id, views, at) VALUES (?,?,?,?) ON CONFLICT(region, file_id) DO UPDATE SET
@@ -238,83 +243,81 @@ export class SqliteRepository implements Repository {
       for (const d of deltas) upsert.run(d.region, d.fileId, d.views, d.at);
     })();
   }
-  listPopularity(): PopularityRow[] {
+  async listPopularity(): Promise<PopularityRow[]> {
     return this.#all('SELECT region, file_id, views, at FROM popularity').map((r) => ({
       region: r.region as string, fileId: r.file_id as string, views: r.views as number, at: r.at as number,
     }));
   }
-  putPromotion(p: Promotion, now: number): void {
+  async putPromotion(p: Promotion, now: number): Promise<void> {
     this.#run(
       `INSERT INTO promotions VALUES (?,?,?,?,?) ON CONFLICT(title_id) DO UPDATE SET regions=excluded.regions,
        expected_views=excluded.expected_views, release_at=excluded.release_at, updated_at=excluded.updated_at`,
       p.titleId, JSON.stringify(p.regions), p.expectedViews, p.releaseAt, now,
     );
   }
-  deletePromotion(titleId: string): boolean { return this.#run('DELETE FROM promotions WHERE title_id = ?', titleId) === 1; }
-  listPromotions(): Promotion[] {
+  async deletePromotion(titleId: string): Promise<boolean> { return this.#run('DELETE FROM promotions WHERE title_id = ?', titleId) === 1; }
+  async listPromotions(): Promise<Promotion[]> {
     return this.#all('SELECT * FROM promotions ORDER BY title_id').map((r) => ({
       titleId: r.title_id as string, regions: JSON.parse(r.regions as string), expectedViews: r.expected_views as number,
       releaseAt: r.release_at as number,
     }));
   }
 
-  listPeerKeys(): PeerKeyRow[] {
-    return this.#all('SELECT * FROM peer_keys ORDER BY created_at, kid').map((r) => ({
-      kid: r.kid as string, x: r.x as string, d: r.d as string, createdAt: r.created_at as number,
-    }));
+  async listPeerKeys(): Promise<PeerKeyRow[]> {
+    return this.#all('SELECT * FROM peer_keys ORDER BY created_at, kid').map(peerKeyOf);
   }
-  addPeerKey(k: PeerKeyRow): PeerKeyRow[] {
+  async addPeerKey(k: PeerKeyRow): Promise<PeerKeyRow[]> {
     this.#run('INSERT OR IGNORE INTO peer_keys VALUES (?,?,?,?)', k.kid, k.x, k.d, k.createdAt);
-    return this.listPeerKeys();
+    return this.#all('SELECT * FROM peer_keys ORDER BY created_at, kid').map(peerKeyOf);
   }
 
-  listSiteFill(): SiteFill[] {
+  async listSiteFill(): Promise<SiteFill[]> {
     return this.#all('SELECT * FROM site_fill ORDER BY site_id').map((r) => ({
       siteId: r.site_id as string, rateLimitBps: (r.rate_limit_bps as number | null) ?? null,
       peerServeRateBps: (r.peer_serve_bps as number | null) ?? null, fillNowUntil: (r.fill_now_until as number | null) ?? null,
     }));
   }
-  putSiteFill(f: SiteFill): void {
+  async putSiteFill(f: SiteFill): Promise<void> {
     this.#run(
       `INSERT INTO site_fill VALUES (?,?,?,?) ON CONFLICT(site_id) DO UPDATE SET rate_limit_bps=excluded.rate_limit_bps,
        peer_serve_bps=excluded.peer_serve_bps, fill_now_until=excluded.fill_now_until`,
       f.siteId, f.rateLimitBps, f.peerServeRateBps, f.fillNowUntil,
     );
   }
-  listApplianceFillNow(): Array<{ applianceId: string; fillNowUntil: number | null }> {
+  async listApplianceFillNow(): Promise<Array<{ applianceId: string; fillNowUntil: number | null }>> {
     return this.#all('SELECT * FROM appliance_fill ORDER BY appliance_id').map((r) => ({
       applianceId: r.appliance_id as string, fillNowUntil: (r.fill_now_until as number | null) ?? null,
     }));
   }
-  setApplianceFillNow(applianceId: string, until: number | null): void {
+  async setApplianceFillNow(applianceId: string, until: number | null): Promise<void> {
     this.#run(
       'INSERT INTO appliance_fill VALUES (?,?) ON CONFLICT(appliance_id) DO UPDATE SET fill_now_until=excluded.fill_now_until',
       applianceId, until,
     );
   }
 
-  setImageTarget(siteId: string, t: SiteImageTarget | null): void {
+  async setImageTarget(siteId: string, t: SiteImageTarget | null): Promise<void> {
     if (t === null) this.#run('DELETE FROM site_images WHERE site_id = ?', siteId);
     else this.#run(
       `INSERT INTO site_images VALUES (?,?,?,?) ON CONFLICT(site_id) DO UPDATE SET version=excluded.version,
        manifest_url=excluded.manifest_url, updated_at=excluded.updated_at`, siteId, t.version, t.manifestUrl, t.updatedAt,
     );
   }
-  imageTarget(siteId: string): SiteImageTarget | null {
+  async imageTarget(siteId: string): Promise<SiteImageTarget | null> {
     const r = this.#get('SELECT * FROM site_images WHERE site_id = ?', siteId);
     return r ? { version: r.version as string, manifestUrl: r.manifest_url as string, updatedAt: r.updated_at as number } : null;
   }
-  saveApplianceImage(row: ApplianceImageRow): void {
+  async saveApplianceImage(row: ApplianceImageRow): Promise<void> {
     this.#run(
       `INSERT INTO appliance_images VALUES (?,?,?,?) ON CONFLICT(appliance_id) DO UPDATE SET
        status=coalesce(excluded.status, status), history=coalesce(excluded.history, history), turnup=coalesce(excluded.turnup, turnup)`,
       row.applianceId, row.status, row.history, row.turnup,
     );
   }
-  applianceImage(applianceId: string): ApplianceImageRow | undefined {
+  async applianceImage(applianceId: string): Promise<ApplianceImageRow | undefined> {
     const r = this.#get('SELECT * FROM appliance_images WHERE appliance_id = ?', applianceId);
     return r && { applianceId, status: r.status as string | null, history: r.history as string | null, turnup: r.turnup as string | null };
   }
 
-  close(): void { this.#db.close(); }
+  async close(): Promise<void> { this.#db.close(); }
 }

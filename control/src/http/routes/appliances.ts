@@ -22,15 +22,15 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
     const applianceId = newId('app');
     const credential = newSecret();
     const now = c.now();
-    c.adoptConfiguredEnrollmentToken(body.enrollmentToken);
-    const r = c.repo.enroll(secretHash(body.enrollmentToken), body.siteId, {
+    await c.adoptConfiguredEnrollmentToken(body.enrollmentToken);
+    const r = await c.repo.enroll(secretHash(body.enrollmentToken), body.siteId, {
       applianceId, name: body.name, publicUrl: body.publicUrl.replace(/\/+$/, ''), createdAt: now, credentialHash: secretHash(credential),
     }, Math.floor(now / 1000));
     if (!r.ok) {
       const [status, code, message] = ENROLL_REFUSALS[r.reason];
       throw new ApiError(status, code, message);
     }
-    const site = c.repo.getSite(r.siteId!)!;
+    const site = (await c.repo.getSite(r.siteId!))!;
     c.fleet.add(applianceId, site, body.name, body.publicUrl.replace(/\/+$/, ''));
     c.log.info({ applianceId, siteId: site.siteId, name: body.name }, 'appliance enrolled');
     const out: EnrollReply = { applianceId, siteId: site.siteId, credential, reportIntervalMs: c.settings.reportIntervalMs };
@@ -38,7 +38,7 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
   });
 
   app.post('/v1/appliances/:id/report', async (req: FastifyRequest<{ Params: { id: string } }>) => {
-    const row = authenticateAppliance(c, req, (result) => c.metrics.reports.inc({ result }));
+    const row = await authenticateAppliance(c, req, (result) => c.metrics.reports.inc({ result }));
     const report = parseWith(ApplianceReport, req.body);
     const a = c.fleet.get(row.applianceId);
     if (!a) throw new ApiError(404, 'appliance-not-found', 'appliance is not in the fleet (its site is gone)');
@@ -57,8 +57,8 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
 }
 
 /** The appliance a request's Bearer credential belongs to, which must be the one in the path (401/403 otherwise). */
-export function authenticateAppliance(c: Control, req: FastifyRequest<{ Params: { id: string } }>, refused: (result: 'unauthenticated' | 'forbidden') => void = () => {}): ApplianceRow {
-  const row = c.repo.applianceByCredential(secretHash(bearer(req)));
+export async function authenticateAppliance(c: Control, req: FastifyRequest<{ Params: { id: string } }>, refused: (result: 'unauthenticated' | 'forbidden') => void = () => {}): Promise<ApplianceRow> {
+  const row = await c.repo.applianceByCredential(secretHash(bearer(req)));
   if (!row) {
     refused('unauthenticated');
     throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');

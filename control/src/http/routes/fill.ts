@@ -33,7 +33,7 @@ function notModified(header: string | string[] | undefined, version: string): bo
 
 export function fillRoutes(app: FastifyInstance, c: Control): void {
   app.get('/v1/appliances/:id/fill-manifest', async (req: Id, reply) => {
-    const row = authenticateAppliance(c, req);
+    const row = await authenticateAppliance(c, req);
     const a = c.fleet.get(row.applianceId);
     if (!a) throw new ApiError(404, 'appliance-not-found', 'appliance is not in the fleet (its site is gone)');
     const m = c.fill.manifest(a);
@@ -52,8 +52,8 @@ export function fillRoutes(app: FastifyInstance, c: Control): void {
 
   app.register(async (op) => {
     op.addHook('onRequest', async (req) => requireStatic(req, c.settings.operatorToken, 'operator'));
-    const site = (id: string) => {
-      const s = c.repo.getSite(id);
+    const site = async (id: string) => {
+      const s = await c.repo.getSite(id);
       if (!s) throw new ApiError(404, 'site-not-found', `no site ${id}`);
       return s;
     };
@@ -69,39 +69,39 @@ export function fillRoutes(app: FastifyInstance, c: Control): void {
       if (!run) throw new ApiError(404, 'no_fill_plan', 'the planner has not run yet');
       return run;
     });
-    op.get('/v1/fill/status', async () => fillStatus(c.fill, c.fleet, c.repo.listSites(), c.now()));
+    op.get('/v1/fill/status', async () => fillStatus(c.fill, c.fleet, await c.repo.listSites(), c.now()));
     op.get('/v1/fill/peer-keys', async () => ({ activeKid: c.fill.keys.signing.kid, publicKeys: c.fill.keys.publicKeys }));
     op.get('/v1/fill/popularity', async (req) => {
       const q = parseWith(PopularityQuery, req.query, 'query');
-      return { region: q.region, files: c.fill.book.top(q.region, q.limit, c.now()) };
+      return { region: q.region, files: await c.fill.book.top(q.region, q.limit, c.now()) };
     });
 
     op.put('/v1/titles/:id/promotion', async (req: Id) => {
       const t = title(req.params.id);
       const b = parseWith(Promotion, req.body);
       const p = { titleId: t.titleId, regions: b.regions, expectedViews: b.expectedViews, releaseAt: b.releaseAt };
-      c.repo.putPromotion(p, c.now());
+      await c.repo.putPromotion(p, c.now());
       return p;
     });
     op.get('/v1/titles/:id/promotion', async (req: Id) => {
-      const p = c.repo.listPromotions().find((x) => x.titleId === req.params.id);
+      const p = (await c.repo.listPromotions()).find((x) => x.titleId === req.params.id);
       if (!p) throw new ApiError(404, 'promotion_not_found', `no promotion for title ${req.params.id}`);
       return p;
     });
     op.delete('/v1/titles/:id/promotion', async (req: Id, reply) => {
-      if (!c.repo.deletePromotion(req.params.id)) throw new ApiError(404, 'promotion_not_found', `no promotion for title ${req.params.id}`);
+      if (!(await c.repo.deletePromotion(req.params.id))) throw new ApiError(404, 'promotion_not_found', `no promotion for title ${req.params.id}`);
       return reply.code(204).send();
     });
 
     op.put('/v1/sites/:id/fill', async (req: Id) => {
-      const s = site(req.params.id);
-      return { siteId: s.siteId, ...c.fill.windows.setRates(s.siteId, parseWith(SiteFillBody, req.body)) };
+      const s = await site(req.params.id);
+      return { siteId: s.siteId, ...await c.fill.windows.setRates(s.siteId, parseWith(SiteFillBody, req.body)) };
     });
     op.post('/v1/sites/:id/fill-now', async (req: Id) => {
-      const s = site(req.params.id);
+      const s = await site(req.params.id);
       const { minutes } = parseWith(FillNow, req.body);
       const until = minutes > 0 ? c.now() + Math.round(minutes * 60_000) : null;
-      c.fill.windows.fillSiteNow(s.siteId, until);
+      await c.fill.windows.fillSiteNow(s.siteId, until);
       return { siteId: s.siteId, fillNowUntil: until, window: c.fill.windows.state(s, '', c.now()) };
     });
     op.post('/v1/appliances/:id/fill-now', async (req: Id) => {
@@ -109,7 +109,7 @@ export function fillRoutes(app: FastifyInstance, c: Control): void {
       if (!a) throw new ApiError(404, 'appliance-not-found', `no appliance ${req.params.id}`);
       const { minutes } = parseWith(FillNow, req.body);
       const until = minutes > 0 ? c.now() + Math.round(minutes * 60_000) : null;
-      c.fill.windows.fillApplianceNow(a.id, until);
+      await c.fill.windows.fillApplianceNow(a.id, until);
       return { applianceId: a.id, fillNowUntil: until, window: c.fill.windows.state(a.site, a.id, c.now()) };
     });
   });

@@ -20,35 +20,36 @@ function parseOr<T>(json: string | null | undefined, fallback: T): T {
 }
 
 export function imageRoutes(app: FastifyInstance, c: Control): void {
-  const authAppliance = (req: Id): ApplianceRow => {
-    const row = c.repo.applianceByCredential(secretHash(bearer(req)));
+  const authAppliance = async (req: Id): Promise<ApplianceRow> => {
+    const row = await c.repo.applianceByCredential(secretHash(bearer(req)));
     if (!row) throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');
     if (row.applianceId !== req.params.id) throw new ApiError(403, 'forbidden', 'this credential belongs to another appliance');
     return row;
   };
-  const site = (siteId: string) => {
-    const s = c.repo.getSite(siteId);
+  const site = async (siteId: string) => {
+    const s = await c.repo.getSite(siteId);
     if (!s) throw new ApiError(404, 'site-not-found', `no site ${siteId}`);
     return s;
   };
-  const siteView = (siteId: string) => {
-    const t = c.repo.imageTarget(siteId);
-    const appliances = c.repo.listAppliances().filter((a) => a.siteId === siteId).map((a) => {
-      const img = c.repo.applianceImage(a.applianceId);
-      return {
+  const siteView = async (siteId: string) => {
+    const t = await c.repo.imageTarget(siteId);
+    const appliances = [];
+    for (const a of (await c.repo.listAppliances()).filter((x) => x.siteId === siteId)) {
+      const img = await c.repo.applianceImage(a.applianceId);
+      appliances.push({
         applianceId: a.applianceId, name: a.name,
         status: parseOr<ImageStatus | null>(img?.status, null),
         history: parseOr<ImageStatus[]>(img?.history, []),
         turnup: parseOr<TurnupReport | null>(img?.turnup, null),
-      };
-    });
+      });
+    }
     return { siteId, target: t ? { version: t.version, manifestUrl: t.manifestUrl, updatedAt: t.updatedAt } : null, appliances };
   };
 
   app.get('/v1/appliances/:id/image', async (req: Id) => {
-    const row = authAppliance(req);
-    const s = site(row.siteId);
-    const t = c.repo.imageTarget(row.siteId);
+    const row = await authAppliance(req);
+    const s = await site(row.siteId);
+    const t = await c.repo.imageTarget(row.siteId);
     // downloads share the fill window; the operator's "fill now" lives with fill (null here)
     const reply: ImageTargetReply = {
       target: t ? { version: t.version, manifestUrl: t.manifestUrl } : null,
@@ -59,11 +60,11 @@ export function imageRoutes(app: FastifyInstance, c: Control): void {
   });
 
   app.post('/v1/appliances/:id/image-status', async (req: Id, reply) => {
-    const row = authAppliance(req);
+    const row = await authAppliance(req);
     const status = parseWith(ImageStatus, req.body);
-    const history = parseOr<ImageStatus[]>(c.repo.applianceImage(row.applianceId)?.history, []);
+    const history = parseOr<ImageStatus[]>((await c.repo.applianceImage(row.applianceId))?.history, []);
     history.push(status);
-    c.repo.saveApplianceImage({
+    await c.repo.saveApplianceImage({
       applianceId: row.applianceId, status: JSON.stringify(status), history: JSON.stringify(history.slice(-HISTORY)), turnup: null,
     });
     const log = status.state === 'rolled-back' || status.state === 'failed' ? req.log.warn.bind(req.log) : req.log.info.bind(req.log);
@@ -72,9 +73,9 @@ export function imageRoutes(app: FastifyInstance, c: Control): void {
   });
 
   app.post('/v1/appliances/:id/turnup', async (req: Id, reply) => {
-    const row = authAppliance(req);
+    const row = await authAppliance(req);
     const report = parseWith(TurnupReport, req.body);
-    c.repo.saveApplianceImage({ applianceId: row.applianceId, status: null, history: null, turnup: JSON.stringify(report) });
+    await c.repo.saveApplianceImage({ applianceId: row.applianceId, status: null, history: null, turnup: JSON.stringify(report) });
     if (!report.passed) req.log.warn({ applianceId: row.applianceId, checks: report.checks.filter((x) => !x.ok) }, 'appliance turn-up checks failed');
     return reply.code(204).send();
   });
@@ -82,19 +83,19 @@ export function imageRoutes(app: FastifyInstance, c: Control): void {
   app.register(async (op) => {
     op.addHook('onRequest', async (req) => requireStatic(req, c.settings.operatorToken, 'operator'));
     op.put('/v1/sites/:id/image', async (req: Id) => {
-      site(req.params.id);
+      await site(req.params.id);
       const t = parseWith(ImageTarget, req.body);
-      c.repo.setImageTarget(req.params.id, { ...t, updatedAt: c.now() });
+      await c.repo.setImageTarget(req.params.id, { ...t, updatedAt: c.now() });
       req.log.info({ siteId: req.params.id, target: t }, 'site image target set');
       return siteView(req.params.id);
     });
     op.delete('/v1/sites/:id/image', async (req: Id) => {
-      site(req.params.id);
-      c.repo.setImageTarget(req.params.id, null);
+      await site(req.params.id);
+      await c.repo.setImageTarget(req.params.id, null);
       return siteView(req.params.id);
     });
     op.get('/v1/sites/:id/image', async (req: Id) => {
-      site(req.params.id);
+      await site(req.params.id);
       return siteView(req.params.id);
     });
   });

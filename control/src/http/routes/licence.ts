@@ -23,7 +23,7 @@ export function licenceRoutes(app: FastifyInstance, c: Control, playback: Playba
     }
     let live;
     try {
-      live = playback.live(sid);
+      live = await playback.live(sid);
     } catch (err) {
       count('denied');
       throw err;
@@ -31,11 +31,11 @@ export function licenceRoutes(app: FastifyInstance, c: Control, playback: Playba
     const titleId = live.session.titleId;
     const title = c.catalog.get(titleId);
     if (!title) throw new ApiError(404, 'title-not-found', `title ${titleId} is gone`);
-    let keys: Map<string, Buffer> | undefined;
+    // read before issuing: the provider asks for keys synchronously
+    const keys = await c.catalog.keysOf(titleId);
     const result = provider.issue({
       titleId, eligibleKids: title.kids, body: req.body,
       keyOf(kid) {
-        keys ??= c.catalog.keysOf(titleId);
         const k = keys.get(kid);
         if (!k) throw new ApiError(500, 'key-missing', `no stored key for kid ${kid}`);
         return k;

@@ -49,7 +49,7 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
       if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(req.params.id)) throw new ApiError(400, 'bad-request', 'site id: lower-case letters, digits, dashes');
       const b = parseWith(SiteBody, req.body);
       const site = { siteId: req.params.id, ...b };
-      c.repo.putSite(site);
+      await c.repo.putSite(site);
       c.fleet.updateSite(site);
       c.fill.siteChanged();
       return site;
@@ -58,10 +58,10 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
 
     op.post('/v1/enrollment-tokens', async (req, reply) => {
       const { siteId } = parseWith(z.object({ siteId: z.string() }), req.body);
-      if (!c.repo.getSite(siteId)) throw new ApiError(404, 'site-not-found', `no site ${siteId}`);
+      if (!(await c.repo.getSite(siteId))) throw new ApiError(404, 'site-not-found', `no site ${siteId}`);
       const token = newSecret();
       const expiresAt = Math.floor(c.now() / 1000) + c.settings.enrollmentTokenTtlSec;
-      c.repo.addEnrollmentToken(secretHash(token), siteId, expiresAt);
+      await c.repo.addEnrollmentToken(secretHash(token), siteId, expiresAt);
       return reply.code(201).send({ enrollmentToken: token, siteId, expiresAt });
     });
 
@@ -74,7 +74,7 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
     op.put('/v1/appliances/:id/drain', async (req: Id) => {
       const { drain } = parseWith(z.object({ drain: z.boolean() }), req.body);
       const a = appliance(req.params.id);
-      c.repo.setOperatorDrain(a.id, drain);
+      await c.repo.setOperatorDrain(a.id, drain);
       c.fleet.setOperatorDrain(a.id, drain);
       return view(a);
     });
@@ -107,14 +107,14 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
       const b = parseWith(AccountBody, req.body);
       const accountId = newId('acc');
       const apiToken = newSecret();
-      c.repo.addAccount({ accountId, ...b }, secretHash(apiToken));
+      await c.repo.addAccount({ accountId, ...b }, secretHash(apiToken));
       return reply.code(201).send({ accountId, apiToken, ...b });
     });
     op.post('/v1/accounts/:id/profiles', async (req: Id, reply) => {
       const { name } = parseWith(z.object({ name: z.string().min(1).max(100) }), req.body);
       const profileId = newId('prf');
       try {
-        c.repo.addProfile({ profileId, accountId: req.params.id, name });
+        await c.repo.addProfile({ profileId, accountId: req.params.id, name });
       } catch {
         throw new ApiError(404, 'account-not-found', `no account ${req.params.id}`);
       }

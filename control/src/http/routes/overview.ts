@@ -42,7 +42,7 @@ export function overviewRoutes(app: FastifyInstance, c: Control): void {
     const now = c.now();
     const appliances = [...c.fleet.all()];
     const steering = (await c.metrics.steering.get()).values.reduce((n, v) => n + v.value, 0);
-    const live = c.repo.listLiveSessions(now - c.settings.sessionTtlMs, q.sessions);
+    const live = await c.repo.listLiveSessions(now - c.settings.sessionTtlMs, q.sessions);
 
     const titles = [...c.catalog.all()].sort((a, b) => a.titleId.localeCompare(b.titleId)).slice(0, q.titles).map((t) => {
       const bytes = t.manifest.files.reduce((n, f) => n + f.bytes, 0);
@@ -59,7 +59,7 @@ export function overviewRoutes(app: FastifyInstance, c: Control): void {
       now,
       publicUrl: c.publicUrl,
       originUrl: c.settings.originUrl,
-      sites: c.repo.listSites(),
+      sites: await c.repo.listSites(),
       appliances: appliances.map((a) => ({
         applianceId: a.id, name: a.name, siteId: a.site.siteId, siteKind: a.site.kind, region: a.site.region,
         publicUrl: a.publicUrl, state: c.fleet.status(a, now), operatorDrain: a.operatorDrain,

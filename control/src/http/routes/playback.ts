@@ -20,37 +20,37 @@ export function playbackRoutes(app: FastifyInstance, c: Control, playback: Playb
   };
 
   app.post('/v1/playback', async (req, reply) => {
-    const account = playback.account(bearer(req));
+    const account = await playback.account(bearer(req));
     const body = parseWith(PlayRequest, req.body);
     const client = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], c.trustedProxies);
     if (!client) throw new ApiError(400, 'bad-request', 'cannot tell the client address');
-    return reply.code(201).send(playback.start(account, body, client));
+    return reply.code(201).send(await playback.start(account, body, client));
   });
 
   app.put('/v1/playback/:sid/heartbeat', async (req: Sid) => {
-    const account = playback.account(bearer(req));
-    playback.heartbeat(account, req.params.sid, parseWith(Heartbeat, req.body));
+    const account = await playback.account(bearer(req));
+    await playback.heartbeat(account, req.params.sid, parseWith(Heartbeat, req.body));
     return { ok: true, ttlMs: c.settings.sessionTtlMs };
   });
 
   app.delete('/v1/playback/:sid', async (req: Sid, reply) => {
-    const account = playback.account(bearer(req));
-    playback.end(account, req.params.sid);
+    const account = await playback.account(bearer(req));
+    await playback.end(account, req.params.sid);
     return reply.code(204).send();
   });
 
   app.get('/v1/playback/:sid/manifest.mpd', async (req: Sid, reply) => {
-    const { session, delivery } = playback.live(req.params.sid);
+    const { session, delivery } = await playback.live(req.params.sid);
     return reply.type('application/dash+xml').send(dashFor(titleOf(session.titleId), delivery, c.publicUrl, session.sessionId));
   });
 
   app.get('/v1/playback/:sid/master.m3u8', async (req: Sid, reply) => {
-    const { session, delivery } = playback.live(req.params.sid);
+    const { session, delivery } = await playback.live(req.params.sid);
     return reply.type('application/vnd.apple.mpegurl').send(hlsMasterFor(titleOf(session.titleId), delivery, c.publicUrl, session.sessionId));
   });
 
   app.get('/v1/playback/:sid/hls/:rank/:file', async (req: FastifyRequest<{ Params: { sid: string; rank: string; file: string } }>, reply) => {
-    const { session, delivery } = playback.live(req.params.sid);
+    const { session, delivery } = await playback.live(req.params.sid);
     const m = /^(.+)\.m3u8$/.exec(req.params.file);
     const body = m && /^\d{1,2}$/.test(req.params.rank)
       ? hlsMediaFor(titleOf(session.titleId), delivery, c.publicUrl, session.sessionId, m[1], Number(req.params.rank))

@@ -12,7 +12,7 @@ export function titleRoutes(app: FastifyInstance, c: Control): void {
     const record = parseWith(TitleRecord, req.body);
     let t;
     try {
-      t = c.catalog.register(record, c.now());
+      t = await c.catalog.register(record, c.now());
     } catch (err) {
       throw new ApiError(422, 'inconsistent-title', (err as Error).message);
     }

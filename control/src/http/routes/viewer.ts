@@ -10,22 +10,22 @@ import { secretHash } from '../../credentials.ts';
 import { bearer } from '../auth.ts';
 
 export function viewerRoutes(app: FastifyInstance, c: Control): void {
-  const account = (req: FastifyRequest) => {
-    const a = c.repo.accountByToken(secretHash(bearer(req)));
+  const account = async (req: FastifyRequest) => {
+    const a = await c.repo.accountByToken(secretHash(bearer(req)));
     if (!a) throw new ApiError(401, 'unauthenticated', 'unknown account token');
     return a;
   };
 
   app.get('/v1/me', async (req) => {
-    const a = account(req);
+    const a = await account(req);
     return {
       accountId: a.accountId, name: a.name, plan: a.plan, region: a.region, status: a.status, streamLimit: streamLimit(a.plan),
-      profiles: c.repo.listProfiles(a.accountId).map((p) => ({ profileId: p.profileId, name: p.name })),
+      profiles: (await c.repo.listProfiles(a.accountId)).map((p) => ({ profileId: p.profileId, name: p.name })),
     };
   });
 
   app.get('/v1/me/titles', async (req) => {
-    const a = account(req);
+    const a = await account(req);
     return [...c.catalog.all()]
       .filter((t) => t.regions.length === 0 || t.regions.includes(a.region))
       .sort((x, y) => x.name.localeCompare(y.name))
