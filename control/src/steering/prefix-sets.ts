@@ -8,7 +8,7 @@ import { attrsHash, combineRouteHash, isRouteSetHash, prefixHash, RouteSetHash }
 import type { PrefixDelta, RouteAttrs, RouteGroup, RouteKey } from '../../../protocol/index.ts';
 import type { ApplianceState } from './appliance-state.ts';
 import { newWordsPrefix, parsePrefixWords } from '../../../protocol/index.ts';
-import { DEFAULT_LOCAL_PREF, type RouteTable } from './route-table.ts';
+import { DEFAULT_LOCAL_PREF, originRank, type RouteTable } from './route-table.ts';
 
 /** A route's identity: its prefix as learned from one peer. */
 export function routeKey(r: RouteKey): string {
@@ -28,7 +28,7 @@ export interface PrefixOutcome {
 
 function sameRank(a: RouteAttrs, b: RouteAttrs): boolean {
   return (a.localPref ?? DEFAULT_LOCAL_PREF) === (b.localPref ?? DEFAULT_LOCAL_PREF) && a.asPathLength === b.asPathLength &&
-    (a.med ?? 0) === (b.med ?? 0);
+    originRank(a.origin) === originRank(b.origin) && (a.med ?? 0) === (b.med ?? 0);
 }
 
 export class PrefixSets {
@@ -43,7 +43,7 @@ export class PrefixSets {
 
   /** Write r's record (callers parsed r.prefix into #p); returns it. */
   #set(a: ApplianceState, r: RouteAttrs, peer: number): number {
-    return this.table.set(this.#p, a.slot, peer, r.localPref ?? DEFAULT_LOCAL_PREF, r.asPathLength, r.med ?? 0);
+    return this.table.set(this.#p, a.slot, peer, r.localPref ?? DEFAULT_LOCAL_PREF, r.asPathLength, r.med ?? 0, originRank(r.origin));
   }
 
   /**

@@ -3,7 +3,7 @@
 // prefix as learned from one of its BGP peers: eight ints in one Int32Array (no object per route,
 // 32 bytes, one cache line for all a decision reads of it — separate arrays per field cost a
 // miss per field), each prefix's list ordered best first (higher local preference, shorter AS
-// path, lower MED) so steering meets an appliance's best route to a prefix first. A record also
+// path, lower ORIGIN, lower MED) so steering meets an appliance's best route to a prefix first. A record also
 // keeps where the route sits in its appliance's list (prefix-sets.ts), so finding an appliance's
 // route by prefix and peer needs no map of its own. Adding, replacing or removing one route
 // touches one trie path and one short list.
@@ -21,6 +21,21 @@ const u32 = (v: number) => (v > U32_MAX ? U32_MAX : v < 0 ? 0 : v);
 /** Record layout: ints per record and each field's offset (u32 fields are read with `>>> 0`). */
 export const REC = 8;
 export const R_SLOT = 0, R_PEER = 1, R_LOCAL_PREF = 2, R_AS_PATH_LENGTH = 3, R_MED = 4, R_NEXT = 5, R_POS = 6, R_STAMP = 7;
+/**
+ * R_PEER holds the peer id in its low 16 bits (peerId caps ids there) and the route's ORIGIN
+ * rank above them, so a record stays 32 bytes: read the peer as `& PEER_MASK`, the origin as
+ * `>>> ORIGIN_SHIFT`.
+ */
+export const PEER_MASK = 0xffff, ORIGIN_SHIFT = 16;
+
+/**
+ * BGP ORIGIN as a rank, lower preferred (RFC 4271 §9.1.2.2 c: IGP < EGP < INCOMPLETE). ORIGIN is
+ * well-known mandatory; a route reported without it (an older appliance, a hand-made report) is
+ * taken as IGP, so it ranks as it did before control read the attribute.
+ */
+export function originRank(origin: 'igp' | 'egp' | 'incomplete' | undefined): number {
+  return origin === 'egp' ? 1 : origin === 'incomplete' ? 2 : 0;
+}
 
 export class RouteTable {
   #v4 = new PrefixTrie(4, 1 << 16);
@@ -36,6 +51,8 @@ export class RouteTable {
   readonly heads = new Int32Array(130);
   readonly lengths = new Uint8Array(130);
   #addr = new Uint32Array(4);
+  /** the address words of the last `lookup` (protocol addressWords) */
+  get lastWords(): Uint32Array { return this.#addr; }
 
   constructor(initialRoutes = 1 << 16) {
     this.#grow(initialRoutes);
@@ -89,6 +106,8 @@ export class RouteTable {
     if (lr !== lq) return lr > lq;
     const pr = a[x + R_AS_PATH_LENGTH] >>> 0, pq = a[y + R_AS_PATH_LENGTH] >>> 0;
     if (pr !== pq) return pr < pq;
+    const or = a[x + R_PEER] >>> ORIGIN_SHIFT, oq = a[y + R_PEER] >>> ORIGIN_SHIFT;
+    if (or !== oq) return or < oq;
     return a[x + R_MED] >>> 0 < a[y + R_MED] >>> 0;
   }
 
@@ -97,7 +116,7 @@ export class RouteTable {
     let prev = -1;
     const a = this.rec;
     for (let r = head; r >= 0; prev = r, r = a[r * REC + R_NEXT]) {
-      if (a[r * REC + R_SLOT] !== slot || a[r * REC + R_PEER] !== peer) continue;
+      if (a[r * REC + R_SLOT] !== slot || (a[r * REC + R_PEER] & PEER_MASK) !== peer) continue;
       if (prev < 0) this.#headOut = a[r * REC + R_NEXT];
       else { a[prev * REC + R_NEXT] = a[r * REC + R_NEXT]; this.#headOut = head; }
       return r;
@@ -110,8 +129,8 @@ export class RouteTable {
   /** whether the last `set` replaced an existing record (its pos and stamp are then kept) */
   existed = false;
 
-  /** Add or replace appliance `slot`'s route to the prefix from `peer`; returns its record. */
-  set(p: WordsPrefix, slot: number, peer: number, localPref: number, asPathLength: number, med: number): number {
+  /** Add or replace appliance `slot`'s route to the prefix from `peer`; returns its record. `origin` is originRank's. */
+  set(p: WordsPrefix, slot: number, peer: number, localPref: number, asPathLength: number, med: number, origin = 0): number {
     const trie = this.#trie(p.family);
     const node = trie.insert(p.words, p.length);
     let r = this.#unlink(trie.value(node), slot, peer);
@@ -125,7 +144,7 @@ export class RouteTable {
     }
     const a = this.rec, o = r * REC;
     a[o + R_SLOT] = slot;
-    a[o + R_PEER] = peer;
+    a[o + R_PEER] = peer | (origin << ORIGIN_SHIFT);
     a[o + R_LOCAL_PREF] = u32(localPref);
     a[o + R_AS_PATH_LENGTH] = u32(asPathLength);
     a[o + R_MED] = u32(med);
@@ -150,7 +169,7 @@ export class RouteTable {
     if (node < 0) return -1;
     const a = this.rec;
     for (let r = trie.value(node); r >= 0; r = a[r * REC + R_NEXT]) {
-      if (a[r * REC + R_SLOT] === slot && a[r * REC + R_PEER] === peer) return r;
+      if (a[r * REC + R_SLOT] === slot && (a[r * REC + R_PEER] & PEER_MASK) === peer) return r;
     }
     return -1;
   }

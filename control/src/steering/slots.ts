@@ -8,6 +8,8 @@ import type { ApplianceState, HealthPolicy } from './appliance-state.ts';
 export class Slots {
   /** 1 when not failing, not draining (either way) and not overloaded: healthy unless stale */
   ok = new Uint8Array(0);
+  /** 1 when the box reports itself degraded (serving, but something needs an operator): ranked after healthy boxes */
+  degraded = new Uint8Array(0);
   /** control's clock at the last accepted report; -Infinity before the first */
   lastReport = new Float64Array(0);
   /** utilisation in 10% steps (finer differences would make the choice follow noise) */
@@ -27,6 +29,7 @@ export class Slots {
       return a;
     };
     this.ok = grow(this.ok, (c) => new Uint8Array(c));
+    this.degraded = grow(this.degraded, (c) => new Uint8Array(c));
     this.lastReport = grow(this.lastReport, (c) => new Float64Array(c));
     this.loadBucket = grow(this.loadBucket, (c) => new Uint8Array(c));
     this.idHash = grow(this.idHash, (c) => new Uint32Array(c));
@@ -40,6 +43,7 @@ export class Slots {
     this.ensure(s + 1);
     this.apps[s] = a;
     this.ok[s] = a.health.status !== 'failing' && !a.operatorDrain && !a.reportDraining && !a.overloaded ? 1 : 0;
+    this.degraded[s] = a.health.status === 'degraded' ? 1 : 0;
     this.lastReport[s] = a.lastReportAt ?? -Infinity;
     this.loadBucket[s] = Math.min(255, Math.floor(a.utilisation * 10));
     this.idHash[s] = a.idHash;

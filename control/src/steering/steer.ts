@@ -9,7 +9,8 @@
 import type { Address } from '../../../protocol/index.ts';
 import { affinity, fnv1a } from './appliance-state.ts';
 import type { Fleet } from './fleet.ts';
-import { R_AS_PATH_LENGTH, R_LOCAL_PREF, R_MED, R_NEXT, R_SLOT, REC } from './route-table.ts';
+import { ORIGIN_SHIFT, R_AS_PATH_LENGTH, R_LOCAL_PREF, R_MED, R_NEXT, R_PEER, R_SLOT, REC } from './route-table.ts';
+import { ThroughputBook, type Cell } from './throughput.ts';
 
 export type MissCause = 'content' | 'health' | 'no-route';
 
@@ -33,14 +34,25 @@ export interface SteerDecision {
   targets: SteerTarget[];
   /** set when no local appliance could serve (the viewer is sent off their ISP's boxes) */
   miss?: MissCause;
+  /** how many targets are degraded boxes (absent when none) */
+  degraded?: number;
 }
 
-export interface SteerOptions { topK: number; fallbackK: number; originUrl: string }
+export interface SteerOptions {
+  topK: number;
+  fallbackK: number;
+  originUrl: string;
+  /** measured throughput per (client prefix, appliance); without it every box counts as serving well */
+  throughput?: ThroughputBook;
+}
 
 // The best K candidates so far, best first, as parallel arrays (grown if K is ever larger).
+// `kHead` packs what ranks first into one integer, higher better: prefix length, healthy before
+// degraded, throughput class, embedded before IX (see `headKey`); `kOm` packs ORIGIN above MED,
+// lower better.
 let cap = 16;
-let kSlot = new Int32Array(cap), kLen = new Int32Array(cap), kEmb = new Int32Array(cap), kLoad = new Int32Array(cap);
-let kLp = new Float64Array(cap), kAsp = new Float64Array(cap), kMed = new Float64Array(cap), kAff = new Float64Array(cap);
+let kSlot = new Int32Array(cap), kHead = new Int32Array(cap), kLoad = new Int32Array(cap);
+let kLp = new Float64Array(cap), kAsp = new Float64Array(cap), kOm = new Float64Array(cap), kAff = new Float64Array(cap);
 let kCount = 0;
 let heldCols = new Int32Array(16);
 let decisionStamp = 0;
@@ -48,39 +60,46 @@ let decisionStamp = 0;
 function ensureCap(k: number): void {
   if (k <= cap) return;
   cap = k;
-  kSlot = new Int32Array(cap); kLen = new Int32Array(cap); kEmb = new Int32Array(cap); kLoad = new Int32Array(cap);
-  kLp = new Float64Array(cap); kAsp = new Float64Array(cap); kMed = new Float64Array(cap); kAff = new Float64Array(cap);
+  kSlot = new Int32Array(cap); kHead = new Int32Array(cap); kLoad = new Int32Array(cap);
+  kLp = new Float64Array(cap); kAsp = new Float64Array(cap); kOm = new Float64Array(cap); kAff = new Float64Array(cap);
 }
 
+/** prefix length (0–128), healthy (1) or degraded (0), throughput class (0–3), embedded (1) or IX (0): higher ranks first */
+function headKey(len: number, degraded: number, tput: number, emb: number): number {
+  return (len << 8) | ((degraded ^ 1) << 4) | (tput << 1) | emb;
+}
+
+const ORIGIN_UNIT = 2 ** 32;
+
 /**
- * Is the kept candidate j strictly worse than the new one? Order: longer prefix, embedded before
- * IX, higher local preference, shorter AS path, lower MED, then load in 10% steps, then the
- * title's rendezvous hash for cache affinity. Equals keep their arrival order.
+ * Is the kept candidate j strictly worse than the new one? Order: longer prefix, healthy before
+ * degraded, measured throughput class (throughput.ts), embedded before IX, higher local
+ * preference, shorter AS path, lower ORIGIN (IGP < EGP < INCOMPLETE), lower MED, then load in 10%
+ * steps, then the title's rendezvous hash for cache affinity. Equals keep their arrival order.
  */
-function worse(j: number, len: number, emb: number, lp: number, asp: number, med: number, load: number, aff: number): boolean {
-  if (kLen[j] !== len) return kLen[j] < len;
-  if (kEmb[j] !== emb) return kEmb[j] < emb;
+function worse(j: number, head: number, lp: number, asp: number, om: number, load: number, aff: number): boolean {
+  if (kHead[j] !== head) return kHead[j] < head;
   if (kLp[j] !== lp) return kLp[j] < lp;
   if (kAsp[j] !== asp) return kAsp[j] > asp;
-  if (kMed[j] !== med) return kMed[j] > med;
+  if (kOm[j] !== om) return kOm[j] > om;
   if (kLoad[j] !== load) return kLoad[j] > load;
   return kAff[j] < aff;
 }
 
-function offer(k: number, slot: number, len: number, emb: number, lp: number, asp: number, med: number, load: number, aff: number): void {
+function offer(k: number, slot: number, head: number, lp: number, asp: number, om: number, load: number, aff: number): void {
   let pos: number;
   if (k <= 0) return;
   if (kCount < k) pos = kCount++;
-  else if (worse(k - 1, len, emb, lp, asp, med, load, aff)) pos = k - 1;
+  else if (worse(k - 1, head, lp, asp, om, load, aff)) pos = k - 1;
   else return;
-  while (pos > 0 && worse(pos - 1, len, emb, lp, asp, med, load, aff)) {
+  while (pos > 0 && worse(pos - 1, head, lp, asp, om, load, aff)) {
     const q = pos - 1;
-    kSlot[pos] = kSlot[q]; kLen[pos] = kLen[q]; kEmb[pos] = kEmb[q]; kLp[pos] = kLp[q];
-    kAsp[pos] = kAsp[q]; kMed[pos] = kMed[q]; kLoad[pos] = kLoad[q]; kAff[pos] = kAff[q];
+    kSlot[pos] = kSlot[q]; kHead[pos] = kHead[q]; kLp[pos] = kLp[q];
+    kAsp[pos] = kAsp[q]; kOm[pos] = kOm[q]; kLoad[pos] = kLoad[q]; kAff[pos] = kAff[q];
     pos = q;
   }
-  kSlot[pos] = slot; kLen[pos] = len; kEmb[pos] = emb; kLp[pos] = lp;
-  kAsp[pos] = asp; kMed[pos] = med; kLoad[pos] = load; kAff[pos] = aff;
+  kSlot[pos] = slot; kHead[pos] = head; kLp[pos] = lp;
+  kAsp[pos] = asp; kOm[pos] = om; kLoad[pos] = load; kAff[pos] = aff;
 }
 
 export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): SteerDecision {
@@ -90,7 +109,9 @@ export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): Stee
   const nHeld = holders.into(req.fileIds, heldCols);
   const rt = fleet.routes;
   const n = rt.lookup(req.address);
-  const { ok, lastReport, loadBucket, idHash, embedded, mark, apps } = fleet.slots;
+  const { ok, degraded, lastReport, loadBucket, idHash, embedded, mark, apps } = fleet.slots;
+  const book = opts.throughput;
+  const cells: Cell[] | undefined = book !== undefined && book.size > 0 ? book.cellsOf(book.keyOfWords(req.address.family, rt.lastWords)) : undefined;
   const rec = rt.rec;
   const staleAfter = fleet.policy.staleAfterMs, now = req.now;
   // Synchronous from here on, so one stamp per call marks the appliances already considered.
@@ -109,15 +130,20 @@ export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): Stee
       local++;
       if (!holders.holdsAll(heldCols, nHeld, s)) continue;
       if (ok[s] === 1 && now - lastReport[s] <= staleAfter) {
-        offer(opts.topK, s, len, embedded[s], rec[o + R_LOCAL_PREF] >>> 0, rec[o + R_AS_PATH_LENGTH] >>> 0, rec[o + R_MED] >>> 0, loadBucket[s], affinity(titleHash, idHash[s]));
+        offer(
+          opts.topK, s, headKey(len, degraded[s], ThroughputBook.classIn(cells, s), embedded[s]), rec[o + R_LOCAL_PREF] >>> 0,
+          rec[o + R_AS_PATH_LENGTH] >>> 0, (rec[o + R_PEER] >>> ORIGIN_SHIFT) * ORIGIN_UNIT + (rec[o + R_MED] >>> 0), loadBucket[s], affinity(titleHash, idHash[s]),
+        );
       } else {
         holdsButUnhealthy++;
       }
     }
   }
   const targets: SteerTarget[] = [];
+  let nDegraded = 0;
   for (let j = 0; j < kCount; j++) {
     const a = apps[kSlot[j]];
+    nDegraded += degraded[kSlot[j]];
     targets.push({ tier: 'local', applianceId: a.id, origin: a.publicUrl });
   }
   let miss: MissCause | undefined;
@@ -129,13 +155,17 @@ export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): Stee
     for (let j = 0; j < ix.length; j++) {
       const s = ix[j];
       if (mark[s] === stamp || ok[s] !== 1 || !(now - lastReport[s] <= staleAfter) || !holders.holdsAll(heldCols, nHeld, s)) continue;
-      offer(opts.fallbackK, s, 0, 0, 0, 0, 0, loadBucket[s], affinity(titleHash, idHash[s]));
+      offer(opts.fallbackK, s, headKey(0, degraded[s], ThroughputBook.classIn(cells, s), 0), 0, 0, 0, loadBucket[s], affinity(titleHash, idHash[s]));
     }
   }
   for (let j = 0; j < kCount; j++) {
     const a = apps[kSlot[j]];
+    nDegraded += degraded[kSlot[j]];
     targets.push({ tier: 'fallback', applianceId: a.id, origin: a.publicUrl });
   }
   targets.push({ tier: 'origin', origin: opts.originUrl });
-  return miss ? { targets, miss } : { targets };
+  const d: SteerDecision = { targets };
+  if (miss) d.miss = miss;
+  if (nDegraded > 0) d.degraded = nDegraded;
+  return d;
 }
