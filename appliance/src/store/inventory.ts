@@ -4,6 +4,7 @@
 
 import Database from 'better-sqlite3';
 import type { FileKind } from '../../../protocol/index.ts';
+import type { FailedDrive } from './drive-health.ts';
 import type { DiskTier } from './types.ts';
 
 export type FileState = 'ok' | 'quarantined';
@@ -56,6 +57,13 @@ const MIGRATIONS: string[] = [
      path TEXT,
      reason TEXT NOT NULL,
      at INTEGER NOT NULL
+   );`,
+  // drives taken out of service after repeated I/O errors (drive-health.ts): kept across restarts
+  `CREATE TABLE failed_drives (
+     root TEXT PRIMARY KEY,
+     tier TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     reason TEXT NOT NULL
    );`,
 ];
 
@@ -136,6 +144,18 @@ export class Inventory {
     this.db
       .prepare('INSERT INTO quarantine (file_id, root, path, reason, at) VALUES (@fileId, @root, @path, @reason, @at)')
       .run(q);
+  }
+
+  /** Record a failed drive and quarantine every row on it, in one transaction. */
+  markDriveFailed(d: FailedDrive): void {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT OR REPLACE INTO failed_drives (root, tier, at, reason) VALUES (@root, @tier, @at, @reason)').run(d);
+      this.db.prepare(`UPDATE files SET state = 'quarantined', reason = ? WHERE root = ? AND state = 'ok'`).run(`drive failed: ${d.reason}`, d.root);
+    })();
+  }
+
+  failedDrives(): FailedDrive[] {
+    return this.db.prepare('SELECT root, tier, at, reason FROM failed_drives ORDER BY root').all() as FailedDrive[];
   }
 
   /** quarantined rows + quarantined orphans (health and metrics poll this: one query) */

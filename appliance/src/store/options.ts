@@ -30,6 +30,11 @@ export interface StoreOptions extends Partial<ScoreSettings> {
   reserveBytes?: number;
   /** pin table slots = most files the store can hold; default 262144 (1 MiB of shared memory) */
   maxFiles?: number;
+  /** this many read or write errors of the drive's own making (EIO…) on one root within
+   *  driveErrorWindowMs take that drive out of service (drive-health.ts); default 10 */
+  driveErrorLimit?: number;
+  /** default 60 s */
+  driveErrorWindowMs?: number;
   clock?: Clock;
   logger?: StoreLogger;
 }
@@ -41,6 +46,8 @@ export const STORE_DEFAULTS = {
   promoteMargin: 0.02,
   reserveBytes: 64 * 1024 * 1024,
   maxFiles: 262_144,
+  driveErrorLimit: 10,
+  driveErrorWindowMs: 60_000,
 };
 
 export const silentLogger: StoreLogger = { info() {}, warn() {}, error() {} };

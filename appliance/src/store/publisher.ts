@@ -56,6 +56,7 @@ export class Publisher {
         await writeAtomic({ tmpDir: tmpDir(root.path), finalPath: filePath(root.path, fileId), source, bytes: meta.bytes, sha256: meta.sha256, onProgress: meta.onProgress });
       } catch (err) {
         root.used -= meta.bytes;
+        this.s.noteIoError(root.path, err);
         throw err;
       }
       return this.record(fileId, root, meta);
@@ -106,6 +107,8 @@ export class Publisher {
 
   /** After the rename: the inventory row, the workers told, the old copy (if any) retired. */
   private record(fileId: string, root: Root, meta: PutMeta): StoredFile {
+    // the drive failed while the bytes were written: they are not trusted either
+    if (root.failed) throw new StoreError('IO', `${fileId}: drive ${root.path} failed while it was written`);
     const now = this.s.clock.now();
     const old = this.s.files.get(fileId);
     const row: FileRow = {

@@ -51,6 +51,7 @@ export async function reconcile(roots: Root[], inv: Inventory, now: number): Pro
   };
 
   for (const root of roots) {
+    if (root.failed) continue; // its rows were quarantined when it failed; nothing there is trusted
     await mkdir(root.path, { recursive: true });
     const tmp = tmpDir(root.path);
     for (const t of await readdir(tmp, { withFileTypes: true }).catch(() => [])) {

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { DiskTier } from './types.ts';
 import { detectDiskType } from './disk-type.ts';
+import type { FailedDrive } from './drive-health.ts';
 
 export interface RootConfig {
   path: string;
@@ -22,13 +23,21 @@ export interface Root {
   used: number;
   /** how the tier was chosen (for logs) */
   reason: string;
+  /** set once the drive is taken out of service (drive-health.ts): nothing is read or written here */
+  failed: { at: number; reason: string } | null;
 }
 
-export async function resolveRoots(configs: RootConfig[]): Promise<Root[]> {
+/** The configured roots; those in `failed` are not touched (a dead drive must not stop the start). */
+export async function resolveRoots(configs: RootConfig[], failed: readonly FailedDrive[] = []): Promise<Root[]> {
   const roots: Root[] = [];
   for (const c of configs) {
     const path = resolve(c.path);
     if (roots.some((r) => r.path === path)) throw new Error(`storage root ${path} listed twice`);
+    const dead = failed.find((f) => f.root === path);
+    if (dead) {
+      roots.push({ path, tier: dead.tier, maxBytes: c.maxBytes ?? Number.POSITIVE_INFINITY, used: 0, reason: 'failed drive', failed: { at: dead.at, reason: dead.reason } });
+      continue;
+    }
     await mkdir(path, { recursive: true });
     let tier: DiskTier;
     let reason: string;
@@ -40,7 +49,7 @@ export async function resolveRoots(configs: RootConfig[]): Promise<Root[]> {
       tier = c.type;
       reason = 'configured';
     }
-    roots.push({ path, tier, maxBytes: c.maxBytes ?? Number.POSITIVE_INFINITY, used: 0, reason });
+    roots.push({ path, tier, maxBytes: c.maxBytes ?? Number.POSITIVE_INFINITY, used: 0, reason, failed: null });
   }
   return roots;
 }
@@ -52,6 +61,7 @@ export function fsFree(path: string): { free: number; size: number } {
 
 /** Bytes this root can still take. */
 export function roomOf(root: Root, reserveBytes: number): number {
+  if (root.failed) return 0;
   const byCap = root.maxBytes - root.used;
   const byDisk = fsFree(root.path).free - reserveBytes;
   return Math.max(0, Math.min(byCap, byDisk));
@@ -62,7 +72,7 @@ export function pickRoot(roots: Root[], tier: DiskTier, bytes: number, reserveBy
   let best: Root | undefined;
   let bestRoom = -1;
   for (const r of roots) {
-    if (r.tier !== tier) continue;
+    if (r.tier !== tier || r.failed) continue;
     const room = roomOf(r, reserveBytes);
     if (room >= bytes && room > bestRoom) {
       best = r;

@@ -155,6 +155,7 @@ export async function stageFile(host: StageHost, fileId: string, meta: PutMeta):
     await fh?.close().catch(() => {});
     await unlink(path).catch(() => {});
     root.used -= meta.bytes;
+    s.noteIoError(root.path, err);
     throw asStoreError(err, `staging ${fileId}`);
   }
 }
@@ -230,6 +231,7 @@ class Staged implements StagedPut {
         await writevAll(this.#fh, chunks, at);
       } catch (err) {
         this.#state = 'failed'; // the hash has bytes the file may not: only reset() or abort() now
+        this.#host.s.noteIoError(this.#root.path, err);
         throw asStoreError(err, `writing ${this.path}`);
       }
       this.#written = at + n;
@@ -253,6 +255,7 @@ class Staged implements StagedPut {
       await this.#fh.truncate(0);
     } catch (err) {
       this.#state = 'failed';
+      this.#host.s.noteIoError(this.#root.path, err);
       throw asStoreError(err, `truncating ${this.path}`);
     }
     this.#hash = createHash('sha256');
@@ -294,6 +297,7 @@ class Staged implements StagedPut {
       this.#host.s.busy.delete(this.fileId);
       return stored;
     } catch (err) {
+      this.#host.s.noteIoError(this.#root.path, err);
       await this.#release(false);
       const e = asStoreError(err, `publishing ${this.fileId}`);
       this.#host.countError(e.code);

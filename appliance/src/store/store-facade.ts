@@ -9,6 +9,7 @@ import { unlink } from 'node:fs/promises';
 import { isFileId } from '../../../protocol/index.ts';
 import type { ByteSource } from './atomic-write.ts';
 import { StoreError } from './errors.ts';
+import type { FailedDrive } from './drive-health.ts';
 import type { FileRow, QuarantineRecord } from './inventory.ts';
 import { partialPath } from './layout.ts';
 import { type ReconcileReport, moveToQuarantine } from './reconcile.ts';
@@ -46,6 +47,7 @@ export class Store {
       drop: (fileId) => this.drop(fileId),
       setRank: (fileId, rank) => this.setPopularity({ [fileId]: rank }),
     });
+    s.failDrive = (root, reason) => this.failDrive(root.path, reason);
   }
 
   /** @internal start the rebalance timer (openStore does it) */
@@ -165,12 +167,53 @@ export class Store {
     try {
       for await (const chunk of createReadStream(h.entry.path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
     } catch (err) {
+      this.s.noteIoError(h.row.root, err);
+      if (this.s.files.get(fileId) !== h) return false; // its drive failed with this error
       await this.quarantine(fileId, `read failed on verify: ${(err as Error).message}`);
       return false;
     }
     if (hash.digest('hex') === h.row.sha256) return true;
     if (this.s.files.get(fileId) === h) await this.quarantine(fileId, 'sha256 mismatch on verify');
     return false;
+  }
+
+  /**
+   * A serving worker could not read this file (`code`: the OS error's, e.g. EIO): counted against
+   * its drive when it is the drive's fault. The file's root is looked up in the inventory too, so
+   * errors still count after the file itself was quarantined.
+   */
+  noteReadError(fileId: string, code: string | undefined): void {
+    const root = this.s.files.get(fileId)?.row.root ?? this.s.inv.get(fileId)?.root;
+    if (root !== undefined) this.s.noteIoError(root, { code });
+  }
+
+  /**
+   * Take a drive out of service: nothing is read from or written to it again, its files leave the
+   * inventory (quarantined, reason "drive failed") so control stops steering to them and fill
+   * fetches them elsewhere, and its capacity is no longer counted. Kept across restarts (the
+   * inventory's failed_drives table); an operator who replaced the drive deletes that row.
+   */
+  failDrive(rootPath: string, reason: string): boolean {
+    const root = this.s.rootOf(rootPath);
+    if (!root || root.failed) return false;
+    const at = this.s.clock.now();
+    root.failed = { at, reason };
+    const lost: string[] = [];
+    for (const h of [...this.s.files.values()]) {
+      if (h.row.root !== root.path || !this.unpublish(h.row.fileId)) continue;
+      this.s.pins.release(h.slot);
+      lost.push(h.row.fileId);
+    }
+    root.used = 0;
+    this.s.inv.markDriveFailed({ root: root.path, tier: root.tier, at, reason });
+    this.s.counters.quarantined += lost.length;
+    this.s.log.error({ root: root.path, tier: root.tier, reason, files: lost.length }, 'store: drive failed: taken out of service');
+    return true;
+  }
+
+  /** Drives taken out of service (now or before a restart). */
+  failedDrives(): FailedDrive[] {
+    return this.s.roots.flatMap((r) => (r.failed ? [{ root: r.path, tier: r.tier, ...r.failed }] : []));
   }
 
   /** Control's popularity ranks (0 = most popular; null clears). Unknown files keep theirs for put(). */

@@ -37,7 +37,8 @@ export interface TierUsage {
   capacity: number;
   /** Σ free bytes on its filesystems */
   free: number;
-  roots: Array<{ path: string; files: number; bytes: number; maxBytes: number | null; free: number; size: number }>;
+  /** a failed drive's root is listed (with why) but counts for nothing */
+  roots: Array<{ path: string; files: number; bytes: number; maxBytes: number | null; free: number; size: number; failed: string | null }>;
 }
 
 export interface StoreUsage {
@@ -71,13 +72,15 @@ export function usageOf(s: StoreState): StoreUsage {
         }
       }
       let disk = { free: 0, size: 0 };
-      try {
-        disk = fsFree(root.path);
-      } catch {
-        // an unreadable root shows as empty; health reports it
+      if (!root.failed) {
+        try {
+          disk = fsFree(root.path);
+        } catch {
+          // an unreadable root shows as empty; health reports it
+        }
       }
       const maxBytes = Number.isFinite(root.maxBytes) ? root.maxBytes : null;
-      u.roots.push({ path: root.path, files, bytes, maxBytes, free: disk.free, size: disk.size });
+      u.roots.push({ path: root.path, files, bytes, maxBytes, free: disk.free, size: disk.size, failed: root.failed?.reason ?? null });
       u.files += files;
       u.bytes += bytes;
       u.capacity += Math.min(root.maxBytes, disk.size);

@@ -3,6 +3,7 @@
 
 import { unlink } from 'node:fs/promises';
 import type { Clock } from './clock.ts';
+import { DriveErrorWindow, errnoOf, isDriveError } from './drive-health.ts';
 import { type Held, scoreRow, toEntry } from './file-table.ts';
 import type { FileRow, Inventory } from './inventory.ts';
 import type { StoreLogger } from './options.ts';
@@ -18,6 +19,8 @@ export interface Tunables extends ScoreSettings {
   ioBudgetBytes: number;
   promoteMargin: number;
   reserveBytes: number;
+  driveErrorLimit: number;
+  driveErrorWindowMs: number;
 }
 
 /** Monotonic counts for metrics (prom-client counters on the daemon's side). */
@@ -56,6 +59,9 @@ export class StoreState {
   readonly log: StoreLogger;
   readonly t: Tunables;
   ram!: RamTier;
+  /** set by the facade: take a drive out of service (its files unpublished, the inventory told) */
+  failDrive: (root: Root, reason: string) => void = () => {};
+  private readonly driveErrors: DriveErrorWindow;
   /** set by close(): background loops stop at their next file */
   closing = false;
   private graves: Grave[] = [];
@@ -68,6 +74,21 @@ export class StoreState {
     this.clock = clock;
     this.log = log;
     this.t = t;
+    this.driveErrors = new DriveErrorWindow(t.driveErrorLimit, t.driveErrorWindowMs);
+  }
+
+  /**
+   * A read or write on this root failed with `err` (as thrown; a StoreError's cause is looked
+   * at). Errors of the drive's own making are counted; enough of them within the window fail it.
+   */
+  noteIoError(rootPath: string, err: unknown): void {
+    const code = errnoOf(err);
+    const root = this.rootOf(rootPath);
+    if (!root || root.failed || !isDriveError(code)) return;
+    const now = this.clock.now();
+    if (!this.driveErrors.note(root.path, now)) return;
+    this.driveErrors.forget(root.path);
+    this.failDrive(root, `${this.t.driveErrorLimit} I/O errors (last: ${code}) within ${this.t.driveErrorWindowMs} ms`);
   }
 
   rootOf(path: string): Root | undefined {

@@ -35,7 +35,7 @@ function checkOptions(o: StoreOptions): void {
   });
   const nonNegative = ['ramBytes', 'ramMaxFileBytes', 'ioBudgetBytes', 'reserveBytes', 'promoteMargin', 'ramThreshold', 'rankScale'] as const;
   for (const k of nonNegative) if (o[k] !== undefined && !(Number(o[k]) >= 0)) bad(k, 'must be a number ≥ 0');
-  const positive = ['rebalanceIntervalMs', 'demandHalfLifeMs', 'demandScale', 'maxFiles'] as const;
+  const positive = ['rebalanceIntervalMs', 'demandHalfLifeMs', 'demandScale', 'maxFiles', 'driveErrorLimit', 'driveErrorWindowMs'] as const;
   for (const k of positive) if (o[k] !== undefined && !(Number(o[k]) > 0)) bad(k, 'must be a number > 0');
   if (o.popularityWeight !== undefined && !(o.popularityWeight >= 0 && o.popularityWeight <= 1)) bad('popularityWeight', 'must be between 0 and 1');
 }
@@ -45,12 +45,16 @@ export async function openStore(o: StoreOptions): Promise<Store> {
   const clock = o.clock ?? systemClock;
   const t = { ...STORE_DEFAULTS, ...DEFAULT_SCORE_SETTINGS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
   checkOptions(o);
-  const roots = await resolveRoots(o.roots);
-  for (const r of roots) log.info({ root: r.path, tier: r.tier, reason: r.reason }, 'store: root');
   await mkdir(o.stateDir, { recursive: true });
   const inv = new Inventory(join(o.stateDir, 'inventory.db'));
   let report;
+  let roots;
   try {
+    roots = await resolveRoots(o.roots, inv.failedDrives());
+    for (const r of roots) {
+      if (r.failed) log.error({ root: r.path, tier: r.tier, failedAt: new Date(r.failed.at).toISOString(), why: r.failed.reason }, 'store: root is a failed drive: not used');
+      else log.info({ root: r.path, tier: r.tier, reason: r.reason }, 'store: root');
+    }
     report = await reconcile(roots, inv, clock.now());
   } catch (err) {
     inv.close();

@@ -51,6 +51,7 @@ export async function ramPass(s: StoreState): Promise<number> {
       sab = await readWhole(h.entry.path, h.row.bytes);
     } catch (err) {
       s.log.warn({ err, fileId: h.row.fileId }, 'store: could not load file into RAM');
+      s.noteIoError(h.row.root, err);
       continue;
     }
     // The file may have been replaced, removed or moved while it loaded: only admit what still

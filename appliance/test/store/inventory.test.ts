@@ -24,10 +24,28 @@ it('is WAL with a schema version, and refuses a newer schema with a clear error'
   await store.close();
   const db = new Database(join(d.state, 'inventory.db'));
   expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-  expect(db.pragma('user_version', { simple: true })).toBe(1);
+  expect(db.pragma('user_version', { simple: true })).toBe(2);
   db.pragma('user_version = 99');
   db.close();
   expect(() => new Inventory(join(d.state, 'inventory.db'))).toThrow(/schema version 99 is newer/);
+});
+
+it('migrates a version-1 inventory: its files kept, the failed-drive table added', async () => {
+  const store = await open(d, new ManualClock());
+  await putFile(store, 't1.a', KiB);
+  await store.close();
+  const db = new Database(join(d.state, 'inventory.db'));
+  db.exec('DROP TABLE failed_drives');
+  db.pragma('user_version = 1');
+  db.close();
+  const inv = new Inventory(join(d.state, 'inventory.db'));
+  try {
+    expect(inv.all().map((r) => r.fileId)).toEqual(['t1.a']);
+    expect(inv.failedDrives()).toEqual([]);
+    expect(inv.db.pragma('user_version', { simple: true })).toBe(2);
+  } finally {
+    inv.close();
+  }
 });
 
 it('verify() quarantines a file whose bytes rotted on disk, and workers stop seeing it', async () => {
