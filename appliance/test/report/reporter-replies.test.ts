@@ -218,6 +218,19 @@ describe('reporter replies', () => {
     expect(c.reports[2].prefixes).toEqual({ hash: rib.hash() });
   });
 
+  it('counts a cycle with no credential and no enrollment token as a failed report', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'edgebox-rep-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const rep = new Reporter({
+      controlUrl: 'http://127.0.0.1:9', stateDir: dir, softwareVersion: 't', settings: ReporterSettings.parse({}),
+      snapshot: () => ({ health: { status: 'ok', reasons: [] }, draining: false, load: { egressBps: 0, capacityBps: 1, connections: 0, cpu: 0 }, tiers: [], inventory: [] }),
+    });
+    expect(await rep.reportOnce()).toBe('no-credential');
+    expect(await rep.reportOnce()).toBe('no-credential');
+    // edgebox_control_reports{outcome="failed"} reads stats.failures: a box that cannot report must show it
+    expect(rep.stats).toMatchObject({ failures: 2, sent: 0, enrollments: 0 });
+  });
+
   it('backs off on 5xx with growing delays and recovers', async () => {
     let fail = true;
     const c = await fakeControl(() => (fail ? [503, { error: { code: 'unavailable', message: 'down' } }] : [200, { ok: true }]));
