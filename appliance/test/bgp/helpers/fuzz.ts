@@ -27,6 +27,8 @@ export interface FuzzResult {
   seconds: number;
   heapBeforeMb: number;
   heapAfterMb: number;
+  /** routes the speaker still holds once every fuzz session has ended (its RIB must be empty) */
+  prefixesAfter: number;
   childAlive: boolean;
   /** UPDATEs predicted to be processed without a reset, and how many the speaker counted */
   updatesExpected: number;
@@ -137,7 +139,7 @@ export async function runFuzz(o: { messages: number; seconds: number; seed?: num
   type Status = { state: string; heapUsed: number; prefixes: number; stats: { updates: number; treatedAsWithdraw: number } };
   const res: FuzzResult = {
     seed, messages: 0, valid: 0, mutated: 0, random: 0, header: 0, notificationsExpected: 0, notificationsMatched: 0,
-    byCode: {}, updatesExpected: 0, updatesProcessed: 0, treatedAsWithdraw: 0, sessions: 0, seconds: 0, heapBeforeMb: 0, heapAfterMb: 0, childAlive: false, mismatches: [],
+    byCode: {}, updatesExpected: 0, updatesProcessed: 0, treatedAsWithdraw: 0, sessions: 0, seconds: 0, heapBeforeMb: 0, heapAfterMb: 0, prefixesAfter: -1, childAlive: false, mismatches: [],
   };
   const waitIdle = async (cmd = 'status') => {
     for (let i = 0; i < 500; i++) {
@@ -218,6 +220,7 @@ export async function runFuzz(o: { messages: number; seconds: number; seed?: num
     peer = null;
     const end = await waitIdle('heap');
     res.heapAfterMb = end.heapUsed / 1e6;
+    res.prefixesAfter = end.prefixes;
     res.updatesProcessed = end.stats.updates - base.stats.updates;
     res.treatedAsWithdraw = end.stats.treatedAsWithdraw - base.stats.treatedAsWithdraw;
     res.childAlive = !exited;
