@@ -179,7 +179,10 @@ export class Daemon {
         this.#load.forget(i);
         this.#misses.forget(i);
       },
-      onDiskError: (fileId, message) => this.#verifyAfterError(fileId, message),
+      onDiskError: (fileId, message, code) => {
+        this.store.noteReadError(fileId, code);
+        this.#verifyAfterError(fileId, message);
+      },
       onMissAsk: (i, id, fileId) => this.#misses.ask(i, id, fileId),
       onRestart: () => this.#metrics.workerRestarts.inc(),
       restartMinMs: s.workerRestartMinMs,
@@ -219,6 +222,7 @@ export class Daemon {
 
     this.#tick();
     this.#ticker = setInterval(() => this.#tick(), TICK_MS);
+          drives: this.store.roots.map((r) => ({ root: r.path, tier: r.tier, failed: r.failed !== null })),
     for (const svc of services) {
       this.#services.push({ name: svc.name, running: await svc.start(this) });
       this.log.info({ service: svc.name }, 'service started');
@@ -270,7 +274,8 @@ export class Daemon {
       tokenKeys: Object.keys(this.settings.tokenKeys).length,
       recentDiskErrors: load.recentDiskErrors,
       storeFiles: usage.ssd.files + usage.hdd.files,
-      badRoots: [...usage.ssd.roots, ...usage.hdd.roots].filter((r) => r.size === 0).map((r) => r.path),
+      badRoots: [...usage.ssd.roots, ...usage.hdd.roots].filter((r) => r.size === 0 && r.failed === null).map((r) => r.path),
+      failedDrives: this.store.failedDrives().map((d) => `${d.root} (${d.reason})`),
       fillBlocked: this.fill?.healthReason() ?? null,
     });
     if (next.status !== this.#health.status || next.reasons.join('\n') !== this.#health.reasons.join('\n')) {

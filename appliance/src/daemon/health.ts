@@ -16,6 +16,8 @@ export interface HealthFacts {
   /** store roots that are missing or unwritable, with why */
   badRoots: string[];
   /** why fill is stopped short (a full disk, no working source, no manifest); null when it is not */
+  /** drives the store took out of service after repeated I/O errors: `<root> (<why>)` */
+  failedDrives?: string[];
   fillBlocked?: string | null;
 }
 
@@ -40,3 +42,5 @@ export function assessHealth(f: HealthFacts): Health {
   const status: HealthStatus = failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok';
   return { status, reasons: [...failing, ...degraded] };
 }
+  // still serving from the other drives; the operator replaces this one
+  for (const d of f.failedDrives ?? []) degraded.push(`store drive failed: ${d}`);

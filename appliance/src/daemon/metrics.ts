@@ -45,6 +45,8 @@ export interface MainFacts {
   workersAlive: number;
   draining: boolean;
   health: 'ok' | 'degraded' | 'failing';
+  /** every store root, and whether its drive was taken out of service */
+  drives: Array<{ root: string; tier: string; failed: boolean }>;
 }
 
 /** RAM share of file responses (by count) in a set of worker metrics; NaN with no traffic. */
@@ -76,6 +78,7 @@ export class DaemonMetrics {
   #ramBytes: Gauge<string>;
   #store = new Map<string, Counter<string>>();
   #putErrors: Counter<string>;
+  #driveFailed: Gauge<string>;
 
   constructor() {
     const registers = [this.registry];
@@ -115,6 +118,12 @@ export class DaemonMetrics {
       labelNames: ['code'],
       registers,
     });
+    this.#driveFailed = new Gauge({
+      name: 'edgebox_store_drive_failed',
+      help: '1 for a store drive taken out of service after repeated I/O errors, 0 for a working one',
+      labelNames: ['root', 'tier'],
+      registers,
+    });
     this.#workers = new Gauge({ name: 'edgebox_workers', help: 'Serving workers running', registers });
     this.#draining = new Gauge({ name: 'edgebox_draining', help: '1 while draining', registers });
     this.#health = new Gauge({
@@ -145,6 +154,7 @@ export class DaemonMetrics {
     }
     this.#putErrors.reset();
     for (const [code, n] of Object.entries(facts.store.putErrors)) this.#putErrors.inc({ code }, n);
+    for (const d of facts.drives) this.#driveFailed.set({ root: d.root, tier: d.tier }, d.failed ? 1 : 0);
     this.#ramBytes.set(facts.tiers.find((t) => t.tier === 'ram')?.usedBytes ?? 0);
     this.#workers.set(facts.workersAlive);
     this.#draining.set(facts.draining ? 1 : 0);

@@ -31,7 +31,7 @@ export interface PoolOptions {
   attach: (w: Worker) => () => void;
   onStats: (index: number, s: Extract<WorkerToMain, { type: 'stats' }>) => void;
   onExit: (index: number) => void;
-  onDiskError: (fileId: string, message: string) => void;
+  onDiskError: (fileId: string, message: string, code: string | undefined) => void;
   /** a worker asks about a file it does not hold; answer with post({type:'miss:answer'}, index) */
   onMissAsk: (index: number, id: number, fileId: string) => void;
   onRestart: () => void;
@@ -98,7 +98,7 @@ export class WorkerPool {
           resolve();
         } else if (m.type === 'stats') this.#o.onStats(slot.index, m);
         else if (m.type === 'metrics') this.#metricsWaiters.get(m.id)?.(m.metrics);
-        else if (m.type === 'disk-error') this.#o.onDiskError(m.fileId, m.message);
+        else if (m.type === 'disk-error') this.#o.onDiskError(m.fileId, m.message, m.code);
         else if (m.type === 'miss:ask') this.#o.onMissAsk(slot.index, m.id, m.fileId);
         else if (m.type === 'drained') {
           slot.drained = true;

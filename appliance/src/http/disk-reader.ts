@@ -47,7 +47,14 @@ export class IoLimiter {
 
 const pool = new BufferPool(64);
 
-export class DiskReadError extends Error {}
+/** A read of a published file failed; `code` is the OS error's (EIO…), for the drive's error count. */
+export class DiskReadError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.code = code;
+  }
+}
 
 function waitWritable(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -110,7 +117,7 @@ export async function pumpRange(
       n = (await fh.read(buf, 0, want, pos)).bytesRead;
     } catch (e) {
       pool.put(buf);
-      throw new DiskReadError((e as Error).message);
+      throw new DiskReadError((e as Error).message, (e as NodeJS.ErrnoException).code);
     } finally {
       limiter.release();
     }

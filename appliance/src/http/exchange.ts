@@ -21,8 +21,9 @@ export interface ServeContext {
   limiters: { ssd: IoLimiter; hdd: IoLimiter };
   /** more ranges than this in one request: the Range header is ignored (200) */
   maxRanges: number;
-  /** a read of this file failed: the main thread re-verifies it (and quarantines a bad copy) */
-  onDiskError(fileId: string, message: string): void;
+  /** a read of this file failed (`code`: the OS error's, e.g. EIO): the main thread counts it
+   *  against the file's drive and re-verifies the file (and quarantines a bad copy) */
+  onDiskError(fileId: string, message: string, code: string | undefined): void;
   /** peer credentials (from the fill manifest) for /v1/peer/f/ */
   peers: PeerGate;
   /** this worker's share of the peer serving rate */

@@ -26,6 +26,12 @@ const BOUNDARY = `edgebox-${randomBytes(12).toString('hex')}`;
  */
 export const SYNC_READ_MAX_BYTES = 64 * 1024;
 
+/** Count a failed read and tell the main thread (the drive's error count, a re-verify). */
+function diskError(ctx: ServeContext, file: FileEntry, e: unknown): void {
+  ctx.metrics.diskError(file.tier);
+  ctx.onDiskError(file.fileId, (e as Error).message, (e as { code?: string }).code);
+}
+
 /** One small SSD range served synchronously; false if it needs the async path. */
 function trySync(ctx: ServeContext, x: Exchange, file: FileEntry, status: number, headers: string[], start: number, end: number): boolean {
   const length = end - start + 1;
@@ -43,8 +49,7 @@ function trySync(ctx: ServeContext, x: Exchange, file: FileEntry, status: number
     x.bytes = n;
   } catch (e) {
     // nothing sent yet: a clean 503 lets the player fail over at once
-    ctx.metrics.diskError(file.tier);
-    ctx.onDiskError(file.fileId, (e as Error).message);
+    diskError(ctx, file, e);
     x.tier = 'none';
     sendError(x.res, 503, 'disk_error', 'the file could not be read; try another appliance');
   } finally {
@@ -58,8 +63,7 @@ async function openOrFail(ctx: ServeContext, x: Exchange, file: FileEntry): Prom
     return await ctx.files.acquire(file);
   } catch (e) {
     ctx.files.release(file, true);
-    ctx.metrics.diskError(file.tier);
-    ctx.onDiskError(file.fileId, (e as Error).message);
+    diskError(ctx, file, e);
     x.tier = 'none';
     if (!x.res.headersSent) sendError(x.res, 503, 'disk_error', 'the file could not be read; try another appliance');
     return undefined;
@@ -68,10 +72,7 @@ async function openOrFail(ctx: ServeContext, x: Exchange, file: FileEntry): Prom
 
 /** Returns whether the handle should be treated as broken. */
 function failMidway(ctx: ServeContext, x: Exchange, file: FileEntry, e: unknown): boolean {
-  if (e instanceof DiskReadError) {
-    ctx.metrics.diskError(file.tier);
-    ctx.onDiskError(file.fileId, e.message);
-  }
+  if (e instanceof DiskReadError) diskError(ctx, file, e);
   if (!x.res.headersSent && !x.res.destroyed) {
     // the first read failed: nothing is out yet, so the player can fail over cleanly
     x.tier = 'none';

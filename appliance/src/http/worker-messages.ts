@@ -49,7 +49,8 @@ export type WorkerToMain =
   | { type: 'listening' }
   | { type: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
   | { type: 'stats'; bytesTotal: number; diskErrors: number; connections: number; inFlight: number }
-  | { type: 'disk-error'; fileId: string; message: string }
+  /** `code`: the OS error's (EIO…), counted against the file's drive */
+  | { type: 'disk-error'; fileId: string; message: string; code?: string }
   /** a viewer asked for a file the store does not hold: is it wanted, and if so stream its fill */
   | { type: 'miss:ask'; id: number; fileId: string }
   | { type: 'drained' };

@@ -35,7 +35,7 @@ const ctx: ServeContext = {
   metrics,
   limiters: { ssd: new IoLimiter(init.diskReads.ssd), hdd: new IoLimiter(init.diskReads.hdd) },
   maxRanges: init.maxRanges,
-  onDiskError: (fileId, message) => port.postMessage({ type: 'disk-error', fileId, message }),
+  onDiskError: (fileId, message, code) => port.postMessage({ type: 'disk-error', fileId, message, code }),
   peers: new PeerGate(),
   peerPacer: new PeerPacer(metrics),
   misses: new MissClient(port),
