@@ -205,6 +205,7 @@ export class Daemon {
           workersAlive: this.#pool.alive,
           draining: this.#draining,
           health: this.#health.status,
+          drives: this.store.roots.map((r) => ({ root: r.path, tier: r.tier, failed: r.failed !== null })),
         });
       },
       health: () => this.#health,
@@ -222,7 +223,6 @@ export class Daemon {
 
     this.#tick();
     this.#ticker = setInterval(() => this.#tick(), TICK_MS);
-          drives: this.store.roots.map((r) => ({ root: r.path, tier: r.tier, failed: r.failed !== null })),
     for (const svc of services) {
       this.#services.push({ name: svc.name, running: await svc.start(this) });
       this.log.info({ service: svc.name }, 'service started');

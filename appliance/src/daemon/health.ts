@@ -15,9 +15,9 @@ export interface HealthFacts {
   storeFiles: number;
   /** store roots that are missing or unwritable, with why */
   badRoots: string[];
-  /** why fill is stopped short (a full disk, no working source, no manifest); null when it is not */
   /** drives the store took out of service after repeated I/O errors: `<root> (<why>)` */
   failedDrives?: string[];
+  /** why fill is stopped short (a full disk, no working source, no manifest); null when it is not */
   fillBlocked?: string | null;
 }
 
@@ -37,10 +37,10 @@ export function assessHealth(f: HealthFacts): Health {
   if (f.recentDiskErrors > 0) degraded.push(`${f.recentDiskErrors} disk read errors in the last minute`);
   if (f.storeFiles === 0) degraded.push('the store holds no files');
   for (const r of f.badRoots) degraded.push(`store root unusable: ${r}`);
+  // still serving from the other drives; the operator replaces this one
+  for (const d of f.failedDrives ?? []) degraded.push(`store drive failed: ${d}`);
   // the box still serves what it holds; an operator should look
   if (f.fillBlocked) degraded.push(f.fillBlocked);
   const status: HealthStatus = failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok';
   return { status, reasons: [...failing, ...degraded] };
 }
-  // still serving from the other drives; the operator replaces this one
-  for (const d of f.failedDrives ?? []) degraded.push(`store drive failed: ${d}`);

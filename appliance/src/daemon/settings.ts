@@ -60,6 +60,8 @@ export const ApplianceSettings = z.object({
       promoteMargin: z.number().min(0).max(1).optional(),
       reserveBytes: z.number().int().min(0).optional(),
       maxFiles: z.number().int().positive().optional(),
+      driveErrorLimit: positiveInt.optional(),
+      driveErrorWindowMs: positiveInt.optional(),
     })
     .strict()
     .default({}),
@@ -87,8 +89,6 @@ export const ApplianceSettings = z.object({
   maxRequestsPerSocket: z.number().int().min(0).default(1_000),
   /** connections for the whole box (split across workers) */
   maxConnections: positiveInt.default(20_000),
-      driveErrorLimit: positiveInt.optional(),
-      driveErrorWindowMs: positiveInt.optional(),
   maxHeaderSize: z.number().int().min(1024).max(65_536).default(8_192),
   /** how long a drain waits for in-flight responses before exiting anyway */
   drainTimeoutMs: positiveInt.default(30_000),
