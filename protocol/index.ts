@@ -7,6 +7,7 @@ export * from './src/urls.ts';
 export * from './src/http-error.ts';
 export * from './src/settings.ts';
 export * from './src/report.ts';
+export * from './src/tls.ts';
 export * from './src/route-hash.ts';
 export * from './src/content-manifest.ts';
 export * from './src/enroll.ts';

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FILE_ID_RE } from './file-id.ts';
 import { FillReport } from './fill-manifest.ts';
+import { ReportedTls, TlsCertificateOffer } from './tls.ts';
 
 export const HealthStatus = z.enum(['ok', 'degraded', 'failing']);
 export type HealthStatus = z.infer<typeof HealthStatus>;
@@ -114,6 +115,8 @@ export const ApplianceReport = z.object({
   bgp: z.array(BgpSessionState).default([]),
   /** fill progress (fill-manifest.ts); absent from appliances that do not fill */
   fill: FillReport.optional(),
+  /** HTTPS (tls.ts): the box's https:// base URL and the certificate it serves; absent without TLS */
+  tls: ReportedTls.optional(),
 });
 export type ApplianceReport = z.infer<typeof ApplianceReport>;
 
@@ -131,5 +134,8 @@ export const ReportReply = z.object({
   /** the version of this appliance's current fill manifest: fetch it when it differs from the
    *  one held (fill-manifest.ts); absent when control has no plan for the appliance yet */
   fillManifest: z.string().max(128).optional(),
+  /** the certificate control holds for the box's TLS hostname (tls.ts); PEMs only when the
+   *  report named another one; absent when control holds none for it */
+  tlsCertificate: TlsCertificateOffer.optional(),
 });
 export type ReportReply = z.infer<typeof ReportReply>;

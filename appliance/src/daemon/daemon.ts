@@ -12,6 +12,7 @@ import { MissCoalescer } from '../fill/miss-coalescer.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { createAdminServer } from './admin-server.ts';
 import { assessHealth, type Health } from './health.ts';
+import { setUpHttps, type Https } from './https.ts';
 import { LoadMeter } from './load-meter.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { diskConcurrency, probeHardware, type Probe } from './probe.ts';
@@ -43,6 +44,8 @@ export class Daemon {
   /** the bound addresses (port 0 in the settings resolved) */
   publicAddress = { host: '', port: 0 };
   adminAddress = { host: '', port: 0 };
+  /** HTTPS (http/tls/): certificate, ticket keys, the bound address; null when tls.mode is off */
+  https: Https | null = null;
   /** fill (appliance/src/fill/): set by the fill service when it starts; null without control */
   fill: FillHandle | null = null;
   #pool!: WorkerPool;
@@ -106,6 +109,7 @@ export class Daemon {
       usage: this.store.usage(),
       fileIds: this.store.snapshot().map((f) => f.fileId),
       fill: this.fill?.report(),
+      tls: this.https?.keeper.report(),
     });
   }
 
@@ -143,6 +147,17 @@ export class Daemon {
       pub.port = (await listen(placeholder, pub.host, 0, true)).port;
     }
     this.publicAddress = pub;
+    this.https = await setUpHttps(s, pub, this.log, {
+      material: (material) => this.#pool?.post({ type: 'tls:certificate', material }),
+      ticketKeys: (keys) => this.#pool?.post({ type: 'tls:tickets', keys }),
+    });
+    let tlsPlaceholder: NetServer | undefined;
+    if (this.https && !this.https.only && this.https.address.port === 0) {
+      tlsPlaceholder = createNetServer((sock) => sock.destroy());
+      this.https.address.port = (await listen(tlsPlaceholder, this.https.address.host, 0, true)).port;
+    }
+    this.https?.setBoundPort(this.https.address.port);
+    if (this.https) this.https.keeper.registerMetrics(this.#metrics.registry);
     const count = this.probe.workers;
     const reads = { ssd: 0, hdd: 0 };
     for (const r of this.store.roots) reads[r.tier] += diskConcurrency(r.tier, s);
@@ -163,6 +178,7 @@ export class Daemon {
       maxRanges: s.maxRanges,
       cacheMaxAgeSec: s.cacheMaxAgeSec,
       diskReads: { ssd: Math.max(1, Math.ceil(reads.ssd / count)), hdd: Math.max(1, Math.ceil(reads.hdd / count)) },
+      ...(this.https ? { tls: this.https.workerTls() } : {}),
     });
     this.#misses = new MissCoalescer({
       fill: () => this.fill,
@@ -193,6 +209,7 @@ export class Daemon {
       await this.#pool.start();
     } finally {
       placeholder?.close();
+      tlsPlaceholder?.close();
     }
 
     this.#admin = createAdminServer(s.adminToken, {
@@ -232,7 +249,7 @@ export class Daemon {
     this.store.tick().catch((err: unknown) => this.log.error({ err }, 'store: first tick failed'));
     // always written, whatever the log level: supervisors and tests read the bound ports from it
     this.log.child({}, { level: 'info' }).info(
-      { listen: this.publicAddress, admin: this.adminAddress, workers: count, faultInjection: s.faultInjection },
+      { listen: this.publicAddress, admin: this.adminAddress, tls: this.https?.address ?? null, workers: count, faultInjection: s.faultInjection },
       'ready',
     );
   }
@@ -277,8 +294,11 @@ export class Daemon {
       badRoots: [...usage.ssd.roots, ...usage.hdd.roots].filter((r) => r.size === 0 && r.failed === null).map((r) => r.path),
       failedDrives: this.store.failedDrives().map((d) => `${d.root} (${d.reason})`),
       fillBlocked: this.fill?.healthReason() ?? null,
+      tlsProblems: this.https?.keeper.problems() ?? [],
     });
-    if (next.status !== this.#health.status || next.reasons.join('\n') !== this.#health.reasons.join('\n')) {
+    if (this.https) next.tls = this.https.keeper.health();
+    if (next.status !== this.#health.status || next.reasons.join('\n') !== this.#health.reasons.join('\n')
+      || JSON.stringify(next.tls) !== JSON.stringify(this.#health.tls)) {
       if (next.status !== this.#health.status) this.log.info({ health: next }, 'health changed');
       this.#health = next;
       this.#pool.setHealth(next);
@@ -297,6 +317,7 @@ export class Daemon {
     const clean = await this.#pool.drain(this.settings.drainTimeoutMs);
     this.log.info({ clean }, clean ? 'drained: every in-flight response finished' : 'drain deadline passed; cut the rest');
     if (this.#ticker) clearInterval(this.#ticker);
+    this.https?.keeper.stop();
     for (const { name, running } of this.#services.reverse()) {
       await running.stop().catch((err: unknown) => this.log.error({ err, service: name }, 'service stop failed'));
     }

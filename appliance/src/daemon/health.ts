@@ -2,6 +2,7 @@
 // an operator) or failing (this box should not be sent viewers). Pure: the daemon gathers facts.
 
 import type { HealthStatus } from '../../../protocol/index.ts';
+import type { TlsHealth } from '../http/tls/tls-keeper.ts';
 
 export interface HealthFacts {
   workersWanted: number;
@@ -19,11 +20,15 @@ export interface HealthFacts {
   failedDrives?: string[];
   /** why fill is stopped short (a full disk, no working source, no manifest); null when it is not */
   fillBlocked?: string | null;
+  /** what is wrong with the served TLS certificate (expired, expiring, wrong host, none, unreadable) */
+  tlsProblems?: string[];
 }
 
 export interface Health {
   status: HealthStatus;
   reasons: string[];
+  /** the served certificate, when the box serves HTTPS (days left, source, fingerprint) */
+  tls?: TlsHealth | null;
 }
 
 export function assessHealth(f: HealthFacts): Health {
@@ -41,6 +46,8 @@ export function assessHealth(f: HealthFacts): Health {
   for (const d of f.failedDrives ?? []) degraded.push(`store drive failed: ${d}`);
   // the box still serves what it holds; an operator should look
   if (f.fillBlocked) degraded.push(f.fillBlocked);
+  // viewers on HTTPS are about to fail (or fail on some names); plain HTTP and peers still work
+  for (const p of f.tlsProblems ?? []) degraded.push(p);
   const status: HealthStatus = failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok';
   return { status, reasons: [...failing, ...degraded] };
 }

@@ -20,11 +20,38 @@ const hostPort = z
 const auto = z.literal('auto');
 const positiveInt = z.number().int().positive();
 
+/** HTTPS on the public port (appliance/src/http/tls/) */
+const TlsSettings = z
+  .object({
+    /** off: plain HTTP only; beside: plain HTTP on `listen` and HTTPS on `tls.listen`; only: HTTPS on `listen` */
+    mode: z.enum(['off', 'beside', 'only']).default('off'),
+    /** the HTTPS address in `beside` mode */
+    listen: hostPort.default('0.0.0.0:8443'),
+    /** PEM certificate (leaf, then chain) and its key, reloaded when they change; a certificate
+     *  control hands over (kept in stateDir/tls/) takes precedence */
+    certFile: z.string().default(''),
+    keyFile: z.string().default(''),
+    /** the hostname viewers use, which the certificate must name; '' = the host of report.publicUrl */
+    hostname: z.string().max(253).default(''),
+    /** where viewers reach the box over HTTPS, reported to control for its manifests;
+     *  '' = https://<hostname>:<HTTPS port> */
+    publicUrl: z.union([z.literal(''), z.url().refine((u) => u.startsWith('https://'), 'must be an https:// URL')]).default(''),
+    /** health turns degraded this many days before the certificate expires */
+    expiryWarningDays: z.number().int().min(0).default(14),
+    /** session-ticket keys: a new one this often; the previous one still resumes until the next */
+    ticketKeyRotateMs: positiveInt.default(3_600_000),
+    /** how often the certificate files are checked for changes */
+    reloadCheckMs: positiveInt.default(2_000),
+  })
+  .strict();
+
 export const ApplianceSettings = z.object({
   /** this appliance's id, as control knows it */
   applianceId: z.string().min(1).max(64).default('edgebox-1'),
   /** public serving address; port 0 picks a free port (logged in the "ready" line) */
   listen: hostPort.default('0.0.0.0:8080'),
+  /** HTTPS beside or instead of plain HTTP on the public port (see TlsSettings) */
+  tls: TlsSettings.prefault({}),
   /** admin/observability address: /metrics, /v1/health, /v1/status, /v1/admin/* */
   adminListen: hostPort.default('127.0.0.1:8081'),
   /** Bearer token for /v1/admin/*; empty disables the admin actions (they answer 403) */
@@ -138,8 +165,13 @@ export function loadSettings(
   if (s.workerRestartMaxMs < s.workerRestartMinMs) {
     throw new SettingsError('setting "workerRestartMaxMs": must be at least workerRestartMinMs');
   }
+  if ((s.tls.certFile === '') !== (s.tls.keyFile === '')) {
+    throw new SettingsError('setting "tls": certFile and keyFile go together');
+  }
+  const inBase = (f: string) => (f === '' ? f : resolve(base, f));
   return {
     ...s,
+    tls: { ...s.tls, certFile: inBase(s.tls.certFile), keyFile: inBase(s.tls.keyFile) },
     stateDir: resolve(base, s.stateDir),
     storage: s.storage.map((r) => ({ ...r, path: resolve(base, r.path) })),
   };

@@ -1,7 +1,7 @@
 // The box at a glance, for the control reporter (which wraps it into protocol's ApplianceReport)
 // and for /v1/status: health, load, tier usage and the fileIds held.
 
-import type { FillReport } from '../../../protocol/index.ts';
+import type { FillReport, ReportedTls } from '../../../protocol/index.ts';
 import type { StoreUsage } from '../store/store.ts';
 import type { Health } from './health.ts';
 import type { Load } from './load-meter.ts';
@@ -23,6 +23,8 @@ export interface ApplianceSnapshot {
   inventory: string[];
   /** fill progress; absent when the box does not fill */
   fill?: FillReport;
+  /** HTTPS: the https:// base URL and the served certificate; absent when the box serves plain HTTP only */
+  tls?: ReportedTls;
 }
 
 /** Per-tier usage from the store's report; a disk tier with no roots is left out. */
@@ -44,6 +46,7 @@ export function buildSnapshot(i: {
   usage: StoreUsage;
   fileIds: string[];
   fill?: FillReport;
+  tls?: ReportedTls;
 }): ApplianceSnapshot {
   return {
     applianceId: i.applianceId,
@@ -58,5 +61,6 @@ export function buildSnapshot(i: {
     tiers: tierUsage(i.usage).map(({ tier, usedBytes, capacityBytes }) => ({ tier, usedBytes, capacityBytes })),
     inventory: [...i.fileIds].sort(),
     ...(i.fill ? { fill: i.fill } : {}),
+    ...(i.tls ? { tls: i.tls } : {}),
   };
 }

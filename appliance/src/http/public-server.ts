@@ -3,6 +3,7 @@
 // kernel spreads connections across them.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { answerPreflight } from './cors.ts';
 import { sendError } from './errors.ts';
 import { Exchange, type ServeContext } from './exchange.ts';
@@ -10,6 +11,8 @@ import { answerOddClients } from './odd-clients.ts';
 import { parseFilePath } from './request-path.ts';
 import { serveFile } from './serve-file.ts';
 import { servePeer } from './serve-peer.ts';
+import { tlsServerOptions, type CertificateMaterial } from './tls/cipher-policy.ts';
+import type { TlsHealth } from './tls/tls-keeper.ts';
 
 export interface ServerLimits {
   /** slowloris: the whole header block must arrive within this */
@@ -29,25 +32,33 @@ export interface ServerLimits {
 export interface HealthView {
   status: 'ok' | 'degraded' | 'failing';
   reasons: string[];
+  /** the served TLS certificate (days left, source), when the box serves HTTPS */
+  tls?: TlsHealth | null;
 }
 
+/**
+ * `tls` given: the same server over HTTPS (node:https, ALPN http/1.1), with that certificate —
+ * null until one is loaded (handshakes fail until then); tls/secure-serving.ts swaps it later.
+ */
 export function createPublicServer(
   ctx: ServeContext,
   limits: ServerLimits,
   health: () => HealthView,
-): Server {
-  const server = createServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      maxHeaderSize: limits.maxHeaderSize,
-      // the limits above are enforced by a periodic sweep; make it frequent enough to matter
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-      noDelay: true,
-    },
-    (req, res) => handle(ctx, health, req, res),
-  );
+  tls?: CertificateMaterial | null,
+): Server | HttpsServer {
+  const options = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxHeaderSize: limits.maxHeaderSize,
+    // the limits above are enforced by a periodic sweep; make it frequent enough to matter
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    noDelay: true,
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => handle(ctx, health, req, res);
+  const server = tls === undefined
+    ? createServer(options, onRequest)
+    : createHttpsServer({ ...options, ...tlsServerOptions(tls) }, onRequest);
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.maxConnections = limits.maxConnections;
   server.timeout = limits.socketIdleTimeoutMs;

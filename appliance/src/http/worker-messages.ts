@@ -5,6 +5,8 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { HealthView, ServerLimits } from './public-server.ts';
 import type { FileEntry } from '../store/types.ts';
+import type { CertificateMaterial } from './tls/cipher-policy.ts';
+import type { WorkerTls } from './tls/secure-serving.ts';
 
 /** What a serving worker is started with (workerData). */
 export interface WorkerInit {
@@ -17,6 +19,8 @@ export interface WorkerInit {
   cacheMaxAgeSec: number;
   /** this worker's share of the per-disk-tier read concurrency */
   diskReads: { ssd: number; hdd: number };
+  /** HTTPS beside (or instead of) plain HTTP; absent when the box serves plain HTTP only */
+  tls?: WorkerTls;
 }
 
 /**
@@ -35,6 +39,9 @@ export type MainToWorker =
   | { type: 'health'; health: HealthView }
   | { type: 'drain' }
   | { type: 'fault:crash' }
+  /** HTTPS: a new certificate for new connections, and the rotated session-ticket keys */
+  | { type: 'tls:certificate'; material: CertificateMaterial }
+  | { type: 'tls:tickets'; keys: string[] }
   /** peer credentials from the fill manifest, and this worker's share of the peer serving rate */
   | { type: 'peer:config'; siteId: string; publicKeys: Record<string, string>; bytesPerSec: number }
   | { type: 'miss:answer'; id: number; answer: MissAnswer }

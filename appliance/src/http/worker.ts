@@ -4,6 +4,7 @@
 // their downloads' progress in, drain and (tests only) fault injection in.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { MainToWorker, WorkerInit } from './worker-messages.ts';
 import { startStoreView } from '../store/store-view.ts';
@@ -15,6 +16,7 @@ import { OpenFiles } from './open-files.ts';
 import { PeerGate } from './peer-gate.ts';
 import { PeerPacer } from './peer-pacer.ts';
 import { createPublicServer, type HealthView } from './public-server.ts';
+import { SecureServing } from './tls/secure-serving.ts';
 import { ServeMetrics } from './serve-metrics.ts';
 import { TokenGate } from './token-gate.ts';
 
@@ -41,13 +43,24 @@ const ctx: ServeContext = {
   misses: new MissClient(port),
 };
 let health: HealthView = { status: 'ok', reasons: [] };
-const server = createPublicServer(ctx, init.limits, () => health);
+// plain HTTP on the public address unless the box serves HTTPS only; HTTPS beside it or instead
+const tls = init.tls;
+const listeners: { server: ReturnType<typeof createPublicServer>; host: string; port: number }[] = [];
+if (!tls?.only) listeners.push({ server: createPublicServer(ctx, init.limits, () => health), host: init.host, port: init.port });
+let secure: SecureServing | undefined;
+if (tls) {
+  const server = createPublicServer(ctx, init.limits, () => health, tls.material) as HttpsServer;
+  secure = new SecureServing(server, tls.ticketKeys, (msg) => process.emitWarning(msg));
+  listeners.push({ server, host: tls.host, port: tls.port });
+}
 
 let connections = 0;
-server.on('connection', (s: Socket) => {
-  connections++;
-  s.once('close', () => connections--);
-});
+for (const { server } of listeners) {
+  server.on('connection', (s: Socket) => {
+    connections++;
+    s.once('close', () => connections--);
+  });
+}
 
 const stats = setInterval(() => {
   port.postMessage({
@@ -64,15 +77,17 @@ function drain(): void {
   store.stop(); // last demand batch
   // stop accepting; keep-alive connections close as soon as they are idle, in-flight responses
   // run to completion (the main thread enforces the deadline by terminating us)
-  server.close(() => port!.postMessage({ type: 'drained' }));
+  let open = listeners.length;
+  for (const { server } of listeners) server.close(() => --open === 0 && port!.postMessage({ type: 'drained' }));
+  const closeIdle = () => { for (const { server } of listeners) server.closeIdleConnections(); };
   const poll = setInterval(() => {
-    server.closeIdleConnections();
+    closeIdle();
     if (connections === 0) {
       clearInterval(poll);
       ctx.files.close();
     }
   }, DRAIN_POLL_MS);
-  server.closeIdleConnections();
+  closeIdle();
 }
 
 port.on('message', (m: MainToWorker) => {
@@ -90,6 +105,12 @@ port.on('message', (m: MainToWorker) => {
       ctx.peers.setConfig({ siteId: m.siteId, publicKeys: m.publicKeys });
       ctx.peerPacer.setRate(m.bytesPerSec);
       break;
+    case 'tls:certificate':
+      secure?.setCertificate(m.material);
+      break;
+    case 'tls:tickets':
+      secure?.setTicketKeys(m.keys);
+      break;
     case 'fault:crash':
       // tests only (the daemon sends this only with faultInjection on): die like a real bug would
       setImmediate(() => {
@@ -101,6 +122,9 @@ port.on('message', (m: MainToWorker) => {
   }
 });
 
-server.listen({ host: init.host, port: init.port, reusePort: true }, () => {
-  port.postMessage({ type: 'listening' });
-});
+let bound = 0;
+for (const l of listeners) {
+  l.server.listen({ host: l.host, port: l.port, reusePort: true }, () => {
+    if (++bound === listeners.length) port.postMessage({ type: 'listening' });
+  });
+}

@@ -4,6 +4,7 @@
 // (e.g. the BGP listener's port is taken) are thrown at start; after that nothing throws.
 
 import type { Logger } from 'pino';
+import type { TlsCertificateOffer } from '../../../protocol/index.ts';
 import type { Registry } from 'prom-client';
 import { registerBgpMetrics } from '../bgp/metrics.ts';
 import type { BgpSettings } from '../bgp/settings.ts';
@@ -25,6 +26,8 @@ export interface ControlLinkInit {
   onDrain?: (drain: boolean) => void;
   /** control's current fill manifest version, from each accepted report reply */
   onFillManifest?: (version: string | undefined) => void;
+  /** control's certificate for the box's TLS hostname, from each accepted report reply */
+  onTlsCertificate?: (offer: TlsCertificateOffer | undefined) => void;
 }
 
 export interface ControlLink {
@@ -46,6 +49,7 @@ export async function startControlLink(init: ControlLinkInit): Promise<ControlLi
     reporter = new Reporter({
       controlUrl: init.controlUrl, stateDir: init.stateDir, settings: init.report, softwareVersion: init.softwareVersion,
       snapshot: init.snapshot, logger: init.logger, onDrain: init.onDrain, onFillManifest: init.onFillManifest,
+      onTlsCertificate: init.onTlsCertificate,
       bgp: sp ? { prefixes: sp.rib, sessions: () => sp.status() } : undefined,
     });
     reporter.start();

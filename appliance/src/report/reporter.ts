@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import type { ApplianceReport, FillReport, HealthStatus, Tier } from '../../../protocol/index.ts';
+import type { ApplianceReport, FillReport, HealthStatus, ReportedTls, Tier, TlsCertificateOffer } from '../../../protocol/index.ts';
 import { ControlCallError, enroll, sendReport } from './control-client.ts';
 import { CredentialStore, type StoredCredential } from './credential-store.ts';
 import { InventoryTracker } from './inventory-tracker.ts';
@@ -24,6 +24,8 @@ export interface ReportSnapshot {
   inventory: readonly string[];
   /** fill progress (absent when the box does not fill) */
   fill?: FillReport;
+  /** HTTPS: where viewers reach the box over TLS and the certificate it serves */
+  tls?: ReportedTls;
 }
 
 export interface BgpSource {
@@ -50,6 +52,8 @@ export interface ReporterInit {
   onDrain?: (drain: boolean) => void;
   /** control's current fill manifest version, as seen in each accepted reply */
   onFillManifest?: (version: string | undefined) => void;
+  /** control's certificate for the box's TLS hostname, as seen in each accepted reply (PEMs only when ours differs) */
+  onTlsCertificate?: (offer: TlsCertificateOffer | undefined) => void;
   logger?: Logger;
   timers?: ReporterTimers;
   /** 0..1; jitters the backoff so a fleet does not retry in lockstep */
@@ -174,11 +178,7 @@ export class Reporter {
       this.#log.warn({ err: (e as Error).message }, 'enrollment failed; will retry');
       return 'retry';
     }
-    if (!cred) {
-      this.#failures++;
-      this.stats.failures++;
-      return 'no-credential';
-    }
+    if (!cred) { this.#failures++; return 'no-credential'; }
 
     const snap = await this.#init.snapshot();
     const inv = this.#inventory.build(snap.inventory);
@@ -196,6 +196,7 @@ export class Reporter {
       prefixes: pfx.report,
       bgp: (this.#init.bgp?.sessions() ?? []).map((s) => ({ peer: s.peer, state: s.state, since: s.since, prefixes: s.prefixes })),
       ...(snap.fill ? { fill: snap.fill } : {}),
+      ...(snap.tls ? { tls: snap.tls } : {}),
     };
     try {
       const timeoutMs = this.#init.settings.requestTimeoutMs + Math.ceil(pfx.routes * TIMEOUT_PER_ROUTE_MS);
@@ -217,6 +218,7 @@ export class Reporter {
       if (reply.needPrefixes) this.#prefixes.needFull();
       if (reply.drain !== undefined) this.#init.onDrain?.(reply.drain);
       this.#init.onFillManifest?.(reply.fillManifest);
+      this.#init.onTlsCertificate?.(reply.tlsCertificate);
       return 'sent';
     } catch (e) {
       this.#failures++;
