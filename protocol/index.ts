@@ -3,6 +3,7 @@ export * from './src/file-id.ts';
 export * from './src/ip.ts';
 export * from './src/ip-words.ts';
 export * from './src/token.ts';
+export * from './src/appliance-secrets.ts';
 export * from './src/urls.ts';
 export * from './src/http-error.ts';
 export * from './src/settings.ts';

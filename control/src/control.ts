@@ -9,12 +9,16 @@ import { Catalog } from './catalog.ts';
 import { FillService } from './fill/fill-service.ts';
 import { secretHash } from './credentials.ts';
 import { KeyVault } from './licence/key-vault.ts';
+import { Housekeeping } from './playback/housekeeping.ts';
+import { HeartbeatSampler } from './playback/throughput-samples.ts';
+import { UrlTokenKeys } from './playback/url-token-keys.ts';
 import { createMetrics } from './metrics.ts';
 import type { Metrics } from './metrics.ts';
 import type { ControlSettings } from './settings.ts';
 import type { ApplianceState } from './steering/appliance-state.ts';
 import { Fleet } from './steering/fleet.ts';
 import type { Changed } from './steering/fleet.ts';
+import { ThroughputBook } from './steering/throughput.ts';
 import type { ApplianceSnapshot, Repository } from './store/repository.ts';
 import { SqliteRepository } from './store/sqlite-repository.ts';
 
@@ -36,7 +40,10 @@ export class Control {
   readonly fleet: Fleet;
   readonly metrics: Metrics;
   readonly trustedProxies: Prefix[];
-  readonly urlTokenSecret: string;
+  /** measured throughput per (client prefix, appliance), from heartbeats, for steering */
+  readonly throughput: ThroughputBook;
+  readonly heartbeatSamples = new HeartbeatSampler();
+  readonly housekeeping: Housekeeping;
   /** base of the URLs control writes into manifests; set from the listen address if not configured */
   publicUrl: string;
   #dirty = new Map<ApplianceState, Changed>();
@@ -45,6 +52,7 @@ export class Control {
   // set by open(), before anyone else sees the object
   #catalog!: Catalog;
   #fill!: FillService;
+  #urlTokenKeys!: UrlTokenKeys;
 
   private constructor(d: ControlDeps, repo: Repository) {
     this.settings = d.settings;
@@ -57,8 +65,6 @@ export class Control {
       kek = randomBytes(32).toString('hex');
       this.log.warn('no kek configured: title keys are sealed under a random key for this process only (set EDGEBOX_CONTROL_KEK)');
     }
-    this.urlTokenSecret = d.settings.urlTokenSecret || randomBytes(32).toString('base64url');
-    if (d.settings.urlTokenSecret === '') this.log.warn('no urlTokenSecret configured: appliances cannot verify this process\'s URL tokens');
     this.trustedProxies = d.settings.trustedProxies.map((c) => parsePrefix(c, true)!);
     this.fleet = new Fleet(
       {
@@ -69,6 +75,11 @@ export class Control {
       (a, changed) => this.#markDirty(a, changed),
     );
     this.metrics = createMetrics(() => this.#countStates());
+    this.throughput = new ThroughputBook({
+      halfLifeMs: d.settings.throughputHalfLifeMs, dwellMs: d.settings.throughputDwellMs,
+      goodKbps: d.settings.throughputGoodKbps, minEvidenceMs: d.settings.throughputMinEvidenceMs,
+    });
+    this.housekeeping = new Housekeeping(this);
     this.#kek = kek;
   }
 
@@ -80,6 +91,7 @@ export class Control {
       const site = sites.get(a.siteId);
       if (site) c.fleet.add(a.applianceId, site, a.name, a.publicUrl, a.operatorDrain, a);
     }
+    c.#urlTokenKeys = await UrlTokenKeys.load(c.repo, d.settings, c.now(), c.log);
     c.#catalog = await Catalog.load(c.repo, new KeyVault(c.#kek));
     c.#fill = await FillService.load({ settings: d.settings, repo: c.repo, fleet: c.fleet, catalog: c.#catalog, metrics: c.metrics, log: c.log, now: c.now });
     return c;
@@ -87,6 +99,8 @@ export class Control {
 
   get catalog(): Catalog { return this.#catalog; }
   get fill(): FillService { return this.#fill; }
+  /** URL-token signing keys (rotation with overlap) */
+  get urlTokenKeys(): UrlTokenKeys { return this.#urlTokenKeys; }
 
   /**
    * Enrollment tokens from config are put into the store the first time they are presented (the
@@ -135,6 +149,7 @@ export class Control {
   }
 
   async close(): Promise<void> {
+    this.housekeeping.stop();
     await this.fill.close();
     await this.flush();
     await this.repo.close();

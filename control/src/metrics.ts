@@ -30,7 +30,23 @@ export function createMetrics(appliancesByState: () => Record<string, number>) {
   });
   const fillManifests = new Counter({ name: 'edgebox_control_fill_manifests_total', help: 'fill manifest requests by result (sent, not_modified, no_plan)', labelNames: ['result'], registers: [registry] });
   const popularityViews = new Counter({ name: 'edgebox_control_popularity_views_total', help: 'views (bytes streamed ÷ file size) counted from heartbeats', registers: [registry] });
-  return { registry, steering, misses, licences, reports, playback, fillPlans, fillPlan, fillManifests, popularityViews };
+  const steeringDegraded = new Counter({
+    name: 'edgebox_control_steering_degraded_total',
+    help: 'steering decisions that named a degraded appliance (ranked after healthy ones at its prefix length)', registers: [registry],
+  });
+  const throughputClasses = new Counter({
+    name: 'edgebox_control_steering_throughput_changes_total',
+    help: 'measured-throughput class changes of (client prefix, appliance) pairs: promoted, demoted, held (deferred by the minimum dwell)',
+    labelNames: ['change'], registers: [registry],
+  });
+  for (const change of ['promoted', 'demoted', 'held']) throughputClasses.inc({ change }, 0);
+  const pruned = new Counter({
+    name: 'edgebox_control_pruned_total', help: 'rows and entries the housekeeping job removed, by what', labelNames: ['what'], registers: [registry],
+  });
+  const credentials = new Counter({
+    name: 'edgebox_control_appliance_credentials_total', help: 'appliance credential events: rotated, revoked, refused_revoked', labelNames: ['event'], registers: [registry],
+  });
+  return { registry, steering, steeringDegraded, throughputClasses, pruned, credentials, misses, licences, reports, playback, fillPlans, fillPlan, fillManifests, popularityViews };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -24,6 +24,7 @@ export async function startControl(settings: ControlSettings, opts: { clock?: ()
     ingest.start(settings.ingestIntervalMs);
   }
   await control.fill.start();
+  control.housekeeping.start();
   const address = await app.listen({ host: settings.host, port: settings.port });
   if (control.publicUrl === '') control.publicUrl = address;
   return {

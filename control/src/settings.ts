@@ -28,6 +28,8 @@ export const ControlSettings = z.object({
   urlTokenKid: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('k1'),
   urlTokenSecret: z.string().refine((s) => s === '' || s.length >= 16, 'at least 16 characters').default(''),
   urlTokenTtlSec: z.number().int().positive().default(6 * 3600),
+  /** a rotated URL-token key is published this long before control signs with it, so reporting appliances hold it first */
+  urlTokenKeyLeadMs: z.number().int().min(0).default(60_000),
   /** bind URL tokens to the viewer's /24 (IPv4) or /56 (IPv6); off by default (mobile handover) */
   tokenClientBinding: z.boolean().default(false),
   /** key-encryption key for title keys at rest: 64 hex digits (AES-256) */
@@ -42,6 +44,20 @@ export const ControlSettings = z.object({
   /** how many appliances of the region's IX tier follow the local ones */
   fallbackK: z.number().int().min(0).max(8).default(1),
   sessionTtlMs: z.number().int().positive().default(180_000),
+  /** ended or lapsed playback sessions (and spent or expired enrollment tokens) are deleted after this long */
+  sessionRetentionMs: z.number().int().positive().default(7 * 86_400_000),
+  /** how often the housekeeping job prunes the store and sweeps steering's throughput estimates; 0 = never */
+  housekeepingIntervalMs: z.number().int().min(0).default(10 * 60_000),
+
+  // Steering by measured throughput (src/steering/throughput.ts).
+  /** a (client prefix, appliance) estimate halves its weight after this long without heartbeats */
+  throughputHalfLifeMs: z.number().int().positive().default(30 * 60_000),
+  /** a (client prefix, appliance) throughput class changes at most once per this long */
+  throughputDwellMs: z.number().int().min(0).default(5 * 60_000),
+  /** delivered kb/s at or above which an appliance serves a prefix well */
+  throughputGoodKbps: z.number().positive().default(3_000),
+  /** observed play time an estimate needs before it ranks anything */
+  throughputMinEvidenceMs: z.number().int().min(0).default(60_000),
   /** X-Forwarded-For is believed only from these peers */
   trustedProxies: z.array(cidr).default([]),
   /** directory the packager drops `*.title.json` into; empty disables ingest */

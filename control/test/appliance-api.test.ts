@@ -56,7 +56,8 @@ describe('appliance enrollment and reports', () => {
 
     it('the first report without inventory or prefixes asks for both', async () => {
       const r = await sendReport(ctx, a);
-      expect(r.body).toEqual({ ok: true, needInventory: true, needPrefixes: true, drain: false });
+      // the first report names no URL-token key set, so the reply carries control's
+      expect(r.body).toEqual({ ok: true, needInventory: true, needPrefixes: true, drain: false, tokenKeys: { version: expect.any(String), keys: { k1: expect.any(String) } } });
       expect((await state()).state).toBe('healthy');
     });
 

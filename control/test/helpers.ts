@@ -80,7 +80,8 @@ export async function addSite(ctx: Ctx, siteId: string, kind: 'embedded' | 'ix' 
   if (r.status !== 200) throw new Error(`site: ${r.text}`);
 }
 
-export interface Enrolled { applianceId: string; credential: string; seq: number; bootId: string }
+/** `tokenKeys`: the URL-token key-set version last received, sent back as an appliance does */
+export interface Enrolled { applianceId: string; credential: string; seq: number; bootId: string; tokenKeys?: string }
 
 export async function enroll(ctx: Ctx, siteId: string, name: string, publicUrl = `http://${name}.test:8081`): Promise<Enrolled> {
   const t = await ctx.call('POST', '/v1/enrollment-tokens', { token: OPERATOR, body: { siteId } });
@@ -103,7 +104,11 @@ export function report(over: Partial<ApplianceReport> & { files?: string[]; rout
 /** Send the next report of an enrolled appliance (seq advances). */
 export async function sendReport(ctx: Ctx, a: Enrolled, over: Parameters<typeof report>[0] = {}) {
   a.seq++;
-  return ctx.call('POST', `/v1/appliances/${a.applianceId}/report`, { token: a.credential, body: report({ seq: a.seq, bootId: a.bootId, ...over }) });
+  const r = await ctx.call('POST', `/v1/appliances/${a.applianceId}/report`, {
+    token: a.credential, body: report({ seq: a.seq, bootId: a.bootId, ...(a.tokenKeys ? { tokenKeys: a.tokenKeys } : {}), ...over }),
+  });
+  if (r.body?.tokenKeys?.version) a.tokenKeys = r.body.tokenKeys.version;
+  return r;
 }
 
 export async function addAccount(ctx: Ctx, plan: 'basic' | 'standard' | 'premium', region = 'eu', status: 'active' | 'suspended' = 'active') {

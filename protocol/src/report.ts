@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FILE_ID_RE } from './file-id.ts';
 import { FillReport } from './fill-manifest.ts';
+import { TokenKeySet } from './appliance-secrets.ts';
 import { ReportedTls, TlsCertificateOffer } from './tls.ts';
 
 export const HealthStatus = z.enum(['ok', 'degraded', 'failing']);
@@ -115,6 +116,8 @@ export const ApplianceReport = z.object({
   bgp: z.array(BgpSessionState).default([]),
   /** fill progress (fill-manifest.ts); absent from appliances that do not fill */
   fill: FillReport.optional(),
+  /** the version of the URL-token key set the box holds (appliance-secrets.ts); absent = none from control yet */
+  tokenKeys: z.string().max(64).optional(),
   /** HTTPS (tls.ts): the box's https:// base URL and the certificate it serves; absent without TLS */
   tls: ReportedTls.optional(),
 });
@@ -134,6 +137,11 @@ export const ReportReply = z.object({
   /** the version of this appliance's current fill manifest: fetch it when it differs from the
    *  one held (fill-manifest.ts); absent when control has no plan for the appliance yet */
   fillManifest: z.string().max(128).optional(),
+  /** the URL-token keys to accept from now on, when the report named another version (appliance-secrets.ts) */
+  tokenKeys: TokenKeySet.optional(),
+  /** an operator rotated the box's credential: use this one from the next call on (the old one
+   *  stops working once control has seen this one in use) */
+  credential: z.string().min(1).max(512).optional(),
   /** the certificate control holds for the box's TLS hostname (tls.ts); PEMs only when the
    *  report named another one; absent when control holds none for it */
   tlsCertificate: TlsCertificateOffer.optional(),

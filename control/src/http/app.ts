@@ -10,6 +10,7 @@ import { ApiError } from '../errors.ts';
 import { viewerCors } from './cors.ts';
 import { applianceRoutes } from './routes/appliances.ts';
 import { fillRoutes } from './routes/fill.ts';
+import { hygieneRoutes } from './routes/hygiene.ts';
 import { imageRoutes } from './routes/images.ts';
 import { licenceRoutes } from './routes/licence.ts';
 import { operatorRoutes } from './routes/operator.ts';
@@ -47,6 +48,7 @@ export function buildApp(c: Control): FastifyInstance {
   titleRoutes(app, c);
   operatorRoutes(app, c);
   fillRoutes(app, c);
+  hygieneRoutes(app, c);
   imageRoutes(app, c);
   playbackRoutes(app, c, playback);
   licenceRoutes(app, c, playback, [new ClearKeyProvider()]);

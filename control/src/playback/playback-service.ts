@@ -11,6 +11,7 @@ import { secretHash } from '../credentials.ts';
 import { steer } from '../steering/steer.ts';
 import type { Account, SessionRow } from '../store/repository.ts';
 import { baseUrls, dashFor, hlsMasterFor, makeDelivery, sessionPaths } from './delivery.ts';
+import { recordSample } from './throughput-samples.ts';
 import type { Delivery } from './delivery.ts';
 import { streamLimit } from './plans.ts';
 
@@ -24,6 +25,8 @@ export const Heartbeat = z.object({
   positionMs: z.number().int().min(0),
   bitrateKbps: z.number().int().min(0),
   bufferMs: z.number().int().min(0),
+  /** the appliance the player is fetching from (one of the session's targets); absent = the first */
+  applianceId: z.string().min(1).max(64).optional(),
 });
 
 export class PlaybackService {
@@ -54,11 +57,12 @@ export class PlaybackService {
     }
     const now = c.now();
     const decision = steer(c.fleet, { address: client, titleId: title.titleId, fileIds: title.fileIds, region: account.region, now }, {
-      topK: c.settings.topK, fallbackK: c.settings.fallbackK, originUrl: c.settings.originUrl,
+      topK: c.settings.topK, fallbackK: c.settings.fallbackK, originUrl: c.settings.originUrl, throughput: c.throughput,
     });
     const sid = randomBytes(16).toString('base64url');
+    const key = c.urlTokenKeys.signing(now);
     const delivery = makeDelivery(sid, title, decision.targets, client, now, {
-      kid: c.settings.urlTokenKid, secret: c.urlTokenSecret, ttlSec: c.settings.urlTokenTtlSec, bindClient: c.settings.tokenClientBinding,
+      kid: key.kid, secret: key.secret, ttlSec: c.settings.urlTokenTtlSec, bindClient: c.settings.tokenClientBinding,
     });
     const resumeMs = await c.repo.resumePosition(profile.profileId, title.titleId);
     const started = await c.repo.startSession({
@@ -73,6 +77,7 @@ export class PlaybackService {
     c.metrics.playback.inc({ result: 'started' });
     c.metrics.steering.inc();
     if (decision.miss) c.metrics.misses.inc({ cause: decision.miss });
+    if (decision.degraded) c.metrics.steeringDegraded.inc();
     const paths = sessionPaths(c.publicUrl, sid);
     return {
       sessionId: sid,
@@ -99,14 +104,30 @@ export class PlaybackService {
   async heartbeat(account: Account, sid: string, hb: z.output<typeof Heartbeat>): Promise<void> {
     const s = await this.owned(account, sid);
     if (!this.isLive(s)) throw new ApiError(410, 'session-ended', 'the session has ended or timed out; start a new one');
-    await this.#c.repo.heartbeat(sid, this.#c.now(), hb.positionMs, hb.bitrateKbps, hb.bufferMs);
+    const now = this.#c.now();
+    await this.#c.repo.heartbeat(sid, now, hb.positionMs, hb.bitrateKbps, hb.bufferMs);
     // popularity is per the viewer's account region, the region steering and titles use
     this.#c.fill.recordHeartbeat(s, account.region, hb);
+    this.#recordThroughput(s, hb, now);
+  }
+
+  /** What the heartbeat says about the serving appliance's throughput to the viewer's prefix (steering). */
+  #recordThroughput(s: SessionRow, hb: z.output<typeof Heartbeat>, now: number): void {
+    const c = this.#c;
+    const sample = c.heartbeatSamples.sample(s, hb, now, c.settings.sessionTtlMs, c.settings.throughputGoodKbps);
+    if (!sample) return;
+    const targets = (JSON.parse(s.delivery) as Delivery).targets;
+    const served = hb.applianceId !== undefined ? targets.find((t) => t.applianceId === hb.applianceId) : targets[0];
+    const a = served?.applianceId !== undefined ? c.fleet.get(served.applianceId) : undefined;
+    if (!a) return; // the origin, or an appliance not in this session's answer
+    const change = recordSample(c.throughput, s.clientIp, a.slot, sample, now);
+    if (change) c.metrics.throughputClasses.inc({ change });
   }
 
   async end(account: Account, sid: string): Promise<void> {
     await this.owned(account, sid);
     await this.#c.repo.endSession(sid, this.#c.now());
+    this.#c.heartbeatSamples.forget(sid);
   }
 
   /** A live session by its id (the id is the capability for manifests and licences). */

@@ -63,6 +63,18 @@ const MIGRATIONS: string[] = [
    CREATE TABLE appliance_images (
      appliance_id TEXT PRIMARY KEY REFERENCES appliances(appliance_id),
      status TEXT, history TEXT, turnup TEXT);`,
+  // State hygiene (issue 13 item 4): credential rotation (the next credential offered to the
+  // appliance; rotate_requested_at until it is seen in use) and revocation (the revoked hash is
+  // kept so its reports get "revoked" rather than "unknown"; credential_hash then holds a
+  // tombstone that is no SHA-256), and the URL-token key ring.
+  `ALTER TABLE appliances ADD COLUMN next_credential_hash TEXT;
+   ALTER TABLE appliances ADD COLUMN revoked_credential_hash TEXT;
+   ALTER TABLE appliances ADD COLUMN rotate_requested_at INTEGER;
+   ALTER TABLE appliances ADD COLUMN credential_revoked_at INTEGER;
+   CREATE UNIQUE INDEX appliances_next_credential ON appliances(next_credential_hash);
+   CREATE UNIQUE INDEX appliances_revoked_credential ON appliances(revoked_credential_hash);
+   CREATE TABLE url_token_keys (
+     kid TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at INTEGER NOT NULL, active_from INTEGER NOT NULL);`,
 ];
 
 export function migrate(db: Database.Database): number {

@@ -151,5 +151,45 @@ export interface Repository {
   saveApplianceImage(row: ApplianceImageRow): Promise<void>;
   applianceImage(applianceId: string): Promise<ApplianceImageRow | undefined>;
 
+  // ---- State hygiene: credential rotation and revocation, the URL-token key ring, pruning ----
+  // (issue 13 item 4; SQLite in sqlite-repository.ts, the same block; a PostgreSQL store
+  // implements them alike.)
+
+  /**
+   * Whose credential this is: an appliance's current one, the next one control offered it during
+   * a rotation, or one an operator revoked (each hash is unique across all three). Reports
+   * authenticate here.
+   */
+  authenticateCredential(credentialHash: string): Promise<CredentialMatch | undefined>;
+  /** ask for a new credential for a (not revoked) appliance; false if there is none such */
+  requestCredentialRotation(applianceId: string, at: number): Promise<boolean>;
+  /** the next credential handed to the appliance in a report reply (replaces an earlier offer) */
+  offerNextCredential(applianceId: string, nextHash: string): Promise<void>;
+  /** the appliance used its next credential: it becomes the current one, the old one stops working */
+  promoteNextCredential(applianceId: string): Promise<void>;
+  /** refuse the appliance's credentials from now on (and drain it); false if unknown or already revoked */
+  revokeCredential(applianceId: string, at: number): Promise<boolean>;
+
+  /** URL-token signing keys, oldest activation first */
+  listUrlTokenKeys(): Promise<UrlTokenKeyRow[]>;
+  /** insert unless a key with that kid exists */
+  addUrlTokenKey(k: UrlTokenKeyRow): Promise<void>;
+  deleteUrlTokenKey(kid: string): Promise<void>;
+
+  /** delete sessions that ended, or went silent without ending, before `before` (epoch ms); returns how many */
+  pruneSessions(before: number): Promise<number>;
+  /** delete enrollment tokens used or expired before `beforeSec` (unix seconds); returns how many */
+  pruneEnrollmentTokens(beforeSec: number): Promise<number>;
+
   close(): Promise<void>;
 }
+
+export interface CredentialMatch {
+  applianceId: string;
+  state: 'current' | 'next' | 'revoked';
+  /** an operator asked for a new credential that control has not seen in use yet */
+  rotateRequested: boolean;
+}
+
+/** A URL-token signing key (HMAC secret) and when control starts signing with it (epoch ms). */
+export interface UrlTokenKeyRow { kid: string; secret: string; createdAt: number; activeFrom: number }

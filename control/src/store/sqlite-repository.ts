@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
 import type {
-  Account, ApplianceImageRow, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
+  Account, ApplianceImageRow, CredentialMatch, UrlTokenKeyRow, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
   LiveSessionRow, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow,
 } from './repository.ts';
 
@@ -317,6 +317,58 @@ export class SqliteRepository implements Repository {
   async applianceImage(applianceId: string): Promise<ApplianceImageRow | undefined> {
     const r = this.#get('SELECT * FROM appliance_images WHERE appliance_id = ?', applianceId);
     return r && { applianceId, status: r.status as string | null, history: r.history as string | null, turnup: r.turnup as string | null };
+  }
+
+  // ---- State hygiene: credential rotation and revocation, the URL-token key ring, pruning ----
+  // (issue 13 item 4; the interface's block of the same name)
+
+  async authenticateCredential(h: string): Promise<CredentialMatch | undefined> {
+    const r = this.#get(
+      `SELECT appliance_id, credential_hash, next_credential_hash, rotate_requested_at FROM appliances
+       WHERE credential_hash = ? OR next_credential_hash = ? OR revoked_credential_hash = ?`, h, h, h,
+    );
+    if (!r) return undefined;
+    const state = r.credential_hash === h ? 'current' : r.next_credential_hash === h ? 'next' : 'revoked';
+    return { applianceId: r.appliance_id as string, state, rotateRequested: r.rotate_requested_at !== null };
+  }
+  async requestCredentialRotation(applianceId: string, at: number): Promise<boolean> {
+    return this.#run('UPDATE appliances SET rotate_requested_at = ? WHERE appliance_id = ? AND credential_revoked_at IS NULL', at, applianceId) === 1;
+  }
+  async offerNextCredential(applianceId: string, nextHash: string): Promise<void> {
+    this.#run('UPDATE appliances SET next_credential_hash = ? WHERE appliance_id = ? AND credential_revoked_at IS NULL', nextHash, applianceId);
+  }
+  async promoteNextCredential(applianceId: string): Promise<void> {
+    this.#run(
+      `UPDATE appliances SET credential_hash = next_credential_hash, next_credential_hash = NULL, rotate_requested_at = NULL
+       WHERE appliance_id = ? AND next_credential_hash IS NOT NULL AND credential_revoked_at IS NULL`, applianceId,
+    );
+  }
+  async revokeCredential(applianceId: string, at: number): Promise<boolean> {
+    return this.#run(
+      `UPDATE appliances SET revoked_credential_hash = credential_hash, credential_hash = 'revoked:' || appliance_id,
+       next_credential_hash = NULL, rotate_requested_at = NULL, credential_revoked_at = ?, operator_drain = 1
+       WHERE appliance_id = ? AND credential_revoked_at IS NULL`, at, applianceId,
+    ) === 1;
+  }
+
+  async listUrlTokenKeys(): Promise<UrlTokenKeyRow[]> {
+    return this.#all('SELECT * FROM url_token_keys ORDER BY active_from, kid').map((r) => ({
+      kid: r.kid as string, secret: r.secret as string, createdAt: r.created_at as number, activeFrom: r.active_from as number,
+    }));
+  }
+  async addUrlTokenKey(k: UrlTokenKeyRow): Promise<void> {
+    this.#run('INSERT OR IGNORE INTO url_token_keys VALUES (?,?,?,?)', k.kid, k.secret, k.createdAt, k.activeFrom);
+  }
+  async deleteUrlTokenKey(kid: string): Promise<void> { this.#run('DELETE FROM url_token_keys WHERE kid = ?', kid); }
+
+  async pruneSessions(before: number): Promise<number> {
+    return this.#run(
+      'DELETE FROM sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR (ended_at IS NULL AND last_heartbeat_at < ?)', before, before,
+    );
+  }
+  async pruneEnrollmentTokens(beforeSec: number): Promise<number> {
+    // used_at is in unix seconds, as enroll() writes it
+    return this.#run('DELETE FROM enrollment_tokens WHERE (used_at IS NOT NULL AND used_at < ?) OR expires_at < ?', beforeSec, beforeSec);
   }
 
   async close(): Promise<void> { this.#db.close(); }

@@ -1,10 +1,10 @@
 // Appliance-facing API: one-time enrollment, then authenticated reports (see protocol/src/enroll.ts).
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApplianceReport, EnrollRequest } from '../../../../protocol/index.ts';
+import { ApplianceReport, CREDENTIAL_REVOKED, EnrollRequest } from '../../../../protocol/index.ts';
 import type { EnrollReply, ReportReply } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
-import type { ApplianceRow } from '../../store/repository.ts';
+import type { CredentialMatch } from '../../store/repository.ts';
 import { ApiError, parseWith } from '../../errors.ts';
 import { newId, newSecret, secretHash } from '../../credentials.ts';
 import { bearer } from '../auth.ts';
@@ -40,9 +40,10 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
   app.post('/v1/appliances/:id/report', async (req: FastifyRequest<{ Params: { id: string } }>) => {
     const row = await authenticateAppliance(c, req, (result) => c.metrics.reports.inc({ result }));
     const report = parseWith(ApplianceReport, req.body);
+    const now = c.now();
     const a = c.fleet.get(row.applianceId);
     if (!a) throw new ApiError(404, 'appliance-not-found', 'appliance is not in the fleet (its site is gone)');
-    const { badPrefixes, ...out } = c.fleet.applyReport(a, report, c.now());
+    const { badPrefixes, ...out } = c.fleet.applyReport(a, report, now);
     c.metrics.reports.inc({ result: out.ignored ? 'ignored' : 'accepted' });
     if (out.ignored) req.log.info({ applianceId: a.id, seq: report.seq, bootId: report.bootId }, 'replayed or out-of-order report ignored');
     if (badPrefixes) req.log.warn({ applianceId: a.id, badPrefixes: badPrefixes.slice(0, 10) }, 'report carried unparsable prefixes; skipped');
@@ -51,21 +52,45 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
       c.fill.onReport(a, report.fill);
       const manifest = c.fill.manifest(a);
       if (manifest) replyBody.fillManifest = manifest.version;
+      // URL-token keys to accept, when the box holds another set (rotation with overlap)
+      const keys = c.urlTokenKeys.published(now);
+      if (report.tokenKeys !== keys.version) replyBody.tokenKeys = keys;
+      // An operator asked for a new credential: offer one; the old one works until this one is used.
+      if (row.state === 'current' && row.rotateRequested) {
+        const next = newSecret();
+        await c.repo.offerNextCredential(a.id, secretHash(next));
+        replyBody.credential = next;
+      }
     }
     return replyBody;
   });
 }
 
-/** The appliance a request's Bearer credential belongs to, which must be the one in the path (401/403 otherwise). */
-export async function authenticateAppliance(c: Control, req: FastifyRequest<{ Params: { id: string } }>, refused: (result: 'unauthenticated' | 'forbidden') => void = () => {}): Promise<ApplianceRow> {
-  const row = await c.repo.applianceByCredential(secretHash(bearer(req)));
+/**
+ * The appliance a request's Bearer credential belongs to, which must be the one in the path
+ * (401/403 otherwise; 401 `credential-revoked` for a credential an operator revoked). The first
+ * call with a rotated credential makes it the current one and retires the old.
+ */
+export async function authenticateAppliance(c: Control, req: FastifyRequest<{ Params: { id: string } }>, refused: (result: 'unauthenticated' | 'forbidden') => void = () => {}): Promise<CredentialMatch> {
+  const row = await c.repo.authenticateCredential(secretHash(bearer(req)));
   if (!row) {
     refused('unauthenticated');
     throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');
   }
+  if (row.state === 'revoked') {
+    refused('unauthenticated');
+    c.metrics.credentials.inc({ event: 'refused_revoked' });
+    throw new ApiError(401, CREDENTIAL_REVOKED, 'an operator revoked this appliance credential; enroll again with a new enrollment token');
+  }
   if (row.applianceId !== req.params.id) {
     refused('forbidden');
     throw new ApiError(403, 'forbidden', 'this credential belongs to another appliance');
+  }
+  if (row.state === 'next') {
+    await c.repo.promoteNextCredential(row.applianceId);
+    c.metrics.credentials.inc({ event: 'rotated' });
+    c.log.info({ applianceId: row.applianceId }, 'appliance credential rotated: the new one is in use, the old one no longer works');
+    return { ...row, state: 'current', rotateRequested: false };
   }
   return row;
 }

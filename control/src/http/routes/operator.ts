@@ -96,10 +96,11 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
       const q = parseWith(SteerQuery, req.query, 'query');
       const address = parseAddress(q.ip);
       if (!address) throw new ApiError(400, 'bad-request', `query.ip: not an address: ${q.ip}`);
+      // as playback answers an unknown title: 404, not a made-up decision for no files
       const t = c.catalog.get(q.titleId);
-      const fileIds = t ? t.fileIds : [];
-      return steer(c.fleet, { address, titleId: q.titleId, fileIds, region: q.region, now: c.now() }, {
-        topK: c.settings.topK, fallbackK: c.settings.fallbackK, originUrl: c.settings.originUrl,
+      if (!t) throw new ApiError(404, 'title-not-found', `no title ${q.titleId}`);
+      return steer(c.fleet, { address, titleId: q.titleId, fileIds: t.fileIds, region: q.region, now: c.now() }, {
+        topK: c.settings.topK, fallbackK: c.settings.fallbackK, originUrl: c.settings.originUrl, throughput: c.throughput,
       });
     });
 
