@@ -155,7 +155,12 @@ export class Store {
     this.s.inv.quarantine(fileId, reason);
     this.s.counters.quarantined++;
     this.s.log.warn({ fileId, reason }, 'store: file quarantined');
-    if (root) await moveToQuarantine(root, h.entry.path, fileId, this.s.clock.now()).catch(() => {});
+    if (root) {
+      await moveToQuarantine(root, h.entry.path, fileId, this.s.clock.now()).catch((err: unknown) => {
+        // Still out of service (the row is quarantined); the bytes stay where they were, so say where.
+        this.s.log.error({ fileId, path: h.entry.path, err: (err as Error).message }, 'store: quarantined file could not be moved to .quarantine; left in place');
+      });
+    }
     return true;
   }
 

@@ -48,6 +48,23 @@ it('migrates a version-1 inventory: its files kept, the failed-drive table added
   }
 });
 
+it('a quarantine whose move aside fails is logged, and the file stays out of service', async () => {
+  const errors: { obj: object; msg?: string }[] = [];
+  const logger = { info() {}, warn() {}, error: (obj: object, msg?: string) => { errors.push({ obj, msg }); } };
+  const store = await open(d, new ManualClock(), { logger });
+  try {
+    const f = await putFile(store, 't1.rot', 16 * KiB);
+    await writeFile(join(d.ssd, '.quarantine'), 'a file where the quarantine folder should be');
+    await writeFile(f.path, Buffer.alloc(16 * KiB, 1));
+    expect(await store.verify('t1.rot')).toBe(false);
+    expect(store.get('t1.rot')).toBeUndefined();
+    expect(existsSync(f.path)).toBe(true); // nothing lost: the bytes are where they were
+    expect(errors).toMatchObject([{ obj: { fileId: 't1.rot', path: f.path }, msg: expect.stringMatching(/could not be moved/) }]);
+  } finally {
+    await store.close();
+  }
+});
+
 it('verify() quarantines a file whose bytes rotted on disk, and workers stop seeing it', async () => {
   const store = await open(d, new ManualClock());
   try {
