@@ -25,7 +25,8 @@ import { waitRamResident } from '../serve/edgebox.ts';
 import { FILE_BYTES, HOT_FILES, RAM_TIER_BYTES } from '../serve/workloads.ts';
 import { originShare } from './origin-share.ts';
 import { joinAndFill, rateLimited } from './peer-fill.ts';
-import { aims, machine, writeResults, type FillResults } from './results.ts';
+import { machine } from '../machine.ts';
+import { aims, writeResults, type FillResults } from './results.ts';
 import { viewersWithAndWithoutFill } from './viewers.ts';
 
 const MiB = 2 ** 20;

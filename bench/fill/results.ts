@@ -3,33 +3,12 @@
 // and the machine it ran on with its load before and after.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { Machine } from '../machine.ts';
 import { round3 } from '../serve/measurement.ts';
 import type { OriginShareResult } from './origin-share.ts';
 import type { PeerFillResult, RateLimitedResult } from './peer-fill.ts';
 import type { ViewerResult } from './viewers.ts';
-
-export interface Machine {
-  cpu: string;
-  cores: number;
-  memory_gib: number;
-  kernel: string;
-  /** 1-minute load average before and after: other work on the machine shows up here */
-  loadavg_start: number;
-  loadavg_end: number;
-}
-
-export function machine(loadStart: number): Machine {
-  return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: availableParallelism(),
-    memory_gib: Math.round(totalmem() / 2 ** 30),
-    kernel: release(),
-    loadavg_start: round3(loadStart),
-    loadavg_end: round3(loadavg()[0]),
-  };
-}
 
 export interface Aim { figure: string; aim: string; value: number | null; met: boolean | null }
 

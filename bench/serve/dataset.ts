@@ -3,6 +3,7 @@
 // The same paths are then published into the appliance store, so both servers hold the same
 // bytes.
 
+import { spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { chmodSync, mkdirSync, openSync, closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,4 +52,11 @@ export function writeFileSet(docroot: string, spec: FileSetSpec): BenchFile[] {
     files.push({ fileId, titleId: spec.titleId, bytes: spec.bytes, sha256: hash.digest('hex'), path });
   }
   return files;
+}
+
+/** Bytes of these files in the page cache now (util-linux fincore), so notes say what was measured. */
+export function pageCacheBytes(paths: string[]): number {
+  const r = spawnSync('fincore', ['--bytes', '--raw', '--noheadings', '--output', 'RES', ...paths], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(`fincore (util-linux) failed: ${r.error?.message ?? r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean).reduce((a, l) => a + Number(l), 0);
 }

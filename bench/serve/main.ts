@@ -8,11 +8,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { filePath } from '../../appliance/src/store/layout.ts';
 import { fileUrl, signToken } from '../../protocol/index.ts';
-import { writeFileSet, type BenchFile } from './dataset.ts';
+import { machine } from '../machine.ts';
+import { pageCacheBytes, writeFileSet, type BenchFile } from './dataset.ts';
 import { startEdgebox, type Edgebox } from './edgebox.ts';
 import { round3 } from './measurement.ts';
 import { NGINX_BIN, startNginx, type Nginx } from './nginx.ts';
@@ -124,18 +126,21 @@ async function main(): Promise<void> {
       results.push(await runWorkload(w, targets, sets[w.set], { seconds, rounds, warmupSeconds, scratch: work, log }));
     }
 
+    const all = [...hot, ...warm];
+    const pageCache = {
+      data_set_bytes: all.reduce((a, f) => a + f.bytes, 0),
+      nginx_resident_bytes: pageCacheBytes(all.map((f) => f.path)),
+      appliance_resident_bytes: pageCacheBytes(all.map((f) => filePath(edgebox.app.config.storeRoot, f.fileId))),
+    };
+    const m = machine(loadStart);
+    const gib = (b: number) => round3(b / 2 ** 30);
+    const cachedShare = Math.min(pageCache.nginx_resident_bytes, pageCache.appliance_resident_bytes) / pageCache.data_set_bytes;
     const out: ServeResults = {
       bench: 'serve',
       date: new Date().toISOString(),
       node: process.version,
-      machine: {
-        cpu: cpus()[0]?.model ?? 'unknown',
-        cores: availableParallelism(),
-        memory_gib: Math.round(totalmem() / 2 ** 30),
-        kernel: release(),
-        loadavg_start: round3(loadStart),
-        loadavg_end: round3(loadavg()[0]),
-      },
+      machine: m,
+      page_cache: pageCache,
       settings: { seconds_per_round: seconds, rounds, warmup_seconds: warmupSeconds },
       nginx: {
         version: nginxVersion(),
@@ -154,8 +159,9 @@ async function main(): Promise<void> {
       workloads: results,
       notes: [
         ...(profileDir ? ['PROFILED RUN (node --cpu-prof on the appliance): figures are not representative.'] : []),
-        'Server, load generator and other processes share the same 2 cores over loopback: absolute figures are this machine\'s, the ratios are the point.',
-        'The page cache holds every file for both servers (the machine has far more memory than the data set), so the warm workload measures the appliance\'s disk-tier path against nginx reading cached files, not disk speed.',
+        `Server, load generator and other processes share the same ${m.cores} cores over loopback: absolute figures are this machine's, the ratios are the point.`,
+        `After the workloads the page cache held ${gib(pageCache.nginx_resident_bytes)} GiB of nginx's copy and ${gib(pageCache.appliance_resident_bytes)} GiB of the appliance's copy of the ${gib(pageCache.data_set_bytes)} GiB data set (fincore; ${m.memory_gib} GiB of memory)` +
+          (cachedShare >= 0.95 ? ', so the warm workload measures the appliance\'s disk-tier path against nginx reading cached files, not disk speed.' : ': part of the warm workload was read from disk.'),
         'autocannon is a single JavaScript thread: on small ranges it saturates before either server does; compare cpu (cores the server used) alongside req/s, and see small-wrk (native client, no target) for what the servers themselves answer.',
         `small, small-wrk and conn1k draw ranges from all ${HOT_FILES + WARM_FILES} files: about ${Math.round((edgebox.ramResidentBytes ?? 0) / FILE_BYTES)} resident in the appliance's RAM tier, the rest served from its disk tier.`,
         'Main figures: hot and warm are judged on Gb/s, small on req/s, conn1k on p99 latency (ratio = edgebox p99 ÷ nginx p99, lower is better).',

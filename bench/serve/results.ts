@@ -3,6 +3,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Machine } from '../machine.ts';
 import type { Measurement } from './measurement.ts';
 import type { MainFigure } from './workloads.ts';
 
@@ -41,15 +42,9 @@ export interface ServeResults {
   bench: 'serve';
   date: string;
   node: string;
-  machine: {
-    cpu: string;
-    cores: number;
-    memory_gib: number;
-    kernel: string;
-    /** 1-minute load average before and after: other work on the machine shows up here */
-    loadavg_start: number;
-    loadavg_end: number;
-  };
+  machine: Machine;
+  /** the data set's bytes in the page cache once the workloads had run (fincore), per server's copy */
+  page_cache: { data_set_bytes: number; nginx_resident_bytes: number; appliance_resident_bytes: number };
   settings: { seconds_per_round: number; rounds: number; warmup_seconds: number };
   nginx: {
     version: string;
