@@ -18,6 +18,7 @@ import { PeerPacer } from './peer-pacer.ts';
 import { createPublicServer, type HealthView } from './public-server.ts';
 import { SecureServing } from './tls/secure-serving.ts';
 import { ServeMetrics } from './serve-metrics.ts';
+import { workerRuntimeMetrics } from './worker-runtime-metrics.ts';
 import { TokenGate } from './token-gate.ts';
 
 const STATS_INTERVAL_MS = 1_000;
@@ -30,6 +31,7 @@ const init = workerData as WorkerInit;
 setCacheMaxAge(init.cacheMaxAgeSec);
 const store = startStoreView(port);
 const metrics = new ServeMetrics();
+const runtimeMetrics = workerRuntimeMetrics(init.index);
 const ctx: ServeContext = {
   view: store.view,
   files: new OpenFiles(store.view),
@@ -93,7 +95,7 @@ function drain(): void {
 port.on('message', (m: MainToWorker) => {
   switch (m.type) {
     case 'metrics:get':
-      port.postMessage({ type: 'metrics', id: m.id, metrics: metrics.toJSON() });
+      port.postMessage({ type: 'metrics', id: m.id, metrics: [...metrics.toJSON(), ...runtimeMetrics()] });
       break;
     case 'health':
       health = m.health;

@@ -47,6 +47,12 @@ describe('admin and observability', () => {
     expect(text).toMatch(/edgebox_http_request_duration_seconds_bucket\{le="[^"]+",tier="ram"\}/);
     expect(text).toMatch(/^edgebox_http_in_flight_requests \d+$/m);
     expect(text).toMatch(/^edgebox_disk_read_errors_total|# HELP edgebox_disk_read_errors_total/m);
+    // each serving worker's own heap and loop delay, one series per worker
+    for (const w of ['0', '1']) {
+      expect(sample(text, `edgebox_worker_heap_used_bytes{worker="${w}"}`)).toBeGreaterThan(1e6);
+      expect(sample(text, `edgebox_worker_heap_total_bytes{worker="${w}"}`)).toBeGreaterThan(1e6);
+      expect(sample(text, `edgebox_worker_eventloop_delay_p99_seconds{worker="${w}"}`)).toBeGreaterThanOrEqual(0);
+    }
   });
 
   it('/v1/health and /v1/status', async () => {
