@@ -42,6 +42,9 @@ export class Catalog {
     return t;
   }
 
+  /** A title another control instance stored (several instances on one database). */
+  adopt(row: TitleRow): void { this.#cache(row); }
+
   /** Throws with a message naming the inconsistency; nothing is stored then. */
   async register(record: TitleRecord, now: number): Promise<CatalogTitle> {
     const { title, manifest, keys } = record;

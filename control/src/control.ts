@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { parsePrefix } from '../../protocol/index.ts';
 import type { Prefix } from '../../protocol/index.ts';
 import { Catalog } from './catalog.ts';
+import { ClusterSync } from './cluster-sync.ts';
 import { FillService } from './fill/fill-service.ts';
 import { secretHash } from './credentials.ts';
 import { KeyVault } from './licence/key-vault.ts';
@@ -20,7 +21,7 @@ import { Fleet } from './steering/fleet.ts';
 import type { Changed } from './steering/fleet.ts';
 import { ThroughputBook } from './steering/throughput.ts';
 import type { ApplianceSnapshot, Repository } from './store/repository.ts';
-import { SqliteRepository } from './store/sqlite-repository.ts';
+import { openRepository } from './store/open-repository.ts';
 
 export interface ControlDeps {
   settings: ControlSettings;
@@ -52,6 +53,7 @@ export class Control {
   // set by open(), before anyone else sees the object
   #catalog!: Catalog;
   #fill!: FillService;
+  #cluster!: ClusterSync;
   #urlTokenKeys!: UrlTokenKeys;
 
   private constructor(d: ControlDeps, repo: Repository) {
@@ -85,20 +87,25 @@ export class Control {
 
   /** Control with its stored state loaded: appliances into the fleet, titles, fill state. */
   static async open(d: ControlDeps): Promise<Control> {
-    const c = new Control(d, d.repo ?? new SqliteRepository(d.settings.dbPath));
+    const c = new Control(d, d.repo ?? await openRepository(d.settings));
+    // read before loading: whatever other instances write from here on is read again, not missed
+    const since = await c.repo.changeVersion();
     const sites = new Map((await c.repo.listSites()).map((s) => [s.siteId, s]));
     for (const a of await c.repo.listAppliances()) {
       const site = sites.get(a.siteId);
       if (site) c.fleet.add(a.applianceId, site, a.name, a.publicUrl, a.operatorDrain, a);
     }
-    c.fleet.graceAfterRestart(c.now());
     c.#urlTokenKeys = await UrlTokenKeys.load(c.repo, d.settings, c.now(), c.log);
     c.#catalog = await Catalog.load(c.repo, new KeyVault(c.#kek));
     c.#fill = await FillService.load({ settings: d.settings, repo: c.repo, fleet: c.fleet, catalog: c.#catalog, metrics: c.metrics, log: c.log, now: c.now });
+    c.#cluster = new ClusterSync(c, since, [...sites.values()]);
+    await c.#cluster.start(d.settings.reportIntervalMs);
     return c;
   }
 
   get catalog(): Catalog { return this.#catalog; }
+  /** what other control instances on a shared database wrote reaches memory here */
+  get cluster(): ClusterSync { return this.#cluster; }
   get fill(): FillService { return this.#fill; }
   /** URL-token signing keys (rotation with overlap) */
   get urlTokenKeys(): UrlTokenKeys { return this.#urlTokenKeys; }
@@ -150,6 +157,7 @@ export class Control {
   }
 
   async close(): Promise<void> {
+    await this.#cluster.stop();
     this.housekeeping.stop();
     await this.fill.close();
     await this.flush();

@@ -20,6 +20,20 @@ export const ControlSettings = z.object({
   originUrl: z.url().default('http://127.0.0.1:8090'),
   /** SQLite file (its directory is created); ":memory:" for tests */
   dbPath: z.string().min(1).default('.data/control/control.db'),
+  /**
+   * The store: the embedded SQLite file at `dbPath` (one control instance), or a PostgreSQL
+   * database shared by several instances (README "Several control instances").
+   */
+  database: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('sqlite') }),
+    z.object({
+      kind: z.literal('postgres'),
+      /** postgresql://user:password@host:port/db (libpq style; ?host=/socket/dir for a unix socket) */
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
+      /** connections each instance keeps at most */
+      poolSize: z.number().int().min(2).max(1000).default(20),
+    }),
+  ]).default({ kind: 'sqlite' }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   operatorToken: z.string().default(''),
   packagerToken: z.string().default(''),
@@ -30,8 +44,6 @@ export const ControlSettings = z.object({
   urlTokenTtlSec: z.number().int().positive().default(6 * 3600),
   /** a rotated URL-token key is published this long before control signs with it, so reporting appliances hold it first */
   urlTokenKeyLeadMs: z.number().int().min(0).default(60_000),
-  /** a retired URL-token key stays published this long past its last token's expiry (appliance clocks behind control's) */
-  urlTokenKeySkewMs: z.number().int().min(0).default(60_000),
   /** bind URL tokens to the viewer's /24 (IPv4) or /56 (IPv6); off by default (mobile handover) */
   tokenClientBinding: z.boolean().default(false),
   /** key-encryption key for title keys at rest: 64 hex digits (AES-256) */

@@ -9,7 +9,6 @@ import type { Registry } from 'prom-client';
 import type { FillManifest } from '../../../protocol/index.ts';
 import type { FillHandle } from '../fill/fill-handle.ts';
 import { MissCoalescer } from '../fill/miss-coalescer.ts';
-import { loadTokenKeys } from '../report/control-secrets.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { createAdminServer } from './admin-server.ts';
 import { assessHealth, type Health } from './health.ts';
@@ -57,9 +56,6 @@ export class Daemon {
   #health: Health = { status: 'ok', reasons: [] };
   #draining = false;
   #controlDrain = false;
-  /** the URL-token keys the workers accept: control's set once it sent one, else the configured ones */
-  #tokenKeys: Record<string, string>;
-  #credentialRevoked = false;
   #ticker: NodeJS.Timeout | undefined;
   #services: { name: string; running: RunningService }[] = [];
   #done: Promise<void>;
@@ -67,7 +63,6 @@ export class Daemon {
 
   constructor(settings: ApplianceSettings, probe: Probe, store: Store, log: Logger) {
     this.settings = settings;
-    this.#tokenKeys = settings.tokenKeys;
     this.#load = new LoadMeter(Date.now, settings.loadCpu);
     this.probe = probe;
     this.store = store;
@@ -96,20 +91,6 @@ export class Daemon {
     if (drain === this.#controlDrain) return;
     this.#controlDrain = drain;
     this.log.info({ drain }, drain ? 'control requested a drain' : 'control lifted its drain');
-    this.#tick();
-  }
-
-  /** Control's URL-token key set (a rotation): workers accept exactly these from now on (restarted ones too). */
-  setTokenKeys(keys: Record<string, string>): void {
-    this.#tokenKeys = keys;
-    this.#pool?.post({ type: 'token-keys', keys });
-    this.#tick();
-  }
-
-  /** An operator revoked (or a new enrollment replaced) the box's control credential: said in health. */
-  setCredentialRevoked(revoked: boolean): void {
-    if (revoked === this.#credentialRevoked) return;
-    this.#credentialRevoked = revoked;
     this.#tick();
   }
 
@@ -159,8 +140,6 @@ export class Daemon {
   async start(services: readonly DaemonService[] = []): Promise<void> {
     const s = this.settings;
     const pub = splitHostPort(s.listen);
-    // keys control sent before a restart beat the configured ones (control-secrets.ts)
-    this.#tokenKeys = (await loadTokenKeys(s.stateDir))?.keys ?? s.tokenKeys;
     // port 0: reserve a free port with a reusePort socket the workers can join, then let go of it
     let placeholder: NetServer | undefined;
     if (pub.port === 0) {
@@ -195,7 +174,7 @@ export class Daemon {
         maxHeaderSize: s.maxHeaderSize,
         socketIdleTimeoutMs: s.socketIdleTimeoutMs,
       },
-      tokenKeys: this.#tokenKeys,
+      tokenKeys: s.tokenKeys,
       maxRanges: s.maxRanges,
       cacheMaxAgeSec: s.cacheMaxAgeSec,
       diskReads: { ssd: Math.max(1, Math.ceil(reads.ssd / count)), hdd: Math.max(1, Math.ceil(reads.hdd / count)) },
@@ -309,8 +288,7 @@ export class Daemon {
       workersAlive: this.#pool.alive,
       draining: this.#draining,
       controlDrain: this.#controlDrain,
-      tokenKeys: Object.keys(this.#tokenKeys).length,
-      credentialRevoked: this.#credentialRevoked,
+      tokenKeys: Object.keys(this.settings.tokenKeys).length,
       recentDiskErrors: load.recentDiskErrors,
       storeFiles: usage.ssd.files + usage.hdd.files,
       badRoots: [...usage.ssd.roots, ...usage.hdd.roots].filter((r) => r.size === 0 && r.failed === null).map((r) => r.path),

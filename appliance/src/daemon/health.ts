@@ -11,8 +11,6 @@ export interface HealthFacts {
   /** control's operator drain: still serving, but steering should send viewers elsewhere */
   controlDrain: boolean;
   tokenKeys: number;
-  /** an operator revoked the box's control credential (control refuses its reports) */
-  credentialRevoked?: boolean;
   /** disk read errors seen in the last minute, all workers */
   recentDiskErrors: number;
   storeFiles: number;
@@ -39,7 +37,6 @@ export function assessHealth(f: HealthFacts): Health {
   if (f.workersAlive === 0) failing.push('no serving worker is running');
   else if (f.workersAlive < f.workersWanted) degraded.push(`${f.workersAlive} of ${f.workersWanted} serving workers running`);
   if (f.tokenKeys === 0) failing.push('no URL token keys configured: every file request is refused');
-  if (f.credentialRevoked) failing.push('credential revoked: control refuses this box; enroll it again with a new enrollment token');
   if (f.draining) degraded.push('draining');
   if (f.controlDrain) degraded.push('drain requested by control');
   if (f.recentDiskErrors > 0) degraded.push(`${f.recentDiskErrors} disk read errors in the last minute`);

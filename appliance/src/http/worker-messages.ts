@@ -38,8 +38,6 @@ export type MainToWorker =
   | { type: 'metrics:get'; id: number }
   | { type: 'health'; health: HealthView }
   | { type: 'drain' }
-  /** control's URL-token key set replaces the one the gate checks against */
-  | { type: 'token-keys'; keys: Record<string, string> }
   | { type: 'fault:crash' }
   /** HTTPS: a new certificate for new connections, and the rotated session-ticket keys */
   | { type: 'tls:certificate'; material: CertificateMaterial }

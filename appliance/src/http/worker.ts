@@ -103,9 +103,6 @@ port.on('message', (m: MainToWorker) => {
     case 'drain':
       drain();
       break;
-    case 'token-keys':
-      ctx.gate.setKeys(m.keys);
-      break;
     case 'peer:config':
       ctx.peers.setConfig({ siteId: m.siteId, publicKeys: m.publicKeys });
       ctx.peerPacer.setRate(m.bytesPerSec);

@@ -26,9 +26,6 @@ export interface ControlLinkInit {
   onDrain?: (drain: boolean) => void;
   /** control's current fill manifest version, from each accepted report reply */
   onFillManifest?: (version: string | undefined) => void;
-  /** URL-token keys control sent, and whether it revoked our credential (reporter.ts) */
-  onTokenKeys?: (keys: Record<string, string>) => void;
-  onCredentialRevoked?: (revoked: boolean) => void;
   /** control's certificate for the box's TLS hostname, from each accepted report reply */
   onTlsCertificate?: (offer: TlsCertificateOffer | undefined) => void;
 }
@@ -54,7 +51,6 @@ export async function startControlLink(init: ControlLinkInit): Promise<ControlLi
       snapshot: init.snapshot, logger: init.logger, onDrain: init.onDrain, onFillManifest: init.onFillManifest,
       onTlsCertificate: init.onTlsCertificate,
       bgp: sp ? { prefixes: sp.rib, sessions: () => sp.status() } : undefined,
-      onTokenKeys: init.onTokenKeys, onCredentialRevoked: init.onCredentialRevoked,
     });
     reporter.start();
     if (init.registry) registerReporterMetrics(init.registry, reporter);

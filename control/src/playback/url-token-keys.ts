@@ -5,7 +5,7 @@
 // reporting appliance has learned it (from a report reply, protocol ReportReply.tokenKeys) before
 // the first token signed with it reaches a player. The key it replaces signs nothing from then on
 // but stays published until the last token it signed has expired (its successor's activation +
-// the token lifetime + urlTokenKeySkewMs); then it is dropped and appliances stop accepting it.
+// the token lifetime + clock skew); then it is dropped and appliances stop accepting it.
 //
 // The keys live in the store (url_token_keys), so a restart or another control instance signs
 // with the same key. The configured urlTokenKid/urlTokenSecret seed an empty ring; a configured
@@ -17,8 +17,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Repository, UrlTokenKeyRow } from '../store/repository.ts';
 
-/** urlTokenKeySkewMs: allowance for appliance clocks behind control's when judging a retired key's last expiry */
-export interface KeyRingSettings { urlTokenKid: string; urlTokenSecret: string; urlTokenTtlSec: number; urlTokenKeyLeadMs: number; urlTokenKeySkewMs: number }
+/** allowance for appliance clocks behind control's when judging a dropped key's last expiry */
+export const CLOCK_SKEW_MS = 60_000;
+
+export interface KeyRingSettings { urlTokenKid: string; urlTokenSecret: string; urlTokenTtlSec: number; urlTokenKeyLeadMs: number }
 
 export interface PublishedKeys {
   /** changes exactly when the published set does */
@@ -74,7 +76,7 @@ export class UrlTokenKeys {
   #dropAt(r: UrlTokenKeyRow): number {
     let next = Infinity;
     for (const q of this.#rows) if (q.activeFrom > r.activeFrom && q.activeFrom < next) next = q.activeFrom;
-    return next + this.#s.urlTokenTtlSec * 1000 + this.#s.urlTokenKeySkewMs;
+    return next + this.#s.urlTokenTtlSec * 1000 + CLOCK_SKEW_MS;
   }
 
   /** The keys appliances must accept at `now`: pending, signing, and retired ones whose tokens may still be live. */

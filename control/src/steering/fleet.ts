@@ -103,26 +103,6 @@ export class Fleet {
     this.#ixSlots = new Map([...this.#ixByRegion].map(([region, list]) => [region, Int32Array.from(list, (x) => x.slot)]));
   }
 
-  /**
-   * Control (re)started with the fleet loaded from its database. A box that was reporting when
-   * control stopped — its last report within one stale interval of the fleet's last — counts as
-   * heard from now, so it stays steered to until its next report (one stale interval at most)
-   * instead of going stale for however long control was down. A box already stale then stays
-   * stale. Returns how many boxes got the grace.
-   */
-  graceAfterRestart(now: number): number {
-    let last = -Infinity;
-    for (const a of this.#apps.values()) last = Math.max(last, a.lastReportAt ?? -Infinity);
-    let n = 0;
-    for (const a of this.#apps.values()) {
-      if (a.lastReportAt === undefined || last - a.lastReportAt > this.policy.staleAfterMs) continue;
-      a.graceFrom = now;
-      this.slots.sync(a);
-      n++;
-    }
-    return n;
-  }
-
   setOperatorDrain(id: string, drain: boolean): void {
     const a = this.#apps.get(id);
     if (a) {
@@ -240,9 +220,25 @@ export class Fleet {
     return JSON.stringify(s);
   }
 
-  #restore(a: ApplianceState, p: PersistedAppliance): void {
+  /**
+   * Another control instance accepted reports from this appliance (several instances on one
+   * database): take the state it stored if it is newer than what this instance holds (same boot
+   * and a higher seq, or a later boot), with the inventory and routes that came with it. Not handed
+   * to onDirty: it is in the store already. Returns whether it was taken.
+   */
+  adopt(a: ApplianceState, p: PersistedAppliance): boolean {
+    if (!p.snapshot) return false;
+    const s = JSON.parse(p.snapshot) as StateSnapshot;
+    const newer = s.bootId === a.bootId ? s.seq > a.seq
+      : a.bootId === undefined || s.pastBoots.includes(a.bootId) || (s.bootId !== undefined && !a.pastBoots.includes(s.bootId) && (s.lastReportAt ?? 0) > (a.lastReportAt ?? 0));
+    if (!newer) return false;
+    this.#restore(a, p, s);
+    return true;
+  }
+
+  #restore(a: ApplianceState, p: PersistedAppliance, parsed?: StateSnapshot): void {
     if (p.snapshot) {
-      const s = JSON.parse(p.snapshot) as StateSnapshot;
+      const s = parsed ?? JSON.parse(p.snapshot) as StateSnapshot;
       Object.assign(a, {
         bootId: s.bootId, seq: s.seq, pastBoots: s.pastBoots, lastReportAt: s.lastReportAt, health: s.health,
         reportDraining: s.reportDraining, load: s.load, utilisation: utilisationOf(s.load), overloaded: s.overloaded,

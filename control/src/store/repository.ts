@@ -88,6 +88,18 @@ export interface SiteImageTarget { version: string; manifestUrl: string; updated
 /** What an appliance last said about its image: ImageStatus and TurnupReport JSON, and recent statuses. */
 export interface ApplianceImageRow { applianceId: string; status: string | null; history: string | null; turnup: string | null }
 
+/**
+ * What other control instances wrote to a shared database (pg-repository.ts): rows whose in-memory
+ * copies (fleet, catalogue) must follow. `version` goes to the next changesSince.
+ */
+export interface Changes {
+  version: number;
+  sites: Site[];
+  titles: TitleRow[];
+  /** inventory and routes are null unless they changed after `since` */
+  appliances: ApplianceRow[];
+}
+
 export interface Repository {
   putSite(site: Site): Promise<void>;
   listSites(): Promise<Site[]>;
@@ -150,6 +162,13 @@ export interface Repository {
   /** absent parts are left as they are */
   saveApplianceImage(row: ApplianceImageRow): Promise<void>;
   applianceImage(applianceId: string): Promise<ApplianceImageRow | undefined>;
+
+  /** the change feed's position now: changesSince(it) misses nothing written afterwards */
+  changeVersion(): Promise<number>;
+  /** rows other instances wrote after `since` (an embedded store has no other writers: none) */
+  changesSince(since: number): Promise<Changes>;
+  /** call `onChange` whenever another instance may have written (and after a lost connection); returns a stop function */
+  watchChanges(onChange: () => void): Promise<() => Promise<void>>;
 
   // ---- State hygiene: credential rotation and revocation, the URL-token key ring, pruning ----
   // (issue 13 item 4; SQLite in sqlite-repository.ts, the same block; a PostgreSQL store

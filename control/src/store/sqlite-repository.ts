@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
 import type {
-  Account, ApplianceImageRow, CredentialMatch, UrlTokenKeyRow, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
+  Account, ApplianceImageRow, CredentialMatch, UrlTokenKeyRow, Changes, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
   LiveSessionRow, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow,
 } from './repository.ts';
 
@@ -318,6 +318,11 @@ export class SqliteRepository implements Repository {
     const r = this.#get('SELECT * FROM appliance_images WHERE appliance_id = ?', applianceId);
     return r && { applianceId, status: r.status as string | null, history: r.history as string | null, turnup: r.turnup as string | null };
   }
+
+  // One process owns the file: nobody else writes, so there is nothing to follow.
+  async changeVersion(): Promise<number> { return 0; }
+  async changesSince(since: number): Promise<Changes> { return { version: since, sites: [], titles: [], appliances: [] }; }
+  async watchChanges(): Promise<() => Promise<void>> { return async () => {}; }
 
   // ---- State hygiene: credential rotation and revocation, the URL-token key ring, pruning ----
   // (issue 13 item 4; the interface's block of the same name)

@@ -18,13 +18,11 @@ export interface ControlProc {
   op(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
-/** `extra`: more control settings (they win over the defaults above) */
-export async function startControlProcess(dir: string, port: number, reportIntervalMs: number, extra: Record<string, unknown> = {}): Promise<ControlProc> {
+export async function startControlProcess(dir: string, port: number, reportIntervalMs: number): Promise<ControlProc> {
   const config = path.join(dir, 'control.json');
   await writeFile(config, JSON.stringify({
     host: '127.0.0.1', port, dbPath: path.join(dir, 'control.db'), logLevel: 'info', operatorToken: OPERATOR_TOKEN,
     enrollmentTokens: [{ token: ENROLLMENT_TOKEN, siteId: 'lon-1' }], reportIntervalMs, publicUrl: `http://127.0.0.1:${port}`,
-    ...extra,
   }));
   const proc: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'control/main.ts'), config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
