@@ -7,8 +7,9 @@
 #
 # Nothing to do → silent. As root (or with password-less sudo) it runs apt-get; otherwise, or when
 # apt-get fails, it says in one line what is missing and how to get it, and exits 1 (0 with
-# --optional). Daemons the packages enable on install (bird, gobgpd, nginx, prometheus) are
-# stopped and disabled: tests and the site start their own copies with their own configs.
+# --optional). Daemons the packages enable on install (bird, gobgpd, nginx, prometheus, and the
+# distribution's PostgreSQL cluster on port 5432) are stopped and disabled: tests and the site
+# start their own copies with their own configs.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 list="$here/debian-packages.txt"
@@ -18,7 +19,7 @@ groups=()
 for a in "$@"; do
   case "$a" in
     --optional) optional=1 ;;
-    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) groups+=("$a") ;;
   esac
 done
@@ -70,7 +71,7 @@ if ! "${sudo[@]}" apt-get update -qq >"$log" 2>&1 ||
   fail "apt-get could not install ${missing[*]}: ${last:-see $log}"
 fi
 rm -f "$log"
-for s in bird gobgpd nginx prometheus; do
+for s in bird gobgpd nginx prometheus postgresql; do
   "${sudo[@]}" systemctl disable --now "$s" >/dev/null 2>&1 || "${sudo[@]}" service "$s" stop >/dev/null 2>&1 || true
 done
 exit 0
