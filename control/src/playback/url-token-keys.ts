@@ -5,7 +5,7 @@
 // reporting appliance has learned it (from a report reply, protocol ReportReply.tokenKeys) before
 // the first token signed with it reaches a player. The key it replaces signs nothing from then on
 // but stays published until the last token it signed has expired (its successor's activation +
-// the token lifetime + clock skew); then it is dropped and appliances stop accepting it.
+// the token lifetime + urlTokenKeySkewMs); then it is dropped and appliances stop accepting it.
 //
 // The keys live in the store (url_token_keys), so a restart or another control instance signs
 // with the same key. The configured urlTokenKid/urlTokenSecret seed an empty ring; a configured
@@ -17,10 +17,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Repository, UrlTokenKeyRow } from '../store/repository.ts';
 
-/** allowance for appliance clocks behind control's when judging a dropped key's last expiry */
-export const CLOCK_SKEW_MS = 60_000;
-
-export interface KeyRingSettings { urlTokenKid: string; urlTokenSecret: string; urlTokenTtlSec: number; urlTokenKeyLeadMs: number }
+/** urlTokenKeySkewMs: allowance for appliance clocks behind control's when judging a retired key's last expiry */
+export interface KeyRingSettings { urlTokenKid: string; urlTokenSecret: string; urlTokenTtlSec: number; urlTokenKeyLeadMs: number; urlTokenKeySkewMs: number }
 
 export interface PublishedKeys {
   /** changes exactly when the published set does */
@@ -32,7 +30,7 @@ export class UrlTokenKeys {
   #repo: Repository;
   #s: KeyRingSettings;
   #rows: UrlTokenKeyRow[] = [];
-  #published: { at: number; value: PublishedKeys } | undefined;
+  #published: { at: number; until: number; value: PublishedKeys } | undefined;
 
   private constructor(repo: Repository, s: KeyRingSettings) {
     this.#repo = repo;
@@ -76,20 +74,27 @@ export class UrlTokenKeys {
   #dropAt(r: UrlTokenKeyRow): number {
     let next = Infinity;
     for (const q of this.#rows) if (q.activeFrom > r.activeFrom && q.activeFrom < next) next = q.activeFrom;
-    return next + this.#s.urlTokenTtlSec * 1000 + CLOCK_SKEW_MS;
+    return next + this.#s.urlTokenTtlSec * 1000 + this.#s.urlTokenKeySkewMs;
   }
 
   /** The keys appliances must accept at `now`: pending, signing, and retired ones whose tokens may still be live. */
   published(now: number): PublishedKeys {
+    // the set changes only at a drop; kept until the next one (or a reload)
     const cached = this.#published;
-    // the set only changes at activations and drops; recompute at most once a second
-    if (cached && now >= cached.at && now - cached.at < 1000) return cached.value;
+    if (cached && now >= cached.at && now < cached.until) return cached.value;
     const keys: Record<string, string> = {};
-    for (const r of this.#rows) if (now < this.#dropAt(r)) keys[r.kid] = r.secret;
+    let until = Infinity;
+    for (const r of this.#rows) {
+      const drop = this.#dropAt(r);
+      if (now < drop) {
+        keys[r.kid] = r.secret;
+        until = Math.min(until, drop);
+      }
+    }
     const h = createHash('sha256');
     for (const kid of Object.keys(keys).sort()) h.update(`${kid}\0${keys[kid]}\0`);
     const value = { version: h.digest('base64url').slice(0, 22), keys };
-    this.#published = { at: now, value };
+    this.#published = { at: now, until, value };
     return value;
   }
 
