@@ -22,6 +22,9 @@ export interface ApplianceState {
   pastBoots: string[];
   /** control's clock at the last accepted report */
   lastReportAt: number | undefined;
+  /** control's clock when it started with this box still reporting (Fleet.graceAfterRestart): it
+   *  counts as heard from then, so it is not stale before its next report could arrive */
+  graceFrom: number | undefined;
   health: ApplianceReport['health'];
   reportDraining: boolean;
   load: ApplianceReport['load'];
@@ -80,7 +83,7 @@ export function affinity(keyHash: number, appHash: number): number {
 export function newApplianceState(id: string, slot: number, site: Site, name: string, publicUrl: string, operatorDrain: boolean): ApplianceState {
   return {
     id, slot, site, name, publicUrl, idHash: fnv1a(id), operatorDrain,
-    bootId: undefined, seq: -1, pastBoots: [], lastReportAt: undefined,
+    bootId: undefined, seq: -1, pastBoots: [], lastReportAt: undefined, graceFrom: undefined,
     health: { status: 'ok', reasons: [] }, reportDraining: false,
     load: { egressBps: 0, capacityBps: 0, connections: 0, cpu: 0 }, utilisation: 0, overloaded: false,
     tiers: [], bgp: [], softwareVersion: '', fill: undefined, fillReportAt: undefined, inventory: new Set(), inventoryHash: undefined,
@@ -101,8 +104,13 @@ export function nextOverloaded(wasOverloaded: boolean, utilisation: number, p: H
   return wasOverloaded ? utilisation >= p.overloadLeave : utilisation >= p.overloadEnter;
 }
 
+/** When control last counted the box as heard from: its last report, or a restart's grace. */
+export function heardAt(a: ApplianceState): number {
+  return Math.max(a.lastReportAt ?? -Infinity, a.graceFrom ?? -Infinity);
+}
+
 export function statusOf(a: ApplianceState, now: number, p: HealthPolicy): ApplianceStatus {
-  if (a.lastReportAt === undefined || now - a.lastReportAt > p.staleAfterMs) return 'stale';
+  if (!(now - heardAt(a) <= p.staleAfterMs)) return 'stale';
   if (a.health.status === 'failing') return 'failing';
   if (a.operatorDrain || a.reportDraining) return 'draining';
   if (a.overloaded) return 'overloaded';

@@ -103,6 +103,26 @@ export class Fleet {
     this.#ixSlots = new Map([...this.#ixByRegion].map(([region, list]) => [region, Int32Array.from(list, (x) => x.slot)]));
   }
 
+  /**
+   * Control (re)started with the fleet loaded from its database. A box that was reporting when
+   * control stopped — its last report within one stale interval of the fleet's last — counts as
+   * heard from now, so it stays steered to until its next report (one stale interval at most)
+   * instead of going stale for however long control was down. A box already stale then stays
+   * stale. Returns how many boxes got the grace.
+   */
+  graceAfterRestart(now: number): number {
+    let last = -Infinity;
+    for (const a of this.#apps.values()) last = Math.max(last, a.lastReportAt ?? -Infinity);
+    let n = 0;
+    for (const a of this.#apps.values()) {
+      if (a.lastReportAt === undefined || last - a.lastReportAt > this.policy.staleAfterMs) continue;
+      a.graceFrom = now;
+      this.slots.sync(a);
+      n++;
+    }
+    return n;
+  }
+
   setOperatorDrain(id: string, drain: boolean): void {
     const a = this.#apps.get(id);
     if (a) {

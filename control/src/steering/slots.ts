@@ -3,14 +3,14 @@
 // object, its site, its health). Here the whole fleet's steering view is ~25 bytes an appliance
 // and stays cache-warm. The fleet refreshes a slot whenever it changes that appliance's state.
 
-import type { ApplianceState, HealthPolicy } from './appliance-state.ts';
+import { heardAt, type ApplianceState, type HealthPolicy } from './appliance-state.ts';
 
 export class Slots {
   /** 1 when not failing, not draining (either way) and not overloaded: healthy unless stale */
   ok = new Uint8Array(0);
   /** 1 when the box reports itself degraded (serving, but something needs an operator): ranked after healthy boxes */
   degraded = new Uint8Array(0);
-  /** control's clock at the last accepted report; -Infinity before the first */
+  /** control's clock at the last accepted report (or a restart's grace, heardAt); -Infinity before the first */
   lastReport = new Float64Array(0);
   /** utilisation in 10% steps (finer differences would make the choice follow noise) */
   loadBucket = new Uint8Array(0);
@@ -44,7 +44,7 @@ export class Slots {
     this.apps[s] = a;
     this.ok[s] = a.health.status !== 'failing' && !a.operatorDrain && !a.reportDraining && !a.overloaded ? 1 : 0;
     this.degraded[s] = a.health.status === 'degraded' ? 1 : 0;
-    this.lastReport[s] = a.lastReportAt ?? -Infinity;
+    this.lastReport[s] = heardAt(a);
     this.loadBucket[s] = Math.min(255, Math.floor(a.utilisation * 10));
     this.idHash[s] = a.idHash;
     this.embedded[s] = a.site.kind === 'embedded' ? 1 : 0;
