@@ -31,7 +31,7 @@ describe('two control instances on one PostgreSQL database', () => {
     const database = { kind: 'postgres' as const, url: await pg.database(), poolSize: 10 };
     // started together: both migrate under the advisory lock, one does the work
     [a, b] = await Promise.all([startTestControl({ database }), startTestControl({ database })]);
-  }, 60_000);
+  });
   afterAll(async () => {
     await a?.close();
     await b?.close();

@@ -6,21 +6,26 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../src/settings.ts';
 import { addSite, addTitle, enroll, OPERATOR, report, sendReport, startTestControl, titleRecord } from './helpers.ts';
+import { eachStore } from './postgres.ts';
 
-describe('restart', () => {
+const stores = eachStore();
+afterAll(() => stores.stop());
+
+describe.each(stores.list)('restart (%s)', (_store, overrides) => {
   const dir = mkdtempSync(join(tmpdir(), 'edgebox-persist-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('brings back the fleet, its routes and the replay guard', async () => {
-    const dbPath = join(dir, 'c.db');
-    const first = await startTestControl({ dbPath });
+    // one database for both lives: the SQLite file, or the same PostgreSQL database
+    const store = { dbPath: join(dir, `c-${_store}.db`), ...await overrides() };
+    const first = await startTestControl(store);
     await addSite(first, 's1');
     const box = await enroll(first, 's1', 'box1');
     await sendReport(first, box, { files: ['t1.v1', 't1.a1'], routes: [{ prefix: '192.0.2.0/24', asPathLength: 1 }] });
     await addTitle(first, titleRecord('t1'));
     await first.close();
 
-    const second = await startTestControl({ dbPath });
+    const second = await startTestControl(store);
     try {
       second.clock.t = first.clock.t;
       const steer = await second.call('GET', '/v1/steering?ip=192.0.2.9&titleId=t1', { token: OPERATOR });

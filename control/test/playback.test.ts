@@ -1,14 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAccount, addSite, addTitle, enroll, sendReport, startTestControl, titleRecord } from './helpers.ts';
 import type { Ctx } from './helpers.ts';
+import { eachStore } from './postgres.ts';
 
 const LOOPBACK_ROUTES = [{ prefix: '127.0.0.0/8', asPathLength: 1 }, { prefix: '::1/128', asPathLength: 1 }];
 const FILES = ['t1.v1', 't1.a1'];
 
-describe('playback', () => {
+const stores = eachStore();
+afterAll(() => stores.stop());
+
+describe.each(stores.list)('playback (%s)', (_store, overrides) => {
   let ctx: Ctx;
   beforeAll(async () => {
-    ctx = await startTestControl();
+    ctx = await startTestControl(await overrides());
     await addSite(ctx, 's1');
     await addSite(ctx, 'ix1', 'ix');
     const box1 = await enroll(ctx, 's1', 'box1');

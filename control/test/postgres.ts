@@ -110,3 +110,24 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
   };
 }
+
+export type StoreOverrides = { database?: { kind: 'postgres'; url: string; poolSize: number } };
+
+/**
+ * For a control test run on each store (describe.each over `list`): settings overrides for
+ * SQLite (none: the default) and for PostgreSQL (a fresh database on a cluster started on first
+ * use, one per test file). Call `stop()` in the file's afterAll.
+ */
+export function eachStore(): { list: Array<[string, () => Promise<StoreOverrides>]>; stop(): Promise<void> } {
+  let cluster: Promise<TestPostgres> | undefined;
+  return {
+    list: [
+      ['sqlite', async () => ({})],
+      ['postgres', async () => {
+        cluster ??= startPostgres();
+        return { database: { kind: 'postgres', url: await (await cluster).database(), poolSize: 10 } };
+      }],
+    ],
+    async stop() { await (await cluster)?.stop(); },
+  };
+}

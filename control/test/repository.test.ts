@@ -12,7 +12,7 @@ import type { TestPostgres } from './postgres.ts';
 
 const DAY = 86_400_000;
 let pg: TestPostgres;
-beforeAll(async () => { pg = await startPostgres(); }, 60_000);
+beforeAll(async () => { pg = await startPostgres(); });
 afterAll(async () => { await pg?.stop(); });
 
 const backends: Array<[string, () => Promise<Repository>]> = [
