@@ -9,9 +9,10 @@ import type { Registry } from 'prom-client';
 import type { FillManifest } from '../../../protocol/index.ts';
 import type { FillHandle } from '../fill/fill-handle.ts';
 import { MissCoalescer } from '../fill/miss-coalescer.ts';
+import type { ControlContact } from '../report/reporter.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { createAdminServer } from './admin-server.ts';
-import { assessHealth, type Health } from './health.ts';
+import { assessHealth, controlAway, type Health } from './health.ts';
 import { setUpHttps, type Https } from './https.ts';
 import { LoadMeter } from './load-meter.ts';
 import { DaemonMetrics } from './metrics.ts';
@@ -56,6 +57,9 @@ export class Daemon {
   #health: Health = { status: 'ok', reasons: [] };
   #draining = false;
   #controlDrain = false;
+  /** control's reachability after the reporter's last cycle; null before it (or without control) */
+  #control: ControlContact | null = null;
+  #refusingViewers = false;
   #ticker: NodeJS.Timeout | undefined;
   #services: { name: string; running: RunningService }[] = [];
   #done: Promise<void>;
@@ -91,6 +95,17 @@ export class Daemon {
     if (drain === this.#controlDrain) return;
     this.#controlDrain = drain;
     this.log.info({ drain }, drain ? 'control requested a drain' : 'control lifted its drain');
+    this.#tick();
+  }
+
+  /**
+   * The reporter's view of control after each cycle. While control does not answer, scheduled fill
+   * pauses (the plan may be stale, and control cannot hear what was filled) and viewers are still
+   * served: their tokens are valid. Once it has not answered for controlAwayMaxMs, viewers are
+   * refused (503 control_unreachable) and health is failing, until it answers again.
+   */
+  setControlContact(c: ControlContact): void {
+    this.#control = c;
     this.#tick();
   }
 
@@ -134,6 +149,7 @@ export class Daemon {
       usage: this.store.usage(),
       load: this.#load.load,
       fill: this.fill?.status() ?? null,
+      control: this.#control && { ...this.#control, refusingViewers: this.#refusingViewers },
     };
   }
 
@@ -280,7 +296,23 @@ export class Daemon {
       .finally(() => this.#verifying.delete(fileId));
   }
 
+  #applyControlContact(): void {
+    const c = this.#control;
+    const max = this.settings.controlAwayMaxMs;
+    const { pauseFill, refuseViewers: refuse } = controlAway(c, Date.now(), max);
+    if (refuse !== this.#refusingViewers) {
+      this.#refusingViewers = refuse;
+      if (refuse) this.log.error({ lastContactAt: new Date(c!.lastContactAt).toISOString(), controlAwayMaxMs: max }, 'control away too long: refusing viewers');
+      else this.log.info('control answers again: serving viewers');
+      this.#pool.setViewerRefusal(refuse
+        ? { code: 'control_unreachable', message: 'this appliance has lost its control plane; use the next URL' }
+        : null);
+    }
+    this.fill?.setPaused(pauseFill);
+  }
+
   #tick(): void {
+    this.#applyControlContact();
     const load = this.#load.sample();
     const usage = this.store.usage();
     const next = assessHealth({
@@ -293,6 +325,7 @@ export class Daemon {
       storeFiles: usage.ssd.files + usage.hdd.files,
       badRoots: [...usage.ssd.roots, ...usage.hdd.roots].filter((r) => r.size === 0 && r.failed === null).map((r) => r.path),
       failedDrives: this.store.failedDrives().map((d) => `${d.root} (${d.reason})`),
+      control: this.#control ? { ...this.#control, refusingViewers: this.#refusingViewers } : undefined,
       fillBlocked: this.fill?.healthReason() ?? null,
       tlsProblems: this.https?.keeper.problems() ?? [],
     });

@@ -18,6 +18,8 @@ export interface HealthFacts {
   badRoots: string[];
   /** drives the store took out of service after repeated I/O errors: `<root> (<why>)` */
   failedDrives?: string[];
+  /** control's reachability (absent without a control plane); `refusingViewers`: away too long */
+  control?: { reachable: boolean; lastContactAt: number; refusingViewers: boolean };
   /** why fill is stopped short (a full disk, no working source, no manifest); null when it is not */
   fillBlocked?: string | null;
   /** what is wrong with the served TLS certificate (expired, expiring, wrong host, none, unreadable) */
@@ -31,12 +33,26 @@ export interface Health {
   tls?: TlsHealth | null;
 }
 
+/**
+ * What control's absence means at `now`: scheduled fill pauses while it does not answer (the plan
+ * may be stale, and control cannot hear what was filled); viewers are refused once it has not
+ * answered for `maxMs` (0 = never) — by then no token control issued can still be valid.
+ */
+export function controlAway(c: { reachable: boolean; lastContactAt: number } | null, now: number, maxMs: number): { pauseFill: boolean; refuseViewers: boolean } {
+  const away = c !== null && !c.reachable;
+  return { pauseFill: away, refuseViewers: away && maxMs > 0 && now - c.lastContactAt >= maxMs };
+}
+
 export function assessHealth(f: HealthFacts): Health {
   const failing: string[] = [];
   const degraded: string[] = [];
   if (f.workersAlive === 0) failing.push('no serving worker is running');
   else if (f.workersAlive < f.workersWanted) degraded.push(`${f.workersAlive} of ${f.workersWanted} serving workers running`);
   if (f.tokenKeys === 0) failing.push('no URL token keys configured: every file request is refused');
+  const since = f.control && new Date(f.control.lastContactAt).toISOString();
+  // viewers get 503 control_unreachable: steering (when control is back) and players must move on
+  if (f.control?.refusingViewers) failing.push(`control unreachable since ${since}: viewers refused until it answers`);
+  else if (f.control && !f.control.reachable) degraded.push(`control unreachable since ${since}: fill paused`);
   if (f.draining) degraded.push('draining');
   if (f.controlDrain) degraded.push('drain requested by control');
   if (f.recentDiskErrors > 0) degraded.push(`${f.recentDiskErrors} disk read errors in the last minute`);

@@ -65,6 +65,10 @@ export const ApplianceSettings = z.object({
   bgp: BgpSettings.prefault({}),
   /** control reporter (appliance/src/report/settings.ts) */
   report: ReporterSettings.prefault({}),
+  /** control unreachable this long: viewers are refused (503 control_unreachable) until it answers
+   *  again; 0 = never. Default 6 h, control's default urlTokenTtlSec: by then every token control
+   *  issued before it went away has expired, so no session can still rely on this box */
+  controlAwayMaxMs: z.number().int().min(0).default(6 * 3_600_000),
   /** fill from peers, the IX tier and the origin (appliance/src/fill/settings.ts); needs controlUrl */
   fill: FillSettings.prefault({}),
   /** store roots; "auto" asks the probe whether the disk under the path is rotational */

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { HealthView } from '../http/public-server.ts';
-import { isWorkerMessage, type MainToWorker, type WorkerInit, type WorkerToMain } from '../http/worker-messages.ts';
+import { isWorkerMessage, type MainToWorker, type ViewerRefusal, type WorkerInit, type WorkerToMain } from '../http/worker-messages.ts';
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -59,6 +59,7 @@ export class WorkerPool {
   #drainWaiters: (() => void)[] = [];
   #health: HealthView = { status: 'ok', reasons: [] };
   #peer: PeerServing | undefined;
+  #refusal: ViewerRefusal | null = null;
 
   constructor(o: PoolOptions) {
     this.#o = o;
@@ -95,6 +96,7 @@ export class WorkerPool {
         if (m.type === 'listening') {
           slot.listening = true;
           w.postMessage({ type: 'health', health: this.#health } satisfies MainToWorker);
+          if (this.#refusal) w.postMessage({ type: 'viewers', refuse: this.#refusal } satisfies MainToWorker);
           resolve();
         } else if (m.type === 'stats') this.#o.onStats(slot.index, m);
         else if (m.type === 'metrics') this.#metricsWaiters.get(m.id)?.(m.metrics);
@@ -151,6 +153,12 @@ export class WorkerPool {
   setHealth(h: HealthView): void {
     this.#health = h;
     this.post({ type: 'health', health: h });
+  }
+
+  /** Refuse viewers on every worker, now and after every restart (null: serve them again). */
+  setViewerRefusal(r: ViewerRefusal | null): void {
+    this.#refusal = r;
+    this.post({ type: 'viewers', refuse: r });
   }
 
   /** Peer credentials and rate from the fill manifest, for every worker now and every restart. */

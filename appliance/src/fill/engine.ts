@@ -58,6 +58,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
   #noSpaceUntil = 0;
   #noSources = false;
   #controlReachable = true;
+  #paused = false;
   #windowOpen = false;
   #evictPending = false;
   #stopTimer: () => void = () => {};
@@ -107,6 +108,18 @@ export class FillEngine extends EventEmitter implements FillHandle {
   /** Whether the last manifest request reached control (a box with no manifest at all is blocked). */
   setControlReachable(ok: boolean): void {
     this.#controlReachable = ok;
+  }
+
+  /**
+   * Pause scheduled fill (the daemon does while control is away: the plan may be stale and control
+   * cannot hear what was filled) or resume it. Like a closed window: scheduled downloads stop and
+   * keep their partials; misses go on.
+   */
+  setPaused(paused: boolean): void {
+    if (paused === this.#paused) return;
+    this.#paused = paused;
+    this.#log.info({ paused }, paused ? 'fill: paused' : 'fill: resumed');
+    this.pump();
   }
 
   /** Take on a manifest: ranks to the store, downloads of dropped files stopped, then schedule. */
@@ -181,13 +194,14 @@ export class FillEngine extends EventEmitter implements FillHandle {
     if (!m) return;
     const now = this.#clock.now();
     const w = fillWindowState(m.window, now, m.fillNowUntil);
-    if (w.open && !this.#windowOpen) {
+    const open = w.open && !this.#paused;
+    if (open && !this.#windowOpen) {
       // a new window: try what failed in the last one again, and wait for sources afresh
       this.#noSpaceUntil = 0;
       this.#retryAt.clear();
       this.#deferred.clear();
     }
-    this.#windowOpen = w.open;
+    this.#windowOpen = open;
     const missing = this.missing();
     if (missing.length === 0) {
       this.#noSources = false;
@@ -199,7 +213,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
       }
       return;
     }
-    if (!w.open) {
+    if (!open) {
       for (const dl of this.#active.values()) if (!dl.urgent) dl.stop(true);
       return;
     }

@@ -59,4 +59,6 @@ export interface FillHandle {
   healthReason(): string | null;
   /** control's current manifest version, from a report reply: fetched when it is not the one held */
   noteManifestVersion(version: string | undefined): void;
+  /** pause scheduled fill (misses go on) while control is away; resume when it answers */
+  setPaused(paused: boolean): void;
 }

@@ -30,6 +30,9 @@ export interface ServeContext {
   peerPacer: PeerPacer;
   /** a viewer's file the store does not hold: asks the main thread whether to fill it now */
   misses: MissClient;
+  /** set while viewers are refused (control away too long): every viewer file request gets this
+   *  503, so players move on to their next base URL; peers are still served */
+  refuseViewers: { code: string; message: string } | null;
 }
 
 export function limiterFor(ctx: ServeContext, file: FileEntry): IoLimiter {

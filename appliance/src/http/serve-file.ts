@@ -22,6 +22,7 @@ export function serveFile(
   fileId: string,
   token: string | undefined,
 ): void {
+  if (ctx.refuseViewers !== null) return sendError(res, 503, ctx.refuseViewers.code, ctx.refuseViewers.message);
   const gate = ctx.gate.check(token, fileId, req.socket.remoteAddress);
   if (!gate.ok) return sendError(res, 403, 'forbidden', `token ${gate.reason}`);
   const file = ctx.view.get(fileId);

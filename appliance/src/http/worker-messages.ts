@@ -8,6 +8,12 @@ import type { FileEntry } from '../store/types.ts';
 import type { CertificateMaterial } from './tls/cipher-policy.ts';
 import type { WorkerTls } from './tls/secure-serving.ts';
 
+/** Why viewers are refused: control has been away too long (daemon.ts). */
+export interface ViewerRefusal {
+  code: string;
+  message: string;
+}
+
 /** What a serving worker is started with (workerData). */
 export interface WorkerInit {
   index: number;
@@ -38,6 +44,8 @@ export type MainToWorker =
   | { type: 'metrics:get'; id: number }
   | { type: 'health'; health: HealthView }
   | { type: 'drain' }
+  /** refuse viewers (503 with this code and message; peers are still served), or serve them again */
+  | { type: 'viewers'; refuse: ViewerRefusal | null }
   | { type: 'fault:crash' }
   /** HTTPS: a new certificate for new connections, and the rotated session-ticket keys */
   | { type: 'tls:certificate'; material: CertificateMaterial }

@@ -40,6 +40,7 @@ const ctx: ServeContext = {
   limiters: { ssd: new IoLimiter(init.diskReads.ssd), hdd: new IoLimiter(init.diskReads.hdd) },
   maxRanges: init.maxRanges,
   onDiskError: (fileId, message, code) => port.postMessage({ type: 'disk-error', fileId, message, code }),
+  refuseViewers: null,
   peers: new PeerGate(),
   peerPacer: new PeerPacer(metrics),
   misses: new MissClient(port),
@@ -102,6 +103,9 @@ port.on('message', (m: MainToWorker) => {
       break;
     case 'drain':
       drain();
+      break;
+    case 'viewers':
+      ctx.refuseViewers = m.refuse;
       break;
     case 'peer:config':
       ctx.peers.setConfig({ siteId: m.siteId, publicKeys: m.publicKeys });

@@ -10,7 +10,7 @@ import { registerBgpMetrics } from '../bgp/metrics.ts';
 import type { BgpSettings } from '../bgp/settings.ts';
 import { BgpSpeaker } from '../bgp/speaker.ts';
 import { registerReporterMetrics } from './metrics.ts';
-import { Reporter, type ReportSnapshot } from './reporter.ts';
+import { Reporter, type ControlContact, type ReportSnapshot } from './reporter.ts';
 import type { ReporterSettings } from './settings.ts';
 
 export interface ControlLinkInit {
@@ -28,6 +28,8 @@ export interface ControlLinkInit {
   onFillManifest?: (version: string | undefined) => void;
   /** control's certificate for the box's TLS hostname, from each accepted report reply */
   onTlsCertificate?: (offer: TlsCertificateOffer | undefined) => void;
+  /** after every report cycle: whether control answered, and when it last did */
+  onControlContact?: (c: ControlContact) => void;
 }
 
 export interface ControlLink {
@@ -49,7 +51,7 @@ export async function startControlLink(init: ControlLinkInit): Promise<ControlLi
     reporter = new Reporter({
       controlUrl: init.controlUrl, stateDir: init.stateDir, settings: init.report, softwareVersion: init.softwareVersion,
       snapshot: init.snapshot, logger: init.logger, onDrain: init.onDrain, onFillManifest: init.onFillManifest,
-      onTlsCertificate: init.onTlsCertificate,
+      onTlsCertificate: init.onTlsCertificate, onControlContact: init.onControlContact,
       bgp: sp ? { prefixes: sp.rib, sessions: () => sp.status() } : undefined,
     });
     reporter.start();

@@ -14,6 +14,18 @@ export function registerReporterMetrics(registry: Registry, reporter: Reporter):
     },
   });
   new Gauge({
+    name: 'edgebox_control_reachable', help: '1 while the last report cycle reached control', registers: [registry],
+    collect() {
+      this.set(reporter.contact.reachable ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'edgebox_control_last_contact_timestamp_seconds', help: 'when control last answered a report (the reporter start until it first does)', registers: [registry],
+    collect() {
+      this.set(reporter.contact.lastContactAt / 1000);
+    },
+  });
+  new Gauge({
     name: 'edgebox_control_enrolled', help: '1 once the appliance holds a control credential', registers: [registry],
     collect() {
       this.set(reporter.applianceId ? 1 : 0);

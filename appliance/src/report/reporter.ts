@@ -52,6 +52,9 @@ export interface ReporterInit {
   onDrain?: (drain: boolean) => void;
   /** control's current fill manifest version, as seen in each accepted reply */
   onFillManifest?: (version: string | undefined) => void;
+  /** after every cycle: whether control answered it, and when it last did (the daemon pauses
+   *  fill while it does not, and refuses viewers once it has not for too long) */
+  onControlContact?: (c: ControlContact) => void;
   /** control's certificate for the box's TLS hostname, as seen in each accepted reply (PEMs only when ours differs) */
   onTlsCertificate?: (offer: TlsCertificateOffer | undefined) => void;
   logger?: Logger;
@@ -61,6 +64,14 @@ export interface ReporterInit {
 }
 
 export type ReportOutcome = 'sent' | 'ignored' | 'retry' | 'no-credential';
+
+/** Control's reachability as the reporter sees it (timers.now() clock). */
+export interface ControlContact {
+  /** the last report cycle got an answer (accepted, or ignored as a replay) */
+  reachable: boolean;
+  /** when control last answered; the reporter's start until it first does */
+  lastContactAt: number;
+}
 
 /**
  * Time allowed per route listed in a report, on top of requestTimeoutMs: control takes a second
@@ -85,6 +96,9 @@ export class Reporter {
   #timer: unknown = null;
   #running = false;
   #inFlight: Promise<ReportOutcome> | null = null;
+  #contact: ControlContact;
+  /** control answered again after failures: report again at once, with the box's state as it is now */
+  #reportAgain = false;
 
   constructor(init: ReporterInit) {
     this.#init = init;
@@ -92,7 +106,10 @@ export class Reporter {
     this.#timers = init.timers ?? { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), now: () => Date.now() };
     this.#random = init.random ?? Math.random;
     this.#store = new CredentialStore(init.stateDir);
+    this.#contact = { reachable: true, lastContactAt: this.#timers.now() };
   }
+
+  get contact(): ControlContact { return { ...this.#contact }; }
 
   get applianceId(): string | null { return this.#cred?.applianceId ?? null; }
 
@@ -125,7 +142,10 @@ export class Reporter {
           const base = Math.min(s.backoffMaxMs, s.backoffMinMs * 2 ** Math.min(this.#failures - 1, 20));
           this.#schedule(Math.round(base * (0.75 + 0.5 * this.#random())));
         } else {
-          this.#schedule(this.intervalMs);
+          // control is back: the report that reached it was built while the box still thought it
+          // away (fill paused, maybe viewers refused); the next one says how it is now
+          this.#schedule(this.#reportAgain ? 0 : this.intervalMs);
+          this.#reportAgain = false;
         }
       });
     }, ms);
@@ -139,8 +159,22 @@ export class Reporter {
       this.stats.failures++;
       this.#log.error({ err: e }, 'report cycle failed');
       return 'retry' as const;
+    }).then((o) => {
+      this.#noteContact(o === 'sent' || o === 'ignored');
+      return o;
     }).finally(() => { this.#inFlight = null; });
     return this.#inFlight;
+  }
+
+  #noteContact(answered: boolean): void {
+    const now = this.#timers.now();
+    if (answered !== this.#contact.reachable) {
+      if (answered) this.#log.info({ awayMs: now - this.#contact.lastContactAt }, 'control answers again');
+      else this.#log.warn({ lastContactAt: new Date(this.#contact.lastContactAt).toISOString() }, 'control unreachable');
+      this.#reportAgain = answered;
+    }
+    this.#contact = { reachable: answered, lastContactAt: answered ? now : this.#contact.lastContactAt };
+    this.#init.onControlContact?.({ ...this.#contact });
   }
 
   async #credential(): Promise<StoredCredential | null> {
