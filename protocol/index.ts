@@ -9,6 +9,7 @@ export * from './src/http-error.ts';
 export * from './src/settings.ts';
 export * from './src/report.ts';
 export * from './src/tls.ts';
+export * from './src/tls-certificate.ts';
 export * from './src/route-hash.ts';
 export * from './src/content-manifest.ts';
 export * from './src/enroll.ts';

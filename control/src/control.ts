@@ -20,6 +20,7 @@ import type { ApplianceState } from './steering/appliance-state.ts';
 import { Fleet } from './steering/fleet.ts';
 import type { Changed } from './steering/fleet.ts';
 import { ThroughputBook } from './steering/throughput.ts';
+import { TlsCertificates } from './tls/tls-certificates.ts';
 import type { ApplianceSnapshot, Repository } from './store/repository.ts';
 import { openRepository } from './store/open-repository.ts';
 
@@ -53,6 +54,7 @@ export class Control {
   // set by open(), before anyone else sees the object
   #catalog!: Catalog;
   #fill!: FillService;
+  #tlsCertificates!: TlsCertificates;
   #cluster!: ClusterSync;
   #urlTokenKeys!: UrlTokenKeys;
 
@@ -108,6 +110,8 @@ export class Control {
   /** what other control instances on a shared database wrote reaches memory here */
   get cluster(): ClusterSync { return this.#cluster; }
   get fill(): FillService { return this.#fill; }
+  /** operators' certificates for the appliances' serving hostnames, handed out in report replies */
+  get tlsCertificates(): TlsCertificates { return this.#tlsCertificates; }
   /** URL-token signing keys (rotation with overlap) */
   get urlTokenKeys(): UrlTokenKeys { return this.#urlTokenKeys; }
 

@@ -16,6 +16,7 @@ import { licenceRoutes } from './routes/licence.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { playbackRoutes } from './routes/playback.ts';
 import { titleRoutes } from './routes/titles.ts';
+import { tlsRoutes } from './routes/tls.ts';
 import { uiRoutes } from './routes/ui.ts';
 
 /** Reports carry whole prefix sets and titles carry manifest templates. */
@@ -46,6 +47,7 @@ export function buildApp(c: Control): FastifyInstance {
 
   applianceRoutes(app, c);
   titleRoutes(app, c);
+  tlsRoutes(app, c);
   operatorRoutes(app, c);
   fillRoutes(app, c);
   hygieneRoutes(app, c);

@@ -34,6 +34,8 @@ export interface ApplianceState {
   tiers: ApplianceReport['tiers'];
   bgp: ApplianceReport['bgp'];
   softwareVersion: string;
+  /** where viewers reach the box over HTTPS, from its report; undefined: plain publicUrl only */
+  tlsUrl: string | undefined;
   /** the latest fill report (absent from appliances that do not fill) and control's clock when it came */
   fill: ApplianceReport['fill'];
   fillReportAt: number | undefined;
@@ -86,9 +88,20 @@ export function newApplianceState(id: string, slot: number, site: Site, name: st
     bootId: undefined, seq: -1, pastBoots: [], lastReportAt: undefined, graceFrom: undefined,
     health: { status: 'ok', reasons: [] }, reportDraining: false,
     load: { egressBps: 0, capacityBps: 0, connections: 0, cpu: 0 }, utilisation: 0, overloaded: false,
-    tiers: [], bgp: [], softwareVersion: '', fill: undefined, fillReportAt: undefined, inventory: new Set(), inventoryHash: undefined,
+    tiers: [], bgp: [], softwareVersion: '', tlsUrl: undefined, fill: undefined, fillReportAt: undefined, inventory: new Set(), inventoryHash: undefined,
     routes: [], prefixHash: undefined, routeSum: new RouteSetHash(), routesDirty: false, routesPersistedAt: -Infinity,
   };
+}
+
+/** The HTTPS URL a report names, if the box has a certificate to serve on it (else https would only fail). */
+export function tlsUrlOf(r: ApplianceReport): string | undefined {
+  return r.tls && r.tls.certificate !== null ? r.tls.url.replace(/\/+$/, '') : undefined;
+}
+
+/** The base URL manifests send viewers to: HTTPS when the box serves it (a web player on an
+ *  https:// page cannot fetch http:// media), else the URL it enrolled with. */
+export function viewerBaseUrl(a: ApplianceState): string {
+  return a.tlsUrl ?? a.publicUrl;
 }
 
 export function utilisationOf(load: ApplianceReport['load']): number {

@@ -5,7 +5,7 @@
 
 import type { ApplianceReport, ReportReply } from '../../../protocol/index.ts';
 import type { Site } from '../store/repository.ts';
-import { newApplianceState, nextOverloaded, statusOf, utilisationOf } from './appliance-state.ts';
+import { newApplianceState, nextOverloaded, statusOf, tlsUrlOf, utilisationOf } from './appliance-state.ts';
 import type { ApplianceState, ApplianceStatus, HealthPolicy } from './appliance-state.ts';
 import { FileHolders } from './holders.ts';
 import { PrefixSets, type PrefixOutcome } from './prefix-sets.ts';
@@ -39,6 +39,8 @@ interface StateSnapshot {
   health: ApplianceReport['health']; reportDraining: boolean; load: ApplianceReport['load'];
   overloaded: boolean; tiers: ApplianceReport['tiers']; bgp: ApplianceReport['bgp']; softwareVersion: string;
   fill?: ApplianceReport['fill']; fillReportAt?: number;
+  /** HTTPS base URL (issue 11), so a restarted control keeps writing https:// for the box */
+  tlsUrl?: string;
 }
 interface InventorySnapshot { hash?: string; files: string[] }
 interface RoutesSnapshot { hash?: string; routes: ApplianceState['routes'] }
@@ -225,7 +227,7 @@ export class Fleet {
     const s: StateSnapshot = {
       bootId: a.bootId, seq: a.seq, pastBoots: a.pastBoots, lastReportAt: a.lastReportAt, health: a.health,
       reportDraining: a.reportDraining, load: a.load, overloaded: a.overloaded, tiers: a.tiers, bgp: a.bgp,
-      softwareVersion: a.softwareVersion, fill: a.fill, fillReportAt: a.fillReportAt,
+      softwareVersion: a.softwareVersion, fill: a.fill, fillReportAt: a.fillReportAt, tlsUrl: a.tlsUrl,
     };
     return JSON.stringify(s);
   }
@@ -263,6 +265,7 @@ export class Fleet {
         bootId: s.bootId, seq: s.seq, pastBoots: s.pastBoots, lastReportAt: s.lastReportAt, health: s.health,
         reportDraining: s.reportDraining, load: s.load, utilisation: utilisationOf(s.load), overloaded: s.overloaded,
         tiers: s.tiers, bgp: s.bgp, softwareVersion: s.softwareVersion, fill: s.fill, fillReportAt: s.fillReportAt,
+        tlsUrl: s.tlsUrl,
       });
     }
     if (p.inventory) {

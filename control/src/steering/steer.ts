@@ -7,7 +7,7 @@
 // and instead of building and sorting every candidate it keeps the best K in place as it goes.
 
 import type { Address } from '../../../protocol/index.ts';
-import { affinity, fnv1a } from './appliance-state.ts';
+import { affinity, fnv1a, viewerBaseUrl } from './appliance-state.ts';
 import type { Fleet } from './fleet.ts';
 import { ORIGIN_SHIFT, R_AS_PATH_LENGTH, R_LOCAL_PREF, R_MED, R_NEXT, R_PEER, R_SLOT, REC } from './route-table.ts';
 import { ThroughputBook, type Cell } from './throughput.ts';
@@ -144,7 +144,7 @@ export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): Stee
   for (let j = 0; j < kCount; j++) {
     const a = apps[kSlot[j]];
     nDegraded += degraded[kSlot[j]];
-    targets.push({ tier: 'local', applianceId: a.id, origin: a.publicUrl });
+    targets.push({ tier: 'local', applianceId: a.id, origin: viewerBaseUrl(a) });
   }
   let miss: MissCause | undefined;
   if (targets.length === 0) miss = local === 0 ? 'no-route' : holdsButUnhealthy > 0 ? 'health' : 'content';
@@ -161,7 +161,7 @@ export function steer(fleet: Fleet, req: SteerRequest, opts: SteerOptions): Stee
   for (let j = 0; j < kCount; j++) {
     const a = apps[kSlot[j]];
     nDegraded += degraded[kSlot[j]];
-    targets.push({ tier: 'fallback', applianceId: a.id, origin: a.publicUrl });
+    targets.push({ tier: 'fallback', applianceId: a.id, origin: viewerBaseUrl(a) });
   }
   targets.push({ tier: 'origin', origin: opts.originUrl });
   const d: SteerDecision = { targets };

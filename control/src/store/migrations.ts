@@ -75,6 +75,11 @@ const MIGRATIONS: string[] = [
    CREATE UNIQUE INDEX appliances_revoked_credential ON appliances(revoked_credential_hash);
    CREATE TABLE url_token_keys (
      kid TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at INTEGER NOT NULL, active_from INTEGER NOT NULL);`,
+  // TLS certificates an operator uploads for the appliances' serving hostnames (tls/): the key
+  // sealed under the KEK like title keys, the hosts it names as JSON.
+  `CREATE TABLE tls_certificates (
+     fingerprint TEXT PRIMARY KEY, cert_pem TEXT NOT NULL, key_sealed BLOB NOT NULL, hosts TEXT NOT NULL,
+     not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, uploaded_at INTEGER NOT NULL);`,
 ];
 
 export function migrate(db: Database.Database): number {

@@ -15,7 +15,7 @@ import pg from 'pg';
 import { migratePg } from './pg-migrations.ts';
 import type {
   Account, ApplianceImageRow, ApplianceRow, ApplianceSnapshot, Changes, CredentialMatch, EnrollResult, LiveSessionRow, PeerKeyRow, PopularityRow,
-  Profile, Promotion, Repository, SealedKey, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow, UrlTokenKeyRow,
+  Profile, Promotion, Repository, SealedKey, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow, TlsCertificateRow, UrlTokenKeyRow,
 } from './repository.ts';
 
 type Row = Record<string, any>;
@@ -493,6 +493,25 @@ export class PgRepository implements Repository {
       client = undefined;
       await c?.end().catch(() => {});
     };
+  }
+
+  // ---- TLS certificates for the appliances' serving hostnames (the interface's block of the same name) ----
+  async putTlsCertificate(c: TlsCertificateRow): Promise<void> {
+    await this.#run(
+      `INSERT INTO tls_certificates VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (fingerprint) DO UPDATE SET
+         cert_pem = excluded.cert_pem, key_sealed = excluded.key_sealed, hosts = excluded.hosts,
+         not_before = excluded.not_before, not_after = excluded.not_after, uploaded_at = excluded.uploaded_at`,
+      [c.fingerprint, c.certPem, c.keySealed, JSON.stringify(c.hosts), c.notBefore, c.notAfter, c.uploadedAt],
+    );
+  }
+  async listTlsCertificates(): Promise<TlsCertificateRow[]> {
+    return (await this.#rows('SELECT * FROM tls_certificates ORDER BY uploaded_at, fingerprint')).map((r) => ({
+      fingerprint: r.fingerprint, certPem: r.cert_pem, keySealed: r.key_sealed, hosts: JSON.parse(r.hosts) as string[],
+      notBefore: Number(r.not_before), notAfter: Number(r.not_after), uploadedAt: Number(r.uploaded_at),
+    }));
+  }
+  async deleteTlsCertificate(fingerprint: string): Promise<boolean> {
+    return (await this.#run('DELETE FROM tls_certificates WHERE fingerprint = $1', [fingerprint])) > 0;
   }
 
   async close(): Promise<void> { await this.#pool.end(); }

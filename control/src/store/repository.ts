@@ -200,7 +200,27 @@ export interface Repository {
   /** delete enrollment tokens used or expired before `beforeSec` (unix seconds); returns how many */
   pruneEnrollmentTokens(beforeSec: number): Promise<number>;
 
+  // ---- TLS certificates for the appliances' serving hostnames (issue 11; tls/tls-certificates.ts) ----
+  // (SQLite and PostgreSQL in the block of the same name)
+
+  /** insert, or replace the row with the same fingerprint */
+  putTlsCertificate(row: TlsCertificateRow): Promise<void>;
+  listTlsCertificates(): Promise<TlsCertificateRow[]>;
+  /** false if there was none with that fingerprint */
+  deleteTlsCertificate(fingerprint: string): Promise<boolean>;
+
   close(): Promise<void>;
+}
+
+/** An operator's certificate: PEM chain, key sealed under the KEK (AAD: its fingerprint), the hosts it names. */
+export interface TlsCertificateRow {
+  fingerprint: string;
+  certPem: string;
+  keySealed: Buffer;
+  hosts: string[];
+  notBefore: number;
+  notAfter: number;
+  uploadedAt: number;
 }
 
 export interface CredentialMatch {

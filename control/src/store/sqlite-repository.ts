@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
 import type {
   Account, ApplianceImageRow, CredentialMatch, UrlTokenKeyRow, Changes, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
-  LiveSessionRow, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow,
+  LiveSessionRow, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow, TlsCertificateRow,
 } from './repository.ts';
 
 type Row = Record<string, unknown>;
@@ -374,6 +374,22 @@ export class SqliteRepository implements Repository {
   async pruneEnrollmentTokens(beforeSec: number): Promise<number> {
     // used_at is in unix seconds, as enroll() writes it
     return this.#run('DELETE FROM enrollment_tokens WHERE (used_at IS NOT NULL AND used_at < ?) OR expires_at < ?', beforeSec, beforeSec);
+  }
+
+  // ---- TLS certificates for the appliances' serving hostnames (the interface's block of the same name) ----
+  async putTlsCertificate(c: TlsCertificateRow): Promise<void> {
+    this.#run('INSERT OR REPLACE INTO tls_certificates VALUES (?,?,?,?,?,?,?)',
+      c.fingerprint, c.certPem, c.keySealed, JSON.stringify(c.hosts), c.notBefore, c.notAfter, c.uploadedAt);
+  }
+  async listTlsCertificates(): Promise<TlsCertificateRow[]> {
+    return this.#all('SELECT * FROM tls_certificates ORDER BY uploaded_at, fingerprint').map((r) => ({
+      fingerprint: r.fingerprint as string, certPem: r.cert_pem as string, keySealed: r.key_sealed as Buffer,
+      hosts: JSON.parse(r.hosts as string) as string[], notBefore: r.not_before as number, notAfter: r.not_after as number,
+      uploadedAt: r.uploaded_at as number,
+    }));
+  }
+  async deleteTlsCertificate(fingerprint: string): Promise<boolean> {
+    return this.#run('DELETE FROM tls_certificates WHERE fingerprint = ?', fingerprint) > 0;
   }
 
   async close(): Promise<void> { this.#db.close(); }

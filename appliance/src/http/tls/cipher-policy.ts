@@ -5,6 +5,7 @@
 // suite here is strong, and a phone without AES hardware picks ChaCha20).
 
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { CertificatePair } from '../../../../protocol/index.ts';
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
 
@@ -24,10 +25,7 @@ export const TLS13_CIPHERSUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384
 export const ECDH_CURVES = 'X25519:prime256v1:secp384r1';
 
 /** The certificate and key a server presents: PEM, leaf first then its chain. */
-export interface CertificateMaterial {
-  certPem: string;
-  keyPem: string;
-}
+export type CertificateMaterial = CertificatePair;
 
 /**
  * Options for tls.createServer / setSecureContext. The session id context is fixed (not node's

@@ -7,8 +7,8 @@
 
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ReportedTls, TlsCertificateOffer } from '../../../../protocol/index.ts';
-import { certificateProblem, daysLeft, inspectCertificate, type CertificateInfo } from './certificate.ts';
+import { inspectCertificate, type CertificateInfo, type ReportedTls, type TlsCertificateOffer } from '../../../../protocol/index.ts';
+import { certificateProblem, daysLeft } from './certificate.ts';
 import { ORIGINS, readSource, sourceSignature, type CertificateOrigin, type SourcePaths } from './certificate-source.ts';
 import type { CertificateMaterial } from './cipher-policy.ts';
 import { writeControlCopy } from './control-copy.ts';

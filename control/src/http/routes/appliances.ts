@@ -52,6 +52,9 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
       c.fill.onReport(a, report.fill);
       const manifest = c.fill.manifest(a);
       if (manifest) replyBody.fillManifest = manifest.version;
+      // the operator's certificate for the box's TLS hostname; its PEMs only when the box serves another
+      const tlsCertificate = await c.tlsCertificates.offerFor(report.tls);
+      if (tlsCertificate) replyBody.tlsCertificate = tlsCertificate;
       // URL-token keys to accept, when the box holds another set (rotation with overlap)
       const keys = c.urlTokenKeys.published(now);
       if (report.tokenKeys !== keys.version) replyBody.tokenKeys = keys;
