@@ -1,5 +1,5 @@
 // `npm run bench`: every bench that exists, one after the other (they share the machine, so
-// never at once): serve (appliance vs nginx), steering, bgp, then fill.
+// never at once): serve (appliance vs nginx), steering, bgp, fill, then the 10-minute soak.
 // Each bench is its own process and writes its own JSON + markdown into bench/results/.
 
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ const BENCHES = [
   { name: 'steering', main: 'steering/main.ts' },
   { name: 'bgp', main: 'bgp/main.ts' },
   { name: 'fill', main: 'fill/main.ts' },
+  { name: 'soak', main: 'soak/main.ts' },
 ];
 
 function run(path: string): Promise<number> {

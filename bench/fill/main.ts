@@ -25,6 +25,7 @@ import { waitRamResident } from '../serve/edgebox.ts';
 import { FILE_BYTES, HOT_FILES, RAM_TIER_BYTES } from '../serve/workloads.ts';
 import { originShare } from './origin-share.ts';
 import { joinAndFill, rateLimited } from './peer-fill.ts';
+import { envNum } from '../env.ts';
 import { machine } from '../machine.ts';
 import { aims, writeResults, type FillResults } from './results.ts';
 import { viewersWithAndWithoutFill } from './viewers.ts';
@@ -32,14 +33,6 @@ import { viewersWithAndWithoutFill } from './viewers.ts';
 const MiB = 2 ** 20;
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 const log = (m: string) => console.log(`[bench:fill] ${m}`);
-
-function envNum(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
-  return n;
-}
 
 const small = process.env.BENCH_FILL_SMALL === '1';
 const catalogueMiB = envNum('BENCH_FILL_MIB', small ? 64 : 2048);

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { filePath } from '../../appliance/src/store/layout.ts';
 import { fileUrl, signToken } from '../../protocol/index.ts';
+import { envNum } from '../env.ts';
 import { machine } from '../machine.ts';
 import { pageCacheBytes, writeFileSet, type BenchFile } from './dataset.ts';
 import { startEdgebox, type Edgebox } from './edgebox.ts';
@@ -24,14 +25,6 @@ import { checkSameBytes } from './sanity.ts';
 import { FILE_BYTES, HOT_FILES, RAM_TIER_BYTES, WARM_FILES, WORKLOADS } from './workloads.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
-
-function envNum(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
-  return n;
-}
 
 const log = (msg: string) => console.log(`[bench:serve] ${msg}`);
 

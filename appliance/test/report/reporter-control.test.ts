@@ -12,7 +12,7 @@ import { CREDENTIAL_FILE } from '../../src/report/credential-store.ts';
 import { Reporter, type ReportSnapshot } from '../../src/report/reporter.ts';
 import { ReporterSettings } from '../../src/report/settings.ts';
 import { freePort, loopbackPair, speakerFacing, startBird, waitFor } from '../bgp/helpers/routers.ts';
-import { ENROLLMENT_TOKEN, startControlProcess, type ControlProc } from './helpers/control-process.ts';
+import { addTitle, ENROLLMENT_TOKEN, startControlProcess, type ControlProc } from './helpers/control-process.ts';
 
 const INTERVAL = 400;
 const cleanups: (() => Promise<void>)[] = [];
@@ -70,7 +70,9 @@ protocol bgp edge {
     await speaker.start();
     await waitFor('routes', () => speaker.rib.snapshot().routes.length === 3);
 
-    const rep = makeReporter(box.c.url, dir, snapshotOf({ files: [] }), speaker);
+    // steering names a box for a title it holds (the probe answers an unknown title 404)
+    await addTitle(box.c, 't1');
+    const rep = makeReporter(box.c.url, dir, snapshotOf({ files: ['t1.v1', 't1.a1'] }), speaker);
     rep.start();
     await waitFor('enrolled', () => rep.applianceId);
     const id = rep.applianceId!;
