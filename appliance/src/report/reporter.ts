@@ -212,7 +212,11 @@ export class Reporter {
       this.#log.warn({ err: (e as Error).message }, 'enrollment failed; will retry');
       return 'retry';
     }
-    if (!cred) { this.#failures++; return 'no-credential'; }
+    if (!cred) {
+      this.#failures++;
+      this.stats.failures++;
+      return 'no-credential';
+    }
 
     const snap = await this.#init.snapshot();
     const inv = this.#inventory.build(snap.inventory);
