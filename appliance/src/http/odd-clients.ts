@@ -50,7 +50,7 @@ function answer(socket: Socket, err: NodeJS.ErrnoException): void {
 }
 
 export function answerOddClients(server: HttpServer | HttpsServer): void {
-  // not in node's typings, but the http and https servers' documented-by-source switch
+  // the http and https servers' own switch (set in their constructors; not in node's typings)
   Object.assign(server, { httpAllowHalfOpen: true });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
