@@ -7,6 +7,8 @@ import type { BenchFile } from './dataset.ts';
 import { startAppliance, writeApplianceConfig, type RunningAppliance } from '../../scripts/lib/appliance.ts';
 import { publishFiles } from '../../scripts/lib/publish.ts';
 import { randomBytes } from 'node:crypto';
+import { freePort } from '../../scripts/lib/free-port.ts';
+import type { BenchCert } from './tls-cert.ts';
 
 export interface EdgeboxOptions {
   dir: string;
@@ -19,10 +21,14 @@ export interface EdgeboxOptions {
   log: (msg: string) => void;
   /** extra node flags for the daemon, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] */
   nodeArgs?: string[];
+  /** also serve HTTPS (tls.mode beside) with this certificate */
+  tls?: BenchCert;
 }
 
 export interface Edgebox {
   origin: string;
+  /** https:// origin when started with `tls` */
+  tlsOrigin?: string;
   adminOrigin: string;
   pid: number;
   workers: number;
@@ -34,6 +40,7 @@ export interface Edgebox {
 
 export async function startEdgebox(o: EdgeboxOptions): Promise<Edgebox> {
   const adminToken = randomBytes(18).toString('base64url');
+  const tlsListen = o.tls ? `127.0.0.1:${await freePort()}` : undefined;
   const config = await writeApplianceConfig({
     dir: o.dir,
     applianceId: 'bench-1',
@@ -46,6 +53,7 @@ export async function startEdgebox(o: EdgeboxOptions): Promise<Edgebox> {
       maxRequestsPerSocket: 0,
       keepAliveTimeoutMs: 65_000,
       logLevel: 'warn',
+      ...(o.tls ? { tls: { mode: 'beside', listen: tlsListen, certFile: o.tls.certFile, keyFile: o.tls.keyFile, hostname: '127.0.0.1' } } : {}),
     },
   });
   const hot = new Set(o.hotFileIds);
@@ -60,6 +68,7 @@ export async function startEdgebox(o: EdgeboxOptions): Promise<Edgebox> {
   o.log(`appliance: serving ${app.origin}, admin ${app.adminOrigin}, ${o.workers} workers`);
   const edgebox: Edgebox = {
     origin: app.origin,
+    ...(tlsListen ? { tlsOrigin: `https://${tlsListen}` } : {}),
     adminOrigin: app.adminOrigin,
     pid: app.pid,
     workers: o.workers,

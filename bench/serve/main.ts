@@ -22,11 +22,21 @@ import { NGINX_BIN, startNginx, type Nginx } from './nginx.ts';
 import { writeResults, type NginxTrial, type ServeResults, type WorkloadResult } from './results.ts';
 import { measured, runWorkload, type RangeFile, type Target } from './rounds.ts';
 import { checkSameBytes } from './sanity.ts';
-import { FILE_BYTES, HOT_FILES, RAM_TIER_BYTES, WARM_FILES, WORKLOADS } from './workloads.ts';
+import { makeBenchCert } from './tls-cert.ts';
+import { FILE_BYTES, HOT_FILES, RAM_TIER_BYTES, WARM_FILES, WORKLOADS, type Workload } from './workloads.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
 const log = (msg: string) => console.log(`[bench:serve] ${msg}`);
+
+/** BENCH_WORKLOADS=hot-tls,warm runs only those (a check of one workload; results are partial). */
+function selectWorkloads(list: string | undefined): Workload[] {
+  if (list === undefined || list.trim() === '') return WORKLOADS;
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !WORKLOADS.some((w) => w.name === n));
+  if (unknown.length > 0) throw new Error(`BENCH_WORKLOADS: no workload ${unknown.join(', ')} (have ${WORKLOADS.map((w) => w.name).join(', ')})`);
+  return WORKLOADS.filter((w) => names.includes(w.name));
+}
 
 async function main(): Promise<void> {
   const seconds = envNum('BENCH_SECONDS', 10);
@@ -36,6 +46,7 @@ async function main(): Promise<void> {
   const workers = availableParallelism();
   const loadStart = loadavg()[0];
   const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
+  const selected = selectWorkloads(process.env.BENCH_WORKLOADS);
   if (!process.version.startsWith('v24.')) log(`WARNING: node ${process.version}, the project expects v24`);
 
   const work = mkdtempSync(join(tmpdir(), 'edgebox-bench-'));
@@ -66,10 +77,13 @@ async function main(): Promise<void> {
       fs.map((f) => ({ path: fileUrl('', f.fileId, tokens.get(f.titleId)), bytes: f.bytes }));
     const sets = { hot: rangeFiles(hot), warm: rangeFiles(warm), all: rangeFiles([...hot, ...warm]) };
 
+    // one certificate and TLS policy for both servers' HTTPS listeners (the TLS workloads)
+    const cert = makeBenchCert(join(work, 'tls'));
+
     // nginx: both sendfile settings, alternately on the hot workload; keep the faster
-    const ngOn = await startNginx({ docroot, prefix: join(work, 'nginx-sendfile-on'), sendfile: true, workers });
+    const ngOn = await startNginx({ docroot, prefix: join(work, 'nginx-sendfile-on'), sendfile: true, workers, tls: cert });
     running.push(ngOn);
-    const ngOff = await startNginx({ docroot, prefix: join(work, 'nginx-sendfile-off'), sendfile: false, workers });
+    const ngOff = await startNginx({ docroot, prefix: join(work, 'nginx-sendfile-off'), sendfile: false, workers, tls: cert });
     running.push(ngOff);
     const hotWorkload = WORKLOADS.find((w) => w.name === 'hot')!;
     const trialRuns: Record<'on' | 'off', Array<{ gbps: number; p99_ms: number; cpu: number }>> = { on: [], off: [] };
@@ -104,6 +118,7 @@ async function main(): Promise<void> {
       tokenKeys: { [kid]: secret },
       log,
       nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
+      tls: cert,
     });
     running.push(edgebox);
 
@@ -112,11 +127,16 @@ async function main(): Promise<void> {
       { name: 'nginx', origin: nginx.origin, pid: nginx.child.pid },
     ];
     await checkSameBytes(targets, [hot[0], warm[warm.length - 1]], tokens, log);
+    const tlsTargets: [Target, Target] = [
+      { name: 'edgebox', origin: edgebox.tlsOrigin!, pid: edgebox.pid },
+      { name: 'nginx', origin: nginx.tlsOrigin!, pid: nginx.child.pid },
+    ];
+    await checkSameBytes(tlsTargets, [hot[0]], tokens, log, cert.caPem);
 
     const results: WorkloadResult[] = [];
-    for (const w of WORKLOADS) {
+    for (const w of selected) {
       log(`workload ${w.name}: ${w.describe}`);
-      results.push(await runWorkload(w, targets, sets[w.set], { seconds, rounds, warmupSeconds, scratch: work, log }));
+      results.push(await runWorkload(w, w.tls ? tlsTargets : targets, sets[w.set], { seconds, rounds, warmupSeconds, scratch: work, log }));
     }
 
     const all = [...hot, ...warm];
@@ -161,7 +181,9 @@ async function main(): Promise<void> {
       ],
     };
     // a profiled run never replaces the committed results
-    const paths = writeResults(profileDir ?? RESULTS_DIR, out);
+    // nor does a run of some workloads only (BENCH_WORKLOADS): it goes to a scratch directory
+    const partial = selected.length < WORKLOADS.length ? join(tmpdir(), 'edgebox-serve-partial') : undefined;
+    const paths = writeResults(profileDir ?? partial ?? RESULTS_DIR, out);
     log(`wrote ${paths.json} and ${paths.md}`);
     for (const w of results) {
       log(`${w.name}: ratio ${w.ratio} on ${w.main}${w.target ? ` (target ${w.target}: ${w.meets ? 'met' : 'NOT met'})` : ''}`);

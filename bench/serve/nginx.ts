@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { answers, startChild, waitReady, type Child } from '../../scripts/lib/child.ts';
 import { freePort } from '../../scripts/lib/free-port.ts';
+import { nginxTlsDirectives, type BenchCert } from './tls-cert.ts';
 
 export const NGINX_BIN = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 
@@ -17,11 +18,15 @@ export interface NginxOptions {
   prefix: string;
   sendfile: boolean;
   workers?: number;
+  /** also listen with TLS on a second port, with the appliance's TLS policy (tls-cert.ts) */
+  tls?: BenchCert;
 }
 
 export interface Nginx {
   child: Child;
   origin: string;
+  /** https:// origin when started with `tls` */
+  tlsOrigin?: string;
   sendfile: boolean;
   workers: number;
   /** the config as written, for the results */
@@ -29,7 +34,7 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-export function nginxConfig(o: NginxOptions & { port: number; workers: number }): string {
+export function nginxConfig(o: NginxOptions & { port: number; workers: number; tlsPort?: number }): string {
   const p = o.prefix;
   // With sendfile off nginx copies through output_buffers; large buffers keep that path fair
   // for 1–2 MiB ranges. tcp_nopush only applies with sendfile.
@@ -59,7 +64,9 @@ http {
   uwsgi_temp_path ${p}/uwsgi;
   scgi_temp_path ${p}/scgi;
   server {
-    listen 127.0.0.1:${o.port} backlog=4096;
+    listen 127.0.0.1:${o.port} backlog=4096;${o.tls && o.tlsPort ? `
+    listen 127.0.0.1:${o.tlsPort} ssl backlog=4096;
+    ${nginxTlsDirectives(o.tls)}` : ''}
     location /v1/f/ {
       alias ${o.docroot}/;
     }
@@ -72,7 +79,8 @@ export async function startNginx(o: NginxOptions): Promise<Nginx> {
   const workers = o.workers ?? availableParallelism();
   mkdirSync(o.prefix, { recursive: true });
   const port = await freePort();
-  const config = nginxConfig({ ...o, port, workers });
+  const tlsPort = o.tls ? await freePort() : undefined;
+  const config = nginxConfig({ ...o, port, workers, tlsPort });
   const confPath = join(o.prefix, 'nginx.conf');
   writeFileSync(confPath, config);
   const child = startChild(`nginx (sendfile ${o.sendfile ? 'on' : 'off'})`, NGINX_BIN, [
@@ -84,6 +92,7 @@ export async function startNginx(o: NginxOptions): Promise<Nginx> {
   return {
     child,
     origin,
+    ...(tlsPort ? { tlsOrigin: `https://127.0.0.1:${tlsPort}` } : {}),
     sendfile: o.sendfile,
     workers,
     config,

@@ -3,6 +3,7 @@
 // correct responses.
 
 import { readFileSync } from 'node:fs';
+import { Agent, fetch } from 'undici';
 import { fileUrl } from '../../protocol/index.ts';
 import type { BenchFile } from './dataset.ts';
 import type { Target } from './rounds.ts';
@@ -12,7 +13,10 @@ export async function checkSameBytes(
   files: BenchFile[],
   tokens: Map<string, string>,
   log: (msg: string) => void,
+  /** for https:// origins: the CA that signed both servers' certificate */
+  caPem?: string,
 ): Promise<void> {
+  const dispatcher = caPem ? new Agent({ connect: { ca: caPem } }) : undefined;
   for (const f of files) {
     const want = readFileSync(f.path);
     const start = Math.floor(f.bytes / 3);
@@ -21,6 +25,7 @@ export async function checkSameBytes(
       const res = await fetch(fileUrl(t.origin, f.fileId, tokens.get(f.titleId)), {
         headers: { range: `bytes=${start}-${end}` },
         signal: AbortSignal.timeout(10_000),
+        dispatcher,
       });
       const got = Buffer.from(await res.arrayBuffer());
       if (res.status !== 206 || !got.equals(want.subarray(start, end + 1))) {
@@ -33,9 +38,10 @@ export async function checkSameBytes(
   if (edgebox) {
     const f = files[0];
     const forged = `${tokens.get(f.titleId)!.slice(0, -4)}AAAA`;
-    const res = await fetch(fileUrl(edgebox.origin, f.fileId, forged), { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(fileUrl(edgebox.origin, f.fileId, forged), { signal: AbortSignal.timeout(10_000), dispatcher });
     await res.arrayBuffer();
     if (res.status !== 403) throw new Error(`edgebox answered ${res.status} to a forged token, expected 403`);
   }
-  log('sanity: both servers return byte-exact ranges; the appliance refuses a forged token');
+  await dispatcher?.close();
+  log(`sanity${caPem ? ' (HTTPS)' : ''}: both servers return byte-exact ranges; the appliance refuses a forged token`);
 }

@@ -10,7 +10,7 @@ export const MiB = 1024 * 1024;
 export type MainFigure = 'gbps' | 'rps' | 'p99_ms';
 
 export interface Workload {
-  name: 'hot' | 'warm' | 'small' | 'small-wrk' | 'conn1k';
+  name: 'hot' | 'hot-tls' | 'warm' | 'small' | 'small-wrk' | 'conn1k';
   describe: string;
   main: MainFigure;
   /** target on edgebox/nginx of the main figure; for p99 the ratio must stay at or below it */
@@ -22,6 +22,8 @@ export interface Workload {
   maxBytes: number;
   distribution: 'uniform' | 'zipf';
   connections: number;
+  /** over HTTPS: both servers with the same certificate and TLS policy (tls-cert.ts) */
+  tls?: boolean;
 }
 
 export const FILE_BYTES = 8 * MiB;
@@ -42,6 +44,20 @@ export const WORKLOADS: Workload[] = [
     maxBytes: MiB,
     distribution: 'uniform',
     connections: 16,
+  },
+  {
+    // the same hot workload over HTTPS: TLS 1.3 on both sides (wrk's OpenSSL and the servers'
+    // policy agree on it), one handshake per connection (keep-alive), then bulk AEAD encryption
+    name: 'hot-tls',
+    describe: 'hot over HTTPS: 1 MiB ranges, uniform over 16 × 8 MiB files (fits the RAM tier); same certificate and TLS policy on both; wrk 2 threads × 16 connections',
+    main: 'gbps',
+    generator: 'wrk',
+    set: 'hot',
+    minBytes: MiB,
+    maxBytes: MiB,
+    distribution: 'uniform',
+    connections: 16,
+    tls: true,
   },
   {
     name: 'warm',
