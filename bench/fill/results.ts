@@ -2,8 +2,7 @@
 // (unthrottledMBps, rateLimitErrorPct, viewerThroughputLossPct, originShare), each part's detail,
 // and the machine it ran on with its load before and after.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeResultFiles } from '../result-files.ts';
 import type { Machine } from '../machine.ts';
 import { round3 } from '../serve/measurement.ts';
 import type { OriginShareResult } from './origin-share.ts';
@@ -46,12 +45,7 @@ export function aims(r: Pick<FillResults, 'unthrottledMBps' | 'rateLimitErrorPct
 }
 
 export function writeResults(dir: string, r: FillResults): { json: string; md: string } {
-  mkdirSync(dir, { recursive: true });
-  const json = join(dir, 'fill.json');
-  const md = join(dir, 'fill.md');
-  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
-  writeFileSync(md, markdown(r));
-  return { json, md };
+  return writeResultFiles(dir, 'fill', r, markdown(r));
 }
 
 const mib = (b: number) => Math.round(b / 2 ** 20);

@@ -1,8 +1,7 @@
 // bench/results/serve.json and serve.md: the figures the issue asks for, plus enough context
 // (node version, machine, nginx config chosen, per-round numbers) to judge them later.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeResultFiles } from '../result-files.ts';
 import type { Machine } from '../machine.ts';
 import type { Measurement } from './measurement.ts';
 import type { MainFigure } from './workloads.ts';
@@ -68,12 +67,7 @@ export interface ServeResults {
 const FIGURE_LABEL: Record<MainFigure, string> = { gbps: 'Gb/s', rps: 'req/s', p99_ms: 'p99 ms' };
 
 export function writeResults(dir: string, r: ServeResults): { json: string; md: string } {
-  mkdirSync(dir, { recursive: true });
-  const json = join(dir, 'serve.json');
-  const md = join(dir, 'serve.md');
-  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
-  writeFileSync(md, markdown(r));
-  return { json, md };
+  return writeResultFiles(dir, 'serve', r, markdown(r));
 }
 
 export function markdown(r: ServeResults): string {

@@ -1,8 +1,7 @@
 // bench/results/soak.json and soak.md: the top-level totalErrors and maxRssGrowthMiB, each
 // process's trends after warm-up, the load it ran under, and the hostile burst.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeResultFiles } from '../result-files.ts';
 import type { Machine } from '../machine.ts';
 import type { HostileCounts } from './hostile.ts';
 import type { Trend } from './trend.ts';
@@ -97,10 +96,5 @@ export function markdown(r: SoakResults): string {
 }
 
 export function writeResults(dir: string, r: SoakResults): { json: string; md: string } {
-  mkdirSync(dir, { recursive: true });
-  const json = join(dir, 'soak.json');
-  const md = join(dir, 'soak.md');
-  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
-  writeFileSync(md, markdown(r));
-  return { json, md };
+  return writeResultFiles(dir, 'soak', r, markdown(r));
 }
