@@ -41,7 +41,7 @@ export class SimBook {
   }
 
   /** The planner's popularity for one region at `now`. */
-  regional(ri: number, now: number, promotions: readonly Promotion[]): Map<string, Float64Array> {
+  regional(ri: number, now: number, promotions: readonly Promotion[]): Float64Array {
     const cat = this.#cat;
     const region = REGIONS[ri].name;
     const k = decayed(1, this.#t0, now, this.halfLifeMs);
@@ -54,6 +54,6 @@ export class SimBook {
     }
     const map = new Map([[region, out]]);
     raiseToPromotions(cat, map, [region], promotions, now, this.halfLifeMs);
-    return map;
+    return out;
   }
 }

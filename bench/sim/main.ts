@@ -13,8 +13,12 @@ const loadBefore = loadavg();
 log(`${small ? 'small' : 'full'} size: ${options.appliances} appliances, ${options.sites} sites, ${options.titles} titles, ${options.days} days, ${options.sessionsPerDay} sessions/day, ${options.storageTB} TB per box`);
 const main = simulate(options, log);
 const sweep = options.sweepTB.map((tb) => {
-  const o = { ...options, storageTB: tb, days: options.sweepDays, sessionsPerDay: Math.round(options.sessionsPerDay * options.sweepSessionShare), sweepTB: [] };
-  log(`sweep: ${tb} TB per box, ${o.days} days, ${o.sessionsPerDay} sessions/day`);
+  const o = {
+    ...options, storageTB: tb, days: options.sweepDays, appliances: options.sweepAppliances, sites: options.sweepSites,
+    ixSitesPerRegion: options.sweepIxSitesPerRegion, ixAppliancesPerSite: options.sweepIxAppliancesPerSite,
+    sessionsPerDay: Math.round(options.sessionsPerDay * options.sweepSessionShare), sweepTB: [],
+  };
+  log(`sweep: ${tb} TB per box; ${o.appliances} appliances in ${o.sites} sites, ${o.days} days, ${o.sessionsPerDay} sessions/day`);
   return { storageTB: tb, result: simulate(o) };
 });
 const loadAfter = loadavg();

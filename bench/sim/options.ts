@@ -3,6 +3,7 @@
 // popularity half-life, steering K) come from its settings schema, so the simulation follows them.
 
 import { ControlSettings } from '../../control/src/settings.ts';
+import { REGIONS } from './world.ts';
 
 export interface SimOptions {
   seed: number;
@@ -43,8 +44,16 @@ export interface SimOptions {
   failPerHour: number;
   /** storage sizes of the sweep, TB; empty = no sweep */
   sweepTB: number[];
-  /** the sweep's runs: days measured and share of the sessions */
+  /**
+   * The sweep runs on a slice of the world made by the same generator (each site's share of
+   * bytes depends on its own store and viewers, so a tenth of the sites gives the same curve at a
+   * tenth of the cost): its days, sites, appliances and share of the sessions.
+   */
   sweepDays: number;
+  sweepAppliances: number;
+  sweepSites: number;
+  sweepIxSitesPerRegion: number;
+  sweepIxAppliancesPerSite: number;
   sweepSessionShare: number;
   // from control's settings
   headroom: number;
@@ -65,30 +74,34 @@ export const FULL: SimOptions = {
   appliances: 10_000,
   sites: 1_000,
   ixSitesPerRegion: 3,
-  ixAppliancesPerSite: 20,
+  ixAppliancesPerSite: 10,
   titles: 20_000,
-  storageTB: 36,
-  ixStorageTB: 200,
+  storageTB: 24,
+  ixStorageTB: 100,
   ssdShare: 0.1,
   prefixesPerAppliance: 2,
   offNetPrefixesPerRegion: 200,
   offNetShare: 0.01,
-  days: 7,
+  days: 2,
   warmupDays: 4,
-  sessionsPerDay: 1_000_000,
+  sessionsPerDay: 2_000_000,
   zipfExponent: 1.0,
   driftSigma: 0.15,
   regionSigma: 0.5,
   regionalTitleShare: 0.15,
   releasesPerDay: 10,
-  promotedShare: 0.7,
+  promotedShare: 0.9,
   promotionLeadDays: 3,
   promotionSigma: 0.5,
   releaseHalfLifeDays: 5,
   failPerHour: 0.0005,
-  sweepTB: [4, 8, 16, 36, 72],
-  sweepDays: 2,
-  sweepSessionShare: 0.25,
+  sweepTB: [6, 12, 24, 36, 48],
+  sweepDays: 1,
+  sweepAppliances: 1_000,
+  sweepSites: 100,
+  sweepIxSitesPerRegion: 1,
+  sweepIxAppliancesPerSite: 5,
+  sweepSessionShare: 0.1,
   headroom: control.fillHeadroom,
   churnFraction: control.fillChurnFraction,
   fillRateBps: control.fillRateBps,
@@ -118,6 +131,9 @@ export const SMALL: SimOptions = {
   failPerHour: 0.005,
   sweepTB: [0.5, 1, 2],
   sweepDays: 1,
+  sweepAppliances: 100,
+  sweepSites: 20,
+  sweepIxAppliancesPerSite: 2,
   sweepSessionShare: 0.5,
 };
 
@@ -147,6 +163,7 @@ export function parseArgs(argv: readonly string[]): { options: SimOptions; out: 
     }
   }
   if (o.appliances < o.sites) throw new Error('need at least one appliance per site');
-  if (o.ixSitesPerRegion * 6 >= o.sites) throw new Error('too few sites for the IX sites');
+  if (o.ixSitesPerRegion * REGIONS.length >= o.sites) throw new Error('too few sites for the IX sites');
+  if (o.sweepIxSitesPerRegion * REGIONS.length >= o.sweepSites || o.sweepAppliances < o.sweepSites) throw new Error('the sweep\'s slice is too small');
   return { options: o, out, small };
 }

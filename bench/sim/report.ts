@@ -50,7 +50,7 @@ export function resultJson(run: SimRun) {
       const nights = p.result.nights;
       return {
         storageTB: p.storageTB, embeddedShare: r4(x.embeddedShare), ixShare: r4(x.ixShare), originShare: r4(x.originShare), edgeShare: r4(x.edgeShare),
-        sessions: p.result.total.sessions, days: p.result.options.days,
+        sessions: p.result.total.sessions, days: p.result.options.days, appliances: p.result.world.appliances, sites: p.result.world.sites,
         fillTBPerNight: nights.length > 0 ? nights.reduce((n, y) => n + y.fillBytes, 0) / nights.length / 1e12 : 0,
         misses: Object.fromEntries(CAUSES.map((c) => [c, r4(p.result.total.bytes > 0 ? p.result.total.misses[c].bytes / p.result.total.bytes : 0)])),
         cpuSeconds: Math.round(p.result.cpuSeconds.total),
@@ -99,7 +99,9 @@ export function resultMarkdown(run: SimRun): string {
   if (run.sweep.length > 0) {
     L.push('', '## Storage per box (sweep)', '');
     const p0 = run.sweep[0].result.options;
-    L.push(`Each point: the same world and seed, ${p0.days} measured days of ${p0.sessionsPerDay.toLocaleString('en')} sessions a day.`, '');
+    L.push(`Each point: a slice of the world from the same generator and seed — ${p0.appliances.toLocaleString('en')} appliances in ${p0.sites} sites, ` +
+      `${p0.days} measured day(s) of ${p0.sessionsPerDay.toLocaleString('en')} sessions a day (a site's share depends on its own store and viewers, so a tenth of the fleet draws the same curve at a tenth of the cost; ` +
+      `the row at ${o.storageTB} TB checks that against the full run above).`, '');
     L.push('| TB per box | embedded | IX | origin | edge | box-full | not-filled | fill per night | curve (embedded) |', '|---|---|---|---|---|---|---|---|---|');
     for (const p of run.sweep) {
       const x = p.result.total.shares(), t = p.result.total;

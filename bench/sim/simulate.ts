@@ -121,7 +121,7 @@ export function simulate(o: SimOptions, log: (m: string) => void = () => {}): Si
   const warmStart: NightFigures = { fillBytes: 0, evictedBytes: 0, filesAdded: 0, blockedNoSpace: 0, plannedAddBytes: 0 };
   let plans = 0;
   for (let ri = 0; ri < REGIONS.length; ri++) {
-    const f = stores.plan(ri, book.regional(ri, T0, demand.promotions(T0)), 1);
+    const f = stores.plan(ri, book.regional(ri, T0, demand.promotions(T0)), true);
     plans++;
     warmStart.plannedAddBytes += f.plannedAddBytes;
     for (const s of w.sites) if (s.regionIndex === ri) for (const slot of s.slots) stores.fillAll(slot, warmStart);
@@ -212,7 +212,7 @@ export function simulate(o: SimOptions, log: (m: string) => void = () => {}): Si
       if (!inWindow[ri]) {
         inWindow[ri] = true;
         const c5 = cpu();
-        const fig = stores.plan(ri, book.regional(ri, now, demand.promotions(now)), o.churnFraction);
+        const fig = stores.plan(ri, book.regional(ri, now, demand.promotions(now)), false);
         plans++;
         cpuSeconds.planning += cpu() - c5;
         nightOf[ri]++;

@@ -53,6 +53,8 @@ export class Stores {
   #o: SimOptions;
   #fleet: Fleet;
   #titleFiles: string[][];
+  #planner: SitePlanner | undefined;
+  #warmPlanner: SitePlanner | undefined;
 
   constructor(cat: SimCatalogue, w: SimWorld, o: SimOptions) {
     const n = w.apps.length, T = cat.titleIds.length;
@@ -96,10 +98,18 @@ export class Stores {
     return out;
   }
 
-  /** Plan every site of region ri with the given popularity; each appliance takes its plan on. */
-  plan(ri: number, popularity: ReadonlyMap<string, Float64Array>, churnFraction: number): NightFigures {
-    const planner = new SitePlanner(this.#cat, popularity, { headroom: this.#o.headroom, churnFraction });
+  /**
+   * Plan every site of region ri with its popularity now; each appliance takes its plan on.
+   * `warm`: no churn limit (the warm start). One planner per kind for the whole run, so the
+   * catalogue's hashes are made once.
+   */
+  plan(ri: number, views: Float64Array, warm: boolean): NightFigures {
+    const churnFraction = warm ? 1 : this.#o.churnFraction;
+    const planner = warm
+      ? (this.#warmPlanner ??= new SitePlanner(this.#cat, new Map(), { headroom: this.#o.headroom, churnFraction }))
+      : (this.#planner ??= new SitePlanner(this.#cat, new Map(), { headroom: this.#o.headroom, churnFraction }));
     const region = REGIONS[ri].name;
+    planner.setPopularity(region, views);
     const ranking = planner.ranking(region);
     this.planViews[ri].set(ranking.titleViews);
     const fig: NightFigures = { fillBytes: 0, evictedBytes: 0, filesAdded: 0, blockedNoSpace: 0, plannedAddBytes: 0 };
@@ -127,29 +137,36 @@ export class Stores {
   #take(slot: number, si: number, a: ApplianceAssignment, ranking: RegionRanking): void {
     const { titleOf, titleStart } = this.#cat;
     const m = this.mask[slot], planned = this.#planned, placed = this.placed[si];
-    const missing: number[] = [];
+    let nMissing = 0, nUnwanted = 0;
     for (let i = 0; i < a.files.length; i++) {
       const f = a.files[i], t = titleOf[f], bit = 1 << (f - titleStart[t]);
       planned[t] |= bit;
       placed[t >>> 5] |= 1 << (t & 31);
-      if ((m[t] & bit) === 0) missing.push(f);
+      if ((m[t] & bit) === 0) nMissing++;
     }
-    const unwanted: number[] = [];
-    for (let t = 0; t < m.length; t++) {
+    for (let t = 0; t < m.length; t++) if ((m[t] & ~planned[t]) !== 0) nUnwanted += popcount(m[t] & ~planned[t]);
+    const missing = new Uint32Array(nMissing);
+    for (let i = 0, k = 0; i < a.files.length; i++) {
+      const f = a.files[i], t = titleOf[f];
+      if ((m[t] & (1 << (f - titleStart[t]))) === 0) missing[k++] = f;
+    }
+    const unwanted = new Uint32Array(nUnwanted);
+    for (let t = 0, k = 0; k < nUnwanted; t++) {
       let b = m[t] & ~planned[t];
       while (b !== 0) {
         const low = b & -b;
-        unwanted.push(titleStart[t] + 31 - Math.clz32(low));
+        unwanted[k++] = titleStart[t] + 31 - Math.clz32(low);
         b ^= low;
       }
     }
     for (let i = 0; i < a.files.length; i++) planned[titleOf[a.files[i]]] = 0;
     // least popular first; files not available in the region (rank -1) before all
     const rank = ranking.rank;
-    unwanted.sort((x, y) => (rank[y] < 0 ? Infinity : rank[y]) - (rank[x] < 0 ? Infinity : rank[x]) || x - y);
-    this.#missing[slot] = Uint32Array.from(missing);
+    const key = (f: number) => (rank[f] < 0 ? 0x7fffffff : rank[f]);
+    unwanted.sort((x, y) => key(y) - key(x) || x - y);
+    this.#missing[slot] = missing;
     this.#cursor[slot] = 0;
-    this.#unwanted[slot] = Uint32Array.from(unwanted);
+    this.#unwanted[slot] = unwanted;
     this.#ucursor[slot] = 0;
     if (missing[0] !== this.#partialFile[slot]) {
       this.#partial[slot] = 0;

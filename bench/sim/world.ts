@@ -137,7 +137,14 @@ export function buildWorld(o: SimOptions, r: () => number, now: number): SimWorl
     list.forEach((si, j) => { acc += sites[si].slots.length; cum[j] = acc; });
     return { sites: list, cum };
   });
-  const offNet = REGIONS.map(() => Array.from({ length: o.offNetPrefixesPerRegion }, () => addressOf(newPrefix())));
+  // off-net: outside every advertised prefix (a random one may fall inside an ISP's shorter one)
+  const offNetAddress = (): Address => {
+    for (;;) {
+      const a = addressOf(newPrefix());
+      if (fleet.routes.lookup(a) === 0) return a;
+    }
+  };
+  const offNet = REGIONS.map(() => Array.from({ length: o.offNetPrefixesPerRegion }, offNetAddress));
   const siteOfSlot = new Int32Array(apps.length).fill(-1);
   sites.forEach((s, i) => { for (const slot of s.slots) siteOfSlot[slot] = i; });
   return { fleet, sites, embeddedByRegion, offNet, siteOfSlot, apps, routeEntries, prefixes: used.size };

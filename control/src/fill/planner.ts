@@ -48,7 +48,7 @@ interface Shared {
 export class SitePlanner {
   readonly regions = new Map<string, RegionRanking>();
   #sh: Shared;
-  #popularity: ReadonlyMap<string, Float64Array>;
+  #popularity: Map<string, Float64Array>;
 
   constructor(catalog: PlanCatalog, popularity: ReadonlyMap<string, Float64Array>, o: PlanOptions) {
     const T = catalog.titleIds.length;
@@ -62,7 +62,16 @@ export class SitePlanner {
       this.#sh.titleHash[t] = fnv1a(catalog.titleIds[t]);
       for (let f = catalog.titleStart[t]; f < catalog.titleStart[t + 1]; f++) this.#sh.titleBytes[t] += catalog.fileBytes[f];
     }
-    this.#popularity = popularity;
+    this.#popularity = new Map(popularity);
+  }
+
+  /**
+   * A region's popularity changed: its ranking is made afresh. For the fleet simulation, which
+   * plans night after night and would otherwise rebuild the catalogue's hashes for each plan.
+   */
+  setPopularity(region: string, views: Float64Array): void {
+    this.#popularity.set(region, views);
+    this.regions.delete(region);
   }
 
   ranking(region: string): RegionRanking {
