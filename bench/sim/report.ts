@@ -119,7 +119,7 @@ export function resultMarkdown(run: SimRun): string {
     `${w.releases} releases (${w.promotedReleases} promoted). Fill rate ${o.fillRateBps / 1e9} Gb/s per box, headroom ${pct(o.headroom, 0)}, churn per plan ≤ ${pct(o.churnFraction, 0)} of the store, popularity half-life ${o.halfLifeDays} days, steering top ${o.topK} + ${o.fallbackK} IX.`, '');
   const inv = m.invariants;
   L.push(`Checks: every byte attributed once ${inv.bytesAttributedOnce ? 'yes' : 'NO'}; miss bytes = bytes off the embedded tier ${inv.missBytesEqualOffEmbedded ? 'yes' : 'NO'}; ` +
-    `largest window fill ${pct(inv.maxWindowFillOfBound)} of rate × window; fullest box ${pct(inv.maxUsedOfCapacity)} of its store; held bytes match holdings ${inv.usedMatchesHoldings ? 'yes' : 'NO'}. ` +
+    `largest window fill ${pct(inv.maxWindowFillOfBound)} of rate × window; fullest box ${pct(inv.maxUsedOfCapacity)} of its store; held bytes match holdings ${inv.usedMatchesHoldings ? 'yes' : 'NO'}; steering's holders match holdings ${inv.steeringMatchesHoldings ? 'yes' : 'NO'}. ` +
     `${m.counts.steered.toLocaleString('en')} steering decisions, ${m.counts.plans} plans, ${m.counts.healthReports.toLocaleString('en')} health reports.`);
   return L.join('\n') + '\n';
 }

@@ -48,6 +48,8 @@ export interface SimResult {
     maxWindowFillOfBound: number;
     maxUsedOfCapacity: number;
     usedMatchesHoldings: boolean;
+    /** control's holder matrix says a box holds a title exactly when it holds every file of it */
+    steeringMatchesHoldings: boolean;
   };
   counts: { steered: number; plans: number; healthReports: number; viewsRecorded: number };
   cpuSeconds: { world: number; warmup: number; planning: number; fill: number; sessions: number; total: number };
@@ -233,9 +235,16 @@ export function simulate(o: SimOptions, log: (m: string) => void = () => {}): Si
     n.ofAllowance = n.fillBytes / (bound * w.apps.length);
   }
 
-  let usedMatches = true;
+  let usedMatches = true, holdersMatch = true;
+  const col = new Int32Array(1);
   for (let slot = 0; slot < w.apps.length; slot++) {
     if (Math.abs(stores.recount(slot) - stores.used[slot]) > 1) usedMatches = false;
+    // steering's view (control's holder matrix) against what the box holds
+    const m = stores.mask[slot];
+    for (let t = 0; t < m.length; t++) {
+      const n = w.fleet.holders.into(stores.steeringFiles(t), col);
+      if (w.fleet.holders.holdsAll(col, n, slot) !== (m[t] === cat.fullMask[t])) holdersMatch = false;
+    }
   }
   const offEmbedded = total.ix.bytes + total.origin.bytes;
   const missBytes = Object.values(total.misses).reduce((n, m) => n + m.bytes, 0);
@@ -271,6 +280,7 @@ export function simulate(o: SimOptions, log: (m: string) => void = () => {}): Si
       maxWindowFillOfBound: stores.maxFillOfBound,
       maxUsedOfCapacity: stores.maxUsedOfCap,
       usedMatchesHoldings: usedMatches,
+      steeringMatchesHoldings: holdersMatch,
     },
     counts: { steered, plans, healthReports, viewsRecorded: book.recorded },
     cpuSeconds,
