@@ -38,6 +38,9 @@ describe('config errors', () => {
     ['bad env override', ok, { EDGEBOX_WORKERS: 'many' }, /setting "workers" \(env EDGEBOX_WORKERS\)/],
     ['bad env number', ok, { EDGEBOX_HEADERS_TIMEOUT_MS: '-5' }, /setting "headersTimeoutMs" \(env EDGEBOX_HEADERS_TIMEOUT_MS\)/],
     ['not JSON', '{ nope', {}, /not valid JSON/],
+    ['bad TLS mode', { ...ok, tls: { mode: 'sometimes' } }, {}, /setting "tls\.mode"/],
+    ['TLS certificate without its key', { ...ok, tls: { mode: 'beside', certFile: 'cert.pem' } }, {}, /setting "tls": certFile and keyFile go together/],
+    ['TLS public URL not https', { ...ok, tls: { mode: 'beside', publicUrl: 'http://edge.example.net' } }, {}, /setting "tls\.publicUrl".*https/],
     ['not an object', '[1,2]', {}, /must hold a JSON object/],
   ];
   for (const [name, config, env, want] of table) {
