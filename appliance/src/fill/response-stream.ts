@@ -1,11 +1,12 @@
-// A GET through undici's dispatch API, read as a queue of body chunks. Fill reads bulk bodies at
-// hundreds of MB/s; undici's `request()` body (a Readable read with `for await`) costs about
-// twice the CPU per byte of a raw dispatch handler on loopback (measured informally: 108 vs
-// 42–55 MB/s on a loaded 2-core box), so the handler queues chunks and the reader takes them in
-// a tight loop, pausing the socket when more than HIGH_WATER bytes wait.
+// A GET through undici's dispatch API, read as a queue of body chunks (chunk-queue.ts): for
+// https sources, and for a source whose body is not a plain Content-Length one (bulk-get.ts reads
+// every other). undici's `request()` body (a Readable read with `for await`) costs about twice the
+// CPU per byte of a raw dispatch handler on loopback (measured informally: 108 vs 42–55 MB/s on a
+// loaded 2-core box), so the handler queues chunks and the reader takes them in a tight loop.
 
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
+import { ChunkQueue } from './chunk-queue.ts';
 
 const HIGH_WATER = 4 << 20;
 const LOW_WATER = 1 << 20;
@@ -15,13 +16,30 @@ export interface ResponseHead {
   headers: IncomingHttpHeaders;
 }
 
-export class ResponseStream {
-  #chunks: Buffer[] = [];
-  #head = 0;
-  #queued = 0;
-  #done = false;
-  #error: Error | null = null;
-  #wake: (() => void) | null = null;
+export interface ResponseOptions {
+  headers: Record<string, string>;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** the error a stop (signal aborted) surfaces as */
+  stopped: () => Error;
+}
+
+/** One source response, however it is read (undici here, a plain socket in bulk-get.ts). */
+export interface SourceResponse {
+  /** Status and headers (rejects if the request failed before them). */
+  head(): Promise<ResponseHead>;
+  /** The next body chunk, or null at the end of the body; throws the request's error. */
+  next(): Promise<Buffer | null>;
+  /** Stop the transfer (the connection is dropped); later next() calls throw `reason`. */
+  abort(reason: Error): void;
+  /** Detach from the signal (call once the response is finished with). */
+  close(): void;
+  /** chunks from next() that are written now: their memory may be read into again */
+  recycle?(chunks: readonly Uint8Array[]): void;
+}
+
+export class ResponseStream implements SourceResponse {
+  #body = new ChunkQueue(HIGH_WATER, LOW_WATER);
   #controller: Dispatcher.DispatchController | null = null;
   #started: Promise<ResponseHead>;
   #onStart!: (h: ResponseHead) => void;
@@ -29,7 +47,7 @@ export class ResponseStream {
   #onAbort: () => void;
   #signal: AbortSignal;
 
-  constructor(dispatcher: Dispatcher, url: URL, o: { headers: Record<string, string>; timeoutMs: number; signal: AbortSignal; stopped: () => Error }) {
+  constructor(dispatcher: Dispatcher, url: URL, o: ResponseOptions) {
     this.#started = new Promise((resolve, reject) => {
       this.#onStart = resolve;
       this.#onStartError = reject;
@@ -41,19 +59,12 @@ export class ResponseStream {
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart: (c) => {
         this.#controller = c;
+        this.#body.flow = c;
         if (o.signal.aborted) c.abort(o.stopped());
       },
       onResponseStart: (_c, status, headers) => this.#onStart({ status, headers }),
-      onResponseData: (c, chunk) => {
-        this.#chunks.push(chunk);
-        this.#queued += chunk.byteLength;
-        if (this.#queued > HIGH_WATER && !c.paused) c.pause();
-        this.#notify();
-      },
-      onResponseEnd: () => {
-        this.#done = true;
-        this.#notify();
-      },
+      onResponseData: (_c, chunk) => this.#body.push(chunk),
+      onResponseEnd: () => this.#body.end(),
       onResponseError: (_c, err) => this.#fail(err),
     };
     try {
@@ -66,53 +77,27 @@ export class ResponseStream {
     }
   }
 
-  #notify(): void {
-    const w = this.#wake;
-    this.#wake = null;
-    w?.();
-  }
-
   #fail(err: Error): void {
-    this.#error ??= err;
+    this.#body.fail(err);
     this.#onStartError(err);
-    this.#notify();
   }
 
-  /** Status and headers (rejects if the request failed before them). */
   head(): Promise<ResponseHead> {
     return this.#started;
   }
 
-  /** The next body chunk, or null at the end of the body; throws the request's error. */
-  async next(): Promise<Buffer | null> {
-    for (;;) {
-      if (this.#error) throw this.#error;
-      if (this.#head < this.#chunks.length) {
-        const c = this.#chunks[this.#head++];
-        this.#queued -= c.byteLength;
-        if (this.#head > 256) {
-          this.#chunks = this.#chunks.slice(this.#head);
-          this.#head = 0;
-        }
-        const ctl = this.#controller;
-        if (ctl?.paused && this.#queued < LOW_WATER) ctl.resume();
-        return c;
-      }
-      if (this.#done) return null;
-      await new Promise<void>((r) => (this.#wake = r));
-    }
+  next(): Promise<Buffer | null> {
+    return this.#body.next();
   }
 
-  /** Stop the transfer (the connection is dropped); later next() calls throw `reason`. */
   abort(reason: Error): void {
     this.#fail(reason);
     const ctl = this.#controller;
     if (ctl && !ctl.aborted) ctl.abort(reason);
   }
 
-  /** Detach from the signal (call once the response is finished with). */
   close(): void {
     this.#signal.removeEventListener('abort', this.#onAbort);
-    if (!this.#done && !this.#error) this.abort(new Error('response closed before its end'));
+    if (!this.#body.ended && !this.#body.failed) this.abort(new Error('response closed before its end'));
   }
 }

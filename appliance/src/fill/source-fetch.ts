@@ -1,8 +1,15 @@
-// One try of one source for one file (undici's dispatch API, response-stream.ts): ask for the bytes the staged put does not have yet
+// One try of one source for one file: ask for the bytes the staged put does not have yet
 // (`Range: bytes=<written>-`, or the whole file), check the response is the file the manifest
-// describes, and stream the body into the staged put through the shared token bucket, in batches
-// of up to WRITE_BATCH bytes (one writev each) — written sooner when FLUSH_MS has passed or the
-// bucket makes us wait, so a viewer reading the partial of a slow download is not kept waiting.
+// describes, and stream the body into the staged put in batches of up to WRITE_BATCH bytes (one
+// writev each) — written sooner when FLUSH_MS has passed, so a viewer reading the partial of a
+// slow download is not kept waiting. http: sources are read on a plain socket into large buffers
+// (bulk-get.ts), https: ones and chunked bodies through undici (response-stream.ts).
+//
+// The shared token bucket is charged per batch, not per socket read: under a rate limit the
+// batch is sized to about PACE_MS of the rate, so a download wakes a few dozen times a second to
+// write a large batch, rather than sleeping a fraction of a millisecond per 64 KiB read (which
+// cost twice the CPU per byte of an unlimited fill). Meanwhile the socket fills to its queue's
+// high water mark and is paused, and TCP holds the source.
 // Whatever arrived before a failure stays in the partial, so the next try — this source or
 // another — resumes after it.
 //
@@ -17,11 +24,15 @@ import { StoreError } from '../store/errors.ts';
 import type { StagedPut } from '../store/store.ts';
 import { FillError, SourceFailure } from './errors.ts';
 import type { FillClock } from './clock.ts';
-import { ResponseStream, type ResponseHead } from './response-stream.ts';
+import { BulkGet, NotBulk } from './bulk-get.ts';
+import { ResponseStream, type ResponseHead, type ResponseOptions, type SourceResponse } from './response-stream.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
-export const WRITE_BATCH = 1 << 20;
+export const WRITE_BATCH = 4 << 20;
 export const FLUSH_MS = 20;
+/** under a rate limit, a batch is about this much time at the rate (within [MIN_BATCH, WRITE_BATCH]) */
+export const PACE_MS = 40;
+const MIN_BATCH = 64 << 10;
 
 export interface SourceFetch {
   dispatcher: Dispatcher;
@@ -55,29 +66,61 @@ function asFailure(err: unknown, url: string): Error {
 }
 
 /** Fetch the rest of the staged file from `source`. Resolves once staged.written === bytes. */
+/** The batch size for the bucket's rate: about PACE_MS of it, or WRITE_BATCH when unlimited. */
+export function batchFor(bytesPerSec: number): number {
+  if (bytesPerSec <= 0) return WRITE_BATCH;
+  return Math.max(MIN_BATCH, Math.min(WRITE_BATCH, Math.round(bytesPerSec * PACE_MS / 1000)));
+}
+
+/** Open the response: on a plain socket for http:, through undici for https: or a chunked body. */
+async function open(url: URL, f: SourceFetch, o: ResponseOptions): Promise<{ res: SourceResponse; head: ResponseHead }> {
+  if (url.protocol === 'http:') {
+    const bulk = new BulkGet(url, o);
+    try {
+      return { res: bulk, head: await bulk.head() };
+    } catch (err) {
+      bulk.close();
+      if (!(err instanceof NotBulk)) throw err;
+    }
+  }
+  const res = new ResponseStream(f.dispatcher, url, o);
+  try {
+    return { res, head: await res.head() };
+  } catch (err) {
+    res.close();
+    throw err;
+  }
+}
+
+/** Fetch the rest of the staged file from `source`. Resolves once staged.written === bytes. */
 export async function fetchFromSource(source: FillSource, fileId: string, staged: StagedPut, f: SourceFetch): Promise<void> {
   const url = fillSourceUrl(source, fileId);
   const bytes = staged.bytes;
   const start = staged.written;
-  const res = new ResponseStream(f.dispatcher, new URL(url), {
-    headers: { authorization: `Bearer ${f.token}`, ...(start > 0 ? { range: `bytes=${start}-` } : {}) },
-    timeoutMs: f.timeoutMs,
-    signal: f.signal,
-    stopped: () => new FillError('stopped', `${url}: stopped`),
-  });
   let batch: Buffer[] = [];
   let batched = 0;
   let flushedAt = f.clock.now();
+  let res: SourceResponse | undefined;
   // one write in flight while the next batch is received and hashed
   let writing: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
     if (batched === 0) return;
     const b = batch;
+    const n = batched;
     batch = [];
     batched = 0;
+    // (a stopped download still writes what it received: the next try resumes after it)
+    const wait = f.signal.aborted ? 0 : f.bucket.reserve(n);
+    if (wait > 0) {
+      await writing; // what is already paid for reaches the partial (and any viewer) first
+      await f.clock.sleep(wait, f.signal);
+    }
     flushedAt = f.clock.now();
     await writing;
-    writing = staged.append(b).then(() => f.onWritten(staged.written));
+    writing = staged.append(b).then(() => {
+      res?.recycle?.(b);
+      f.onWritten(staged.written);
+    });
     writing.catch(() => {}); // seen by the next flush or drained(), not as an unhandled rejection
   };
   const drained = async (): Promise<void> => {
@@ -85,7 +128,14 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
     await writing;
   };
   try {
-    let skip = checkResponse(await res.head(), url, start, bytes);
+    const opened = await open(new URL(url), f, {
+      headers: { authorization: `Bearer ${f.token}`, ...(start > 0 ? { range: `bytes=${start}-` } : {}) },
+      timeoutMs: f.timeoutMs,
+      signal: f.signal,
+      stopped: () => new FillError('stopped', `${url}: stopped`),
+    });
+    res = opened.res;
+    let skip = checkResponse(opened.head, url, start, bytes);
     for (let chunk = await res.next(); chunk !== null; chunk = await res.next()) {
       f.onBytes(chunk.byteLength);
       if (skip > 0) {
@@ -98,19 +148,14 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
       if (staged.appended + batched + chunk.byteLength > bytes) {
         throw new SourceFailure('size_mismatch', true, `${url}: more than the manifest's ${bytes} bytes`);
       }
-      const wait = f.bucket.reserve(chunk.byteLength);
-      if (wait > 0) {
-        await drained();
-        await f.clock.sleep(wait, f.signal);
-      }
       if (f.signal.aborted) throw new FillError('stopped', `${url}: stopped`);
       batch.push(chunk);
       batched += chunk.byteLength;
-      if (batched >= WRITE_BATCH || f.clock.now() - flushedAt >= FLUSH_MS) await flush();
+      if (batched >= batchFor(f.bucket.rate) || f.clock.now() - flushedAt >= FLUSH_MS) await flush();
     }
     await drained();
   } catch (err) {
-    res.abort(err as Error);
+    res?.abort(err as Error);
     // keep what arrived intact before the failure: the next try resumes after it
     if (!(err instanceof StoreError) && !(err instanceof SourceFailure && err.reason === 'size_mismatch')) {
       await drained().catch(() => {});
@@ -119,7 +164,7 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
     }
     throw asFailure(err, url);
   } finally {
-    res.close();
+    res?.close();
   }
   if (staged.written !== bytes) {
     throw new SourceFailure('unreachable', false, `${url}: body ended after ${staged.written} of ${bytes} bytes`);

@@ -29,6 +29,8 @@ export interface Behaviour {
   ignoreRange?: boolean;
   /** on the first request only, send this many body bytes, then wait for release() */
   holdAfter?: number;
+  /** frame 200/206 bodies without Content-Length: chunked, or ended by closing the connection */
+  framing?: 'chunked' | 'close';
 }
 
 export interface SourceServer {
@@ -74,6 +76,11 @@ export async function startSource(id: string, level: FillLevel, files: Map<strin
       data = Buffer.from(data);
       data[data.length >> 1] ^= 0x01;
     }
+    const length = (n: number): Record<string, number> => {
+      if (behaviour.framing === undefined) return { 'content-length': n };
+      if (behaviour.framing === 'close') res.useChunkedEncodingByDefault = false; // no length: ends with the connection
+      return {};
+    };
     let start = 0;
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     if (m && !behaviour.ignoreRange) {
@@ -84,10 +91,10 @@ export async function startSource(id: string, level: FillLevel, files: Map<strin
         return res.end();
       }
       r.status = 206;
-      res.writeHead(206, { 'content-length': data.length - start, 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` });
+      res.writeHead(206, { ...length(data.length - start), 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` });
     } else {
       r.status = 200;
-      res.writeHead(200, { 'content-length': data.length });
+      res.writeHead(200, length(data.length));
     }
     const body = data.subarray(start);
     const cut = first ? (behaviour.cutAfter ?? behaviour.dieAfter) : undefined;

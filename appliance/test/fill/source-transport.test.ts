@@ -1,0 +1,68 @@
+// How fill reads a source: http: bodies on a plain socket into large buffers (bulk-get.ts), a
+// chunked body through undici instead, a body ended by the close, and the shared rate limit charged
+// per batch — a rate-limited download sleeps about once per batch, not once per socket read.
+
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { systemFillClock, type FillClock } from '../../src/fill/clock.ts';
+import { batchFor, WRITE_BATCH } from '../../src/fill/source-fetch.ts';
+import { until, useRig } from './helpers/engine.ts';
+import { manifest, requestsFor, startSource, testFile } from './helpers/source-server.ts';
+
+const rig = useRig();
+const MiB = 1 << 20;
+
+describe('reading a source', () => {
+  it('a chunked body is fetched byte-exact (asked again through undici)', async () => {
+    const f = testFile('t1.a', 3 * MiB + 123);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]), { framing: 'chunked' });
+    rig.sources.push(peer);
+    const { store, engine } = await rig.open();
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()] }));
+    engine.start();
+    await until('held', () => store.has(f.fileId, f.sha256));
+    expect(Buffer.compare(await readFile(store.get(f.fileId)!.path), f.data)).toBe(0);
+    expect(engine.report().badSources).toEqual([]);
+  });
+
+  it('a body ended by the close is fetched byte-exact, and resumed with Range after a cut', async () => {
+    const f = testFile('t1.a', 3 * MiB + 123);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]), { framing: 'close', cutAfter: MiB });
+    rig.sources.push(peer);
+    const { store, engine } = await rig.open();
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()] }));
+    engine.start();
+    await until('held', () => store.has(f.fileId, f.sha256));
+    expect(Buffer.compare(await readFile(store.get(f.fileId)!.path), f.data)).toBe(0);
+    // a cut close-framed body looks like its end: the size check catches it, and the rest is asked for
+    const asked = requestsFor(peer, f.fileId).map((r) => r.range);
+    expect(asked[0]).toBeUndefined();
+    expect(asked.at(-1)).toMatch(/^bytes=[1-9]\d*-$/);
+  });
+
+  it('a rate-limited download waits about once per batch of the rate, not per socket read', async () => {
+    const f = testFile('t1.a', 6 * MiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]));
+    rig.sources.push(peer);
+    let sleeps = 0;
+    const counting: FillClock = { ...systemFillClock, sleep: (ms, signal) => (sleeps++, systemFillClock.sleep(ms, signal)) };
+    const { store, engine } = await rig.open({ clock: counting, settings: { tickMs: 3_600_000 } });
+    const rateBps = 80_000_000; // 10 MB/s: 400 kB batches
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()], rateLimitBps: rateBps }));
+    const stored = await engine.fetchNow(f.fileId)!.done;
+    expect(store.has(f.fileId, f.sha256)).toBe(true);
+    expect(Buffer.compare(await readFile(stored.path), f.data)).toBe(0);
+    const batch = batchFor(rateBps / 8);
+    expect(batch).toBe(400_000);
+    // one wait at most per batch (plus the first, partial one); 64 KiB reads would have made ~96
+    expect(sleeps).toBeGreaterThan(0);
+    expect(sleeps).toBeLessThanOrEqual(Math.ceil(f.data.length / batch) + 1);
+  });
+
+  it('batches: unlimited is WRITE_BATCH; a limit gets about 40 ms of its rate, within bounds', () => {
+    expect(batchFor(0)).toBe(WRITE_BATCH);
+    expect(batchFor(117e6)).toBe(WRITE_BATCH);
+    expect(batchFor(10e6)).toBe(400_000);
+    expect(batchFor(100_000)).toBe(64 << 10);
+  });
+});
