@@ -97,7 +97,6 @@ export class Control {
       const site = sites.get(a.siteId);
       if (site) c.fleet.add(a.applianceId, site, a.name, a.publicUrl, a.operatorDrain, a);
     }
-    c.fleet.graceAfterRestart(c.now());
     c.#urlTokenKeys = await UrlTokenKeys.load(c.repo, d.settings, c.now(), c.log);
     c.#catalog = await Catalog.load(c.repo, new KeyVault(c.#kek));
     c.#fill = await FillService.load({ settings: d.settings, repo: c.repo, fleet: c.fleet, catalog: c.#catalog, metrics: c.metrics, log: c.log, now: c.now });

@@ -26,6 +26,9 @@ export async function startControl(settings: ControlSettings, opts: { clock?: ()
   await control.fill.start();
   control.housekeeping.start();
   const address = await app.listen({ host: settings.host, port: settings.port });
+  // the boxes loaded from the database count as heard from now, when their reports can arrive
+  // again, not from when loading began (a large fleet's routes take seconds to load)
+  control.fleet.graceAfterRestart(control.now());
   if (control.publicUrl === '') control.publicUrl = address;
   return {
     control, url: address, ingest,

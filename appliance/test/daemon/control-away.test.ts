@@ -3,7 +3,7 @@
 // database). While control is unreachable the box keeps serving viewers (their tokens are valid)
 // and pauses fill; after controlAwayMaxMs it refuses viewers with a 503 `control_unreachable` and
 // health is failing; when control answers again it serves again on its own, and control holds its
-// full state (inventory, health) without a new enrollment.
+// state as the box reports it (inventory, health) without a new enrollment.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { ENROLLMENT_TOKEN, startControlProcess, type ControlProc } from '../repo
 import { KID, SECRET, json, rawGet, sleep, startDaemon, type Daemon } from './harness.ts';
 
 const INTERVAL = 300;
-const AWAY_MAX_MS = 2_500;
+const AWAY_MAX_MS = 4_000;
 const FILES = ['t1.v1', 't1.a1'];
 /** control hands its URL-token key to the box: the same one the test signs viewer tokens with */
 const CONTROL_KEYS = { urlTokenKid: KID, urlTokenSecret: SECRET };
@@ -74,7 +74,8 @@ describe('control away', () => {
     const degraded = await until('health notices', health, (h) => h.reasons.some((r: string) => r.includes('control unreachable')));
     expect(degraded.reasons).toContainEqual(expect.stringMatching(/^control unreachable since .*: fill paused$/));
     const served = await viewer();
-    if (served.status === 200) expect(served.body.equals(d.files.get(FILES[0])!.data)).toBe(true);
+    expect(served.status).toBe(200);
+    expect(served.body.equals(d.files.get(FILES[0])!.data)).toBe(true);
     expect(d.stdout.some((l) => l.includes('"fill: paused"'))).toBe(true);
     const status = await json(fetch(`${d.admin}/v1/status`));
     expect(status.control).toMatchObject({ reachable: false });
@@ -82,20 +83,22 @@ describe('control away', () => {
     // away for longer than controlAwayMaxMs: viewers refused with a clear code, health failing
     const failing = await until('viewers refused', health, (h) => h.status === 'failing');
     expect(failing.reasons).toContainEqual(expect.stringMatching(/^control unreachable since .*: viewers refused until it answers$/));
-    expect(served.status === 200 || failing.status === 'failing').toBe(true);
     const refused = await viewer();
     expect(refused.status).toBe(503);
     expect(JSON.parse(refused.body.toString()).error.code).toBe('control_unreachable');
     expect((await rawGet(d.port, '/v1/health')).status).toBe(503);
 
-    // control back (same database, same address): the box serves again by itself
+    // control back (same database, same address): the box serves again by itself. (Control plans
+    // the box's fill at start, and the plan does not list these fixture files: fill may evict them
+    // from here on, so what is asserted is "not refused" and control agreeing with the box.)
     control = await startControlProcess(dir, port, INTERVAL, CONTROL_KEYS);
-    await until('viewers served again', async () => (await viewer()).status, (s) => s === 200);
+    await until('viewers no longer refused', async () => (await viewer()).status, (s) => s !== 503);
     const back = await until('health clears', health, (h) => !h.reasons.some((r: string) => r.includes('control unreachable')));
     expect(back.status).not.toBe('failing');
     expect(d.stdout.some((l) => l.includes('"fill: resumed"'))).toBe(true);
-    // control has the box's full state again, under the same identity (no new enrollment)
-    const after = await until('control has the box again', fleet, (f) => steerable(f[0]?.state) && f[0].health.status !== 'failing' && f[0].files > 0);
-    expect(after.map((a) => [a.applianceId, a.files])).toEqual([[applianceId, FILES.length]]);
+    // control holds the box's state as the box reports it now, under the same identity (no new enrollment)
+    await until('control agrees with the box', async () => [await fleet(), await json(fetch(`${d.admin}/v1/snapshot`))] as const,
+      ([f, snap]) => f.length === 1 && f[0].applianceId === applianceId && steerable(f[0].state)
+        && f[0].health.status !== 'failing' && f[0].files === snap.inventory.length);
   });
 });
