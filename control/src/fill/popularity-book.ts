@@ -4,7 +4,7 @@
 
 import type { PopularityRow, Promotion, Repository } from '../store/repository.ts';
 import type { PlanCatalog } from './ranking.ts';
-import { decayed, promotedViews } from './popularity.ts';
+import { decayed, raiseToPromotions } from './popularity.ts';
 import type { FileViews } from './popularity.ts';
 
 const FLUSH_DELAY_MS = 5_000;
@@ -80,17 +80,7 @@ export class PopularityBook {
       const f = fileIndex.get(row.fileId);
       if (views && f !== undefined && views[f] >= 0) views[f] = decayed(row.views, row.at, now, this.halfLifeMs);
     }
-    const titleIndex = new Map(catalog.titleIds.map((id, t) => [id, t]));
-    for (const p of promotions) {
-      const t = titleIndex.get(p.titleId);
-      if (t === undefined) continue;
-      const predicted = promotedViews(p, now, this.halfLifeMs);
-      for (const region of p.regions.length > 0 ? p.regions : regions) {
-        const views = out.get(region);
-        if (!views) continue;
-        for (let f = catalog.titleStart[t]; f < catalog.titleStart[t + 1]; f++) if (views[f] >= 0 && views[f] < predicted) views[f] = predicted;
-      }
-    }
+    raiseToPromotions(catalog, out, regions, promotions, now, this.halfLifeMs);
     return out;
   }
 
