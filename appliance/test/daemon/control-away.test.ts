@@ -12,7 +12,7 @@ import { freePort } from '../bgp/helpers/routers.ts';
 import { ENROLLMENT_TOKEN, startControlProcess, type ControlProc } from '../report/helpers/control-process.ts';
 import { KID, SECRET, json, rawGet, sleep, startDaemon, type Daemon } from './harness.ts';
 
-const INTERVAL = 300;
+const INTERVAL = 1_000; // control's report interval: a box is stale after three
 const AWAY_MAX_MS = 4_000;
 const FILES = ['t1.v1', 't1.a1'];
 /** control hands its URL-token key to the box: the same one the test signs viewer tokens with */
@@ -92,6 +92,8 @@ describe('control away', () => {
     // the box's fill at start, and the plan does not list these fixture files: fill may evict them
     // from here on, so what is asserted is "not refused" and control agreeing with the box.)
     control = await startControlProcess(dir, port, INTERVAL, CONTROL_KEYS);
+    // restarted from its database, control does not see the box as stale before its next report
+    expect((await fleet()).map((x) => [x.applianceId, x.state === 'stale'])).toEqual([[applianceId, false]]);
     await until('viewers no longer refused', async () => (await viewer()).status, (s) => s !== 503);
     const back = await until('health clears', health, (h) => !h.reasons.some((r: string) => r.includes('control unreachable')));
     expect(back.status).not.toBe('failing');
