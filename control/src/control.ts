@@ -99,6 +99,7 @@ export class Control {
     }
     c.#urlTokenKeys = await UrlTokenKeys.load(c.repo, d.settings, c.now(), c.log);
     c.#catalog = await Catalog.load(c.repo, new KeyVault(c.#kek));
+    c.#tlsCertificates = new TlsCertificates(c.repo, new KeyVault(c.#kek), c.now);
     c.#fill = await FillService.load({ settings: d.settings, repo: c.repo, fleet: c.fleet, catalog: c.#catalog, metrics: c.metrics, log: c.log, now: c.now });
     c.#cluster = new ClusterSync(c, since, [...sites.values()]);
     await c.#cluster.start(d.settings.reportIntervalMs);

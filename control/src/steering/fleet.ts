@@ -155,6 +155,7 @@ export class Fleet {
     a.tiers = r.tiers;
     a.bgp = r.bgp;
     a.softwareVersion = r.softwareVersion;
+    a.tlsUrl = tlsUrlOf(r);
     if (r.fill) {
       a.fill = r.fill;
       a.fillReportAt = now;
