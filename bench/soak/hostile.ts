@@ -38,6 +38,7 @@ export async function hostileBurst(o: {
     while (running()) {
       const s = open();
       s.write(`GET /v1/f/${o.file.fileId} HTTP/1.1\r\nHost: ${host}\r\n`);
+      s.resume(); // read the 408, so the server's close reaches 'close' here
       const drip = setInterval(() => s.write(`X-${randomBytes(4).toString('hex')}: 1\r\n`), 2000);
       await Promise.race([closed(s), new Promise((r) => setTimeout(r, Math.max(0, until - performance.now())))]);
       clearInterval(drip);

@@ -89,6 +89,15 @@ async function burstWatch<T>(w: ProcWatch, t0: number, during: () => Promise<T>)
   return { out, before, peak, heapPeak, fdsPeak, after };
 }
 
+/** Whether V8 heap growth explains RSS growth, the question behind a --max-old-space-size default. */
+function heapNote(ps: ProcessResult[]): string {
+  const apps = ps.filter((p) => p.kind === 'appliance' && p.rssMiB && p.workerHeapMiB);
+  const one = (p: ProcessResult) =>
+    `${p.name}: RSS ${p.rssMiB!.end} MiB (${p.rssMiB!.growth >= 0 ? '+' : ''}${p.rssMiB!.growth}), serving workers' heap ${p.workerHeapMiB!.end} MiB (${p.workerHeapMiB!.growth >= 0 ? '+' : ''}${p.workerHeapMiB!.growth})`;
+  return `Heap and RSS after warm-up — ${apps.map(one).join('; ')}. The serving workers' V8 heap is a small part of RSS (the rest: code, the shared RAM tier, ` +
+    'buffers, native memory), so a --max-old-space-size (for workers: resourceLimits.maxOldGenerationSizeMb) default would not bound RSS; none is set.';
+}
+
 async function main(): Promise<void> {
   const loadStart = loadavg()[0];
   const work = mkdtempSync(join(tmpdir(), 'edgebox-soak-'));
@@ -219,6 +228,7 @@ async function main(): Promise<void> {
         'Growth, not speed: the machine is shared with other work (load average above), so CPU seconds and loop delays are this run\'s, not a capacity figure.',
         'RSS and open fds are the whole process (worker threads included) from /proc; the V8 heap is the main thread\'s plus each serving worker\'s (edgebox_worker_heap_used_bytes); the origin has no /metrics, so no heap or loop delay.',
         'Errors: requests the load saw fail or answered wrongly (status, bytes) by the process that answered, plus error lines (pino error/fatal, uncaught …Error) in each process\'s log, plus restarts.',
+        heapNote(processes),
       ],
     };
     const paths = writeResults(outDir, results);
