@@ -95,6 +95,7 @@ async function hashPrefix(fh: FileHandle, length: number): Promise<Hash> {
 async function findPartial(s: StoreState, fileId: string, bytes: number): Promise<{ root: Root; size: number } | undefined> {
   let best: { root: Root; size: number } | undefined;
   for (const root of s.roots) {
+    if (root.failed) continue;
     const path = partialPath(root.path, fileId);
     const size = await stat(path).then((st) => st.size, () => -1);
     if (size < 0) continue;
@@ -112,6 +113,7 @@ async function findPartial(s: StoreState, fileId: string, bytes: number): Promis
 export async function listPartials(s: StoreState): Promise<Array<{ fileId: string; root: string; bytes: number }>> {
   const out: Array<{ fileId: string; root: string; bytes: number }> = [];
   for (const root of s.roots) {
+    if (root.failed) continue;
     for (const name of await readdir(tmpDir(root.path)).catch(() => [] as string[])) {
       const fileId = partialOf(name);
       if (fileId === undefined || s.busy.has(fileId)) continue;

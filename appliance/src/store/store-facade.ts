@@ -110,7 +110,7 @@ export class Store {
   /** Delete a file's partials (fill: the manifest no longer wants it). false while it is staged. */
   async discardPartial(fileId: string): Promise<boolean> {
     if (this.s.busy.has(fileId)) return false;
-    for (const r of this.s.roots) await unlink(partialPath(r.path, fileId)).catch(() => {});
+    for (const r of this.s.roots) if (!r.failed) await unlink(partialPath(r.path, fileId)).catch(() => {});
     return true;
   }
 
@@ -210,6 +210,7 @@ export class Store {
       lost.push(h.row.fileId);
     }
     root.used = 0;
+    this.s.forgetGraves(root.path);
     this.s.inv.markDriveFailed({ root: root.path, tier: root.tier, at, reason });
     this.s.counters.quarantined += lost.length;
     this.s.log.error({ root: root.path, tier: root.tier, reason, files: lost.length }, 'store: drive failed: taken out of service');

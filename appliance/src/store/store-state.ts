@@ -120,6 +120,11 @@ export class StoreState {
     this.graves.push({ path, slot });
   }
 
+  /** Old copies on a failed drive are left there: nothing is written to it again, unlink included. */
+  forgetGraves(rootPath: string): void {
+    this.graves = this.graves.filter((g) => !g.path.startsWith(rootPath + '/'));
+  }
+
   async sweepGraves(all = false): Promise<void> {
     const keep: Grave[] = [];
     const due = this.graves;
