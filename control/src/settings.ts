@@ -44,6 +44,8 @@ export const ControlSettings = z.object({
   urlTokenTtlSec: z.number().int().positive().default(6 * 3600),
   /** a rotated URL-token key is published this long before control signs with it, so reporting appliances hold it first */
   urlTokenKeyLeadMs: z.number().int().min(0).default(60_000),
+  /** a retired URL-token key stays published this long past its last token's expiry (appliance clocks behind control's) */
+  urlTokenKeySkewMs: z.number().int().min(0).default(60_000),
   /** bind URL tokens to the viewer's /24 (IPv4) or /56 (IPv6); off by default (mobile handover) */
   tokenClientBinding: z.boolean().default(false),
   /** key-encryption key for title keys at rest: 64 hex digits (AES-256) */

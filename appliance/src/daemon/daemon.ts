@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { FillManifest } from '../../../protocol/index.ts';
 import type { FillHandle } from '../fill/fill-handle.ts';
 import { MissCoalescer } from '../fill/miss-coalescer.ts';
+import { loadTokenKeys } from '../report/control-secrets.ts';
 import type { ControlContact } from '../report/reporter.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { createAdminServer } from './admin-server.ts';
@@ -57,6 +58,9 @@ export class Daemon {
   #health: Health = { status: 'ok', reasons: [] };
   #draining = false;
   #controlDrain = false;
+  /** the URL-token keys the workers accept: control's set once it sent one, else the configured ones */
+  #tokenKeys: Record<string, string>;
+  #credentialRevoked = false;
   /** control's reachability after the reporter's last cycle; null before it (or without control) */
   #control: ControlContact | null = null;
   #refusingViewers = false;
@@ -67,6 +71,7 @@ export class Daemon {
 
   constructor(settings: ApplianceSettings, probe: Probe, store: Store, log: Logger) {
     this.settings = settings;
+    this.#tokenKeys = settings.tokenKeys;
     this.#load = new LoadMeter(Date.now, settings.loadCpu);
     this.probe = probe;
     this.store = store;
@@ -95,6 +100,20 @@ export class Daemon {
     if (drain === this.#controlDrain) return;
     this.#controlDrain = drain;
     this.log.info({ drain }, drain ? 'control requested a drain' : 'control lifted its drain');
+    this.#tick();
+  }
+
+  /** Control's URL-token key set (a rotation): workers accept exactly these from now on (restarted ones too). */
+  setTokenKeys(keys: Record<string, string>): void {
+    this.#tokenKeys = keys;
+    this.#pool?.post({ type: 'token-keys', keys });
+    this.#tick();
+  }
+
+  /** An operator revoked (or a new enrollment replaced) the box's control credential: said in health. */
+  setCredentialRevoked(revoked: boolean): void {
+    if (revoked === this.#credentialRevoked) return;
+    this.#credentialRevoked = revoked;
     this.#tick();
   }
 
@@ -156,6 +175,8 @@ export class Daemon {
   async start(services: readonly DaemonService[] = []): Promise<void> {
     const s = this.settings;
     const pub = splitHostPort(s.listen);
+    // keys control sent before a restart beat the configured ones (control-secrets.ts)
+    this.#tokenKeys = (await loadTokenKeys(s.stateDir))?.keys ?? s.tokenKeys;
     // port 0: reserve a free port with a reusePort socket the workers can join, then let go of it
     let placeholder: NetServer | undefined;
     if (pub.port === 0) {
@@ -190,7 +211,7 @@ export class Daemon {
         maxHeaderSize: s.maxHeaderSize,
         socketIdleTimeoutMs: s.socketIdleTimeoutMs,
       },
-      tokenKeys: s.tokenKeys,
+      tokenKeys: this.#tokenKeys,
       maxRanges: s.maxRanges,
       cacheMaxAgeSec: s.cacheMaxAgeSec,
       diskReads: { ssd: Math.max(1, Math.ceil(reads.ssd / count)), hdd: Math.max(1, Math.ceil(reads.hdd / count)) },
@@ -320,7 +341,8 @@ export class Daemon {
       workersAlive: this.#pool.alive,
       draining: this.#draining,
       controlDrain: this.#controlDrain,
-      tokenKeys: Object.keys(this.settings.tokenKeys).length,
+      tokenKeys: Object.keys(this.#tokenKeys).length,
+      credentialRevoked: this.#credentialRevoked,
       recentDiskErrors: load.recentDiskErrors,
       storeFiles: usage.ssd.files + usage.hdd.files,
       badRoots: [...usage.ssd.roots, ...usage.hdd.roots].filter((r) => r.size === 0 && r.failed === null).map((r) => r.path),

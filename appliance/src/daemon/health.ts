@@ -11,6 +11,8 @@ export interface HealthFacts {
   /** control's operator drain: still serving, but steering should send viewers elsewhere */
   controlDrain: boolean;
   tokenKeys: number;
+  /** an operator revoked the box's control credential (control refuses its reports) */
+  credentialRevoked?: boolean;
   /** disk read errors seen in the last minute, all workers */
   recentDiskErrors: number;
   storeFiles: number;
@@ -49,6 +51,7 @@ export function assessHealth(f: HealthFacts): Health {
   if (f.workersAlive === 0) failing.push('no serving worker is running');
   else if (f.workersAlive < f.workersWanted) degraded.push(`${f.workersAlive} of ${f.workersWanted} serving workers running`);
   if (f.tokenKeys === 0) failing.push('no URL token keys configured: every file request is refused');
+  if (f.credentialRevoked) failing.push('credential revoked: control refuses this box; enroll it again with a new enrollment token');
   const since = f.control && new Date(f.control.lastContactAt).toISOString();
   // viewers get 503 control_unreachable: steering (when control is back) and players must move on
   if (f.control?.refusingViewers) failing.push(`control unreachable since ${since}: viewers refused until it answers`);

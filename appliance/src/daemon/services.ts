@@ -36,6 +36,8 @@ export const controlLinkService: DaemonService = {
       registry: d.metricsRegistry,
       onDrain: (drain) => d.setControlDrain(drain),
       onFillManifest: (version) => d.fill?.noteManifestVersion(version),
+      onTokenKeys: (keys) => d.setTokenKeys(keys),
+      onCredentialRevoked: (revoked) => d.setCredentialRevoked(revoked),
       onControlContact: (c) => d.setControlContact(c),
       onTlsCertificate: (offer) => void d.https?.keeper.offer(offer).catch((err: unknown) => d.log.error({ err }, "installing control's TLS certificate failed")),
     });

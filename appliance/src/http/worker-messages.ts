@@ -44,6 +44,8 @@ export type MainToWorker =
   | { type: 'metrics:get'; id: number }
   | { type: 'health'; health: HealthView }
   | { type: 'drain' }
+  /** control's URL-token key set replaces the one the gate checks against */
+  | { type: 'token-keys'; keys: Record<string, string> }
   /** refuse viewers (503 with this code and message; peers are still served), or serve them again */
   | { type: 'viewers'; refuse: ViewerRefusal | null }
   | { type: 'fault:crash' }

@@ -104,6 +104,9 @@ port.on('message', (m: MainToWorker) => {
     case 'drain':
       drain();
       break;
+    case 'token-keys':
+      ctx.gate.setKeys(m.keys);
+      break;
     case 'viewers':
       ctx.refuseViewers = m.refuse;
       break;

@@ -26,6 +26,9 @@ export interface ControlLinkInit {
   onDrain?: (drain: boolean) => void;
   /** control's current fill manifest version, from each accepted report reply */
   onFillManifest?: (version: string | undefined) => void;
+  /** URL-token keys control sent, and whether it revoked our credential (reporter.ts) */
+  onTokenKeys?: (keys: Record<string, string>) => void;
+  onCredentialRevoked?: (revoked: boolean) => void;
   /** control's certificate for the box's TLS hostname, from each accepted report reply */
   onTlsCertificate?: (offer: TlsCertificateOffer | undefined) => void;
   /** after every report cycle: whether control answered, and when it last did */
@@ -53,6 +56,7 @@ export async function startControlLink(init: ControlLinkInit): Promise<ControlLi
       snapshot: init.snapshot, logger: init.logger, onDrain: init.onDrain, onFillManifest: init.onFillManifest,
       onTlsCertificate: init.onTlsCertificate, onControlContact: init.onControlContact,
       bgp: sp ? { prefixes: sp.rib, sessions: () => sp.status() } : undefined,
+      onTokenKeys: init.onTokenKeys, onCredentialRevoked: init.onCredentialRevoked,
     });
     reporter.start();
     if (init.registry) registerReporterMetrics(init.registry, reporter);

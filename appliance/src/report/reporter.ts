@@ -9,8 +9,10 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import type { ApplianceReport, FillReport, HealthStatus, ReportedTls, Tier, TlsCertificateOffer } from '../../../protocol/index.ts';
+import { CREDENTIAL_REVOKED, type ReportReply } from '../../../protocol/index.ts';
 import { ControlCallError, enroll, sendReport } from './control-client.ts';
 import { CredentialStore, type StoredCredential } from './credential-store.ts';
+import { ControlSecrets } from './control-secrets.ts';
 import { InventoryTracker } from './inventory-tracker.ts';
 import { EMPTY_PREFIX_SOURCE, PrefixTracker, type PrefixSource } from './prefix-tracker.ts';
 import type { ReporterSettings } from './settings.ts';
@@ -52,6 +54,10 @@ export interface ReporterInit {
   onDrain?: (drain: boolean) => void;
   /** control's current fill manifest version, as seen in each accepted reply */
   onFillManifest?: (version: string | undefined) => void;
+  /** the URL-token keys control sent (a rotation); the box accepts exactly these from now on */
+  onTokenKeys?: (keys: Record<string, string>) => void;
+  /** whether an operator revoked this box's credential (known at each cycle; false again after a new enrollment) */
+  onCredentialRevoked?: (revoked: boolean) => void;
   /** after every cycle: whether control answered it, and when it last did (the daemon pauses
    *  fill while it does not, and refuses viewers once it has not for too long) */
   onControlContact?: (c: ControlContact) => void;
@@ -88,6 +94,8 @@ export class Reporter {
   #timers: ReporterTimers;
   #random: () => number;
   #store: CredentialStore;
+  /** URL-token keys and the revoked mark, as control last said (control-secrets.ts) */
+  readonly secrets: ControlSecrets;
   #cred: StoredCredential | null = null;
   #seq = 0;
   #inventory = new InventoryTracker();
@@ -106,6 +114,7 @@ export class Reporter {
     this.#timers = init.timers ?? { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), now: () => Date.now() };
     this.#random = init.random ?? Math.random;
     this.#store = new CredentialStore(init.stateDir);
+    this.secrets = new ControlSecrets(init.stateDir);
     this.#contact = { reachable: true, lastContactAt: this.#timers.now() };
   }
 
@@ -198,11 +207,40 @@ export class Reporter {
       this.#log.error({ err: (e as Error).message, file: this.#store.file }, 'could not store the control credential; a restart will need a new enrollment token');
     }
     this.stats.enrollments++;
+    if (this.secrets.revoked) {
+      await this.secrets.clearRevoked();
+      this.#init.onCredentialRevoked?.(false);
+    }
     this.#log.info({ applianceId: reply.applianceId, siteId: reply.siteId }, 'enrolled with control');
     return (this.#cred = cred);
   }
 
+  /** Keys control sent: on disk first, then to the serving workers. */
+  async #takeKeys(set: NonNullable<ReportReply['tokenKeys']>): Promise<void> {
+    try {
+      await this.secrets.acceptKeys(set);
+    } catch (e) {
+      this.#log.error({ err: (e as Error).message }, 'could not store the URL-token keys; using them until a restart');
+    }
+    this.#log.info({ kids: Object.keys(set.keys), version: set.version }, 'URL-token keys from control');
+    this.#init.onTokenKeys?.(set.keys);
+  }
+
+  /** An operator rotated our credential: the next call uses the new one (control then drops the old). */
+  async #takeCredential(cred: StoredCredential, credential: string): Promise<void> {
+    const next = { ...cred, credential };
+    try {
+      await this.#store.save(next);
+    } catch (e) {
+      this.#log.error({ err: (e as Error).message, file: this.#store.file }, 'could not store the rotated control credential; a restart will need a new enrollment token');
+    }
+    this.#cred = next;
+    this.#log.info('control rotated our credential');
+  }
+
   async #cycle(): Promise<ReportOutcome> {
+    await this.secrets.load();
+    this.#init.onCredentialRevoked?.(this.secrets.revoked !== null);
     let cred: StoredCredential | null;
     try {
       cred = await this.#credential();
@@ -234,6 +272,7 @@ export class Reporter {
       prefixes: pfx.report,
       bgp: (this.#init.bgp?.sessions() ?? []).map((s) => ({ peer: s.peer, state: s.state, since: s.since, prefixes: s.prefixes })),
       ...(snap.fill ? { fill: snap.fill } : {}),
+      ...(this.secrets.tokenKeysVersion ? { tokenKeys: this.secrets.tokenKeysVersion } : {}),
       ...(snap.tls ? { tls: snap.tls } : {}),
     };
     try {
@@ -256,11 +295,20 @@ export class Reporter {
       if (reply.needPrefixes) this.#prefixes.needFull();
       if (reply.drain !== undefined) this.#init.onDrain?.(reply.drain);
       this.#init.onFillManifest?.(reply.fillManifest);
+      if (reply.tokenKeys) await this.#takeKeys(reply.tokenKeys);
+      if (reply.credential) await this.#takeCredential(cred, reply.credential);
       this.#init.onTlsCertificate?.(reply.tlsCertificate);
       return 'sent';
     } catch (e) {
       this.#failures++;
       this.stats.failures++;
+      if (e instanceof ControlCallError && e.code === CREDENTIAL_REVOKED) {
+        // Said in health (failing) until a new enrollment succeeds; kept across restarts.
+        this.#log.error({ applianceId: cred.applianceId }, 'an operator revoked this box\'s control credential; a new enrollment token is needed');
+        await this.secrets.markRevoked({ applianceId: cred.applianceId, at: this.#timers.now() })
+          .catch((err: unknown) => this.#log.error({ err }, 'could not store the revoked mark'));
+        this.#init.onCredentialRevoked?.(true);
+      }
       if (e instanceof ControlCallError && e.credentialRejected) {
         // Control no longer knows this credential: forget it and enroll again (an operator must
         // supply a fresh enrollment token for that to succeed).
