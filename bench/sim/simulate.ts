@@ -136,7 +136,8 @@ export function simulate(o: SimOptions, log: (m: string) => void = () => {}): Si
   const days: { day: number; tally: Tally }[] = [];
   const nights: NightResult[] = [];
   const nightOf = new Int32Array(REGIONS.length).fill(-1);
-  const inWindow = REGIONS.map(() => false);
+  // a region whose window is open at the start is in the night the warm start stands for
+  const inWindow = REGIONS.map((reg) => fillWindowState({ timeZone: reg.timeZone, ...FILL_WINDOW }, T0).open);
   const windowSec = (() => {
     const s = hhmmSeconds(FILL_WINDOW.start), e = hhmmSeconds(FILL_WINDOW.end);
     return e > s ? e - s : e + 86_400 - s;
