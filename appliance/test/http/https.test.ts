@@ -248,3 +248,29 @@ describe('certificate health', () => {
     expect(h.tls.daysLeft).toBe(89);
   });
 });
+
+describe('HTTPS only (tls.mode only)', () => {
+  let only: Daemon;
+  afterAll(async () => {
+    expect(await only?.stop()).toBe(0);
+  });
+
+  it('speaks TLS on the public port and nothing in the clear', async () => {
+    install(first);
+    only = await startDaemon({
+      files: [{ fileId: ID.ssd, bytes: 300_000, tier: 'ssd' }],
+      settings: { tls: { mode: 'only', certFile: certFile(), keyFile: keyFile(), hostname: HOST } },
+    });
+    const data = only.files.get(ID.ssd)!.data;
+    const saved = tlsPort;
+    tlsPort = only.port;
+    try {
+      const r = await get(`/v1/f/${ID.ssd}?t=${only.token()}`, { range: 'bytes=100-199' });
+      expect(r.status).toBe(206);
+      expect(r.body.equals(data.subarray(100, 200))).toBe(true);
+    } finally {
+      tlsPort = saved;
+    }
+    await expect(fetch(`${only.origin}/v1/health`)).rejects.toThrow();
+  });
+});
