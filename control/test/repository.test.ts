@@ -169,6 +169,22 @@ describe.each(backends)('repository (%s)', (_name, open) => {
     await repo.deleteUrlTokenKey('k1');
     expect((await repo.listUrlTokenKeys()).map((k) => k.kid)).toEqual(['k2']);
   });
+
+  it('TLS certificates: sealed key bytes intact, replaced by fingerprint, oldest upload first, delete once', async () => {
+    const cert = (fingerprint: string, uploadedAt: number, sealed: number[]) => ({
+      fingerprint, certPem: `-----BEGIN CERTIFICATE-----\n${fingerprint}\n-----END CERTIFICATE-----\n`, keySealed: Buffer.from(sealed),
+      hosts: ['edge.example.net', '192.0.2.1'], notBefore: 1_000, notAfter: 2_000_000_000_000, uploadedAt,
+    });
+    await repo.putTlsCertificate(cert('BB', 20, [0, 255, 1]));
+    await repo.putTlsCertificate(cert('AA', 10, [9]));
+    await repo.putTlsCertificate(cert('BB', 30, [7, 0, 7]));
+    const list = await repo.listTlsCertificates();
+    expect(list.map((c) => [c.fingerprint, c.uploadedAt, [...c.keySealed]])).toEqual([['AA', 10, [9]], ['BB', 30, [7, 0, 7]]]);
+    expect(list[1]).toMatchObject({ hosts: ['edge.example.net', '192.0.2.1'], notBefore: 1_000, notAfter: 2_000_000_000_000 });
+    expect(await repo.deleteTlsCertificate('AA')).toBe(true);
+    expect(await repo.deleteTlsCertificate('AA')).toBe(false);
+    expect((await repo.listTlsCertificates()).map((c) => c.fingerprint)).toEqual(['BB']);
+  });
 });
 
 describe('PostgreSQL: migrations and the change feed between two instances', () => {
