@@ -2,6 +2,7 @@
 // byte-exact ranges for a client that trusts the CA, ALPN, resumed sessions across connections
 // (and workers), certificate reloads that keep open downloads and lose no request under load,
 // and expired / expiring / wrong-host certificates reported as degraded with days left.
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
@@ -146,7 +147,14 @@ describe('HTTPS beside plain HTTP', () => {
     const h = await json(fetch(`${d.admin}/v1/health`));
     expect(h.status).toBe('ok');
     expect(h.tls).toMatchObject({ source: 'files', hostname: HOST, daysLeft: 89 });
-    const left = sample(await d.metrics(), 'edgebox_tls_certificate_days_left{source="files"}');
+    const text = await d.metrics();
+    const left = sample(text, 'edgebox_tls_certificate_days_left{source="files"}');
+    // the TLS series pass Prometheus's own lint like the rest
+    const path = join(caDir, 'metrics.txt');
+    writeFileSync(path, text);
+    const lint = spawnSync('sh', ['-c', `promtool check metrics < ${path}`], { encoding: 'utf8' });
+    expect(lint.error).toBeUndefined();
+    expect(`${lint.stdout}${lint.stderr}`).not.toMatch(/error|should|not found/i);
     expect(left).toBeGreaterThan(89);
     expect(left).toBeLessThan(90.01);
     // the public port's health carries it too (players and load balancers read that one)
