@@ -21,7 +21,8 @@ export const fillService: DaemonService = {
     }
     const log = d.log.child({ part: 'fill' });
     const clock = systemFillClock;
-    const engine = new FillEngine({ store: d.store, settings: s.fill, clock, log });
+    // the box's CPU and viewers, so fill yields to them (fill/viewer-yield.ts); read only while downloading
+    const engine = new FillEngine({ store: d.store, settings: s.fill, clock, log, servingLoad: () => d.snapshot().load });
     const sync = new ManifestSync({
       client: new ManifestClient({ controlUrl: s.controlUrl, stateDir: s.stateDir, timeoutMs: s.fill.requestTimeoutMs }),
       engine, stateDir: s.stateDir, clock, log, refreshMs: s.fill.manifestRefreshMs,

@@ -23,7 +23,7 @@ import type { Download, FillHandle } from './fill-handle.ts';
 import { FillStats } from './fill-stats.ts';
 import { blockedReason, fillReport, fillStatus, type FillStatus, type FillStatusInput } from './fill-status.ts';
 import type { FillSettings } from './settings.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { FillRate, type ServingLoad } from './viewer-yield.ts';
 
 export type FillBlocked = FillReport['blocked'];
 
@@ -34,6 +34,8 @@ export interface FillEngineInit {
   /** undici dispatcher for the sources; default: an Agent with the settings' timeouts */
   dispatcher?: Dispatcher;
   log?: StoreLogger;
+  /** the box's CPU and viewer load, looked at each tick while downloads run (viewer-yield.ts) */
+  servingLoad?: () => ServingLoad | null;
 }
 
 export class FillEngine extends EventEmitter implements FillHandle {
@@ -46,7 +48,8 @@ export class FillEngine extends EventEmitter implements FillHandle {
   #log: StoreLogger;
   #dispatcher: Dispatcher;
   #ownDispatcher: boolean;
-  #bucket: TokenBucket;
+  #rate: FillRate;
+  #servingLoad: (() => ServingLoad | null) | undefined;
   #deps: DownloadDeps;
   #manifest: FillManifest | null = null;
   #wanted = new Map<string, FillFile>();
@@ -75,8 +78,9 @@ export class FillEngine extends EventEmitter implements FillHandle {
     this.#log = o.log ?? { info() {}, warn() {}, error() {} };
     this.#ownDispatcher = !o.dispatcher;
     this.#dispatcher = o.dispatcher ?? new Agent({ connect: { timeout: o.settings.sourceTimeoutMs }, headersTimeout: o.settings.sourceTimeoutMs, bodyTimeout: o.settings.sourceTimeoutMs });
-    this.#bucket = new TokenBucket(0, this.#clock);
-    this.#deps = { store: o.store, settings: o.settings, clock: this.#clock, bucket: this.#bucket, dispatcher: this.#dispatcher, stats: this.stats };
+    this.#rate = new FillRate(this.#clock);
+    this.#servingLoad = o.servingLoad;
+    this.#deps = { store: o.store, settings: o.settings, clock: this.#clock, bucket: this.#rate.bucket, dispatcher: this.#dispatcher, stats: this.stats };
   }
 
   get manifest(): FillManifest | null {
@@ -91,7 +95,11 @@ export class FillEngine extends EventEmitter implements FillHandle {
 
   /** Start the scheduler's tick. */
   start(): void {
-    this.#stopTimer = this.#clock.every(this.settings.tickMs, () => this.pump());
+    this.#stopTimer = this.#clock.every(this.settings.tickMs, () => {
+      const b = this.stats.bytes;
+      this.#rate.tick(b.peer + b.tier + b.origin, this.#active.size > 0 ? (this.#servingLoad?.() ?? null) : null);
+      this.pump();
+    });
     this.pump();
   }
 
@@ -128,7 +136,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
     const before = this.#wanted;
     this.#manifest = m;
     this.#wanted = new Map(m.files.map((f) => [f.fileId, f]));
-    this.#bucket.setRate(m.rateLimitBps / 8);
+    this.#rate.setLimit(m.rateLimitBps / 8);
     this.#store.setPopularity(ranksFor(m, this.#store.list(), before.keys()));
     for (const dl of this.#active.values()) {
       const f = this.#wanted.get(dl.fileId);
@@ -308,7 +316,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
   #statusInput(): FillStatusInput {
     return {
       manifest: this.#manifest, now: this.#clock.now(), store: this.#store, wanted: this.#wanted,
-      active: [...this.#active.values()], stats: this.stats, blocked: this.blocked, rateBytesPerSec: this.#bucket.rate,
+      active: [...this.#active.values()], stats: this.stats, blocked: this.blocked, rateBytesPerSec: this.#rate.bucket.rate,
       deferred: this.#deferred.waiting(this.#clock.now()),
     };
   }

@@ -9,6 +9,7 @@ import { FillSettings } from '../../../src/fill/settings.ts';
 import { openStore, type Store } from '../../../src/store/store.ts';
 import type { StoreOptions } from '../../../src/store/options.ts';
 import type { FillClock } from '../../../src/fill/clock.ts';
+import type { ServingLoad } from '../../../src/fill/viewer-yield.ts';
 import type { SourceServer } from './source-server.ts';
 
 export interface Rig {
@@ -19,7 +20,7 @@ export interface Rig {
 
 /** Registers cleanup; call once per test file and use `open()` in each test. */
 export function useRig(): {
-  open(o?: { settings?: Partial<FillSettings>; store?: Partial<StoreOptions>; ssdMaxBytes?: number; clock?: FillClock }): Promise<Rig>;
+  open(o?: { settings?: Partial<FillSettings>; store?: Partial<StoreOptions>; ssdMaxBytes?: number; clock?: FillClock; servingLoad?: () => ServingLoad | null }): Promise<Rig>;
   sources: SourceServer[];
 } {
   const rigs: Rig[] = [];
@@ -45,7 +46,7 @@ export function useRig(): {
         ...o.store,
       });
       const settings = FillSettings.parse({ tickMs: 25, sourceRetryMs: 50, retryMs: 60_000, sourceTimeoutMs: 5_000, ...o.settings });
-      const engine = new FillEngine({ store, settings, clock: o.clock });
+      const engine = new FillEngine({ store, settings, clock: o.clock, servingLoad: o.servingLoad });
       const rig = { dir, store, engine };
       rigs.push(rig);
       return rig;
