@@ -89,14 +89,15 @@ export class WorkerPool {
       slot.drained = false;
       slot.startedAt = Date.now();
       const detach = this.#o.attach(w);
-      // queued until the worker's listeners are up: a restarted worker never answers peers 503
+      // queued until the worker's listeners are up: a restarted worker never answers peers 503,
+      // nor serves viewers while they are refused
       if (this.#peer) w.postMessage(this.#peerMessage(this.#peer));
+      if (this.#refusal) w.postMessage({ type: 'viewers', refuse: this.#refusal } satisfies MainToWorker);
       w.on('message', (m: unknown) => {
         if (!isWorkerMessage(m)) return;
         if (m.type === 'listening') {
           slot.listening = true;
           w.postMessage({ type: 'health', health: this.#health } satisfies MainToWorker);
-          if (this.#refusal) w.postMessage({ type: 'viewers', refuse: this.#refusal } satisfies MainToWorker);
           resolve();
         } else if (m.type === 'stats') this.#o.onStats(slot.index, m);
         else if (m.type === 'metrics') this.#metricsWaiters.get(m.id)?.(m.metrics);

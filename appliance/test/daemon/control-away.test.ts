@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../bgp/helpers/routers.ts';
 import { ENROLLMENT_TOKEN, startControlProcess, type ControlProc } from '../report/helpers/control-process.ts';
-import { KID, SECRET, json, rawGet, sleep, startDaemon, type Daemon } from './harness.ts';
+import { KID, SECRET, json, rawGet, sample, sleep, startDaemon, type Daemon } from './harness.ts';
 
 const INTERVAL = 1_000; // control's report interval: a box is stale after three
 const AWAY_MAX_MS = 4_000;
@@ -50,6 +50,8 @@ beforeAll(async () => {
       controlUrl: control.url,
       controlAwayMaxMs: AWAY_MAX_MS,
       loadCpu: 'process', // this daemon's share of a shared machine, not the machine's load
+      faultInjection: true, // to crash the serving workers while viewers are refused
+      workerRestartMinMs: 100,
       report: { enrollmentToken: ENROLLMENT_TOKEN, name: 'box1', publicUrl: 'http://127.0.0.1:9', backoffMinMs: 100, backoffMaxMs: 300 },
     },
   });
@@ -87,6 +89,10 @@ describe('control away', () => {
     expect(refused.status).toBe(503);
     expect(JSON.parse(refused.body.toString()).error.code).toBe('control_unreachable');
     expect((await rawGet(d.port, '/v1/health')).status).toBe(503);
+    // serving workers restarted meanwhile refuse viewers too
+    for (const w of [0, 1]) expect((await d.adminFetch(`/v1/admin/fault/crash-worker?worker=${w}`, { method: 'POST' })).status).toBe(202);
+    await until('both workers restarted', async () => await d.metrics(), (t) => sample(t, 'edgebox_worker_restarts_total') === 2 && sample(t, 'edgebox_workers') === 2);
+    expect((await viewer()).status).toBe(503);
 
     // control back (same database, same address): the box serves again by itself. (Control plans
     // the box's fill at start, and the plan does not list these fixture files: fill may evict them
