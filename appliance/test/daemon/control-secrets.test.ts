@@ -4,11 +4,11 @@
 // dropped afterwards), then an operator's credential rotation and revocation.
 
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../../protocol/index.ts';
+import { freePort } from '../bgp/helpers/routers.ts';
 import { addTitle, ENROLLMENT_TOKEN, startControlProcess, type ControlProc } from '../report/helpers/control-process.ts';
 import { json, KID, rawGet, SECRET, sleep, startDaemon, type Daemon } from './harness.ts';
 
@@ -20,16 +20,6 @@ let control: ControlProc;
 let d: Daemon;
 let applianceId: string;
 let viewer: { token: string; profileId: string };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -60,7 +50,7 @@ const fetchWith = async (token: string) => {
 };
 
 beforeAll(async () => {
-  control = await startControlProcess(mkdtempSync(join(tmpdir(), 'edgebox-ctl-')), await freePort(), 300, {
+  control = await startControlProcess(mkdtempSync(join(tmpdir(), 'edgebox-ctl-')), await freePort('127.0.0.1'), 300, {
     urlTokenKid: KID, urlTokenSecret: SECRET, urlTokenTtlSec: TTL_SEC, urlTokenKeyLeadMs: LEAD_MS, urlTokenKeySkewMs: SKEW_MS,
     housekeepingIntervalMs: 0,
   });
