@@ -235,13 +235,24 @@ async function play({ titleId, profileId, engine, fromStart } = {}) {
   return null;
 }
 
+/** the appliance that answered the latest media request: control credits the heartbeat's throughput to it */
+function servingAppliance() {
+  for (let i = st.requests.length - 1; i >= 0; i--) {
+    const r = st.requests[i];
+    if (r.kind === 'media' && r.status > 0 && r.status < 400) return st.session?.targets[r.target]?.applianceId ?? undefined;
+  }
+  return undefined;
+}
+
 async function heartbeat() {
   const s = st.session;
   if (!s || st.sessionEnded) return;
   const video = $('video');
+  const applianceId = servingAppliance();
   try {
     await api('PUT', new URL(s.heartbeatUrl).pathname, {
       positionMs: Math.floor(video.currentTime * 1000), bitrateKbps: st.engine?.bitrateKbps() ?? 0, bufferMs: bufferAheadMs(video),
+      ...(applianceId ? { applianceId } : {}),
     });
     st.lastHeartbeat = { at: performance.now(), ok: true };
   } catch (e) {
