@@ -5,7 +5,7 @@
 // Licences leave nothing to prune: control issues them from the live session and stores none.
 //
 // SQLite reuses the pages freed by a delete, so with pruning the file stops growing once
-// deletions keep pace with new sessions (bench figures in the README, "Hygiene").
+// deletions keep pace with new sessions (`npm run bench:hygiene`, bench/results/hygiene.md).
 
 import type { Control } from '../control.ts';
 
@@ -21,13 +21,22 @@ export interface HousekeepingRun {
 export class Housekeeping {
   #c: Control;
   #timer: NodeJS.Timeout | undefined;
+  #keyTimer: NodeJS.Timeout | undefined;
   #running: Promise<HousekeepingRun> | undefined;
   last: HousekeepingRun | undefined;
 
   constructor(c: Control) { this.#c = c; }
 
   start(): void {
-    const every = this.#c.settings.housekeepingIntervalMs;
+    // Another control instance on the same database may start a key rotation: every instance
+    // must sign with the new key from its activation, so each re-reads the ring well within the
+    // lead (a key signed with after its successor's activation could outlive the drop).
+    const s = this.#c.settings;
+    this.#keyTimer ??= setInterval(() => {
+      this.#c.urlTokenKeys.reload().catch((err: unknown) => this.#c.log.error({ err }, 're-reading the URL-token keys failed; will retry'));
+    }, Math.max(1_000, s.urlTokenKeyLeadMs / 4));
+    this.#keyTimer.unref();
+    const every = s.housekeepingIntervalMs;
     if (every === 0 || this.#timer) return;
     this.#timer = setInterval(() => {
       this.runOnce().catch((err: unknown) => this.#c.log.error({ err }, 'housekeeping failed; will retry'));
@@ -37,7 +46,8 @@ export class Housekeeping {
 
   stop(): void {
     clearInterval(this.#timer);
-    this.#timer = undefined;
+    clearInterval(this.#keyTimer);
+    this.#timer = this.#keyTimer = undefined;
   }
 
   /** One pass (runs at most one at a time). */
