@@ -89,6 +89,23 @@ export const PG_MIGRATIONS: string[] = [
   `CREATE TABLE tls_certificates (
      fingerprint TEXT PRIMARY KEY, cert_pem TEXT NOT NULL, key_sealed BYTEA NOT NULL, hosts TEXT NOT NULL,
      not_before BIGINT NOT NULL, not_after BIGINT NOT NULL, uploaded_at BIGINT NOT NULL);`,
+  // The stream-limit check-and-insert as one round trip (pg-repository.ts startSession): take the
+  // account's transaction lock (class 0x6565), then count with a fresh snapshot (each statement of
+  // a VOLATILE function gets one under READ COMMITTED, so a start that held the lock before is
+  // counted), then insert. Returns the live devices when the limit is reached, NULL when started.
+  `CREATE FUNCTION edgebox_start_session(p_session TEXT, p_account TEXT, p_profile TEXT, p_title TEXT, p_device TEXT,
+     p_client_ip TEXT, p_started_at BIGINT, p_heartbeat_at BIGINT, p_position_ms BIGINT, p_delivery TEXT,
+     p_limit INTEGER, p_live_since BIGINT) RETURNS TEXT[] LANGUAGE plpgsql VOLATILE AS $$
+   DECLARE live TEXT[];
+   BEGIN
+     PERFORM pg_advisory_xact_lock(25957, hashtext(p_account));
+     SELECT coalesce(array_agg(device ORDER BY started_at), '{}') INTO live FROM sessions
+       WHERE account_id = p_account AND ended_at IS NULL AND last_heartbeat_at >= p_live_since;
+     IF cardinality(live) >= p_limit THEN RETURN live; END IF;
+     INSERT INTO sessions (session_id, account_id, profile_id, title_id, device, client_ip, started_at, last_heartbeat_at, position_ms, delivery)
+       VALUES (p_session, p_account, p_profile, p_title, p_device, p_client_ip, p_started_at, p_heartbeat_at, p_position_ms, p_delivery);
+     RETURN NULL;
+   END $$;`,
 ];
 
 /** Bring the database to the latest schema; returns the number of migrations it has. */

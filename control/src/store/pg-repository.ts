@@ -22,7 +22,7 @@ type Row = Record<string, any>;
 type Db = pg.Pool | pg.PoolClient;
 
 const CHANNEL = 'edgebox_changes';
-/** transaction advisory lock keys (two-int form, class 0x6564 "ed"): version order, and per-account stream limits */
+/** transaction advisory lock keys (two-int form): class 0x6564 "ed" key 1 orders versions; class 0x6565 (in edgebox_start_session) per account */
 const LOCK_CLASS = 0x6564;
 const VERSION_LOCK = 1;
 const RECONNECT_MS = 1000;
@@ -249,22 +249,13 @@ export class PgRepository implements Repository {
   }
 
   async startSession(s: SessionRow, limit: number, liveSince: number): Promise<StartResult> {
-    return this.#tx(async (db): Promise<StartResult> => {
-      // Held to commit: a concurrent start for this account (any instance) waits here, then its
-      // count (a new snapshot, READ COMMITTED) includes this session.
-      await db.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS + 1, s.accountId]);
-      const live = await this.#rows(
-        'SELECT device FROM sessions WHERE account_id = $1 AND ended_at IS NULL AND last_heartbeat_at >= $2 ORDER BY started_at',
-        [s.accountId, liveSince], db,
-      );
-      if (live.length >= limit) return { ok: false, devices: live.map((r) => r.device) };
-      await this.#run(
-        `INSERT INTO sessions (session_id, account_id, profile_id, title_id, device, client_ip, started_at,
-         last_heartbeat_at, position_ms, delivery) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-        [s.sessionId, s.accountId, s.profileId, s.titleId, s.device, s.clientIp, s.startedAt, s.lastHeartbeatAt, s.positionMs, s.delivery], db,
-      );
-      return { ok: true };
-    });
+    // edgebox_start_session (pg-migrations.ts) holds the account's transaction lock to its commit:
+    // a concurrent start for the account, on any instance, waits, then counts this session.
+    const r = await this.#row(
+      'SELECT edgebox_start_session($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) AS live',
+      [s.sessionId, s.accountId, s.profileId, s.titleId, s.device, s.clientIp, s.startedAt, s.lastHeartbeatAt, s.positionMs, s.delivery, limit, liveSince],
+    );
+    return r!.live === null ? { ok: true } : { ok: false, devices: r!.live };
   }
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
     const r = await this.#row('SELECT * FROM sessions WHERE session_id = $1', [sessionId]);
