@@ -3,16 +3,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { manifest, requestsFor, startSource, testFile } from './helpers/source-server.ts';
-import { until, useRig } from './helpers/engine.ts';
-import type { FillEngine } from '../../src/fill/engine.ts';
+import { passes, until, useRig } from './helpers/engine.ts';
 
 const rig = useRig();
 const KiB = 1024;
-
-async function passes(engine: FillEngine, n = 5): Promise<void> {
-  const target = engine.passes + n;
-  await until(`${n} scheduler passes`, () => engine.passes >= target);
-}
 
 describe('fill paused', () => {
   it('schedules nothing while paused, still fetches a miss, and fills the rest once resumed', async () => {
@@ -27,7 +21,7 @@ describe('fill paused', () => {
       fillNowUntil: Date.now() + 600_000, // the window is open: only the pause holds fill back
     }));
     engine.start();
-    await passes(engine);
+    await passes(engine, 5);
     expect(peer.requests).toEqual([]);
 
     // a viewer's miss does not wait for control
@@ -35,7 +29,7 @@ describe('fill paused', () => {
     expect(dl).toBeDefined();
     await dl!.done;
     expect(store.has(a.fileId, a.sha256)).toBe(true);
-    await passes(engine);
+    await passes(engine, 5);
     expect(requestsFor(peer, b.fileId)).toEqual([]);
 
     engine.setPaused(false);

@@ -5,18 +5,12 @@
 import { open, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { closedWindow, manifest, requestsFor, startSource, testFile } from './helpers/source-server.ts';
-import { until, useRig } from './helpers/engine.ts';
+import { passes, until, useRig } from './helpers/engine.ts';
 import { viewOf } from '../store/helpers.ts';
-import type { FillEngine } from '../../src/fill/engine.ts';
 
 const rig = useRig();
 const KiB = 1024;
 
-/** Let the scheduler run `n` more passes. */
-async function passes(engine: FillEngine, n = 3): Promise<void> {
-  const target = engine.passes + n;
-  await until(`${n} scheduler passes`, () => engine.passes >= target);
-}
 
 describe('fill window', () => {
   it('outside the window nothing is fetched; the operator forcing fill (fillNowUntil) fetches it', async () => {

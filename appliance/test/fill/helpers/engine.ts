@@ -54,6 +54,12 @@ export function useRig(): {
   };
 }
 
+/** Let the scheduler run `n` more passes. */
+export async function passes(engine: FillEngine, n = 3): Promise<void> {
+  const target = engine.passes + n;
+  await until(`${n} scheduler passes`, () => engine.passes >= target);
+}
+
 /** Wait for a condition the test cannot await directly (no timing is asserted). */
 export async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
