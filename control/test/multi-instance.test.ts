@@ -43,6 +43,7 @@ describe('two control instances on one PostgreSQL database', () => {
     const box = await enroll(a, 's1', 'box1');
     await addTitle(a, titleRecord('t1'));
     const steerOnB = () => b.call('GET', '/v1/steering?ip=192.0.2.9&titleId=t1', { token: OPERATOR });
+    await until(async () => (await steerOnB()).status === 200, 'B knows the title A registered');
     expect(targets(await steerOnB())).toEqual(['origin']);
 
     const sent = performance.now();
