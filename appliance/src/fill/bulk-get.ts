@@ -17,8 +17,7 @@
 
 import { connect, type Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
-import { ChunkQueue } from './chunk-queue.ts';
-import type { ResponseHead, ResponseOptions, SourceResponse } from './response-stream.ts';
+import { QueuedResponse, type ResponseHead, type ResponseOptions } from './response-stream.ts';
 
 const SLAB = 4 << 20;
 const MIN_READ = 256 << 10;
@@ -51,8 +50,7 @@ interface Framing {
   remaining: number | null;
 }
 
-export class BulkGet implements SourceResponse {
-  #body = new ChunkQueue(HIGH_WATER, LOW_WATER);
+export class BulkGet extends QueuedResponse {
   #socket: Socket;
   #slab: Slab = takeSlab();
   #off = 0;
@@ -63,29 +61,17 @@ export class BulkGet implements SourceResponse {
   #headBytes: Buffer | null = Buffer.alloc(0);
   #framing: Framing | null = null;
   #timeoutMs: number;
-  #started: Promise<ResponseHead>;
-  #onStart!: (h: ResponseHead) => void;
-  #onStartError!: (e: Error) => void;
-  #signal: AbortSignal;
-  #onAbort: () => void;
 
   constructor(url: URL, o: ResponseOptions) {
-    this.#started = new Promise((resolve, reject) => {
-      this.#onStart = resolve;
-      this.#onStartError = reject;
-    });
-    this.#started.catch(() => {});
-    this.#signal = o.signal;
+    super(o, HIGH_WATER, LOW_WATER);
     this.#timeoutMs = o.timeoutMs;
-    this.#onAbort = () => this.abort(o.stopped());
-    o.signal.addEventListener('abort', this.#onAbort, { once: true });
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const s = connect({
       host, port: Number(url.port || 80),
       onread: { buffer: () => this.#room(), callback: (n: number, buf: Uint8Array) => this.#read(buf as Buffer, n) },
     });
     this.#socket = s;
-    this.#body.flow = {
+    this.body.flow = {
       pause: () => {
         s.setTimeout(0); // held up by us (disk, rate limit), not by the source
         s.pause();
@@ -103,7 +89,7 @@ export class BulkGet implements SourceResponse {
     s.on('timeout', () => {
       this.abort(Object.assign(new Error(`${url.origin}: nothing received for ${o.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
     });
-    s.on('error', (err) => this.#fail(err));
+    s.on('error', (err) => this.fail(err));
     s.on('close', () => this.#onClose());
     const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`, 'connection: close'];
     for (const [k, v] of Object.entries(o.headers)) lines.push(`${k}: ${v}`);
@@ -153,7 +139,7 @@ export class BulkGet implements SourceResponse {
         this.#slab.out++;
         this.#slabs.set(chunk.buffer, this.#slab);
       }
-      this.#body.push(chunk);
+      this.body.push(chunk);
     }
     if (f.remaining === 0) this.#finish();
     return true;
@@ -192,45 +178,29 @@ export class BulkGet implements SourceResponse {
       // an error's body is never read (the download gives the try up on the status)
       const noBody = !ok || head.status === 204 || head.status === 304;
       this.#framing = { remaining: noBody ? 0 : cl !== undefined ? Number(cl) : null };
-      this.#onStart(head);
+      this.started(head);
       return bytes;
     }
   }
 
   #finish(): void {
-    this.#body.end();
+    this.body.end();
     this.#socket.destroy();
   }
 
   #onClose(): void {
     const f = this.#framing;
-    if (f === null) return this.#fail(Object.assign(new Error('connection closed before the response head'), { code: 'ECONNRESET' }));
-    if (f.remaining === null) return this.#body.end(); // framed by the close
-    if (f.remaining > 0) this.#fail(Object.assign(new Error(`connection closed with ${f.remaining} body bytes to come`), { code: 'ECONNRESET' }));
+    if (f === null) return this.fail(Object.assign(new Error('connection closed before the response head'), { code: 'ECONNRESET' }));
+    if (f.remaining === null) return this.body.end(); // framed by the close
+    if (f.remaining > 0) this.fail(Object.assign(new Error(`connection closed with ${f.remaining} body bytes to come`), { code: 'ECONNRESET' }));
   }
 
-  #fail(err: Error): void {
-    if (this.#body.ended) return;
-    this.#body.fail(err);
-    this.#onStartError(err);
-  }
-
-  head(): Promise<ResponseHead> {
-    return this.#started;
-  }
-
-  next(): Promise<Buffer | null> {
-    return this.#body.next();
-  }
-
-  abort(reason: Error): void {
-    this.#fail(reason);
+  protected drop(): void {
     this.#socket.destroy();
   }
 
   close(): void {
-    this.#signal.removeEventListener('abort', this.#onAbort);
-    if (!this.#body.ended && !this.#body.failed) this.abort(new Error('response closed before its end'));
+    super.close();
     this.#socket.destroy();
     if (this.#closed) return;
     this.#closed = true;

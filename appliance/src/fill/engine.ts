@@ -97,7 +97,12 @@ export class FillEngine extends EventEmitter implements FillHandle {
   start(): void {
     this.#stopTimer = this.#clock.every(this.settings.tickMs, () => {
       const b = this.stats.bytes;
+      const was = this.#rate.share;
       this.#rate.tick(b.peer + b.tier + b.origin, this.#active.size > 0 ? (this.#servingLoad?.() ?? null) : null);
+      const share = this.#rate.share;
+      if ((was < 1) !== (share < 1)) {
+        this.#log.info({ rateBytesPerSec: this.#rate.bucket.rate }, share < 1 ? 'fill: yielding the CPU to viewers' : 'fill: back to its full rate');
+      }
       this.pump();
     });
     this.pump();

@@ -38,16 +38,17 @@ export interface SourceResponse {
   recycle?(chunks: readonly Uint8Array[]): void;
 }
 
-export class ResponseStream implements SourceResponse {
-  #body = new ChunkQueue(HIGH_WATER, LOW_WATER);
-  #controller: Dispatcher.DispatchController | null = null;
+/** What both readers share: the body queue, the head as a promise, stopping on the signal. */
+export abstract class QueuedResponse implements SourceResponse {
+  protected readonly body: ChunkQueue;
   #started: Promise<ResponseHead>;
   #onStart!: (h: ResponseHead) => void;
   #onStartError!: (e: Error) => void;
-  #onAbort: () => void;
   #signal: AbortSignal;
+  #onAbort: () => void;
 
-  constructor(dispatcher: Dispatcher, url: URL, o: ResponseOptions) {
+  constructor(o: ResponseOptions, highWater: number, lowWater: number) {
+    this.body = new ChunkQueue(highWater, lowWater);
     this.#started = new Promise((resolve, reject) => {
       this.#onStart = resolve;
       this.#onStartError = reject;
@@ -56,29 +57,19 @@ export class ResponseStream implements SourceResponse {
     this.#signal = o.signal;
     this.#onAbort = () => this.abort(o.stopped());
     o.signal.addEventListener('abort', this.#onAbort, { once: true });
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart: (c) => {
-        this.#controller = c;
-        this.#body.flow = c;
-        if (o.signal.aborted) c.abort(o.stopped());
-      },
-      onResponseStart: (_c, status, headers) => this.#onStart({ status, headers }),
-      onResponseData: (_c, chunk) => this.#body.push(chunk),
-      onResponseEnd: () => this.#body.end(),
-      onResponseError: (_c, err) => this.#fail(err),
-    };
-    try {
-      dispatcher.dispatch({
-        origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: o.headers,
-        headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs,
-      }, handler);
-    } catch (err) {
-      this.#fail(err as Error); // e.g. a closed dispatcher: surfaces as this try's failure
-    }
   }
 
-  #fail(err: Error): void {
-    this.#body.fail(err);
+  /** Drop the transport (the connection) under the response. */
+  protected abstract drop(reason: Error): void;
+
+  protected started(head: ResponseHead): void {
+    this.#onStart(head);
+  }
+
+  /** The first error wins (none after the body's end); head() rejects with it if still pending. */
+  protected fail(err: Error): void {
+    if (this.body.ended) return;
+    this.body.fail(err);
     this.#onStartError(err);
   }
 
@@ -87,17 +78,48 @@ export class ResponseStream implements SourceResponse {
   }
 
   next(): Promise<Buffer | null> {
-    return this.#body.next();
+    return this.body.next();
   }
 
   abort(reason: Error): void {
-    this.#fail(reason);
-    const ctl = this.#controller;
-    if (ctl && !ctl.aborted) ctl.abort(reason);
+    this.fail(reason);
+    this.drop(reason);
   }
 
   close(): void {
     this.#signal.removeEventListener('abort', this.#onAbort);
-    if (!this.#body.ended && !this.#body.failed) this.abort(new Error('response closed before its end'));
+    if (!this.body.ended && !this.body.failed) this.abort(new Error('response closed before its end'));
+  }
+}
+
+export class ResponseStream extends QueuedResponse {
+  #controller: Dispatcher.DispatchController | null = null;
+
+  constructor(dispatcher: Dispatcher, url: URL, o: ResponseOptions) {
+    super(o, HIGH_WATER, LOW_WATER);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart: (c) => {
+        this.#controller = c;
+        this.body.flow = c;
+        if (o.signal.aborted) c.abort(o.stopped());
+      },
+      onResponseStart: (_c, status, headers) => this.started({ status, headers }),
+      onResponseData: (_c, chunk) => this.body.push(chunk),
+      onResponseEnd: () => this.body.end(),
+      onResponseError: (_c, err) => this.fail(err),
+    };
+    try {
+      dispatcher.dispatch({
+        origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: o.headers,
+        headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs,
+      }, handler);
+    } catch (err) {
+      this.fail(err as Error); // e.g. a closed dispatcher: surfaces as this try's failure
+    }
+  }
+
+  protected drop(reason: Error): void {
+    const ctl = this.#controller;
+    if (ctl && !ctl.aborted) ctl.abort(reason);
   }
 }

@@ -7,35 +7,35 @@ import { describe, expect, it } from 'vitest';
 import { systemFillClock, type FillClock } from '../../src/fill/clock.ts';
 import { batchFor, WRITE_BATCH } from '../../src/fill/source-fetch.ts';
 import { until, useRig } from './helpers/engine.ts';
-import { manifest, requestsFor, startSource, testFile } from './helpers/source-server.ts';
+import type { FillEngine } from '../../src/fill/engine.ts';
+import { manifest, requestsFor, startSource, testFile, type Behaviour, type SourceServer } from './helpers/source-server.ts';
 
 const rig = useRig();
 const MiB = 1 << 20;
 
 describe('reading a source', () => {
-  it('a chunked body is fetched byte-exact (asked again through undici)', async () => {
+  /** One file from one peer behaving so; resolves once it is held and read back byte-exact. */
+  async function fillFrom(behaviour: Behaviour): Promise<{ peer: SourceServer; engine: FillEngine; fileId: string }> {
     const f = testFile('t1.a', 3 * MiB + 123);
-    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]), { framing: 'chunked' });
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]), behaviour);
     rig.sources.push(peer);
     const { store, engine } = await rig.open();
     engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()] }));
     engine.start();
     await until('held', () => store.has(f.fileId, f.sha256));
     expect(Buffer.compare(await readFile(store.get(f.fileId)!.path), f.data)).toBe(0);
+    return { peer, engine, fileId: f.fileId };
+  }
+
+  it('a chunked body is fetched byte-exact (asked again through undici)', async () => {
+    const { engine } = await fillFrom({ framing: 'chunked' });
     expect(engine.report().badSources).toEqual([]);
   });
 
   it('a body ended by the close is fetched byte-exact, and resumed with Range after a cut', async () => {
-    const f = testFile('t1.a', 3 * MiB + 123);
-    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]), { framing: 'close', cutAfter: MiB });
-    rig.sources.push(peer);
-    const { store, engine } = await rig.open();
-    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()] }));
-    engine.start();
-    await until('held', () => store.has(f.fileId, f.sha256));
-    expect(Buffer.compare(await readFile(store.get(f.fileId)!.path), f.data)).toBe(0);
+    const { peer, fileId } = await fillFrom({ framing: 'close', cutAfter: MiB });
     // a cut close-framed body looks like its end: the size check catches it, and the rest is asked for
-    const asked = requestsFor(peer, f.fileId).map((r) => r.range);
+    const asked = requestsFor(peer, fileId).map((r) => r.range);
     expect(asked[0]).toBeUndefined();
     expect(asked.at(-1)).toMatch(/^bytes=[1-9]\d*-$/);
   });

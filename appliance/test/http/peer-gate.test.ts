@@ -61,7 +61,7 @@ describe('peer gate', () => {
 });
 
 describe('peer pacer', () => {
-  it('lets a burst through, then delays writes at the rate and counts the delayed bytes', () => {
+  it('lets a burst through, then lets writes run up a quantum of debt and waits for all of it', () => {
     let now = 0;
     const m = new ServeMetrics();
     const p = new PeerPacer(m, () => now);
@@ -69,17 +69,21 @@ describe('peer pacer', () => {
     p.setRate(100_000);
     expect(p.hooks).toBeDefined();
     expect(p.take(CHUNK_BYTES)).toBeUndefined(); // the bucket starts full
-    const wait = p.take(50_000);
-    expect(wait).toBeInstanceOf(Promise);
+    // in debt, but less than a quantum (here one chunk): paced bytes, no wait yet
+    expect(p.take(50_000)).toBeUndefined();
     expect(m.peerPacedBytes).toBe(50_000);
-    expect(m.peerPacingSeconds).toBeCloseTo(0.5, 5);
-    // a second writer queues behind the first one's debt
+    expect(m.peerPacingSeconds).toBe(0);
+    // the debt reaches the quantum: this write waits until all of it is paid
+    const debt = 50_000 + CHUNK_BYTES;
+    expect(p.take(CHUNK_BYTES)).toBeInstanceOf(Promise);
+    expect(m.peerPacingSeconds).toBeCloseTo(debt / 100_000, 5);
+    // a second writer queues behind that debt
     p.take(50_000);
-    expect(m.peerPacingSeconds).toBeCloseTo(0.5 + 1, 5);
+    expect(m.peerPacingSeconds).toBeCloseTo(debt / 100_000 + (debt + 50_000) / 100_000, 5);
     // once the debt has been paid and the bucket refilled, writes go straight through again
-    now += 1_000 + (CHUNK_BYTES / 100_000) * 1000;
+    now += ((debt + 50_000 + CHUNK_BYTES) / 100_000) * 1000;
     expect(p.take(CHUNK_BYTES)).toBeUndefined();
-    expect(m.peerPacedBytes).toBe(100_000);
+    expect(m.peerPacedBytes).toBe(debt + 50_000);
   });
 
   it('at rate 0 never delays', () => {
