@@ -109,6 +109,22 @@ describe.each(backends)('repository (%s)', (_name, open) => {
     expect(await repo.getSession('s-e')).toBeDefined();
   });
 
+  it('starts asked for at once: the limit holds among them, and one that fails (a taken id) fails alone', async () => {
+    const t = 2_000_000;
+    const results = await Promise.allSettled([
+      repo.startSession(session('s-f', 'acc3', t, 'tv'), 2, t - 100),
+      repo.startSession(session('s-f', 'acc3', t + 1, 'again'), 2, t - 100),
+      repo.startSession(session('s-g', 'acc3', t + 2, 'phone'), 2, t - 100),
+      repo.startSession(session('s-h', 'acc3', t + 3, 'tablet'), 2, t - 100),
+    ]);
+    // PostgreSQL may run them in any order; whichever two came first hold the slots
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    const answers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(answers.filter((a) => a.ok)).toHaveLength(2);
+    expect(answers.filter((a) => !a.ok).map((a) => !a.ok && a.devices.length)).toEqual([2]);
+    expect((await repo.listLiveSessions(t - 100, 10)).filter((s) => s.accountId === 'acc3')).toHaveLength(2);
+  });
+
   it('popularity merges by decay, in any order', async () => {
     const rows = async () => Object.fromEntries((await repo.listPopularity()).map((r) => [`${r.region}/${r.fileId}`, r]));
     await repo.addViews([{ region: 'eu', fileId: 'f', views: 8, at: 0 }], 7 * DAY);
