@@ -26,7 +26,24 @@ export function psshOnMp4Protection(mpd: string): string {
   });
 }
 
+const PLACEHOLDER_RE = /\{\{(BASE_URLS|LICENSE_URL)\}\}/;
+
+/**
+ * A title's MPD template made ready once (the pssh rewrite, split at its placeholders) so each
+ * session only writes in its base URLs and licence URL: a playback start renders one.
+ */
+export function compileMpd(template: string): (baseUrls: readonly string[], licenceUrl: string) => string {
+  // split with a capturing group: literal text at even indices, placeholder names at odd ones
+  const pieces = psshOnMp4Protection(template).split(PLACEHOLDER_RE);
+  return (baseUrls, licenceUrl) => {
+    const bases = baseUrls.map((u) => `<BaseURL>${xmlEscape(u)}</BaseURL>`).join('\n    ');
+    const licence = xmlEscape(licenceUrl);
+    let out = pieces[0];
+    for (let i = 1; i < pieces.length; i += 2) out += (pieces[i] === 'BASE_URLS' ? bases : licence) + pieces[i + 1];
+    return out;
+  };
+}
+
 export function sessionMpd(template: string, baseUrls: readonly string[], licenceUrl: string): string {
-  const bases = baseUrls.map((u) => `<BaseURL>${xmlEscape(u)}</BaseURL>`).join('\n    ');
-  return psshOnMp4Protection(template).replaceAll('{{BASE_URLS}}', bases).replaceAll('{{LICENSE_URL}}', xmlEscape(licenceUrl));
+  return compileMpd(template)(baseUrls, licenceUrl);
 }

@@ -6,14 +6,22 @@
 // is self-contained and a player that drops a failing variant also drops its audio.
 
 const GROUP_ATTR_RE = /\b(GROUP-ID|AUDIO|SUBTITLES|VIDEO)="([^"]*)"/g;
-const MEDIA_RE = /\{\{MEDIA:([^}]+)\}\}/g;
+const MEDIA_SPLIT_RE = /\{\{MEDIA:([^}]+)\}\}/;
 
 function isPerVariant(line: string): boolean {
   return line.startsWith('#EXT-X-MEDIA:') || line.startsWith('#EXT-X-I-FRAME-STREAM-INF:');
 }
 
-/** `mediaUrl(fileId, rank)` names the per-session media playlist for one target. */
-export function sessionMaster(template: string, targets: number, mediaUrl: (fileId: string, rank: number) => string): string {
+type MediaUrl = (fileId: string, rank: number) => string;
+/** Literal text, or where a media playlist's URL goes. */
+type Piece = string | { fileId: string; rank: number };
+
+/**
+ * A title's multivariant template made ready once: parsed into its head and per-variant blocks,
+ * and for each number of targets the copies with renamed groups, split where the per-session
+ * media playlist URLs go. A playback start then only writes those URLs in.
+ */
+export function compileMaster(template: string): (targets: number, mediaUrl: MediaUrl) => string {
   const lines = template.split(/\r?\n/);
   const head: string[] = [];
   const blocks: string[][] = [];
@@ -28,16 +36,39 @@ export function sessionMaster(template: string, targets: number, mediaUrl: (file
       head.push(l);
     }
   }
-  const out = [...head];
-  for (let rank = 0; rank < targets; rank++) {
-    for (const block of blocks) {
-      for (const l of block) {
-        const renamed = rank === 0 ? l : l.replace(GROUP_ATTR_RE, (_m, k: string, v: string) => `${k}="${v}-r${rank}"`);
-        out.push(renamed.replace(MEDIA_RE, (_m, fileId: string) => mediaUrl(fileId, rank)));
+  const byTargets = new Map<number, Piece[]>();
+  const piecesFor = (targets: number): Piece[] => {
+    const out: Piece[] = [];
+    let text = head.map((l) => `${l}\n`).join('');
+    for (let rank = 0; rank < targets; rank++) {
+      for (const block of blocks) {
+        for (const l of block) {
+          const renamed = rank === 0 ? l : l.replace(GROUP_ATTR_RE, (_m, k: string, v: string) => `${k}="${v}-r${rank}"`);
+          // split with a capturing group: literal text at even indices, file ids at odd ones
+          const parts = renamed.split(MEDIA_SPLIT_RE);
+          for (let i = 0; i < parts.length; i++) {
+            if (i % 2 === 0) text += parts[i];
+            else { out.push(text, { fileId: parts[i], rank }); text = ''; }
+          }
+          text += '\n';
+        }
       }
     }
-  }
-  return out.join('\n') + '\n';
+    out.push(text || '\n'); // an empty template still ends its (empty) last line, as it always has
+    return out;
+  };
+  return (targets, mediaUrl) => {
+    let pieces = byTargets.get(targets);
+    if (!pieces) byTargets.set(targets, (pieces = piecesFor(targets)));
+    let out = '';
+    for (const p of pieces) out += typeof p === 'string' ? p : mediaUrl(p.fileId, p.rank);
+    return out;
+  };
+}
+
+/** `mediaUrl(fileId, rank)` names the per-session media playlist for one target. */
+export function sessionMaster(template: string, targets: number, mediaUrl: MediaUrl): string {
+  return compileMaster(template)(targets, mediaUrl);
 }
 
 // Titles packaged before the packager wrote `org.w3.clearkey` carry the DASH ClearKey system id

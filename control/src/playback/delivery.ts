@@ -5,8 +5,8 @@
 import { formatPrefix, signToken, tokenBaseUrl, prefixMask } from '../../../protocol/index.ts';
 import type { Address } from '../../../protocol/index.ts';
 import type { CatalogTitle } from '../catalog.ts';
-import { sessionMaster, sessionMedia } from '../manifest/hls.ts';
-import { sessionMpd } from '../manifest/dash.ts';
+import { compileMaster, sessionMedia } from '../manifest/hls.ts';
+import { compileMpd } from '../manifest/dash.ts';
 import type { SteerTarget } from '../steering/steer.ts';
 
 export interface Delivery {
@@ -48,12 +48,22 @@ export function sessionPaths(controlUrl: string, sid: string) {
   };
 }
 
+// Each title's templates made ready once, on first use (a title registered again is a new
+// object, and the old one's entry goes with it).
+const compiled = new WeakMap<CatalogTitle['manifest']['templates'], { mpd: ReturnType<typeof compileMpd>; master: ReturnType<typeof compileMaster> }>();
+function compiledFor(title: CatalogTitle) {
+  const templates = title.manifest.templates;
+  let c = compiled.get(templates);
+  if (!c) compiled.set(templates, (c = { mpd: compileMpd(templates.dash), master: compileMaster(templates.hls.master) }));
+  return c;
+}
+
 export function dashFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string): string {
-  return sessionMpd(title.manifest.templates.dash, baseUrls(d), sessionPaths(controlUrl, sid).licence);
+  return compiledFor(title).mpd(baseUrls(d), sessionPaths(controlUrl, sid).licence);
 }
 
 export function hlsMasterFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string): string {
-  return sessionMaster(title.manifest.templates.hls.master, d.targets.length, sessionPaths(controlUrl, sid).media);
+  return compiledFor(title).master(d.targets.length, sessionPaths(controlUrl, sid).media);
 }
 
 export function hlsMediaFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string, fileId: string, rank: number): string | undefined {
