@@ -14,6 +14,7 @@ import { baseUrls, dashFor, hlsMasterFor, makeDelivery, sessionPaths } from './d
 import { recordSample } from './throughput-samples.ts';
 import type { Delivery } from './delivery.ts';
 import { streamLimit } from './plans.ts';
+import { ViewerCache } from './viewer-cache.ts';
 
 export const PlayRequest = z.object({
   titleId: z.string().min(1).max(64),
@@ -31,11 +32,12 @@ export const Heartbeat = z.object({
 
 export class PlaybackService {
   #c: Control;
+  #viewers = new ViewerCache();
 
   constructor(c: Control) { this.#c = c; }
 
   async account(token: string): Promise<Account> {
-    const a = await this.#c.repo.accountByToken(secretHash(token));
+    const a = await this.#viewers.accounts.get(secretHash(token), (hash) => this.#c.repo.accountByToken(hash));
     if (!a) throw new ApiError(401, 'unauthenticated', 'unknown account token');
     return a;
   }
@@ -46,7 +48,7 @@ export class PlaybackService {
 
   async start(account: Account, body: z.output<typeof PlayRequest>, client: Address) {
     const c = this.#c;
-    const profile = await c.repo.getProfile(body.profileId);
+    const profile = await this.#viewers.profiles.get(body.profileId, (id) => c.repo.getProfile(id));
     if (!profile) throw new ApiError(404, 'profile-not-found', `no profile ${body.profileId}`);
     if (profile.accountId !== account.accountId) throw new ApiError(403, 'forbidden', 'that profile belongs to another account');
     if (account.status !== 'active') throw new ApiError(403, 'not-entitled', 'the account has no active subscription');
