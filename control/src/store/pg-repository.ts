@@ -430,21 +430,22 @@ export class PgRepository implements Repository {
     // Rows this instance wrote last are skipped (it has them in memory) but still move `version` on.
     const me = this.instanceId;
     // One snapshot for the three reads: `version` must not pass a row one of them did not see.
-    const [sites, titles, appliances] = await this.#tx((db) => Promise.all([
-      this.#rows('SELECT *, updated_by = $2 AS mine FROM sites WHERE version > $1', [since, me], db),
-      this.#rows(
+    // (one after another: a pg client runs one query at a time)
+    const [sites, titles, appliances] = await this.#tx(async (db) => [
+      await this.#rows('SELECT *, updated_by = $2 AS mine FROM sites WHERE version > $1', [since, me], db),
+      await this.#rows(
         `SELECT title_id, version, updated_by = $2 AS mine, CASE WHEN updated_by <> $2 THEN name END AS name,
          CASE WHEN updated_by <> $2 THEN regions END AS regions, CASE WHEN updated_by <> $2 THEN manifest END AS manifest
          FROM titles WHERE version > $1`, [since, me], db,
       ),
-      this.#rows(
+      await this.#rows(
         `SELECT appliance_id, site_id, name, public_url, created_at, operator_drain, version, updated_by = $2 AS mine,
          CASE WHEN updated_by <> $2 THEN snapshot END AS snapshot,
          CASE WHEN updated_by <> $2 AND inventory_version > $1 THEN inventory END AS inventory,
          CASE WHEN updated_by <> $2 AND routes_version > $1 THEN routes END AS routes
          FROM appliances WHERE version > $1 ORDER BY version`, [since, me], db,
       ),
-    ]), 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    ], 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     let version = since;
     for (const r of [...sites, ...titles, ...appliances]) version = Math.max(version, r.version);
     return {
