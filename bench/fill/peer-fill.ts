@@ -9,6 +9,8 @@ import { cpuMeter } from '../serve/cpu.ts';
 import { round3 } from '../serve/measurement.ts';
 import { rateBetween, watchFill, wholeTransfer, type FillSample } from './progress.ts';
 
+const IDLE_SAMPLE_MS = 3_000;
+
 export interface PeerFillResult {
   appliance: string;
   bytes: number;
@@ -18,6 +20,10 @@ export interface PeerFillResult {
   /** cores the filling appliance used during the transfer, and CPU-seconds per GiB */
   cpuCores: number;
   cpuSecondsPerGiB: number;
+  /** cores the new appliance used idle (joined, nothing to fetch yet), measured just before */
+  idleCpuCores: number;
+  /** CPU-seconds per GiB less that idle cost over the wait: what the fill itself cost */
+  fillCpuSecondsPerGiB: number;
   /** cores the serving peer used meanwhile */
   peerCpuCores: number;
   bytesByLevel: FillSample['byLevel'];
@@ -45,7 +51,11 @@ export interface FillRunOptions {
 /** A new appliance joins the site; the planner runs; measure its fill until it holds its plan. */
 export async function joinAndFill(c: Cluster, peer: ClusterAppliance, o: FillRunOptions): Promise<{ a: ClusterAppliance; r: PeerFillResult; samples: FillSample[] }> {
   const a = await c.addAppliance('bench-1', { settings: o.settings });
-  o.log(`${a.name} joined (pid ${a.pid}); planning`);
+  // its idle cost (timers, workers, reports): on a loaded box a slow fill's wait carries a lot of it
+  const idle = cpuMeter(a.pid!);
+  await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+  const idleCores = idle();
+  o.log(`${a.name} joined (pid ${a.pid}, idle ${round3(idleCores)} cores); planning`);
   const watch = watchFill(a, { intervalMs: 200, timeoutMs: o.timeoutMs, minWanted: o.bytes });
   // CPU from the moment bytes flow: start the meters now, and subtract the idle lead-in below
   const cpuA = cpuMeter(a.pid!);
@@ -67,6 +77,8 @@ export async function joinAndFill(c: Cluster, peer: ClusterAppliance, o: FillRun
     MBps: round3(whole.MBps),
     cpuCores: round3(cpuSeconds / whole.seconds),
     cpuSecondsPerGiB: round3(cpuSeconds / (whole.bytes / 2 ** 30)),
+    idleCpuCores: round3(idleCores),
+    fillCpuSecondsPerGiB: round3(Math.max(0, cpuSeconds - idleCores * wall) / (whole.bytes / 2 ** 30)),
     peerCpuCores: round3((peerCores * wall) / whole.seconds),
     bytesByLevel: last.byLevel,
   };

@@ -69,7 +69,7 @@ export function markdown(r: FillResults): string {
     const u = r.unthrottled;
     L.push('## (a) One appliance filling from a peer, no rate limit', '');
     L.push(`${mib(u.bytes)} MiB in ${u.seconds} s = **${u.MBps} MB/s**; the filling appliance used ${u.cpuCores} cores ` +
-      `(${u.cpuSecondsPerGiB} CPU-s per GiB), the serving peer ${u.peerCpuCores} cores. ` +
+      `(${u.cpuSecondsPerGiB} CPU-s per GiB; ${u.fillCpuSecondsPerGiB} less its idle ${u.idleCpuCores} cores), the serving peer ${u.peerCpuCores} cores. ` +
       `Bytes by source level: peer ${mib(u.bytesByLevel.peer)} MiB, tier ${mib(u.bytesByLevel.tier)} MiB, origin ${mib(u.bytesByLevel.origin)} MiB.`, '');
   }
   if (r.rateLimited) {
@@ -77,7 +77,7 @@ export function markdown(r: FillResults): string {
     L.push('## (b) The same with a rate limit', '');
     L.push(`Limit ${round3(b.limitBps / 1e6)} Mb/s (${b.limitMBps} MB/s). Steady rate (10–90 % of the bytes) **${b.steadyMBps} MB/s**, ` +
       `error ${b.errorPct} %; whole transfer ${mib(b.bytes)} MiB in ${b.seconds} s = ${b.MBps} MB/s (${b.wholeErrorPct} %, includes start-up: manifest fetch, first requests, the bucket's first burst). ` +
-      `CPU ${b.cpuCores} cores.`, '');
+      `CPU ${b.cpuCores} cores, ${b.cpuSecondsPerGiB} CPU-s per GiB (${b.fillCpuSecondsPerGiB} less its idle ${b.idleCpuCores} cores).`, '');
   }
   if (r.viewers) {
     const v = r.viewers;
