@@ -1,7 +1,6 @@
 // Play, heartbeat, stop: entitlement and region checks, steering, the stream limit (one atomic
 // store call), and the session's liveness (ended, or silent for longer than the TTL).
 
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { formatAddress } from '../../../protocol/index.ts';
 import type { Address } from '../../../protocol/index.ts';
@@ -14,6 +13,7 @@ import { baseUrls, dashFor, hlsMasterFor, makeDelivery, sessionPaths } from './d
 import { recordSample } from './throughput-samples.ts';
 import type { Delivery } from './delivery.ts';
 import { streamLimit } from './plans.ts';
+import { newSessionId } from './session-ids.ts';
 import { ViewerCache } from './viewer-cache.ts';
 
 export const PlayRequest = z.object({
@@ -61,7 +61,7 @@ export class PlaybackService {
     const decision = steer(c.fleet, { address: client, titleId: title.titleId, fileIds: title.fileIds, region: account.region, now }, {
       topK: c.settings.topK, fallbackK: c.settings.fallbackK, originUrl: c.settings.originUrl, throughput: c.throughput,
     });
-    const sid = randomBytes(16).toString('base64url');
+    const sid = newSessionId();
     const key = c.urlTokenKeys.signing(now);
     const delivery = makeDelivery(sid, title, decision.targets, client, now, {
       kid: key.kid, secret: key.secret, ttlSec: c.settings.urlTokenTtlSec, bindClient: c.settings.tokenClientBinding,
