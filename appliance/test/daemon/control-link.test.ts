@@ -1,23 +1,13 @@
 // The daemon joins the control plane through its control-link service: it enrolls, reports its
 // health, tiers and inventory from Daemon.snapshot(), and control's operator drain becomes a soft
 // drain (still serving, reported as draining and degraded).
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENROLLMENT_TOKEN, startControlProcess, type ControlProc } from '../report/helpers/control-process.ts';
-import { json, rawGet, sleep, startDaemon, type Daemon } from './harness.ts';
+import { freePort } from '../bgp/helpers/routers.ts';
+import { KID, SECRET, json, rawGet, sleep, startDaemon, type Daemon } from './harness.ts';
 
 let control: ControlProc;
 let d: Daemon;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(what: string, f: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + 30_000;
@@ -33,7 +23,10 @@ beforeAll(async () => {
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  control = await startControlProcess(mkdtempSync(join(tmpdir(), 'edgebox-ctl-')), await freePort(), 300);
+  control = await startControlProcess(mkdtempSync(join(tmpdir(), 'edgebox-ctl-')), await freePort('127.0.0.1'), 300,
+    // control publishes its URL-token keys to the boxes it steers to; the daemon's test tokens
+    // are signed with the harness's key, so control must hold that same key
+    { urlTokenKid: KID, urlTokenSecret: SECRET });
   await control.op('PUT', '/v1/sites/lon-1', { kind: 'embedded', region: 'eu', timeZone: 'Europe/London' });
   d = await startDaemon({
     files: [{ fileId: 't1.v1', bytes: 5000, tier: 'ssd' }],
