@@ -5,10 +5,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ImageStatus, ImageTarget, TurnupReport, type ImageTargetReply } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
-import type { ApplianceRow } from '../../store/repository.ts';
 import { ApiError, parseWith } from '../../errors.ts';
-import { secretHash } from '../../credentials.ts';
-import { bearer, requireStatic } from '../auth.ts';
+import { requireStatic } from '../auth.ts';
+import { authenticateAppliance } from './appliances.ts';
 
 type Id = FastifyRequest<{ Params: { id: string } }>;
 
@@ -20,11 +19,13 @@ function parseOr<T>(json: string | null | undefined, fallback: T): T {
 }
 
 export function imageRoutes(app: FastifyInstance, c: Control): void {
-  const authAppliance = async (req: Id): Promise<ApplianceRow> => {
-    const row = await c.repo.applianceByCredential(secretHash(bearer(req)));
-    if (!row) throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');
-    if (row.applianceId !== req.params.id) throw new ApiError(403, 'forbidden', 'this credential belongs to another appliance');
-    return row;
+  // One credential check for every appliance route (revoked → 401 credential-revoked, rotation
+  // honoured); the site comes from the fleet, which holds every enrolled appliance.
+  const authAppliance = async (req: Id): Promise<{ applianceId: string; siteId: string }> => {
+    const { applianceId } = await authenticateAppliance(c, req);
+    const a = c.fleet.get(applianceId);
+    if (!a) throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');
+    return { applianceId, siteId: a.site.siteId };
   };
   const site = async (siteId: string) => {
     const s = await c.repo.getSite(siteId);
