@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { errorBody, SettingsError } from '../protocol/index.ts';
+import { type ErrorCode, errorBody, SettingsError } from '../protocol/index.ts';
 import { packagerSettings } from './src/settings.ts';
 import { packageTitle, QaError } from './src/package-title.ts';
 import { IngestError } from './src/ingest.ts';
@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const json = !!values.json;
-  const fail = (code: string, message: string, exit: number): number => {
+  const fail = (code: ErrorCode, message: string, exit: number): number => {
     if (json) process.stdout.write(`${JSON.stringify(errorBody(code, message))}\n`);
     else process.stderr.write(`package: ${message}\n`);
     return exit;

@@ -29,7 +29,7 @@ describe('appliance enrollment and reports', () => {
     expect(first.body.credential).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const again = await ctx.call('POST', '/v1/appliances/enroll', { body });
     expect(again.status).toBe(403);
-    expect(again.body.error.code).toBe('enrollment-token-used');
+    expect(again.body.error.code).toBe('enrollment_token_used');
     const view = await ctx.call('GET', `/v1/appliances/${first.body.applianceId}`, { token: OPERATOR });
     expect(view.body).toMatchObject({ siteId: 's1', publicUrl: 'http://box-a.test:8081', state: 'stale' });
   });

@@ -71,11 +71,11 @@ describe('demand: heartbeats and promotions decide what is filled', () => {
   });
 
   const refusals: Array<[string, string, string, unknown, number, string]> = [
-    ['an unknown title', 'PUT', '/v1/titles/nope/promotion', { expectedViews: 1, releaseAt: 0 }, 404, 'title-not-found'],
-    ['negative views', 'PUT', '/v1/titles/t1/promotion', { expectedViews: -1, releaseAt: 0 }, 400, 'bad-request'],
-    ['a release date that is not one', 'PUT', '/v1/titles/t1/promotion', { expectedViews: 1, releaseAt: 'friday' }, 400, 'bad-request'],
+    ['an unknown title', 'PUT', '/v1/titles/nope/promotion', { expectedViews: 1, releaseAt: 0 }, 404, 'title_not_found'],
+    ['negative views', 'PUT', '/v1/titles/t1/promotion', { expectedViews: -1, releaseAt: 0 }, 400, 'bad_request'],
+    ['a release date that is not one', 'PUT', '/v1/titles/t1/promotion', { expectedViews: 1, releaseAt: 'friday' }, 400, 'bad_request'],
     ['no promotion to remove', 'DELETE', '/v1/titles/t1/promotion', undefined, 404, 'promotion_not_found'],
-    ['popularity without a region', 'GET', '/v1/fill/popularity', undefined, 400, 'bad-request'],
+    ['popularity without a region', 'GET', '/v1/fill/popularity', undefined, 400, 'bad_request'],
   ];
   it.each(refusals)('refuses %s', async (_name, method, path, body, status, code) => {
     const r = await ctx.call(method, path, { token: OPERATOR, body });

@@ -60,7 +60,7 @@ describe('steering learns from heartbeats', () => {
   it('the steering probe answers an unknown title with 404, as playback does', async () => {
     const r = await ctx.call('GET', '/v1/steering?ip=127.0.0.1&titleId=nope', { token: OPERATOR });
     expect(r.status).toBe(404);
-    expect(r.body.error.code).toBe('title-not-found');
+    expect(r.body.error.code).toBe('title_not_found');
   });
 
   it('decisions naming a degraded box are counted', async () => {

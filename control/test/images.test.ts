@@ -46,7 +46,7 @@ describe('appliance image: per-site target version, update status, turn-up repor
   });
 
   it('refuses an unknown site, a missing operator token, and a credential of another appliance', async () => {
-    expect((await ctx.call('PUT', '/v1/sites/nope/image', { token: OPERATOR, body: TARGET })).body.error.code).toBe('site-not-found');
+    expect((await ctx.call('PUT', '/v1/sites/nope/image', { token: OPERATOR, body: TARGET })).body.error.code).toBe('site_not_found');
     expect((await ctx.call('PUT', '/v1/sites/s1/image', { body: TARGET })).status).toBe(401);
     expect((await image(a, other.credential)).status).toBe(403);
     expect((await image(a, 'not-a-credential')).status).toBe(401);
@@ -92,6 +92,6 @@ describe('appliance image: per-site target version, update status, turn-up repor
     expect((await ctx.call('POST', `/v1/appliances/${other.applianceId}/credential/revoke`, { token: OPERATOR })).status).toBeLessThan(300);
     const r = await image(other);
     expect(r.status).toBe(401);
-    expect(r.body.error.code).toBe('credential-revoked');
+    expect(r.body.error.code).toBe('credential_revoked');
   });
 });

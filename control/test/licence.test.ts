@@ -63,7 +63,7 @@ describe('ClearKey licences scoped to the session', () => {
     const { licensePath } = await start();
     const r = await ctx.call('POST', licensePath, { body: { kids: [b64(kidOf('t1', 1)), b64(kidOf('t2', 1))], type: 'temporary' } });
     expect(r.status).toBe(403);
-    expect(r.body.error.code).toBe('kid-not-in-session');
+    expect(r.body.error.code).toBe('kid_not_in_session');
     expect(r.text).not.toContain(b64(t2.keys[0].key));
     expect(r.text).not.toContain(b64(t1.keys[0].key));
   });
@@ -72,11 +72,11 @@ describe('ClearKey licences scoped to the session', () => {
     const ended = await start();
     await ctx.call('DELETE', `/v1/playback/${ended.sid}`, { token: ended.acc.token });
     const r1 = await ctx.call('POST', ended.licensePath, { body: { kids: [b64(kidOf('t1', 1))], type: 'temporary' } });
-    expect([r1.status, r1.body.error.code]).toEqual([403, 'session-not-live']);
+    expect([r1.status, r1.body.error.code]).toEqual([403, 'session_not_live']);
     const silent = await start();
     ctx.clock.t += 180_001;
     const r2 = await ctx.call('POST', silent.licensePath, { body: { kids: [b64(kidOf('t1', 1))], type: 'temporary' } });
-    expect([r2.status, r2.body.error.code]).toEqual([403, 'session-not-live']);
+    expect([r2.status, r2.body.error.code]).toEqual([403, 'session_not_live']);
   });
 
   it('refuses requests without a session, with an unknown session, or malformed', async () => {

@@ -106,6 +106,6 @@ describe('two control instances on one PostgreSQL database', () => {
       expect(results.filter((r) => r.status === 201)).toHaveLength(limit);
       expect(results.filter((r) => r.status === 429)).toHaveLength(tries - limit);
       const refused = results.find((r) => r.status === 429)!;
-      expect(refused.body.devices).toHaveLength(limit);
+      expect(refused.body.error.devices).toHaveLength(limit);
     });
 });

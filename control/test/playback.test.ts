@@ -69,9 +69,9 @@ describe.each(stores.list)('playback (%s)', (_store, overrides) => {
       expect(refused).toHaveLength(tries - limit);
       const streaming = ok.map((r) => JSON.parse(r.text).sessionId).length;
       expect(streaming).toBe(limit);
-      expect(refused[0].body.error.code).toBe('stream-limit');
-      expect(refused[0].body.devices).toHaveLength(limit);
-      for (const d of refused[0].body.devices) expect(refused[0].body.error.message).toContain(d);
+      expect(refused[0].body.error.code).toBe('stream_limit');
+      expect(refused[0].body.error.devices).toHaveLength(limit);
+      for (const d of refused[0].body.error.devices) expect(refused[0].body.error.message).toContain(d);
     });
 
   it('heartbeats keep the slot; silence past the TTL frees it; DELETE frees it', async () => {
@@ -84,7 +84,7 @@ describe.each(stores.list)('playback (%s)', (_store, overrides) => {
     ctx.clock.t += 170_000;
     const blocked = await play(acc.token, acc.profileId, 'tablet');
     expect(blocked.status).toBe(429);
-    expect(blocked.body.devices).toEqual(['phone']);
+    expect(blocked.body.error.devices).toEqual(['phone']);
     ctx.clock.t += 10_001;
     const after = await play(acc.token, acc.profileId, 'tablet');
     expect(after.status).toBe(201);
@@ -113,11 +113,11 @@ describe.each(stores.list)('playback (%s)', (_store, overrides) => {
       ['unknown token', play('not-a-real-token', acc.profileId, 'x'), 401, 'unauthenticated'],
       ['malformed header', ctx.call('POST', '/v1/playback', { headers: { authorization: 'Basic abc' }, body: {} }), 401, 'unauthenticated'],
       ['another account\'s profile', play(other.token, acc.profileId, 'x'), 403, 'forbidden'],
-      ['suspended account', play(suspended.token, suspended.profileId, 'x'), 403, 'not-entitled'],
-      ['title not in region', play(acc.token, acc.profileId, 'x', 't2'), 403, 'not-in-region'],
-      ['unknown title', play(acc.token, acc.profileId, 'x', 'nope'), 404, 'title-not-found'],
-      ['unknown profile', play(acc.token, 'prf-nope', 'x'), 404, 'profile-not-found'],
-      ['bad body', ctx.call('POST', '/v1/playback', { token: acc.token, body: { titleId: 't1' } }), 400, 'bad-request'],
+      ['suspended account', play(suspended.token, suspended.profileId, 'x'), 403, 'not_entitled'],
+      ['title not in region', play(acc.token, acc.profileId, 'x', 't2'), 403, 'not_in_region'],
+      ['unknown title', play(acc.token, acc.profileId, 'x', 'nope'), 404, 'title_not_found'],
+      ['unknown profile', play(acc.token, 'prf-nope', 'x'), 404, 'profile_not_found'],
+      ['bad body', ctx.call('POST', '/v1/playback', { token: acc.token, body: { titleId: 't1' } }), 400, 'bad_request'],
     ];
     for (const [name, p, status, code] of cases) {
       const r = await p;

@@ -36,7 +36,7 @@ describe('title registration', () => {
     const noKey = titleRecord('t2');
     noKey.keys = noKey.keys.slice(0, 1);
     const r1 = await ctx.call('POST', '/v1/titles', { token: PACKAGER, body: noKey });
-    expect([r1.status, r1.body.error.code, r1.body.error.message]).toEqual([422, 'inconsistent-title', `no key for kid ${titleRecord('t2').keys[1].kid}`]);
+    expect([r1.status, r1.body.error.code, r1.body.error.message]).toEqual([422, 'inconsistent_title', `no key for kid ${titleRecord('t2').keys[1].kid}`]);
     const r2 = await ctx.call('POST', '/v1/titles', { token: PACKAGER, body: { ...titleRecord('t3'), manifest: { version: 2 } } });
     expect(r2.status).toBe(400);
     expect(r2.body.error.message).toMatch(/^body\.manifest/);

@@ -45,7 +45,7 @@ describe('control pages and the JSON they read', () => {
     expect((await ctx.call('GET', '/ui/..%2F..%2Fsettings.ts')).status).toBe(404);
     const unknown = await ctx.call('GET', '/ui/vendor/jquery.js');
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error.code).toBe('not-found');
+    expect(unknown.body.error.code).toBe('not_found');
   });
 
   it('tells a signed-in viewer their account, profiles and the titles of their region', async () => {

@@ -13,7 +13,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { errorBody, isFileId, isTitleId, TOKEN_MAX_LENGTH, verifyPeerToken, verifyToken, type TokenKeys } from '../../protocol/index.ts';
+import { type ErrorCode, errorBody, isFileId, isTitleId, TOKEN_MAX_LENGTH, verifyPeerToken, verifyToken, type TokenKeys } from '../../protocol/index.ts';
 import type { Logger } from 'pino';
 
 export interface OriginOptions {
@@ -26,7 +26,7 @@ export interface OriginOptions {
   now?: () => number;
 }
 
-type Refusal = { status: 401 | 403; code: string; message: string };
+type Refusal = { status: 401 | 403; code: ErrorCode; message: string };
 
 /** Why a request for /v1/f/<fileId> on a keyed origin is refused, or null: a valid peer token or URL token lets it in. */
 function fillRefusal(

@@ -4,6 +4,7 @@
 // A report names the key-set version it holds; the reply carries the set only when that differs.
 
 import { z } from 'zod';
+import type { ErrorCode } from './http-error.ts';
 
 export const TOKEN_KID_RE = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -16,4 +17,4 @@ export const TokenKeySet = z.object({
 export type TokenKeySet = z.infer<typeof TokenKeySet>;
 
 /** the error code of a report (or any appliance call) made with a credential an operator revoked (401) */
-export const CREDENTIAL_REVOKED = 'credential-revoked';
+export const CREDENTIAL_REVOKED = 'credential_revoked' satisfies ErrorCode;

@@ -289,7 +289,7 @@ describe('end to end in Chromium: steered playback through appliances, failover,
       await play(second, 'only', 'shaka');
       const s = await waitForState(second, 'the refusal', (x) => x.error !== null, 60_000);
       expect(s.phase).toBe('refused');
-      expect(s.error).toMatchObject({ kind: 'api', status: 429, code: 'stream-limit' });
+      expect(s.error).toMatchObject({ kind: 'api', status: 429, code: 'stream_limit' });
       expect(s.error!.message).toContain('living-room-tv');
       expect(s.error!.devices).toEqual(['living-room-tv']);
       expect(await second.locator('#play-error').innerText()).toContain('living-room-tv');
@@ -338,7 +338,7 @@ describe('end to end in Chromium: steered playback through appliances, failover,
       const ask = (kids: string[]) => fetch(session.licenseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kids: kids.map(b64), type: 'temporary' }) });
       const foreign = await ask([other.record.keys[0].kid]);
       expect(foreign.status).toBe(403);
-      expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('kid-not-in-session');
+      expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('kid_not_in_session');
       const manifest = JSON.parse(await (await fetch(`${site.c.origin.url}/v1/manifests/${TITLE}.json`)).text()) as { kids: string[] };
       // mixed with the session's own key it is refused as a whole
       expect((await ask([manifest.kids[0], other.record.keys[0].kid])).status).toBe(403);

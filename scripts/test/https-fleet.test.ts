@@ -51,10 +51,10 @@ describe('the upload route', () => {
     const other = ca.leaf('other', ['other.example'], daysFromNow(-1), fromClock(ctx, 30));
     const expired = ca.leaf('expired', [HOST], daysFromNow(-30), fromClock(ctx, -1));
     const cases: [string, unknown, number, string][] = [
-      ['garbage certificate', { certPem: 'not a pem', keyPem: leaf.keyPem }, 400, 'bad-certificate'],
-      ['key of another certificate', { certPem: leaf.certPem, keyPem: other.keyPem }, 400, 'bad-certificate'],
-      ['expired', { certPem: expired.certPem, keyPem: expired.keyPem }, 400, 'certificate-expired'],
-      ['no key', { certPem: leaf.certPem }, 400, 'bad-request'],
+      ['garbage certificate', { certPem: 'not a pem', keyPem: leaf.keyPem }, 400, 'bad_certificate'],
+      ['key of another certificate', { certPem: leaf.certPem, keyPem: other.keyPem }, 400, 'bad_certificate'],
+      ['expired', { certPem: expired.certPem, keyPem: expired.keyPem }, 400, 'certificate_expired'],
+      ['no key', { certPem: leaf.certPem }, 400, 'bad_request'],
     ];
     for (const [name, body, status, code] of cases) {
       const r = await upload(body);

@@ -5,7 +5,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { errorBody } from '../../../protocol/index.ts';
+import { HttpError } from '../../../protocol/index.ts';
 
 export interface AdminActions {
   metrics(): Promise<{ text: string; contentType: string }>;
@@ -22,16 +22,6 @@ export interface AdminActions {
 
 const MAX_BODY = 16 * 1024 * 1024;
 
-class HttpError extends Error {
-  status: number;
-  code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
@@ -47,7 +37,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'too_large', `body over ${MAX_BODY} bytes`);
+    if (size > MAX_BODY) throw new HttpError(413, 'payload_too_large', `body over ${MAX_BODY} bytes`);
     chunks.push(c);
   }
   try {
@@ -107,7 +97,7 @@ export function createAdminServer(adminToken: string, a: AdminActions): Server {
     if (m === 'GET' && path === '/v1/snapshot') return send(res, 200, a.snapshot());
     if (!path.startsWith('/v1/admin/')) throw new HttpError(404, 'not_found', 'no such route');
     if (!want) throw new HttpError(403, 'admin_disabled', 'no adminToken is configured');
-    if (!authorised(req)) throw new HttpError(401, 'unauthorized', 'admin token required (Authorization: Bearer …)');
+    if (!authorised(req)) throw new HttpError(401, 'unauthenticated', 'admin token required (Authorization: Bearer …)');
 
     if (m === 'POST' && path === '/v1/admin/drain') {
       a.drain('admin');
@@ -135,7 +125,7 @@ export function createAdminServer(adminToken: string, a: AdminActions): Server {
   return createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
     route(req, res).catch((e: unknown) => {
       const err = e instanceof HttpError ? e : new HttpError(500, 'internal', (e as Error).message);
-      if (!res.headersSent) send(res, err.status, errorBody(err.code, err.message));
+      if (!res.headersSent) send(res, err.status, err.body);
       else res.destroy();
     });
   });

@@ -65,14 +65,14 @@ export class ManifestClient {
     if (res.statusCode === 404) return { kind: 'no-plan' };
     if (res.statusCode !== 200) {
       const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new ControlCallError(res.statusCode, err?.code ?? 'http-error', `${url}: ${res.statusCode} ${err?.message ?? text.slice(0, 200)}`);
+      throw new ControlCallError(res.statusCode, err?.code ?? 'http_error', `${url}: ${res.statusCode} ${err?.message ?? text.slice(0, 200)}`);
     }
     const parsed = FillManifest.safeParse(json);
     if (!parsed.success) {
-      throw new ControlCallError(502, 'bad-reply', `fill manifest does not match the protocol: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+      throw new ControlCallError(502, 'bad_reply', `fill manifest does not match the protocol: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
     }
     if (parsed.data.applianceId !== cred.applianceId) {
-      throw new ControlCallError(502, 'bad-reply', `fill manifest is for ${parsed.data.applianceId}, not ${cred.applianceId}`);
+      throw new ControlCallError(502, 'bad_reply', `fill manifest is for ${parsed.data.applianceId}, not ${cred.applianceId}`);
     }
     return { kind: 'manifest', manifest: parsed.data };
   }

@@ -2,12 +2,12 @@
 // CORS headers so a browser player can read why it failed and fail over to the next URL.
 
 import type { ServerResponse } from 'node:http';
-import { errorBody } from '../../../protocol/index.ts';
+import { type ErrorCode, errorBody } from '../../../protocol/index.ts';
 import { CORS_RESPONSE_HEADERS } from './cors.ts';
 
 const bodies = new Map<string, Buffer>();
 
-function bodyOf(code: string, message: string): Buffer {
+function bodyOf(code: ErrorCode, message: string): Buffer {
   const key = `${code}\n${message}`;
   let b = bodies.get(key);
   if (b === undefined) {
@@ -21,7 +21,7 @@ function bodyOf(code: string, message: string): Buffer {
 export function sendError(
   res: ServerResponse,
   status: number,
-  code: string,
+  code: ErrorCode,
   message: string,
   extra?: readonly string[],
 ): void {

@@ -10,6 +10,7 @@ import type { PeerGate } from './peer-gate.ts';
 import type { PeerPacer } from './peer-pacer.ts';
 import type { ServeMetrics, TierLabel } from './serve-metrics.ts';
 import type { TokenGate } from './token-gate.ts';
+import type { ViewerRefusal } from './worker-messages.ts';
 
 export interface ServeContext {
   view: StoreView;
@@ -32,7 +33,7 @@ export interface ServeContext {
   misses: MissClient;
   /** set while viewers are refused (control away too long): every viewer file request gets this
    *  503, so players move on to their next base URL; peers are still served */
-  refuseViewers: { code: string; message: string } | null;
+  refuseViewers: ViewerRefusal | null;
 }
 
 export function limiterFor(ctx: ServeContext, file: FileEntry): IoLimiter {

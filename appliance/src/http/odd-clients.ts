@@ -13,7 +13,7 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { errorBody } from '../../../protocol/index.ts';
+import { type ErrorCode, errorBody } from '../../../protocol/index.ts';
 import { CORS_RESPONSE_HEADERS } from './cors.ts';
 
 /** Responses not yet closed, per connection. */
@@ -22,7 +22,7 @@ const inFlight = new WeakMap<Socket, number>();
 const owed = new WeakMap<Socket, NodeJS.ErrnoException>();
 
 /** node's own choice of status for a parse error, kept (with a JSON body and a code). */
-function replyFor(err: NodeJS.ErrnoException): { status: number; reason: string; code: string; message: string } {
+function replyFor(err: NodeJS.ErrnoException): { status: number; reason: string; code: ErrorCode; message: string } {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
       return { status: 431, reason: 'Request Header Fields Too Large', code: 'headers_too_large', message: 'the request header block is too large' };

@@ -3,6 +3,7 @@
 // the serving side never imports daemon/ (folder order: scripts/test/import-boundaries.test.ts).
 
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { ErrorCode } from '../../../protocol/index.ts';
 import type { HealthView, ServerLimits } from './public-server.ts';
 import type { FileEntry } from '../store/types.ts';
 import type { CertificateMaterial } from './tls/cipher-policy.ts';
@@ -10,7 +11,7 @@ import type { WorkerTls } from './tls/secure-serving.ts';
 
 /** Why viewers are refused: control has been away too long (daemon.ts). */
 export interface ViewerRefusal {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 

@@ -39,7 +39,7 @@ async function call(url: string, body: unknown, timeoutMs: number, credential?: 
   try { json = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
   if (!res.ok) {
     const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ControlCallError(res.status, err?.code ?? 'http-error', `${url}: ${res.status} ${err?.message ?? text.slice(0, 200)}`);
+    throw new ControlCallError(res.status, err?.code ?? 'http_error', `${url}: ${res.status} ${err?.message ?? text.slice(0, 200)}`);
   }
   return json;
 }
@@ -47,7 +47,7 @@ async function call(url: string, body: unknown, timeoutMs: number, credential?: 
 export async function enroll(controlUrl: string, req: EnrollRequest, timeoutMs: number): Promise<EnrollReply> {
   const json = await call(new URL('/v1/appliances/enroll', controlUrl).href, req, timeoutMs);
   const r = EnrollReply.safeParse(json);
-  if (!r.success) throw new ControlCallError(502, 'bad-reply', `enroll reply does not match the protocol: ${r.error.issues[0].message}`);
+  if (!r.success) throw new ControlCallError(502, 'bad_reply', `enroll reply does not match the protocol: ${r.error.issues[0].message}`);
   return r.data;
 }
 
@@ -56,6 +56,6 @@ export async function sendReport(
 ): Promise<ReportReply> {
   const json = await call(new URL(applianceReportPath(applianceId), controlUrl).href, report, timeoutMs, credential);
   const r = ReportReply.safeParse(json);
-  if (!r.success) throw new ControlCallError(502, 'bad-reply', `report reply does not match the protocol: ${r.error.issues[0].message}`);
+  if (!r.success) throw new ControlCallError(502, 'bad_reply', `report reply does not match the protocol: ${r.error.issues[0].message}`);
   return r.data;
 }

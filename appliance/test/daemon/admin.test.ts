@@ -86,7 +86,7 @@ describe('admin and observability', () => {
     expect(none.status).toBe(401);
     const wrong = await fetch(`${d.admin}/v1/admin/files`, { headers: { authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
-    expect((await json(wrong)).error.code).toBe('unauthorized');
+    expect((await json(wrong)).error.code).toBe('unauthenticated');
     const files = await json(d.adminFetch('/v1/admin/files'));
     expect(files.files.map((f: { fileId: string }) => f.fileId)).toEqual(['t1.cold', 't1.hot']);
   });

@@ -129,12 +129,12 @@ describe('appliance credentials', () => {
     await until('reports to go on', async () => ((await control.op('GET', `/v1/appliances/${applianceId}`)).body.lastReportAt > seen ? true : undefined));
   });
 
-  it('a revoked box gets 401 credential-revoked and says so in its health', async () => {
+  it('a revoked box gets 401 credential_revoked and says so in its health', async () => {
     const cred = credFile();
     expect((await control.op('POST', `/v1/appliances/${applianceId}/credential/revoke`)).status).toBe(200);
     const r = await report(cred);
     expect(r.status).toBe(401);
-    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('credential-revoked');
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('credential_revoked');
     const health = await until('the box to say so', async () => {
       const h = await json(fetch(`${d.admin}/v1/health`));
       return h.status === 'failing' && h.reasons.some((x: string) => /credential revoked/.test(x)) ? h : undefined;

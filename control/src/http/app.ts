@@ -2,11 +2,10 @@
 
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
-import { errorBody } from '../../../protocol/index.ts';
+import { type ErrorCode, errorBody, HttpError } from '../../../protocol/index.ts';
 import type { Control } from '../control.ts';
 import { ClearKeyProvider } from '../licence/clearkey.ts';
 import { PlaybackService } from '../playback/playback-service.ts';
-import { ApiError } from '../errors.ts';
 import { viewerCors } from './cors.ts';
 import { applianceRoutes } from './routes/appliances.ts';
 import { fillRoutes } from './routes/fill.ts';
@@ -22,25 +21,25 @@ import { uiRoutes } from './routes/ui.ts';
 /** Reports carry whole prefix sets and titles carry manifest templates. */
 const BODY_LIMIT = 64 * 1024 * 1024;
 
-const FASTIFY_CODES: Record<number, string> = { 400: 'bad-request', 404: 'not-found', 413: 'body-too-large', 415: 'unsupported-media-type', 500: 'internal' };
+const FASTIFY_CODES: Partial<Record<number, ErrorCode>> = { 400: 'bad_request', 404: 'not_found', 413: 'payload_too_large', 415: 'unsupported_media_type', 500: 'internal' };
 
 export function buildApp(c: Control): FastifyInstance {
   const app = Fastify({ loggerInstance: c.log as FastifyBaseLogger, bodyLimit: BODY_LIMIT });
   const playback = new PlaybackService(c);
 
-  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
-    if (err instanceof ApiError) {
-      return reply.code(err.status).send({ ...errorBody(err.code, err.message), ...err.extra });
+  app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.status).send(err.body);
     }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'request failed');
-    const code = FASTIFY_CODES[status] ?? (status === 500 ? 'internal' : 'bad-request');
+    const code = FASTIFY_CODES[status] ?? (status === 500 ? 'internal' : 'bad_request');
     return reply.code(status).send(errorBody(code, status === 500 ? 'internal error' : err.message));
   });
   // Some EME players post licence requests as application/octet-stream (or no type at all).
   app.addContentTypeParser(['application/octet-stream', 'text/plain'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   viewerCors(app);
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not-found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
   app.get('/healthz', async () => ({ ok: true, appliances: c.fleet.size, prefixes: c.fleet.routes.prefixCount }));
   app.get('/metrics', async (_req, reply) => reply.type(c.metrics.registry.contentType).send(await c.metrics.registry.metrics()));

@@ -19,11 +19,11 @@ export class ClearKeyProvider implements LicenceProvider {
       try { body = JSON.parse(body.toString('utf8')); } catch { body = undefined; }
     }
     const req = ClearKeyRequest.safeParse(body);
-    if (!req.success) return { ok: false, status: 400, code: 'bad-licence-request', message: 'expected ClearKey {kids:[base64url key id], type}' };
+    if (!req.success) return { ok: false, status: 400, code: 'bad_licence_request', message: 'expected ClearKey {kids:[base64url key id], type}' };
     const kidsHex = req.data.kids.map((k) => Buffer.from(k, 'base64url').toString('hex'));
     const foreign = kidsHex.find((k) => !ctx.eligibleKids.has(k));
     if (foreign !== undefined) {
-      return { ok: false, status: 403, code: 'kid-not-in-session', message: `key id ${foreign} does not belong to this session's title` };
+      return { ok: false, status: 403, code: 'kid_not_in_session', message: `key id ${foreign} does not belong to this session's title` };
     }
     const keys = kidsHex.map((hex, i) => ({ kty: 'oct', kid: req.data.kids[i], k: ctx.keyOf(hex).toString('base64url') }));
     return { ok: true, body: { keys, type: req.data.type }, contentType: 'application/json', keysIssued: keys.length };

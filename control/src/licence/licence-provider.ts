@@ -9,6 +9,8 @@
 // answer with `contentType` set. It would be registered under its own `system` name and reached
 // at `POST /v1/license/<system>`; nothing else in control changes.
 
+import type { ErrorCode } from '../../../protocol/index.ts';
+
 export interface LicenceContext {
   titleId: string;
   /** key ids (hex) this session may receive: the session title's, nothing else */
@@ -21,7 +23,7 @@ export interface LicenceContext {
 
 export type LicenceResult =
   | { ok: true; body: unknown; contentType: string; keysIssued: number }
-  | { ok: false; status: 400 | 403; code: string; message: string };
+  | { ok: false; status: 400 | 403; code: ErrorCode; message: string };
 
 export interface LicenceProvider {
   readonly system: string;

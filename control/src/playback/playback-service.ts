@@ -2,10 +2,9 @@
 // store call), and the session's liveness (ended, or silent for longer than the TTL).
 
 import { z } from 'zod';
-import { formatAddress } from '../../../protocol/index.ts';
+import { formatAddress, HttpError } from '../../../protocol/index.ts';
 import type { Address } from '../../../protocol/index.ts';
 import type { Control } from '../control.ts';
-import { ApiError } from '../errors.ts';
 import { secretHash } from '../credentials.ts';
 import { steer } from '../steering/steer.ts';
 import type { Account, SessionRow } from '../store/repository.ts';
@@ -38,7 +37,7 @@ export class PlaybackService {
 
   async account(token: string): Promise<Account> {
     const a = await this.#viewers.accounts.get(secretHash(token), (hash) => this.#c.repo.accountByToken(hash));
-    if (!a) throw new ApiError(401, 'unauthenticated', 'unknown account token');
+    if (!a) throw new HttpError(401, 'unauthenticated', 'unknown account token');
     return a;
   }
 
@@ -49,13 +48,13 @@ export class PlaybackService {
   async start(account: Account, body: z.output<typeof PlayRequest>, client: Address) {
     const c = this.#c;
     const profile = await this.#viewers.profiles.get(body.profileId, (id) => c.repo.getProfile(id));
-    if (!profile) throw new ApiError(404, 'profile-not-found', `no profile ${body.profileId}`);
-    if (profile.accountId !== account.accountId) throw new ApiError(403, 'forbidden', 'that profile belongs to another account');
-    if (account.status !== 'active') throw new ApiError(403, 'not-entitled', 'the account has no active subscription');
+    if (!profile) throw new HttpError(404, 'profile_not_found', `no profile ${body.profileId}`);
+    if (profile.accountId !== account.accountId) throw new HttpError(403, 'forbidden', 'that profile belongs to another account');
+    if (account.status !== 'active') throw new HttpError(403, 'not_entitled', 'the account has no active subscription');
     const title = c.catalog.get(body.titleId);
-    if (!title) throw new ApiError(404, 'title-not-found', `no title ${body.titleId}`);
+    if (!title) throw new HttpError(404, 'title_not_found', `no title ${body.titleId}`);
     if (title.regions.length > 0 && !title.regions.includes(account.region)) {
-      throw new ApiError(403, 'not-in-region', `title ${title.titleId} is not available in region ${account.region}`);
+      throw new HttpError(403, 'not_in_region', `title ${title.titleId} is not available in region ${account.region}`);
     }
     const now = c.now();
     const decision = steer(c.fleet, { address: client, titleId: title.titleId, fileIds: title.fileIds, region: account.region, now }, {
@@ -74,7 +73,7 @@ export class PlaybackService {
     }, streamLimit(account.plan), now - c.settings.sessionTtlMs);
     if (!started.ok) {
       c.metrics.playback.inc({ result: 'stream-limit' });
-      throw new ApiError(429, 'stream-limit', `the plan allows ${streamLimit(account.plan)} streams; already streaming on: ${started.devices.join(', ')}`, { devices: started.devices });
+      throw new HttpError(429, 'stream_limit', `the plan allows ${streamLimit(account.plan)} streams; already streaming on: ${started.devices.join(', ')}`, { devices: started.devices });
     }
     c.metrics.playback.inc({ result: 'started' });
     c.metrics.steering.inc();
@@ -98,14 +97,14 @@ export class PlaybackService {
   /** The caller's own session, or 404/403. */
   async owned(account: Account, sid: string): Promise<SessionRow> {
     const s = await this.#c.repo.getSession(sid);
-    if (!s) throw new ApiError(404, 'session-not-found', 'no such session');
-    if (s.accountId !== account.accountId) throw new ApiError(403, 'forbidden', 'that session belongs to another account');
+    if (!s) throw new HttpError(404, 'session_not_found', 'no such session');
+    if (s.accountId !== account.accountId) throw new HttpError(403, 'forbidden', 'that session belongs to another account');
     return s;
   }
 
   async heartbeat(account: Account, sid: string, hb: z.output<typeof Heartbeat>): Promise<void> {
     const s = await this.owned(account, sid);
-    if (!this.isLive(s)) throw new ApiError(410, 'session-ended', 'the session has ended or timed out; start a new one');
+    if (!this.isLive(s)) throw new HttpError(410, 'session_ended', 'the session has ended or timed out; start a new one');
     const now = this.#c.now();
     await this.#c.repo.heartbeat(sid, now, hb.positionMs, hb.bitrateKbps, hb.bufferMs);
     // popularity is per the viewer's account region, the region steering and titles use
@@ -135,8 +134,8 @@ export class PlaybackService {
   /** A live session by its id (the id is the capability for manifests and licences). */
   async live(sid: string): Promise<{ session: SessionRow; delivery: Delivery }> {
     const s = await this.#c.repo.getSession(sid);
-    if (!s) throw new ApiError(404, 'session-not-found', 'no such session');
-    if (!this.isLive(s)) throw new ApiError(403, 'session-not-live', 'the session has ended or timed out');
+    if (!s) throw new HttpError(404, 'session_not_found', 'no such session');
+    if (!this.isLive(s)) throw new HttpError(403, 'session_not_live', 'the session has ended or timed out');
     return { session: s, delivery: JSON.parse(s.delivery) as Delivery };
   }
 }

@@ -8,10 +8,16 @@
 // another control instance on a shared database reaches this one's replies within that time.
 
 import {
-  certificateHosts, coversHost, describeLeaf, inspectCertificate,
-  type CertificateInfo, type CertificatePair, type ReportedTls, type TlsCertificateOffer,
+  certificateHosts,
+  type CertificateInfo,
+  type CertificatePair,
+  coversHost,
+  describeLeaf,
+  HttpError,
+  inspectCertificate,
+  type ReportedTls,
+  type TlsCertificateOffer,
 } from '../../../protocol/index.ts';
-import { ApiError } from '../errors.ts';
 import type { KeyVault } from '../licence/key-vault.ts';
 import type { Repository, TlsCertificateRow } from '../store/repository.ts';
 
@@ -51,11 +57,11 @@ export class TlsCertificates {
     try {
       info = inspectCertificate(upload);
     } catch (e) {
-      throw new ApiError(400, 'bad-certificate', (e as Error).message);
+      throw new HttpError(400, 'bad_certificate', (e as Error).message);
     }
-    if (info.notAfter <= this.#now()) throw new ApiError(400, 'certificate-expired', `the certificate expired on ${new Date(info.notAfter).toISOString()}`);
+    if (info.notAfter <= this.#now()) throw new HttpError(400, 'certificate_expired', `the certificate expired on ${new Date(info.notAfter).toISOString()}`);
     const hosts = certificateHosts(info);
-    if (hosts.length === 0) throw new ApiError(400, 'bad-certificate', 'the certificate names no DNS name or IP address (subjectAltName)');
+    if (hosts.length === 0) throw new HttpError(400, 'bad_certificate', 'the certificate names no DNS name or IP address (subjectAltName)');
     const row: TlsCertificateRow = {
       fingerprint: info.fingerprint, certPem: upload.certPem, hosts,
       keySealed: this.#vault.seal(VAULT_SCOPE, info.fingerprint, Buffer.from(upload.keyPem).toString('hex')),

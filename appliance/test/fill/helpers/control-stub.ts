@@ -39,7 +39,7 @@ export async function startControlStub(manifest: FillManifest | null = null): Pr
       await bodyOf(req);
       return send(res, 201, { applianceId: APPLIANCE_ID, siteId: 'site-1', credential: CREDENTIAL, reportIntervalMs: 200 });
     }
-    if (req.headers.authorization !== `Bearer ${CREDENTIAL}`) return send(res, 401, { error: { code: 'unauthorized', message: 'bad credential' } });
+    if (req.headers.authorization !== `Bearer ${CREDENTIAL}`) return send(res, 401, { error: { code: 'unauthenticated', message: 'bad credential' } });
     if (req.method === 'POST' && url === applianceReportPath(APPLIANCE_ID)) {
       c.reports.push(await bodyOf(req));
       return send(res, 200, { ok: true, drain: false, ...(c.manifest ? { fillManifest: c.manifest.version } : {}) });

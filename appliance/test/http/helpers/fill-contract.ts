@@ -62,7 +62,7 @@ export async function startContractControl(): Promise<ContractControl> {
       await bodyOf(req);
       return send(res, 201, { applianceId: c.applianceId, siteId: SITE, credential: CREDENTIAL, reportIntervalMs: 200 });
     }
-    if (req.headers.authorization !== `Bearer ${CREDENTIAL}`) return send(res, 401, { error: { code: 'unauthorized', message: 'no' } });
+    if (req.headers.authorization !== `Bearer ${CREDENTIAL}`) return send(res, 401, { error: { code: 'unauthenticated', message: 'no' } });
     if (req.method === 'POST' && url === applianceReportPath(c.applianceId)) {
       await bodyOf(req);
       return send(res, 200, { ok: true, drain: false, ...(c.manifest ? { fillManifest: c.manifest.version } : {}) });

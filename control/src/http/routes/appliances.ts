@@ -1,18 +1,18 @@
 // Appliance-facing API: one-time enrollment, then authenticated reports (see protocol/src/enroll.ts).
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApplianceReport, CREDENTIAL_REVOKED, EnrollRequest } from '../../../../protocol/index.ts';
+import { ApplianceReport, CREDENTIAL_REVOKED, EnrollRequest, HttpError } from '../../../../protocol/index.ts';
 import type { EnrollReply, ReportReply } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
 import type { CredentialMatch } from '../../store/repository.ts';
-import { ApiError, parseWith } from '../../errors.ts';
+import { parseWith } from '../../errors.ts';
 import { newId, newSecret, secretHash } from '../../credentials.ts';
 import { bearer } from '../auth.ts';
 
 const ENROLL_REFUSALS = {
   unknown: [401, 'unauthenticated', 'unknown enrollment token'],
   expired: [401, 'unauthenticated', 'enrollment token expired'],
-  used: [403, 'enrollment-token-used', 'enrollment token was already used'],
+  used: [403, 'enrollment_token_used', 'enrollment token was already used'],
   'wrong-site': [403, 'forbidden', 'enrollment token was issued for another site'],
 } as const;
 
@@ -28,7 +28,7 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
     }, Math.floor(now / 1000));
     if (!r.ok) {
       const [status, code, message] = ENROLL_REFUSALS[r.reason];
-      throw new ApiError(status, code, message);
+      throw new HttpError(status, code, message);
     }
     const site = (await c.repo.getSite(r.siteId!))!;
     c.fleet.add(applianceId, site, body.name, body.publicUrl.replace(/\/+$/, ''));
@@ -42,7 +42,7 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
     const report = parseWith(ApplianceReport, req.body);
     const now = c.now();
     const a = c.fleet.get(row.applianceId);
-    if (!a) throw new ApiError(404, 'appliance-not-found', 'appliance is not in the fleet (its site is gone)');
+    if (!a) throw new HttpError(404, 'appliance_not_found', 'appliance is not in the fleet (its site is gone)');
     const { badPrefixes, ...out } = c.fleet.applyReport(a, report, now);
     c.metrics.reports.inc({ result: out.ignored ? 'ignored' : 'accepted' });
     if (out.ignored) req.log.info({ applianceId: a.id, seq: report.seq, bootId: report.bootId }, 'replayed or out-of-order report ignored');
@@ -71,23 +71,23 @@ export function applianceRoutes(app: FastifyInstance, c: Control): void {
 
 /**
  * The appliance a request's Bearer credential belongs to, which must be the one in the path
- * (401/403 otherwise; 401 `credential-revoked` for a credential an operator revoked). The first
+ * (401/403 otherwise; 401 `credential_revoked` for a credential an operator revoked). The first
  * call with a rotated credential makes it the current one and retires the old.
  */
 export async function authenticateAppliance(c: Control, req: FastifyRequest<{ Params: { id: string } }>, refused: (result: 'unauthenticated' | 'forbidden') => void = () => {}): Promise<CredentialMatch> {
   const row = await c.repo.authenticateCredential(secretHash(bearer(req)));
   if (!row) {
     refused('unauthenticated');
-    throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');
+    throw new HttpError(401, 'unauthenticated', 'unknown appliance credential');
   }
   if (row.state === 'revoked') {
     refused('unauthenticated');
     c.metrics.credentials.inc({ event: 'refused_revoked' });
-    throw new ApiError(401, CREDENTIAL_REVOKED, 'an operator revoked this appliance credential; enroll again with a new enrollment token');
+    throw new HttpError(401, CREDENTIAL_REVOKED, 'an operator revoked this appliance credential; enroll again with a new enrollment token');
   }
   if (row.applianceId !== req.params.id) {
     refused('forbidden');
-    throw new ApiError(403, 'forbidden', 'this credential belongs to another appliance');
+    throw new HttpError(403, 'forbidden', 'this credential belongs to another appliance');
   }
   if (row.state === 'next') {
     await c.repo.promoteNextCredential(row.applianceId);

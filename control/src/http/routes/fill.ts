@@ -6,7 +6,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Control } from '../../control.ts';
 import { fillStatus } from '../../fill/status.ts';
-import { ApiError, parseWith } from '../../errors.ts';
+import { HttpError } from '../../../../protocol/index.ts';
+import { parseWith } from '../../errors.ts';
 import { requireStatic } from '../auth.ts';
 import { authenticateAppliance } from './appliances.ts';
 
@@ -35,11 +36,11 @@ export function fillRoutes(app: FastifyInstance, c: Control): void {
   app.get('/v1/appliances/:id/fill-manifest', async (req: Id, reply) => {
     const row = await authenticateAppliance(c, req);
     const a = c.fleet.get(row.applianceId);
-    if (!a) throw new ApiError(404, 'appliance-not-found', 'appliance is not in the fleet (its site is gone)');
+    if (!a) throw new HttpError(404, 'appliance_not_found', 'appliance is not in the fleet (its site is gone)');
     const m = c.fill.manifest(a);
     if (!m) {
       c.metrics.fillManifests.inc({ result: 'no_plan' });
-      throw new ApiError(404, 'no_fill_plan', 'control has no fill plan for this appliance yet (it is planned once it has reported its disks)');
+      throw new HttpError(404, 'no_fill_plan', 'control has no fill plan for this appliance yet (it is planned once it has reported its disks)');
     }
     reply.header('etag', `"${m.version}"`).header('cache-control', 'no-cache');
     if (notModified(req.headers['if-none-match'], m.version)) {
@@ -54,19 +55,19 @@ export function fillRoutes(app: FastifyInstance, c: Control): void {
     op.addHook('onRequest', async (req) => requireStatic(req, c.settings.operatorToken, 'operator'));
     const site = async (id: string) => {
       const s = await c.repo.getSite(id);
-      if (!s) throw new ApiError(404, 'site-not-found', `no site ${id}`);
+      if (!s) throw new HttpError(404, 'site_not_found', `no site ${id}`);
       return s;
     };
     const title = (id: string) => {
       const t = c.catalog.get(id);
-      if (!t) throw new ApiError(404, 'title-not-found', `no title ${id}`);
+      if (!t) throw new HttpError(404, 'title_not_found', `no title ${id}`);
       return t;
     };
 
     op.post('/v1/fill/plan', async () => c.fill.runPlan('operator'));
     op.get('/v1/fill/plan', async () => {
       const run = c.fill.lastRun;
-      if (!run) throw new ApiError(404, 'no_fill_plan', 'the planner has not run yet');
+      if (!run) throw new HttpError(404, 'no_fill_plan', 'the planner has not run yet');
       return run;
     });
     op.get('/v1/fill/status', async () => fillStatus(c.fill, c.fleet, await c.repo.listSites(), c.now()));
@@ -85,11 +86,11 @@ export function fillRoutes(app: FastifyInstance, c: Control): void {
     });
     op.get('/v1/titles/:id/promotion', async (req: Id) => {
       const p = (await c.repo.listPromotions()).find((x) => x.titleId === req.params.id);
-      if (!p) throw new ApiError(404, 'promotion_not_found', `no promotion for title ${req.params.id}`);
+      if (!p) throw new HttpError(404, 'promotion_not_found', `no promotion for title ${req.params.id}`);
       return p;
     });
     op.delete('/v1/titles/:id/promotion', async (req: Id, reply) => {
-      if (!(await c.repo.deletePromotion(req.params.id))) throw new ApiError(404, 'promotion_not_found', `no promotion for title ${req.params.id}`);
+      if (!(await c.repo.deletePromotion(req.params.id))) throw new HttpError(404, 'promotion_not_found', `no promotion for title ${req.params.id}`);
       return reply.code(204).send();
     });
 
@@ -106,7 +107,7 @@ export function fillRoutes(app: FastifyInstance, c: Control): void {
     });
     op.post('/v1/appliances/:id/fill-now', async (req: Id) => {
       const a = c.fleet.get(req.params.id);
-      if (!a) throw new ApiError(404, 'appliance-not-found', `no appliance ${req.params.id}`);
+      if (!a) throw new HttpError(404, 'appliance_not_found', `no appliance ${req.params.id}`);
       const { minutes } = parseWith(FillNow, req.body);
       const until = minutes > 0 ? c.now() + Math.round(minutes * 60_000) : null;
       await c.fill.windows.fillApplianceNow(a.id, until);

@@ -4,7 +4,7 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Control } from '../../control.ts';
-import { ApiError } from '../../errors.ts';
+import { HttpError } from '../../../../protocol/index.ts';
 import { requireStatic } from '../auth.ts';
 
 type Id = FastifyRequest<{ Params: { id: string } }>;
@@ -17,18 +17,18 @@ export function hygieneRoutes(app: FastifyInstance, c: Control): void {
     // drops the old one when the new one is first used. Asking again before that re-offers.
     op.post('/v1/appliances/:id/credential/rotate', async (req: Id, reply) => {
       if (!(await c.repo.requestCredentialRotation(req.params.id, c.now()))) {
-        throw new ApiError(404, 'appliance-not-found', `no appliance ${req.params.id} with a live credential (unknown or revoked)`);
+        throw new HttpError(404, 'appliance_not_found', `no appliance ${req.params.id} with a live credential (unknown or revoked)`);
       }
       return reply.code(202).send({ applianceId: req.params.id, rotation: 'requested' });
     });
 
-    // Reports (and every other call) with the box's credential get 401 credential-revoked from
+    // Reports (and every other call) with the box's credential get 401 credential_revoked from
     // now on; the box is drained at once rather than when it goes stale. Coming back takes a new
     // enrollment (a new appliance id).
     op.post('/v1/appliances/:id/credential/revoke', async (req: Id) => {
       const now = c.now();
       if (!(await c.repo.revokeCredential(req.params.id, now))) {
-        throw new ApiError(404, 'appliance-not-found', `no appliance ${req.params.id} with a live credential (unknown or already revoked)`);
+        throw new HttpError(404, 'appliance_not_found', `no appliance ${req.params.id} with a live credential (unknown or already revoked)`);
       }
       c.fleet.setOperatorDrain(req.params.id, true);
       c.metrics.credentials.inc({ event: 'revoked' });

@@ -3,9 +3,9 @@
 // went (downloading, trying, committed, rolled back) and what their turn-up checks found.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ImageStatus, ImageTarget, TurnupReport, type ImageTargetReply } from '../../../../protocol/index.ts';
+import { HttpError, ImageStatus, ImageTarget, type ImageTargetReply, TurnupReport } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
-import { ApiError, parseWith } from '../../errors.ts';
+import { parseWith } from '../../errors.ts';
 import { requireStatic } from '../auth.ts';
 import { authenticateAppliance } from './appliances.ts';
 
@@ -19,17 +19,17 @@ function parseOr<T>(json: string | null | undefined, fallback: T): T {
 }
 
 export function imageRoutes(app: FastifyInstance, c: Control): void {
-  // One credential check for every appliance route (revoked → 401 credential-revoked, rotation
+  // One credential check for every appliance route (revoked → 401 credential_revoked, rotation
   // honoured); the site comes from the fleet, which holds every enrolled appliance.
   const authAppliance = async (req: Id): Promise<{ applianceId: string; siteId: string }> => {
     const { applianceId } = await authenticateAppliance(c, req);
     const a = c.fleet.get(applianceId);
-    if (!a) throw new ApiError(401, 'unauthenticated', 'unknown appliance credential');
+    if (!a) throw new HttpError(401, 'unauthenticated', 'unknown appliance credential');
     return { applianceId, siteId: a.site.siteId };
   };
   const site = async (siteId: string) => {
     const s = await c.repo.getSite(siteId);
-    if (!s) throw new ApiError(404, 'site-not-found', `no site ${siteId}`);
+    if (!s) throw new HttpError(404, 'site_not_found', `no site ${siteId}`);
     return s;
   };
   const siteView = async (siteId: string) => {

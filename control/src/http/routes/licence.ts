@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Control } from '../../control.ts';
 import type { LicenceProvider } from '../../licence/licence-provider.ts';
 import type { PlaybackService } from '../../playback/playback-service.ts';
-import { ApiError } from '../../errors.ts';
+import { HttpError } from '../../../../protocol/index.ts';
 
 type LicenceRoute = { Params: { system?: string }; Querystring: { session?: string } };
 type LicenceReq = FastifyRequest<LicenceRoute>;
@@ -14,12 +14,12 @@ export function licenceRoutes(app: FastifyInstance, c: Control, playback: Playba
   const handler = async (req: LicenceReq) => {
     const system = req.params.system ?? 'clearkey';
     const provider = providers.find((p) => p.system === system);
-    if (!provider) throw new ApiError(404, 'unknown-licence-system', `no licence system ${system}`);
+    if (!provider) throw new HttpError(404, 'unknown_licence_system', `no licence system ${system}`);
     const count = (result: string) => c.metrics.licences.inc({ system, result });
     const sid = req.query.session ?? req.headers['x-edgebox-session'];
     if (typeof sid !== 'string' || sid === '') {
       count('unauthenticated');
-      throw new ApiError(401, 'unauthenticated', 'licence requests need ?session=<sessionId>');
+      throw new HttpError(401, 'unauthenticated', 'licence requests need ?session=<sessionId>');
     }
     let live;
     try {
@@ -30,20 +30,20 @@ export function licenceRoutes(app: FastifyInstance, c: Control, playback: Playba
     }
     const titleId = live.session.titleId;
     const title = c.catalog.get(titleId);
-    if (!title) throw new ApiError(404, 'title-not-found', `title ${titleId} is gone`);
+    if (!title) throw new HttpError(404, 'title_not_found', `title ${titleId} is gone`);
     // read before issuing: the provider asks for keys synchronously
     const keys = await c.catalog.keysOf(titleId);
     const result = provider.issue({
       titleId, eligibleKids: title.kids, body: req.body,
       keyOf(kid) {
         const k = keys.get(kid);
-        if (!k) throw new ApiError(500, 'key-missing', `no stored key for kid ${kid}`);
+        if (!k) throw new HttpError(500, 'key_missing', `no stored key for kid ${kid}`);
         return k;
       },
     });
     if (!result.ok) {
       count('denied');
-      throw new ApiError(result.status, result.code, result.message);
+      throw new HttpError(result.status, result.code, result.message);
     }
     count('issued');
     req.log.info({ sessionId: sid, titleId, keys: result.keysIssued, system }, 'licence issued');

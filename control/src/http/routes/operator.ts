@@ -3,12 +3,12 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { isTimeZone, parseAddress } from '../../../../protocol/index.ts';
+import { HttpError, isTimeZone, parseAddress } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
 import { PLANS } from '../../playback/plans.ts';
 import type { ApplianceState } from '../../steering/appliance-state.ts';
 import { steer } from '../../steering/steer.ts';
-import { ApiError, parseWith } from '../../errors.ts';
+import { parseWith } from '../../errors.ts';
 import { newId, newSecret, secretHash } from '../../credentials.ts';
 import { requireStatic } from '../auth.ts';
 
@@ -38,7 +38,7 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
   });
   const appliance = (id: string) => {
     const a = c.fleet.get(id);
-    if (!a) throw new ApiError(404, 'appliance-not-found', `no appliance ${id}`);
+    if (!a) throw new HttpError(404, 'appliance_not_found', `no appliance ${id}`);
     return a;
   };
 
@@ -46,7 +46,7 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
     op.addHook('onRequest', async (req) => requireStatic(req, c.settings.operatorToken, 'operator'));
 
     op.put('/v1/sites/:id', async (req: Id) => {
-      if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(req.params.id)) throw new ApiError(400, 'bad-request', 'site id: lower-case letters, digits, dashes');
+      if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(req.params.id)) throw new HttpError(400, 'bad_request', 'site id: lower-case letters, digits, dashes');
       const b = parseWith(SiteBody, req.body);
       const site = { siteId: req.params.id, ...b };
       await c.repo.putSite(site);
@@ -58,7 +58,7 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
 
     op.post('/v1/enrollment-tokens', async (req, reply) => {
       const { siteId } = parseWith(z.object({ siteId: z.string() }), req.body);
-      if (!(await c.repo.getSite(siteId))) throw new ApiError(404, 'site-not-found', `no site ${siteId}`);
+      if (!(await c.repo.getSite(siteId))) throw new HttpError(404, 'site_not_found', `no site ${siteId}`);
       const token = newSecret();
       const expiresAt = Math.floor(c.now() / 1000) + c.settings.enrollmentTokenTtlSec;
       await c.repo.addEnrollmentToken(secretHash(token), siteId, expiresAt);
@@ -82,7 +82,7 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
     op.get('/v1/titles', async () => [...c.catalog.all()].map((t) => ({ titleId: t.titleId, name: t.name, regions: t.regions, files: t.fileIds.length })));
     op.get('/v1/titles/:id/availability', async (req: Id) => {
       const t = c.catalog.get(req.params.id);
-      if (!t) throw new ApiError(404, 'title-not-found', `no title ${req.params.id}`);
+      if (!t) throw new HttpError(404, 'title_not_found', `no title ${req.params.id}`);
       const now = c.now();
       const where = [];
       for (const a of c.fleet.all()) {
@@ -95,10 +95,10 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
     op.get('/v1/steering', async (req) => {
       const q = parseWith(SteerQuery, req.query, 'query');
       const address = parseAddress(q.ip);
-      if (!address) throw new ApiError(400, 'bad-request', `query.ip: not an address: ${q.ip}`);
+      if (!address) throw new HttpError(400, 'bad_request', `query.ip: not an address: ${q.ip}`);
       // as playback answers an unknown title: 404, not a made-up decision for no files
       const t = c.catalog.get(q.titleId);
-      if (!t) throw new ApiError(404, 'title-not-found', `no title ${q.titleId}`);
+      if (!t) throw new HttpError(404, 'title_not_found', `no title ${q.titleId}`);
       return steer(c.fleet, { address, titleId: q.titleId, fileIds: t.fileIds, region: q.region, now: c.now() }, {
         topK: c.settings.topK, fallbackK: c.settings.fallbackK, originUrl: c.settings.originUrl, throughput: c.throughput,
       });
@@ -117,7 +117,7 @@ export function operatorRoutes(app: FastifyInstance, c: Control): void {
       try {
         await c.repo.addProfile({ profileId, accountId: req.params.id, name });
       } catch {
-        throw new ApiError(404, 'account-not-found', `no account ${req.params.id}`);
+        throw new HttpError(404, 'account_not_found', `no account ${req.params.id}`);
       }
       return reply.code(201).send({ profileId, accountId: req.params.id, name });
     });

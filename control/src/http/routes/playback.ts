@@ -6,7 +6,8 @@ import type { Control } from '../../control.ts';
 import { hlsMediaFor, dashFor, hlsMasterFor } from '../../playback/delivery.ts';
 import { Heartbeat, PlayRequest } from '../../playback/playback-service.ts';
 import type { PlaybackService } from '../../playback/playback-service.ts';
-import { ApiError, parseWith } from '../../errors.ts';
+import { HttpError } from '../../../../protocol/index.ts';
+import { parseWith } from '../../errors.ts';
 import { bearer } from '../auth.ts';
 import { clientAddress } from '../client-address.ts';
 
@@ -15,7 +16,7 @@ type Sid = FastifyRequest<{ Params: { sid: string } }>;
 export function playbackRoutes(app: FastifyInstance, c: Control, playback: PlaybackService): void {
   const titleOf = (titleId: string) => {
     const t = c.catalog.get(titleId);
-    if (!t) throw new ApiError(404, 'title-not-found', `title ${titleId} is gone`);
+    if (!t) throw new HttpError(404, 'title_not_found', `title ${titleId} is gone`);
     return t;
   };
 
@@ -23,7 +24,7 @@ export function playbackRoutes(app: FastifyInstance, c: Control, playback: Playb
     const account = await playback.account(bearer(req));
     const body = parseWith(PlayRequest, req.body);
     const client = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], c.trustedProxies);
-    if (!client) throw new ApiError(400, 'bad-request', 'cannot tell the client address');
+    if (!client) throw new HttpError(400, 'bad_request', 'cannot tell the client address');
     return reply.code(201).send(await playback.start(account, body, client));
   });
 
@@ -55,7 +56,7 @@ export function playbackRoutes(app: FastifyInstance, c: Control, playback: Playb
     const body = m && /^\d{1,2}$/.test(req.params.rank)
       ? hlsMediaFor(titleOf(session.titleId), delivery, c.publicUrl, session.sessionId, m[1], Number(req.params.rank))
       : undefined;
-    if (body === undefined) throw new ApiError(404, 'not-found', 'no such media playlist in this session');
+    if (body === undefined) throw new HttpError(404, 'not_found', 'no such media playlist in this session');
     return reply.type('application/vnd.apple.mpegurl').send(body);
   });
 }

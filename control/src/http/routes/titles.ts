@@ -1,9 +1,9 @@
 // Packager-facing API: register a title with its content manifest and keys.
 
 import type { FastifyInstance } from 'fastify';
-import { TitleRecord } from '../../../../protocol/index.ts';
+import { HttpError, TitleRecord } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
-import { ApiError, parseWith } from '../../errors.ts';
+import { parseWith } from '../../errors.ts';
 import { requireStatic } from '../auth.ts';
 
 export function titleRoutes(app: FastifyInstance, c: Control): void {
@@ -14,7 +14,7 @@ export function titleRoutes(app: FastifyInstance, c: Control): void {
     try {
       t = await c.catalog.register(record, c.now());
     } catch (err) {
-      throw new ApiError(422, 'inconsistent-title', (err as Error).message);
+      throw new HttpError(422, 'inconsistent_title', (err as Error).message);
     }
     c.log.info({ titleId: t.titleId, files: t.fileIds.length }, 'title registered');
     return reply.code(201).send({ titleId: t.titleId, files: t.fileIds.length, kids: t.kids.size });

@@ -4,9 +4,9 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CERT_FINGERPRINT_RE, MAX_CERT_PEM_CHARS, MAX_KEY_PEM_CHARS } from '../../../../protocol/index.ts';
+import { CERT_FINGERPRINT_RE, HttpError, MAX_CERT_PEM_CHARS, MAX_KEY_PEM_CHARS } from '../../../../protocol/index.ts';
 import type { Control } from '../../control.ts';
-import { ApiError, parseWith } from '../../errors.ts';
+import { parseWith } from '../../errors.ts';
 import { requireStatic } from '../auth.ts';
 
 const Upload = z.object({
@@ -34,8 +34,8 @@ export function tlsRoutes(app: FastifyInstance, c: Control): void {
   app.delete('/v1/tls/certificates/:fingerprint', async (req: FastifyRequest<{ Params: { fingerprint: string } }>, reply) => {
     operator(req);
     const fp = req.params.fingerprint.toUpperCase();
-    if (!CERT_FINGERPRINT_RE.test(fp)) throw new ApiError(400, 'bad-request', 'fingerprint must be a SHA-256 fingerprint "AB:CD:…"');
-    if (!(await c.tlsCertificates.delete(fp))) throw new ApiError(404, 'certificate-not-found', `no certificate ${fp}`);
+    if (!CERT_FINGERPRINT_RE.test(fp)) throw new HttpError(400, 'bad_request', 'fingerprint must be a SHA-256 fingerprint "AB:CD:…"');
+    if (!(await c.tlsCertificates.delete(fp))) throw new HttpError(404, 'certificate_not_found', `no certificate ${fp}`);
     return reply.code(204).send();
   });
 }

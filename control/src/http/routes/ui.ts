@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Control } from '../../control.ts';
-import { ApiError } from '../../errors.ts';
+import { HttpError } from '../../../../protocol/index.ts';
 import { overviewRoutes } from './overview.ts';
 import { viewerRoutes } from './viewer.ts';
 
@@ -41,9 +41,9 @@ export function uiRoutes(app: FastifyInstance, c: Control): void {
 
   app.get('/ui/vendor/:file', async (req: FastifyRequest<{ Params: { file: string } }>, reply) => {
     const path = Object.hasOwn(VENDOR, req.params.file) ? VENDOR[req.params.file] : undefined;
-    if (!path) throw new ApiError(404, 'not-found', `no vendor script ${req.params.file}`);
+    if (!path) throw new HttpError(404, 'not_found', `no vendor script ${req.params.file}`);
     const st = await stat(path).catch(() => undefined);
-    if (!st) throw new ApiError(404, 'not-found', `${req.params.file} is not installed (npm install)`);
+    if (!st) throw new HttpError(404, 'not_found', `${req.params.file} is not installed (npm install)`);
     const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
     reply.header('etag', etag).header('cache-control', 'public, max-age=3600');
     if (req.headers['if-none-match'] === etag) return reply.code(304).send();

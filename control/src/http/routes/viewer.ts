@@ -5,14 +5,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Control } from '../../control.ts';
 import { streamLimit } from '../../playback/plans.ts';
-import { ApiError } from '../../errors.ts';
+import { HttpError } from '../../../../protocol/index.ts';
 import { secretHash } from '../../credentials.ts';
 import { bearer } from '../auth.ts';
 
 export function viewerRoutes(app: FastifyInstance, c: Control): void {
   const account = async (req: FastifyRequest) => {
     const a = await c.repo.accountByToken(secretHash(bearer(req)));
-    if (!a) throw new ApiError(401, 'unauthenticated', 'unknown account token');
+    if (!a) throw new HttpError(401, 'unauthenticated', 'unknown account token');
     return a;
   };
 

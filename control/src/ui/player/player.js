@@ -210,7 +210,7 @@ async function play({ titleId, profileId, engine, fromStart } = {}) {
     session = await api('POST', '/v1/playback', { titleId, profileId, device: st.device });
   } catch (e) {
     st.phase = 'refused';
-    st.error = { kind: 'api', status: e.status, code: e.code, message: e.message, devices: e.body?.devices ?? null };
+    st.error = { kind: 'api', status: e.status, code: e.code, message: e.message, devices: e.body?.error?.devices ?? null };
     $('play-error').textContent = e.status === 429
       ? `Your plan's streams are all in use — ${e.message}. Stop one of them to watch here.`
       : `Control refused to play (${e.status} ${e.code}): ${e.message}`;
