@@ -15,6 +15,7 @@
 
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { errorBody } from '../../protocol/index.ts';
 
 export interface ProxiedRequest {
   at: number;
@@ -167,7 +168,7 @@ export async function startFaultProxy(target: string, o: { host?: string; port?:
       if (!res.headersSent) {
         entry.status = 502;
         res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'bad_gateway', message: 'upstream unreachable' } }));
+        res.end(JSON.stringify(errorBody('bad_gateway', 'upstream unreachable')));
         entry.done = true;
       } else {
         entry.broken = true;
