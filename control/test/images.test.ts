@@ -87,7 +87,7 @@ describe('appliance image: per-site target version, update status, turn-up repor
     await ctx.call('DELETE', '/v1/sites/s1/image', { token: OPERATOR });
     expect((await image(a)).body.target).toBeNull();
   });
-  it('a revoked credential gets 401 credential-revoked here too, as on the report route', async () => {
+  it('a revoked credential gets 401 credential_revoked here too, as on the report route', async () => {
     expect((await image(other)).status).toBe(200);
     expect((await ctx.call('POST', `/v1/appliances/${other.applianceId}/credential/revoke`, { token: OPERATOR })).status).toBeLessThan(300);
     const r = await image(other);

@@ -187,7 +187,7 @@ describe('browser playback (Chromium; shaka-player and dash.js)', () => {
         const first = JSON.stringify(state.errors[0]);
         expect(DRM_ERROR[which](state.errors[0]), first).toBe(true);
         // the refusal control gave for the ended session, carried in the player's error
-        expect(first).toContain('session-not-live');
+        expect(first).toContain('session_not_live');
         expect(state.licences).toContain(ended.licenseUrl);
         expect(state.t).toBeLessThan(0.5);
       } finally {

@@ -30,7 +30,7 @@ async function fakeControl(reply: (r: ApplianceReport) => [number, ReportReply |
       if (req.url === '/v1/appliances/enroll') return send(201, { applianceId: 'app-1', siteId: 's', credential: 'cred-1', reportIntervalMs: 1000 });
       if (req.headers.authorization !== 'Bearer cred-1') return send(401, { error: { code: 'unauthenticated', message: 'no' } });
       const parsed = ApplianceReport.safeParse(JSON.parse(body));
-      if (!parsed.success) return send(400, { error: { code: 'bad-request', message: parsed.error.message } });
+      if (!parsed.success) return send(400, { error: { code: 'bad_request', message: parsed.error.message } });
       reports.push(parsed.data);
       const [status, out] = reply(parsed.data);
       send(status, out);

@@ -72,7 +72,7 @@ export class PlaybackService {
       endedAt: null, positionMs: resumeMs, delivery: JSON.stringify(delivery),
     }, streamLimit(account.plan), now - c.settings.sessionTtlMs);
     if (!started.ok) {
-      c.metrics.playback.inc({ result: 'stream-limit' });
+      c.metrics.playback.inc({ result: 'stream_limit' });
       throw new HttpError(429, 'stream_limit', `the plan allows ${streamLimit(account.plan)} streams; already streaming on: ${started.devices.join(', ')}`, { devices: started.devices });
     }
     c.metrics.playback.inc({ result: 'started' });

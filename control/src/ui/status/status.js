@@ -84,7 +84,7 @@ function draw(ov, fill) {
     tile(misses.health ?? 0, 'misses: health', (misses.health ?? 0) > 0),
     tile(misses['no-route'] ?? 0, 'misses: no route', (misses['no-route'] ?? 0) > 0),
     tile(ov.counters.licences.issued ?? 0, `licences issued (${ov.counters.licences.denied ?? 0} denied)`),
-    tile(ov.counters.playbackStarts['stream-limit'] ?? 0, 'starts refused: stream limit'),
+    tile(ov.counters.playbackStarts['stream_limit'] ?? 0, 'starts refused: stream limit'),
   );
 
   // sites
