@@ -4,13 +4,12 @@
 // protocol's schema. The last good manifest is kept in `<stateDir>/fill-manifest.json` so a box
 // restarted while control is away still knows what to hold and where from.
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { request, type Dispatcher } from 'undici';
 import { fillManifestPath, FillManifest } from '../../../protocol/index.ts';
 import { ControlCallError } from '../report/control-client.ts';
 import { CredentialStore } from '../report/credential-store.ts';
+import { readStateJson, writeStateJson } from '../report/state-file.ts';
 
 export const MANIFEST_FILE = 'fill-manifest.json';
 
@@ -78,27 +77,12 @@ export class ManifestClient {
   }
 }
 
-/** The last good manifest on disk; null when there is none or it does not parse. */
+/** The last good manifest on disk; null when there is none, it cannot be read or does not parse. */
 export async function loadSavedManifest(stateDir: string): Promise<FillManifest | null> {
-  let text: string;
-  try {
-    text = await readFile(join(stateDir, MANIFEST_FILE), 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    const parsed = FillManifest.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  return readStateJson(join(stateDir, MANIFEST_FILE), FillManifest).catch(() => null);
 }
 
+/** Written atomically and readable by us only: it holds the peer token. */
 export async function saveManifest(stateDir: string, m: FillManifest): Promise<void> {
-  const file = join(stateDir, MANIFEST_FILE);
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  // it holds the peer token: ours only
-  await writeFile(tmp, JSON.stringify(m), { mode: 0o600, flush: true });
-  await rename(tmp, file);
+  await writeStateJson(join(stateDir, MANIFEST_FILE), m);
 }

@@ -1,6 +1,6 @@
-// Small JSON files the reporter keeps in the state dir (credential, URL-token keys, revoked
-// mark): read against a schema, written to a temp file, flushed and renamed into place, readable
-// by us only.
+// Small JSON files the box keeps in the state dir (credential, URL-token keys, revoked mark, the
+// last fill manifest): read against a schema, written to a temp file, flushed and renamed into
+// place, readable by us only.
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
