@@ -35,6 +35,10 @@ export class ChunkQueue {
   get ended(): boolean {
     return this.#done;
   }
+  /** a chunk (or the end, or an error) is there: next() would not wait */
+  get ready(): boolean {
+    return this.#head < this.#chunks.length || this.#done || this.#error !== null;
+  }
 
   push(chunk: Buffer): void {
     this.#chunks.push(chunk);

@@ -30,6 +30,8 @@ export interface SourceResponse {
   head(): Promise<ResponseHead>;
   /** The next body chunk, or null at the end of the body; throws the request's error. */
   next(): Promise<Buffer | null>;
+  /** next() would answer at once (a chunk, the end or an error is there) */
+  readonly ready: boolean;
   /** Stop the transfer (the connection is dropped); later next() calls throw `reason`. */
   abort(reason: Error): void;
   /** Detach from the signal (call once the response is finished with). */
@@ -75,6 +77,10 @@ export abstract class QueuedResponse implements SourceResponse {
 
   head(): Promise<ResponseHead> {
     return this.#started;
+  }
+
+  get ready(): boolean {
+    return this.body.ready;
   }
 
   next(): Promise<Buffer | null> {

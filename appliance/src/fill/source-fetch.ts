@@ -151,7 +151,10 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
       if (f.signal.aborted) throw new FillError('stopped', `${url}: stopped`);
       batch.push(chunk);
       batched += chunk.byteLength;
-      if (batched >= batchFor(f.bucket.rate) || f.clock.now() - flushedAt >= FLUSH_MS) await flush();
+      // Write when the batch is full, when it has waited FLUSH_MS, or when the source has nothing
+      // more for now: bytes that came before a source stalls must reach the partial (and a
+      // viewer streaming this miss) without waiting for the next chunk, which may never come.
+      if (batched >= batchFor(f.bucket.rate) || f.clock.now() - flushedAt >= FLUSH_MS || !res.ready) await flush();
     }
     await drained();
   } catch (err) {
