@@ -65,4 +65,19 @@ describe('reading a source', () => {
     expect(batchFor(10e6)).toBe(400_000);
     expect(batchFor(100_000)).toBe(64 << 10);
   });
+  it('bytes that came before a source stalls are written at once, not held back for the next chunk', async () => {
+    const f = testFile('t1.a', 3 * MiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]), { holdAfter: 500_000 });
+    rig.sources.push(peer);
+    // a clock that stands still: no batch ever gets FLUSH_MS old, so only "the source has nothing
+    // more for now" can write these bytes (unlimited rate: a full batch is 4 MiB)
+    const still: FillClock = { ...systemFillClock, now: () => 0 };
+    const { store, engine } = await rig.open({ clock: still, settings: { tickMs: 3_600_000 } });
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()] }));
+    const dl = engine.fetchNow(f.fileId)!;
+    await until('the 500 kB before the stall are in the partial', () => dl.written === 500_000);
+    peer.release();
+    await dl.done;
+    expect(store.has(f.fileId, f.sha256)).toBe(true);
+  });
 });
