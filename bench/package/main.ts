@@ -28,6 +28,7 @@ import { makeMaster, masterArgs, type MasterSpec } from './master.ts';
 import { compare, comparisonRungs, type Comparison, type MeasuredRung } from './compare.ts';
 import { recordBaseline, type RecordedBaseline } from './baseline.ts';
 import { renderMarkdown } from './report.ts';
+import { defaultVmafModelPath } from '../../packager/src/vmaf-model.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -38,7 +39,7 @@ const { values } = parseArgs({
 });
 const durationS = Number(values.duration ?? 60);
 const spec: MasterSpec = { durationS, width: 1920, height: 1080, fps: 25, languages: ['eng', 'fra'] };
-const vmafModel = process.env.EDGEBOX_PACKAGER_VMAF_MODEL_PATH ?? resolve(here, '../../../shared/vmaf/vmaf_v0.6.1.pkl');
+const vmafModel = defaultVmafModelPath();
 if (!existsSync(vmafModel)) throw new Error(`VMAF model not found at ${vmafModel} (set EDGEBOX_PACKAGER_VMAF_MODEL_PATH)`);
 
 const log = (m: string) => console.error(`[package bench] ${m}`);

@@ -23,7 +23,7 @@ const FIXED: Rung[] = [
 ];
 
 const settings = packagerSettings({
-  vmafModelPath: process.env.EDGEBOX_PACKAGER_VMAF_MODEL_PATH ?? VMAF_MODEL,
+  vmafModelPath: VMAF_MODEL,
   // Shots covering the whole (short) master, so the comparison measures the ladder decision,
   // not how well two shots represent eight seconds.
   sampleShots: 3, shotSeconds: 2, vmafSubsample: 3,

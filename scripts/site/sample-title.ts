@@ -8,13 +8,14 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ffmpegJob } from '../../packager/src/ff.ts';
 import { packageTitle } from '../../packager/src/package-title.ts';
 import { packagerSettings, type PackagerSettings } from '../../packager/src/settings.ts';
 import { TitleRecord } from '../../protocol/index.ts';
 import { progressBar } from './progress-bar.ts';
-import { REPO_ROOT, type SiteState } from './state.ts';
+import type { SiteState } from './state.ts';
+import { vmafModelIfPresent } from '../../packager/src/vmaf-model.ts';
 
 export const SAMPLE_TITLE_ID = 'sample';
 
@@ -52,11 +53,6 @@ export function sampleSpec(env: NodeJS.ProcessEnv = process.env): SampleSpec {
   return SPECS[v];
 }
 
-/** the VMAF model beside the repository (../shared/vmaf), if it is there; else the packager uses SSIM */
-export function vmafModel(): string {
-  const p = resolve(REPO_ROOT, '../shared/vmaf/vmaf_v0.6.1.pkl');
-  return existsSync(p) && existsSync(`${p}.model`) ? p : '';
-}
 
 export interface SampleTitle {
   record: TitleRecord;
@@ -102,7 +98,8 @@ export async function ensureSampleTitle(state: SiteState, spec: SampleSpec): Pro
   });
   mk.done(master);
 
-  const model = vmafModel();
+  // the shared model if it is there (EDGEBOX_PACKAGER_VMAF_MODEL_PATH or ../shared/vmaf); else SSIM
+  const model = vmafModelIfPresent();
   const settings = packagerSettings({
     ...spec.packager,
     vmafModelPath: model,
@@ -112,7 +109,6 @@ export async function ensureSampleTitle(state: SiteState, spec: SampleSpec): Pro
     controlUrl: '',
     workDir: join(dir, 'work'),
   });
-  // EDGEBOX_PACKAGER_VMAF_MODEL_PATH may name a model elsewhere
   const vmaf = settings.vmafModelPath !== '' && existsSync(settings.vmafModelPath);
   const bar = progressBar(`site: packaging (${vmaf ? 'VMAF' : 'SSIM: no VMAF model at ../shared/vmaf'})`);
   let stage = '';

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegJob } from '../../src/ff.ts';
+import { defaultVmafModelPath } from '../../src/vmaf-model.ts';
 
 export type MasterKind = 'flat' | 'noisy';
 
@@ -54,4 +55,5 @@ export async function tempDir(tag: string): Promise<{ dir: string; cleanup: () =
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export const VMAF_MODEL = new URL('../../../../shared/vmaf/vmaf_v0.6.1.pkl', import.meta.url).pathname;
+/** the shared VMAF model (EDGEBOX_PACKAGER_VMAF_MODEL_PATH, else ../shared/vmaf beside the clone) */
+export const VMAF_MODEL = defaultVmafModelPath();

@@ -31,7 +31,7 @@ export async function packagedTitle(titleId: string): Promise<Packaged> {
     sampleShots: 2, shotSeconds: 1.5, trialBpp: [0.03, 0.1], vmafSubsample: 5, trialPreset: 'ultrafast', encodePreset: 'veryfast', maxRungs: 3, workDir: work,
   }));
   const cli = await runNode(['packager/cli.ts', master, '--title', titleId, '--name', 'End to end', '--json', '--config', config,
-    '--out', out, '--origin-store', store, '--register-dir', reg, '--vmaf-model', process.env.EDGEBOX_PACKAGER_VMAF_MODEL_PATH ?? VMAF_MODEL]);
+    '--out', out, '--origin-store', store, '--register-dir', reg, '--vmaf-model', VMAF_MODEL]);
   if (cli.code !== 0) {
     await tmp.cleanup();
     throw new Error(`package failed (${cli.code}): ${cli.stdout} ${cli.stderr.slice(-2000)}`);

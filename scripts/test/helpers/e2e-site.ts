@@ -156,7 +156,7 @@ export async function startE2eSite(dir: string, o: { titleId: string; durationS:
     const cli = await step('package (packager CLI → origin store + control)', () => runNode([
       'packager/cli.ts', master, '--title', o.titleId, '--name', 'End to end', '--json', '--config', config, '--out', join(dir, 'out'),
       '--origin-store', cluster.origin.store, '--control', cluster.control.url, `--control-token=${cluster.secrets.packagerToken}`, // = form: a random token may start with '-'
-      '--vmaf-model', process.env.EDGEBOX_PACKAGER_VMAF_MODEL_PATH ?? VMAF_MODEL,
+      '--vmaf-model', VMAF_MODEL,
     ]));
     if (cli.code !== 0) throw new Error(`packager failed (${cli.code}): ${cli.stdout.slice(-1000)} ${cli.stderr.slice(-2000)}`);
     const api = cluster.control.api;
