@@ -8,6 +8,7 @@
 import { ApplianceReport, RouteSetHash } from '../../protocol/index.ts';
 import type { RouteAttrs } from '../../protocol/index.ts';
 import type { Control } from '../../control/src/control.ts';
+import { encodeFull } from '../../control/src/steering/route-log.ts';
 import type { Site } from '../../control/src/store/repository.ts';
 
 export interface Decide { (): void }
@@ -92,11 +93,11 @@ export class UpdatingAppliance {
     return ms;
   }
 
-  /** Writing this appliance's route set to the store once (deltas do so at most every minute), in ms. */
+  /** Writing this appliance's route set to the store's route log as one full entry (a full report or a compaction; deltas are logged as they come), in ms. */
   async persistMs(): Promise<number> {
     const a = this.#c.fleet.get(this.id)!;
     const t0 = performance.now();
-    await this.#c.repo.saveSnapshots([{ applianceId: a.id, state: this.#c.fleet.stateSnapshot(a), routes: this.#c.fleet.routesSnapshot(a) }]);
+    await this.#c.repo.saveSnapshots([{ applianceId: a.id, state: this.#c.fleet.stateSnapshot(a), routeLog: [encodeFull(a)!] }]);
     return performance.now() - t0;
   }
 

@@ -1,11 +1,14 @@
 // Several control instances on one database: what another instance wrote reaches this one's
 // memory. Steering reads only memory (the fleet's route table and appliance states, the
-// catalogue), so a report accepted by instance A must be applied to B's fleet too. The store
+// catalogue, fill windows), so a report accepted by instance A must be applied to B's fleet too:
+// its per-report state, and its routes as the entries A appended to the route log
+// (steering/route-log.ts), replayed in order. The store
 // signals a write (PostgreSQL NOTIFY) and this reads every row past the last version it saw;
 // a poll every report interval covers a signal lost between reconnects. With the embedded
 // SQLite store there are no other writers and each read returns nothing.
 
 import type { Control } from './control.ts';
+import { decodeEntry } from './steering/route-log.ts';
 import type { Changes, Site } from './store/repository.ts';
 
 export class ClusterSync {
@@ -17,7 +20,7 @@ export class ClusterSync {
   #stopWatch: (() => Promise<void>) | undefined;
   #poll: NodeJS.Timeout | undefined;
   /** reads that brought something, and appliances adopted (for tests and metrics) */
-  readonly stats = { reads: 0, appliancesAdopted: 0 };
+  readonly stats = { reads: 0, appliancesAdopted: 0, routeEntries: 0 };
 
   /** `since`: the change version read before the store's state was loaded into memory */
   constructor(c: Control, since: number, sites: Site[]) {
@@ -72,7 +75,7 @@ export class ClusterSync {
 
   #apply(ch: Changes): void {
     const { fleet, catalog, fill } = this.#c;
-    if (ch.sites.length + ch.titles.length + ch.appliances.length > 0) this.stats.reads++;
+    if (ch.sites.length + ch.titles.length + ch.appliances.length + ch.routeLog.length + ch.siteFill.length + ch.applianceFillNow.length > 0) this.stats.reads++;
     for (const s of ch.sites) {
       this.#sites.set(s.siteId, s);
       fleet.updateSite(s);
@@ -95,5 +98,14 @@ export class ClusterSync {
         if (row.inventory !== null) fill.manifests.inventoryChanged(a);
       }
     }
+    // after the appliances: an entry may be for one adopted just now
+    for (const e of ch.routeLog) {
+      const a = fleet.get(e.applianceId);
+      if (!a) continue;
+      fleet.replayRoutes(a, decodeEntry(e));
+      this.stats.routeEntries++;
+    }
+    for (const f of ch.siteFill) fill.windows.adoptSite(f);
+    for (const f of ch.applianceFillNow) fill.windows.adoptAppliance(f);
   }
 }

@@ -19,6 +19,7 @@ import type { ControlSettings } from './settings.ts';
 import type { ApplianceState } from './steering/appliance-state.ts';
 import { Fleet } from './steering/fleet.ts';
 import type { Changed } from './steering/fleet.ts';
+import { decodeEntry, RouteLogWriter } from './steering/route-log.ts';
 import { ThroughputBook } from './steering/throughput.ts';
 import { TlsCertificates } from './tls/tls-certificates.ts';
 import type { ApplianceSnapshot, Repository } from './store/repository.ts';
@@ -48,7 +49,9 @@ export class Control {
   readonly housekeeping: Housekeeping;
   /** base of the URLs control writes into manifests; set from the listen address if not configured */
   publicUrl: string;
-  #dirty = new Map<ApplianceState, Changed>();
+  #dirty = new Map<ApplianceState, { inventory: boolean }>();
+  /** route changes for the store's route log, written with the next flush */
+  readonly routeLog = new RouteLogWriter();
   #flushTimer: NodeJS.Timeout | undefined;
   #kek: string;
   // set by open(), before anyone else sees the object
@@ -97,6 +100,12 @@ export class Control {
       const site = sites.get(a.siteId);
       if (site) c.fleet.add(a.applianceId, site, a.name, a.publicUrl, a.operatorDrain, a);
     }
+    // routes: each appliance's last full set and the deltas since (entries the feed reads again
+    // are applied again: a suffix of the log replayed twice ends where it did)
+    for (const e of await c.repo.routeLog()) {
+      const a = c.fleet.get(e.applianceId);
+      if (a) c.fleet.replayRoutes(a, decodeEntry(e));
+    }
     c.#urlTokenKeys = await UrlTokenKeys.load(c.repo, d.settings, c.now(), c.log);
     c.#catalog = await Catalog.load(c.repo, new KeyVault(c.#kek));
     c.#tlsCertificates = new TlsCertificates(c.repo, new KeyVault(c.#kek), c.now);
@@ -135,8 +144,9 @@ export class Control {
   // Reports change memory at once and reach the store in batches, off the request path.
   #markDirty(a: ApplianceState, changed: Changed): void {
     if (changed.inventory) this.#fill?.manifests.inventoryChanged(a);
-    const before = this.#dirty.get(a);
-    this.#dirty.set(a, before ? { inventory: before.inventory || changed.inventory, routes: before.routes || changed.routes } : changed);
+    if (changed.routes === 'full') this.routeLog.full(a);
+    else if (changed.routes) this.routeLog.delta(a, changed.routes);
+    this.#dirty.set(a, { inventory: (this.#dirty.get(a)?.inventory ?? false) || changed.inventory });
     this.#flushTimer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
   }
 
@@ -144,19 +154,25 @@ export class Control {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     if (this.#dirty.size === 0) return;
-    const batch: ApplianceSnapshot[] = [...this.#dirty].map(([a, changed]) => ({
-      applianceId: a.id,
-      state: this.fleet.stateSnapshot(a),
-      ...(changed.inventory ? { inventory: this.fleet.inventorySnapshot(a) } : {}),
-      ...(changed.routes ? { routes: this.fleet.routesSnapshot(a) } : {}),
-    }));
+    const batch: ApplianceSnapshot[] = [...this.#dirty].map(([a, changed]) => {
+      const routeLog = this.routeLog.take(a);
+      return {
+        applianceId: a.id,
+        state: this.fleet.stateSnapshot(a),
+        ...(changed.inventory ? { inventory: this.fleet.inventorySnapshot(a) } : {}),
+        ...(routeLog ? { routeLog } : {}),
+      };
+    });
     const dirtyBefore = [...this.#dirty];
     this.#dirty.clear();
     try {
       await this.repo.saveSnapshots(batch);
     } catch (err) {
-      // Keep what was not written: the next flush tries again with the newer state.
-      for (const [a, changed] of dirtyBefore) this.#markDirty(a, changed);
+      // Keep what was not written: the next flush tries again with the newer state (and the
+      // whole route set where deltas were lost, so the log stays a true history).
+      for (const [[a, changed], s] of dirtyBefore.map((d, i) => [d, batch[i]] as const)) {
+        this.#markDirty(a, { inventory: changed.inventory, ...(s.routeLog ? { routes: 'full' as const } : {}) });
+      }
       this.log.error({ err }, 'persisting appliance state failed; will retry');
     }
   }

@@ -53,22 +53,31 @@ describe.each(backends)('repository (%s)', (_name, open) => {
     expect(await repo.enroll('t-none', undefined, a('x2'), 10)).toEqual({ ok: false, reason: 'unknown' });
     expect(await repo.enroll('t-exp', undefined, a('x3'), 100)).toEqual({ ok: false, reason: 'expired' });
     expect(await repo.enroll('t-site', 's2', a('x4'), 10)).toEqual({ ok: false, reason: 'wrong-site' });
-    expect((await repo.listAppliances()).map((x) => x.applianceId)).toEqual(['a1']);
-    expect(await repo.applianceByCredential('cred1')).toEqual({
+    expect(await repo.listAppliances()).toEqual([{
       applianceId: 'a1', siteId: 's1', name: 'box1', publicUrl: 'http://box1', createdAt: 5, operatorDrain: false, snapshot: null, inventory: null, routes: null,
-    });
+    }]);
   });
 
   it('snapshots: absent parts are left as they are; drain is kept apart', async () => {
-    await repo.saveSnapshots([{ applianceId: 'a1', state: 's-1', inventory: 'i-1', routes: 'r-1' }]);
+    await repo.saveSnapshots([{ applianceId: 'a1', state: 's-1', inventory: 'i-1' }]);
     await repo.saveSnapshots([{ applianceId: 'a1', state: 's-2' }]);
-    await repo.saveSnapshots([{ applianceId: 'a1', state: 's-3', routes: 'r-2' }]);
     expect(await repo.setOperatorDrain('a1', true)).toBe(true);
     expect(await repo.setOperatorDrain('none', true)).toBe(false);
     const [row] = await repo.listAppliances();
-    expect([row.snapshot, row.inventory, row.routes, row.operatorDrain]).toEqual(['s-3', 'i-1', 'r-2', true]);
-    // authentication does not carry the (large) persisted state
-    expect((await repo.applianceByCredential('cred1'))!.routes).toBeNull();
+    expect([row.snapshot, row.inventory, row.operatorDrain]).toEqual(['s-2', 'i-1', true]);
+  });
+
+  it('route log: entries in the order written; a full set drops the appliance\'s earlier ones, bytes intact', async () => {
+    const e = (full: boolean, ...b: number[]) => ({ full, body: Buffer.from(b) });
+    await repo.putSite(site('s9'));
+    await repo.addEnrollmentToken('tok9', 's9', 1000);
+    await repo.enroll('tok9', 's9', { applianceId: 'a9', name: 'box9', publicUrl: 'http://box9', createdAt: 5, credentialHash: 'cred9' }, 10);
+    await repo.saveSnapshots([{ applianceId: 'a1', state: 's', routeLog: [e(true, 1), e(false, 2)] }, { applianceId: 'a9', state: 's', routeLog: [e(false, 0, 255)] }]);
+    await repo.saveSnapshots([{ applianceId: 'a1', state: 's', routeLog: [e(false, 3), e(false, 4)] }]);
+    const log = async () => (await repo.routeLog()).map((r) => [r.applianceId, r.full, [...r.body]]);
+    expect(await log()).toEqual([['a1', true, [1]], ['a1', false, [2]], ['a9', false, [0, 255]], ['a1', false, [3]], ['a1', false, [4]]]);
+    await repo.saveSnapshots([{ applianceId: 'a1', state: 's', routeLog: [e(true, 5), e(false, 6)] }]);
+    expect(await log()).toEqual([['a9', false, [0, 255]], ['a1', true, [5]], ['a1', false, [6]]]);
   });
 
   it('titles: keys are replaced with the title, bytes intact', async () => {
@@ -220,17 +229,23 @@ describe('PostgreSQL: migrations and the change feed between two instances', () 
       await r1.putSite(site('s1'));
       await r1.addEnrollmentToken('tok', 's1', 1000);
       await r1.enroll('tok', 's1', { applianceId: 'a1', name: 'box1', publicUrl: 'http://box1', createdAt: 1, credentialHash: 'c1' }, 10);
-      await r1.saveSnapshots([{ applianceId: 'a1', state: 'st', inventory: 'inv' }]);
+      await r1.saveSnapshots([{ applianceId: 'a1', state: 'st', inventory: 'inv', routeLog: [{ full: true, body: Buffer.from([1, 2]) }] }]);
       await r1.putTitle({ titleId: 't1', name: 'T', regions: [], manifest: '{}' }, [], 1);
+      await r1.putSiteFill({ siteId: 's1', rateLimitBps: 5e8, peerServeRateBps: null, fillNowUntil: 99 });
+      await r1.setApplianceFillNow('a1', 77);
 
       const ch = await r2.changesSince(since);
       expect(ch.sites.map((s) => s.siteId)).toEqual(['s1']);
       expect(ch.titles.map((t) => t.titleId)).toEqual(['t1']);
       expect(ch.appliances).toMatchObject([{ applianceId: 'a1', snapshot: 'st', inventory: 'inv', routes: null }]);
+      expect(ch.routeLog).toEqual([{ applianceId: 'a1', full: true, body: Buffer.from([1, 2]) }]);
+      expect(ch.siteFill).toEqual([{ siteId: 's1', rateLimitBps: 5e8, peerServeRateBps: null, fillNowUntil: 99 }]);
+      expect(ch.applianceFillNow).toEqual([{ applianceId: 'a1', fillNowUntil: 77 }]);
       expect(ch.version).toBeGreaterThan(since);
       // nothing new past that version; the writer does not read its own rows back
-      expect(await r2.changesSince(ch.version)).toEqual({ version: ch.version, sites: [], titles: [], appliances: [] });
-      expect((await r1.changesSince(since)).appliances).toEqual([]);
+      const none = { version: ch.version, sites: [], titles: [], appliances: [], routeLog: [], siteFill: [], applianceFillNow: [] };
+      expect(await r2.changesSince(ch.version)).toEqual(none);
+      expect(await r1.changesSince(since)).toMatchObject({ appliances: [], routeLog: [], siteFill: [], applianceFillNow: [] });
       // a state-only write does not carry the inventory again
       await r1.saveSnapshots([{ applianceId: 'a1', state: 'st2' }]);
       expect((await r2.changesSince(ch.version)).appliances).toMatchObject([{ snapshot: 'st2', inventory: null }]);

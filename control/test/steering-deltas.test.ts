@@ -2,13 +2,16 @@
 // peers per prefix) against a reference kept as plain maps. After every report control's routes
 // equal the reference set, its hash equals the set's hash, and steering answers as a naive
 // reference steer over the reference sets does. Bad bases and diverged results ask for the full
-// set; deltas reach the store at most every ROUTES_PERSIST_EVERY_MS.
+// set; every change reaches the route log at once, and the log replayed into another fleet (another
+// control instance, or this one restarted) rebuilds the set exactly, compactly at 300k routes.
 
 import { describe, expect, it } from 'vitest';
 import { formatPrefix, parseAddress, parsePrefix, prefixContains, prefixMask, routeSetHash } from '../../protocol/index.ts';
 import type { Address, ApplianceReport, Family, PrefixReport, RouteAttrs } from '../../protocol/index.ts';
 import { affinity, fnv1a, type ApplianceState } from '../src/steering/appliance-state.ts';
-import { Fleet, ROUTES_PERSIST_EVERY_MS, ROUTES_PERSIST_MAX } from '../src/steering/fleet.ts';
+import { Fleet } from '../src/steering/fleet.ts';
+import type { Changed } from '../src/steering/fleet.ts';
+import { COMPACT_MIN, decodeEntry, encodeFull, RouteLogWriter } from '../src/steering/route-log.ts';
 import { routeKey } from '../src/steering/prefix-sets.ts';
 import { steer } from '../src/steering/steer.ts';
 import type { Site } from '../src/store/repository.ts';
@@ -247,17 +250,26 @@ describe('prefix deltas at control', () => {
     expect(fleet.applyReport(a, report(2, { kind: 'delta', baseHash: hash, hash: routeSetHash([...next, other]), announced: [], withdrawn: [{ prefix: '10.0.0.0/8', peer: '192.0.2.1' }] }), NOW).needPrefixes).toBeUndefined();
   });
 
-  it('route sets past ROUTES_PERSIST_MAX are not stored; after a restart control asks for them', () => {
+  it('a 300k-route set is one compact log entry; replayed into another fleet it is the same set, and its hash holds', () => {
     const fleet = new Fleet(POLICY);
     const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
-    const routes: RouteAttrs[] = Array.from({ length: ROUTES_PERSIST_MAX + 1 }, (_, i) => ({ prefix: `${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`, asPathLength: 1 }));
+    const routes: RouteAttrs[] = Array.from({ length: 300_000 }, (_, i) => ({ prefix: `${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`, asPathLength: 1 + (i % 7), ...(i % 3 === 0 ? { med: 5 } : {}) }));
     const hash = routeSetHash(routes);
     fleet.applyReport(a, report(1, { hash, routes }), NOW);
-    const stored = fleet.routesSnapshot(a);
-    expect(JSON.parse(stored)).toEqual({ routes: [] });
-    const restarted = new Fleet(POLICY);
-    const b = restarted.add('a', a.site, 'a', a.publicUrl, false, { snapshot: fleet.stateSnapshot(a), inventory: null, routes: stored });
-    expect(restarted.applyReport(b, report(2, { hash }), NOW).needPrefixes).toBe(true);
+    const entry = encodeFull(a)!;
+    console.log(`route log: a 300,000-route set is one full entry of ${(entry.body.length / 1e6).toFixed(2)} MB`);
+    expect(entry.body.length).toBeLessThan(4e6);
+    const other = new Fleet(POLICY);
+    const b = other.add('a', a.site, 'a', a.publicUrl, false, { snapshot: fleet.stateSnapshot(a), inventory: null, routes: null });
+    other.replayRoutes(b, decodeEntry(entry));
+    expect(b.prefixHash).toBe(hash);
+    expect(b.routeSum.toString()).toBe(hash);
+    expect(other.stats.replayMismatches).toBe(0);
+    expect(b.routes).toHaveLength(routes.length);
+    const held = new Map(b.routes.map((r) => [r.prefix, r]));
+    for (let i = 0; i < routes.length; i += 997) expect(held.get(routes[i].prefix)).toEqual(routes[i]);
+    // the box's next report (hash only) is accepted without asking for the set again
+    expect(other.applyReport(b, report(2, { hash }), NOW).needPrefixes).toBeUndefined();
   });
 
   it('hashes from before route-set hashes (opaque strings) still work for full sets and hash-only reports', () => {
@@ -269,31 +281,51 @@ describe('prefix deltas at control', () => {
     expect(fleet.stats.prefixHashMismatches).toBe(0);
   });
 
-  it('full sets reach the store at once, deltas at most every ROUTES_PERSIST_EVERY_MS', () => {
-    const dirty: boolean[] = [];
-    const fleet = new Fleet(POLICY, (_a, changed) => dirty.push(changed.routes));
+  it('every applied delta goes to the log as it comes, compacted into a full set once the deltas outweigh it; the log replays to the same set', () => {
+    const writer = new RouteLogWriter();
+    const changes: Changed['routes'][] = [];
+    const fleet = new Fleet(POLICY, (a, changed) => {
+      changes.push(changed.routes);
+      if (changed.routes === 'full') writer.full(a);
+      else if (changed.routes) writer.delta(a, changed.routes);
+    });
     const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
+    const replica = new Fleet(POLICY);
+    const b = replica.add('a', a.site, 'a', a.publicUrl);
+    const ship = () => { for (const e of writer.take(a) ?? []) replica.replayRoutes(b, decodeEntry(e)); };
     const set: RouteAttrs[] = [{ prefix: '10.0.0.0/8', asPathLength: 1 }];
     fleet.applyReport(a, report(1, { hash: routeSetHash(set), routes: [...set] }), NOW);
-    let t = NOW, s = 1;
-    const change = () => {
+    ship();
+    let s = 1, next = 0;
+    /** announce `n` new routes, or give the first `n` routes after the first new attributes (a flap) */
+    const change = (n: number, flap = false) => {
       const base = routeSetHash(set);
-      const route = { prefix: `10.${s}.0.0/16`, asPathLength: 1 };
-      set.push(route);
-      fleet.applyReport(a, report(++s, { kind: 'delta', baseHash: base, hash: routeSetHash(set), announced: [route], withdrawn: [] }), t);
+      const announced = flap
+        ? set.slice(1, n + 1).map((r) => ({ ...r, asPathLength: r.asPathLength + 1 }))
+        : Array.from({ length: n }, () => { const i = next++; return { prefix: `11.${(i >> 8) & 255}.${i & 255}.0/24`, asPathLength: 1 }; });
+      if (flap) set.splice(1, n, ...announced);
+      else set.push(...announced);
+      fleet.applyReport(a, report(++s, { kind: 'delta', baseHash: base, hash: routeSetHash(set), announced, withdrawn: [] }), NOW);
     };
-    for (let i = 0; i < 5; i++) { t += 1000; change(); }
-    t = NOW + ROUTES_PERSIST_EVERY_MS;
-    change();
-    t += 1000;
-    fleet.applyReport(a, report(++s, { hash: routeSetHash(set) }), t);
-    expect(dirty).toEqual([true, false, false, false, false, false, true, false]);
-    // A delta not yet persisted goes with the next report once the interval has passed.
-    t += 1000;
-    change();
-    t = NOW + 2 * ROUTES_PERSIST_EVERY_MS;
-    fleet.applyReport(a, report(++s, { hash: routeSetHash(set) }), t);
-    expect(dirty.slice(-2)).toEqual([false, true]);
-    expect(JSON.parse(fleet.routesSnapshot(a)).routes).toHaveLength(set.length);
+    change(1);
+    fleet.applyReport(a, report(++s, { hash: routeSetHash(set) }), NOW); // nothing changed
+    fleet.applyReport(a, report(++s, { kind: 'delta', baseHash: 'not-the-base', hash: 'opaque', announced: [], withdrawn: [] }), NOW); // refused
+    expect(changes.map((c) => (c === undefined || c === 'full' ? c : c.kind))).toEqual(['full', 'delta', undefined, undefined]);
+    ship();
+    expect(writer.stats).toEqual({ fullWritten: 1, compactions: 0, deltasWritten: 1 });
+    // a growing set's deltas stay deltas (the log is no larger than the set); once the deltas
+    // name more routes than the set holds (and COMPACT_MIN), a full set is written instead
+    change(999);
+    ship();
+    // 1000 routes named so far: the compaction comes with the flap that brings them to COMPACT_MIN
+    const flaps = COMPACT_MIN / 1000 - 1;
+    for (let i = 0; i < flaps - 1; i++) { change(1000, true); ship(); }
+    expect(writer.stats).toMatchObject({ fullWritten: 1, compactions: 0 });
+    change(1000, true);
+    ship();
+    expect(writer.stats).toMatchObject({ fullWritten: 2, compactions: 1, deltasWritten: 1 + 1 + flaps - 1 });
+    expect(b.prefixHash).toBe(routeSetHash(set));
+    expect(b.routes).toHaveLength(set.length);
+    expect(replica.stats.replayMismatches).toBe(0);
   });
 });

@@ -1,11 +1,12 @@
 // When and how fast appliances fill: each site's stored fill window in its own time zone (Open
 // Connect's default is 02:00–14:00 local), its fill rate per appliance and peer-serve rate (the
 // settings' defaults unless an operator set them for the site), and the operator's "fill now"
-// deadlines per site and per appliance. Held in memory, written through to the store.
+// deadlines per site and per appliance. Held in memory, written through to the store; what
+// another control instance set arrives through the change feed (cluster-sync.ts, adopt*).
 
 import { fillWindowState } from '../../../protocol/index.ts';
 import type { FillWindow, FillWindowState } from '../../../protocol/index.ts';
-import type { Repository, Site, SiteFill } from '../store/repository.ts';
+import type { ApplianceFillNow, Repository, Site, SiteFill } from '../store/repository.ts';
 
 export interface FillRates { rateLimitBps: number; peerServeRateBps: number }
 
@@ -71,6 +72,18 @@ export class FillWindows {
   async fillApplianceNow(applianceId: string, until: number | null): Promise<void> {
     await this.#repo.setApplianceFillNow(applianceId, until);
     this.#appliances.set(applianceId, until);
+    this.generation++;
+  }
+
+  /** another control instance set a site's overrides or deadline */
+  adoptSite(f: SiteFill): void {
+    this.#sites.set(f.siteId, f);
+    this.generation++;
+  }
+
+  /** another control instance set an appliance's deadline */
+  adoptAppliance(f: ApplianceFillNow): void {
+    this.#appliances.set(f.applianceId, f.fillNowUntil);
     this.generation++;
   }
 

@@ -48,9 +48,6 @@ export interface ApplianceState {
   prefixHash: string | undefined;
   /** control's own running route-set hash over `routes` (protocol route-hash.ts) */
   routeSum: RouteSetHash;
-  /** routes changed by deltas since they were last handed to the store, and when that was */
-  routesDirty: boolean;
-  routesPersistedAt: number;
   /** this appliance's bit in the per-file holder sets (holders.ts) and its index in slots.ts */
   slot: number;
 }
@@ -89,7 +86,7 @@ export function newApplianceState(id: string, slot: number, site: Site, name: st
     health: { status: 'ok', reasons: [] }, reportDraining: false,
     load: { egressBps: 0, capacityBps: 0, connections: 0, cpu: 0 }, utilisation: 0, overloaded: false,
     tiers: [], bgp: [], softwareVersion: '', tlsUrl: undefined, fill: undefined, fillReportAt: undefined, inventory: new Set(), inventoryHash: undefined,
-    routes: [], prefixHash: undefined, routeSum: new RouteSetHash(), routesDirty: false, routesPersistedAt: -Infinity,
+    routes: [], prefixHash: undefined, routeSum: new RouteSetHash(),
   };
 }
 

@@ -3,35 +3,25 @@
 // persist them in the background. Steering reads only these structures (and `slots`, the
 // compact per-appliance copy of what it needs).
 
-import type { ApplianceReport, ReportReply } from '../../../protocol/index.ts';
+import type { ApplianceReport, PrefixDelta, ReportReply } from '../../../protocol/index.ts';
 import type { Site } from '../store/repository.ts';
 import { newApplianceState, nextOverloaded, statusOf, tlsUrlOf, utilisationOf } from './appliance-state.ts';
 import type { ApplianceState, ApplianceStatus, HealthPolicy } from './appliance-state.ts';
 import { FileHolders } from './holders.ts';
 import { PrefixSets, type PrefixOutcome } from './prefix-sets.ts';
+import type { DecodedEntry } from './route-log.ts';
 import { RouteTable } from './route-table.ts';
 import { Slots } from './slots.ts';
 
 const PAST_BOOTS_KEPT = 16;
 const NO_SLOTS = new Int32Array(0);
-/**
- * Routes changed by deltas reach the store at most this often per appliance: writing a 100k-route
- * set for every one-prefix change would cost in proportion to the table, not the change. After a
- * restart the appliance's next delta names a base the store does not have, and control asks for
- * the full set.
- */
-export const ROUTES_PERSIST_EVERY_MS = 60_000;
-/**
- * Route sets larger than this are not written to the store: a full table's set is tens of MB of
- * JSON, and writing it stalls control for seconds. After a restart control asks such an
- * appliance for its full set (its hash is not kept either).
- */
-export const ROUTES_PERSIST_MAX = 250_000;
-
 export type ReportOutcome = ReportReply & { badPrefixes?: string[] };
 
-/** What a report changed besides the small per-report state. */
-export interface Changed { inventory: boolean; routes: boolean }
+/**
+ * What a report changed besides the small per-report state: the inventory, and the routes — a
+ * full set, or the delta applied (the store logs either at once: route-log.ts).
+ */
+export interface Changed { inventory: boolean; routes?: 'full' | PrefixDelta }
 
 /** Persisted form of an appliance's per-report state (inventory and routes are kept apart). */
 interface StateSnapshot {
@@ -43,6 +33,7 @@ interface StateSnapshot {
   tlsUrl?: string;
 }
 interface InventorySnapshot { hash?: string; files: string[] }
+/** routes as stores kept them before the route log (route-log.ts); still read, never written */
 interface RoutesSnapshot { hash?: string; routes: ApplianceState['routes'] }
 
 export interface PersistedAppliance { snapshot: string | null; inventory: string | null; routes: string | null }
@@ -52,7 +43,7 @@ export class Fleet {
   readonly holders = new FileHolders();
   readonly slots = new Slots();
   /** route-set hashes that differed from control's computation (full sets kept, deltas answered with needPrefixes); deltas applied and refused */
-  readonly stats = { prefixHashMismatches: 0, prefixDeltasApplied: 0, prefixDeltasRefused: 0 };
+  readonly stats = { prefixHashMismatches: 0, prefixDeltasApplied: 0, prefixDeltasRefused: 0, routeEntriesReplayed: 0, replayMismatches: 0 };
   readonly #prefixes = new PrefixSets(this.routes);
   readonly policy: HealthPolicy;
   #apps = new Map<string, ApplianceState>();
@@ -162,7 +153,7 @@ export class Fleet {
     }
 
     const reply: ReportOutcome = { ok: true };
-    const changed: Changed = { inventory: false, routes: false };
+    const changed: Changed = { inventory: false };
     const inv = r.inventory;
     if (inv?.kind === 'full' || (inv?.kind === 'delta' && a.inventoryHash !== undefined && inv.baseHash === a.inventoryHash)) {
       changed.inventory = inv.hash !== a.inventoryHash;
@@ -190,26 +181,18 @@ export class Fleet {
     let out: PrefixOutcome | undefined;
     if (pr !== undefined && 'kind' in pr) {
       out = this.#prefixes.delta(a, pr);
-      if (out.applied) a.routesDirty = true;
+      if (out.applied) changed.routes = pr;
       if (out.needFull) this.stats.prefixDeltasRefused++;
       else this.stats.prefixDeltasApplied++;
     } else if (pr !== undefined && (pr.routes !== undefined || pr.groups !== undefined)) {
       out = this.#prefixes.full(a, pr.routes ?? [], pr.hash, pr.groups);
-      // A full set reaches the store at once.
-      changed.routes = true;
-      a.routesDirty = false;
-      a.routesPersistedAt = now;
+      changed.routes = 'full';
     } else if (pr === undefined ? a.prefixHash === undefined : pr.hash !== a.prefixHash) {
       reply.needPrefixes = true;
     }
     if (out?.needFull) reply.needPrefixes = true;
     if (out?.mismatch) this.stats.prefixHashMismatches++;
     if (out && out.bad.length > 0) reply.badPrefixes = out.bad;
-    if (a.routesDirty && now - a.routesPersistedAt >= ROUTES_PERSIST_EVERY_MS) {
-      changed.routes = true;
-      a.routesDirty = false;
-      a.routesPersistedAt = now;
-    }
     this.slots.sync(a);
     // Always state the flag, so the appliance sees a drain lift as well as start.
     reply.drain = a.operatorDrain;
@@ -238,9 +221,20 @@ export class Fleet {
     return JSON.stringify(s);
   }
 
-  routesSnapshot(a: ApplianceState): string {
-    const s: RoutesSnapshot = a.routes.length > ROUTES_PERSIST_MAX ? { routes: [] } : { hash: a.prefixHash, routes: a.routes };
-    return JSON.stringify(s);
+  /**
+   * An entry of the appliance's route log (route-log.ts), written by another control instance or
+   * before a restart: applied as a report's routes are, so a delta is checked by the route-set
+   * hash. A result that does not match leaves the hash unknown, and the appliance's next report
+   * here is asked for its full set. Not handed to onDirty: it is in the store already.
+   */
+  replayRoutes(a: ApplianceState, e: DecodedEntry): void {
+    const out = e.full ? this.#prefixes.full(a, [], e.hash, e.groups) : this.#prefixes.delta(a, e);
+    this.stats.routeEntriesReplayed++;
+    if (out.mismatch || out.needFull) {
+      this.stats.replayMismatches++;
+      a.prefixHash = undefined;
+    }
+    this.slots.sync(a);
   }
 
   /**

@@ -80,6 +80,13 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE tls_certificates (
      fingerprint TEXT PRIMARY KEY, cert_pem TEXT NOT NULL, key_sealed BLOB NOT NULL, hosts TEXT NOT NULL,
      not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, uploaded_at INTEGER NOT NULL);`,
+  // Each appliance's route log (steering/route-log.ts): at most one full set (deflated) and the
+  // deltas since, in id order. Replaces the routes column, which is read once more after an
+  // upgrade and then left alone.
+  `CREATE TABLE route_log (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, appliance_id TEXT NOT NULL REFERENCES appliances(appliance_id),
+     full INTEGER NOT NULL, body BLOB NOT NULL);
+   CREATE INDEX route_log_appliance ON route_log(appliance_id, id);`,
 ];
 
 export function migrate(db: Database.Database): number {

@@ -106,6 +106,18 @@ export const PG_MIGRATIONS: string[] = [
        VALUES (p_session, p_account, p_profile, p_title, p_device, p_client_ip, p_started_at, p_heartbeat_at, p_position_ms, p_delivery);
      RETURN NULL;
    END $$;`,
+  // Each appliance's route log (steering/route-log.ts; migrations.ts has the same table), read by
+  // the other instances past their last version; and the fill overrides and "fill now"
+  // deadlines join the change feed.
+  `CREATE TABLE route_log (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, appliance_id TEXT NOT NULL REFERENCES appliances(appliance_id),
+     full_set BOOLEAN NOT NULL, body BYTEA NOT NULL, version BIGINT NOT NULL, updated_by TEXT NOT NULL);
+   CREATE INDEX route_log_appliance ON route_log(appliance_id, id);
+   CREATE INDEX route_log_version ON route_log(version);
+   ALTER TABLE site_fill ADD COLUMN version BIGINT NOT NULL DEFAULT 0, ADD COLUMN updated_by TEXT NOT NULL DEFAULT '';
+   ALTER TABLE appliance_fill ADD COLUMN version BIGINT NOT NULL DEFAULT 0, ADD COLUMN updated_by TEXT NOT NULL DEFAULT '';
+   CREATE INDEX site_fill_version ON site_fill(version);
+   CREATE INDEX appliance_fill_version ON appliance_fill(version);`,
 ];
 
 /** Bring the database to the latest schema; returns the number of migrations it has. */

@@ -4,7 +4,7 @@
 // advisory lock on the account before it counts: a second start for the account, on any
 // instance, waits until the first has committed and then counts its session.
 //
-// Change feed: every write of an appliance, site or title takes a version from change_seq under
+// Change feed: every write of an appliance, site, title, route-log entry or fill override takes a version from change_seq under
 // a transaction advisory lock (so versions become visible in the order they were given: a reader
 // that has seen version v has seen every version below it), marks the row with this instance's
 // id, and NOTIFYs `edgebox_changes`; the other instances then read the rows past their last
@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migratePg } from './pg-migrations.ts';
 import type {
-  Account, ApplianceImageRow, ApplianceRow, ApplianceSnapshot, Changes, CredentialMatch, EnrollResult, LiveSessionRow, PeerKeyRow, PopularityRow,
+  Account, ApplianceFillNow, ApplianceImageRow, ApplianceRow, RouteLogRow, ApplianceSnapshot, Changes, CredentialMatch, EnrollResult, LiveSessionRow, PeerKeyRow, PopularityRow,
   Profile, Promotion, Repository, SealedKey, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow, TlsCertificateRow, UrlTokenKeyRow,
 } from './repository.ts';
 
@@ -60,6 +60,11 @@ function sessionOf(r: Row): SessionRow {
   };
 }
 
+function routeEntryOf(r: Row): RouteLogRow { return { applianceId: r.appliance_id, full: r.full_set, body: r.body }; }
+function siteFillOf(r: Row): SiteFill {
+  return { siteId: r.site_id, rateLimitBps: r.rate_limit_bps ?? null, peerServeRateBps: r.peer_serve_bps ?? null, fillNowUntil: r.fill_now_until ?? null };
+}
+function applianceFillOf(r: Row): ApplianceFillNow { return { applianceId: r.appliance_id, fillNowUntil: r.fill_now_until ?? null }; }
 function peerKeyOf(r: Row): PeerKeyRow { return { kid: r.kid, x: r.x, d: r.d, createdAt: r.created_at }; }
 function profileOf(r: Row): Profile { return { profileId: r.profile_id, accountId: r.account_id, name: r.name }; }
 
@@ -165,13 +170,6 @@ export class PgRepository implements Repository {
     });
   }
 
-  async applianceByCredential(credentialHash: string): Promise<ApplianceRow | undefined> {
-    // Every report authenticates here: leave out the persisted state (see SqliteRepository).
-    const r = await this.#row(
-      'SELECT appliance_id, site_id, name, public_url, created_at, operator_drain FROM appliances WHERE credential_hash = $1', [credentialHash],
-    );
-    return r && applianceOf(r);
-  }
   async listAppliances(): Promise<ApplianceRow[]> {
     return (await this.#rows('SELECT * FROM appliances ORDER BY appliance_id')).map(applianceOf);
   }
@@ -184,22 +182,34 @@ export class PgRepository implements Repository {
   }
   async saveSnapshots(snapshots: ApplianceSnapshot[]): Promise<void> {
     if (snapshots.length === 0) return;
-    // One statement for the batch; NULL inventory/routes = absent (left as they are).
+    // One statement for the batch; NULL inventory = absent (left as it is).
     const ids = snapshots.map((s) => s.applianceId), states = snapshots.map((s) => s.state);
-    const inventories = snapshots.map((s) => s.inventory ?? null), routes = snapshots.map((s) => s.routes ?? null);
+    const inventories = snapshots.map((s) => s.inventory ?? null);
+    const log = snapshots.flatMap((s) => (s.routeLog ?? []).map((e) => ({ id: s.applianceId, ...e })));
+    const fullIds = log.filter((e) => e.full).map((e) => e.id);
     await this.#tx(async (db) => {
       const v = await this.#version(db);
       await this.#run(
-        `UPDATE appliances a SET snapshot = u.state, version = $5, updated_by = $6,
+        `UPDATE appliances a SET snapshot = u.state, version = $4, updated_by = $5,
            inventory = coalesce(u.inventory, a.inventory),
-           inventory_version = CASE WHEN u.inventory IS NULL THEN a.inventory_version ELSE $5 END,
-           routes = coalesce(u.routes, a.routes),
-           routes_version = CASE WHEN u.routes IS NULL THEN a.routes_version ELSE $5 END
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(id, state, inventory, routes)
+           inventory_version = CASE WHEN u.inventory IS NULL THEN a.inventory_version ELSE $4 END,
+           routes = CASE WHEN u.id = ANY($6::text[]) THEN NULL ELSE a.routes END
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, state, inventory)
          WHERE a.appliance_id = u.id`,
-        [ids, states, inventories, routes, v, this.instanceId], db,
+        [ids, states, inventories, v, this.instanceId, fullIds], db,
+      );
+      if (log.length === 0) return;
+      // A full set supersedes the appliance's earlier entries (Control writes it first of the appliance's entries).
+      if (fullIds.length > 0) await this.#run('DELETE FROM route_log WHERE appliance_id = ANY($1::text[])', [fullIds], db);
+      await this.#run(
+        `INSERT INTO route_log (appliance_id, full_set, body, version, updated_by)
+         SELECT id, f, b, $4, $5 FROM unnest($1::text[], $2::bool[], $3::bytea[]) WITH ORDINALITY AS u(id, f, b, n) ORDER BY n`,
+        [log.map((e) => e.id), log.map((e) => e.full), log.map((e) => e.body), v, this.instanceId], db,
       );
     });
+  }
+  async routeLog(): Promise<RouteLogRow[]> {
+    return (await this.#rows('SELECT appliance_id, full_set, body FROM route_log ORDER BY id')).map(routeEntryOf);
   }
 
   async putTitle(t: TitleRow, keys: SealedKey[], now: number): Promise<void> {
@@ -321,26 +331,29 @@ export class PgRepository implements Repository {
     return this.listPeerKeys();
   }
 
-  async listSiteFill(): Promise<SiteFill[]> {
-    return (await this.#rows('SELECT * FROM site_fill ORDER BY site_id')).map((r) => ({
-      siteId: r.site_id, rateLimitBps: r.rate_limit_bps ?? null, peerServeRateBps: r.peer_serve_bps ?? null, fillNowUntil: r.fill_now_until ?? null,
-    }));
-  }
+  async listSiteFill(): Promise<SiteFill[]> { return (await this.#rows('SELECT * FROM site_fill ORDER BY site_id')).map(siteFillOf); }
   async putSiteFill(f: SiteFill): Promise<void> {
-    await this.#run(
-      `INSERT INTO site_fill VALUES ($1,$2,$3,$4) ON CONFLICT (site_id) DO UPDATE SET rate_limit_bps=excluded.rate_limit_bps,
-       peer_serve_bps=excluded.peer_serve_bps, fill_now_until=excluded.fill_now_until`,
-      [f.siteId, f.rateLimitBps, f.peerServeRateBps, f.fillNowUntil],
-    );
+    // on the change feed: another instance's manifests carry the new rates and deadline
+    await this.#tx(async (db) => {
+      const v = await this.#version(db);
+      await this.#run(
+        `INSERT INTO site_fill VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (site_id) DO UPDATE SET rate_limit_bps=excluded.rate_limit_bps,
+         peer_serve_bps=excluded.peer_serve_bps, fill_now_until=excluded.fill_now_until, version=excluded.version, updated_by=excluded.updated_by`,
+        [f.siteId, f.rateLimitBps, f.peerServeRateBps, f.fillNowUntil, v, this.instanceId], db,
+      );
+    });
   }
-  async listApplianceFillNow(): Promise<Array<{ applianceId: string; fillNowUntil: number | null }>> {
-    return (await this.#rows('SELECT * FROM appliance_fill ORDER BY appliance_id'))
-      .map((r) => ({ applianceId: r.appliance_id, fillNowUntil: r.fill_now_until ?? null }));
+  async listApplianceFillNow(): Promise<ApplianceFillNow[]> {
+    return (await this.#rows('SELECT * FROM appliance_fill ORDER BY appliance_id')).map(applianceFillOf);
   }
   async setApplianceFillNow(applianceId: string, until: number | null): Promise<void> {
-    await this.#run(
-      'INSERT INTO appliance_fill VALUES ($1,$2) ON CONFLICT (appliance_id) DO UPDATE SET fill_now_until=excluded.fill_now_until', [applianceId, until],
-    );
+    await this.#tx(async (db) => {
+      const v = await this.#version(db);
+      await this.#run(
+        `INSERT INTO appliance_fill VALUES ($1,$2,$3,$4) ON CONFLICT (appliance_id) DO UPDATE SET fill_now_until=excluded.fill_now_until,
+         version=excluded.version, updated_by=excluded.updated_by`, [applianceId, until, v, this.instanceId], db,
+      );
+    });
   }
 
   async setImageTarget(siteId: string, t: SiteImageTarget | null): Promise<void> {
@@ -429,9 +442,9 @@ export class PgRepository implements Repository {
   async changesSince(since: number): Promise<Changes> {
     // Rows this instance wrote last are skipped (it has them in memory) but still move `version` on.
     const me = this.instanceId;
-    // One snapshot for the three reads: `version` must not pass a row one of them did not see.
+    // One snapshot for the reads: `version` must not pass a row one of them did not see.
     // (one after another: a pg client runs one query at a time)
-    const [sites, titles, appliances] = await this.#tx(async (db) => [
+    const [sites, titles, appliances, routeLog, siteFill, applianceFill] = await this.#tx(async (db) => [
       await this.#rows('SELECT *, updated_by = $2 AS mine FROM sites WHERE version > $1', [since, me], db),
       await this.#rows(
         `SELECT title_id, version, updated_by = $2 AS mine, CASE WHEN updated_by <> $2 THEN name END AS name,
@@ -445,14 +458,23 @@ export class PgRepository implements Repository {
          CASE WHEN updated_by <> $2 AND routes_version > $1 THEN routes END AS routes
          FROM appliances WHERE version > $1 ORDER BY version`, [since, me], db,
       ),
+      await this.#rows(
+        `SELECT appliance_id, full_set, version, updated_by = $2 AS mine, CASE WHEN updated_by <> $2 THEN body END AS body
+         FROM route_log WHERE version > $1 ORDER BY id`, [since, me], db,
+      ),
+      await this.#rows('SELECT *, updated_by = $2 AS mine FROM site_fill WHERE version > $1', [since, me], db),
+      await this.#rows('SELECT *, updated_by = $2 AS mine FROM appliance_fill WHERE version > $1', [since, me], db),
     ], 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     let version = since;
-    for (const r of [...sites, ...titles, ...appliances]) version = Math.max(version, r.version);
+    for (const r of [...sites, ...titles, ...appliances, ...routeLog, ...siteFill, ...applianceFill]) version = Math.max(version, r.version);
     return {
       version,
       sites: sites.filter((r) => !r.mine).map(siteOf),
       titles: titles.filter((r) => !r.mine).map(titleOf),
       appliances: appliances.filter((r) => !r.mine).map(applianceOf),
+      routeLog: routeLog.filter((r) => !r.mine).map(routeEntryOf),
+      siteFill: siteFill.filter((r) => !r.mine).map(siteFillOf),
+      applianceFillNow: applianceFill.filter((r) => !r.mine).map(applianceFillOf),
     };
   }
 

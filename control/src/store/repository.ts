@@ -27,11 +27,19 @@ export interface ApplianceRow {
   snapshot: string | null;
   /** JSON, written only when the inventory changed */
   inventory: string | null;
-  /** JSON, written only when the prefix set changed */
+  /** JSON: the route set as stores kept it before the route log (routeLog); read, no longer written */
   routes: string | null;
 }
 
-export interface ApplianceSnapshot { applianceId: string; state: string; inventory?: string; routes?: string }
+/**
+ * One entry of an appliance's route log (steering/route-log.ts encodes them): a full set, which
+ * replaces every earlier entry of that appliance, or a delta on what precedes it.
+ */
+export interface RouteEntry { full: boolean; body: Buffer }
+export interface RouteLogRow extends RouteEntry { applianceId: string }
+
+/** `routeLog`: entries to append, in order (a full one first, if any) */
+export interface ApplianceSnapshot { applianceId: string; state: string; inventory?: string; routeLog?: RouteEntry[] }
 
 export interface TitleRow {
   titleId: string;
@@ -98,7 +106,14 @@ export interface Changes {
   titles: TitleRow[];
   /** inventory and routes are null unless they changed after `since` */
   appliances: ApplianceRow[];
+  /** route-log entries appended after `since`, in order */
+  routeLog: RouteLogRow[];
+  /** fill overrides and "fill now" deadlines set after `since` */
+  siteFill: SiteFill[];
+  applianceFillNow: ApplianceFillNow[];
 }
+
+export interface ApplianceFillNow { applianceId: string; fillNowUntil: number | null }
 
 export interface Repository {
   putSite(site: Site): Promise<void>;
@@ -108,12 +123,12 @@ export interface Repository {
   addEnrollmentToken(tokenHash: string, siteId: string, expiresAt: number): Promise<void>;
   /** consume the token and create the appliance, atomically; a token works once */
   enroll(tokenHash: string, siteId: string | undefined, appliance: Omit<ApplianceRow, 'siteId' | 'operatorDrain' | 'snapshot' | 'inventory' | 'routes'> & { credentialHash: string }, now: number): Promise<EnrollResult & { siteId?: string }>;
-  /** the appliance a credential belongs to, without its persisted state (snapshot, inventory, routes are null) */
-  applianceByCredential(credentialHash: string): Promise<ApplianceRow | undefined>;
   listAppliances(): Promise<ApplianceRow[]>;
   setOperatorDrain(applianceId: string, drain: boolean): Promise<boolean>;
-  /** one transaction; absent parts are left as they are */
+  /** one transaction; absent parts are left as they are; route-log entries appended (a full one drops the appliance's earlier entries) */
   saveSnapshots(snapshots: ApplianceSnapshot[]): Promise<void>;
+  /** every appliance's route log, in the order written (to rebuild the route table at start) */
+  routeLog(): Promise<RouteLogRow[]>;
 
   putTitle(title: TitleRow, keys: SealedKey[], now: number): Promise<void>;
   getTitle(titleId: string): Promise<TitleRow | undefined>;
@@ -154,7 +169,7 @@ export interface Repository {
   listSiteFill(): Promise<SiteFill[]>;
   putSiteFill(f: SiteFill): Promise<void>;
   /** per-appliance "fill now" deadlines (epoch ms) */
-  listApplianceFillNow(): Promise<Array<{ applianceId: string; fillNowUntil: number | null }>>;
+  listApplianceFillNow(): Promise<ApplianceFillNow[]>;
   setApplianceFillNow(applianceId: string, until: number | null): Promise<void>;
 
   setImageTarget(siteId: string, target: SiteImageTarget | null): Promise<void>;

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
 import type {
-  Account, ApplianceImageRow, CredentialMatch, UrlTokenKeyRow, Changes, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
+  Account, ApplianceFillNow, ApplianceImageRow, CredentialMatch, RouteLogRow, UrlTokenKeyRow, Changes, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
   LiveSessionRow, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow, TlsCertificateRow,
 } from './repository.ts';
 
@@ -115,15 +115,6 @@ export class SqliteRepository implements Repository {
     })();
   }
 
-  async applianceByCredential(credentialHash: string): Promise<ApplianceRow | undefined> {
-    // Every report authenticates here: leave out the persisted state (a full table's route set
-    // is tens of MB), which only a restart reads (listAppliances).
-    const r = this.#get(
-      `SELECT appliance_id, site_id, name, public_url, created_at, operator_drain, NULL AS snapshot, NULL AS inventory, NULL AS routes
-       FROM appliances WHERE credential_hash = ?`, credentialHash,
-    );
-    return r && applianceOf(r);
-  }
   async listAppliances(): Promise<ApplianceRow[]> { return this.#all('SELECT * FROM appliances ORDER BY appliance_id').map(applianceOf); }
   async setOperatorDrain(applianceId: string, drain: boolean): Promise<boolean> {
     return this.#run('UPDATE appliances SET operator_drain = ? WHERE appliance_id = ?', drain ? 1 : 0, applianceId) === 1;
@@ -131,14 +122,27 @@ export class SqliteRepository implements Repository {
   async saveSnapshots(snapshots: ApplianceSnapshot[]): Promise<void> {
     const state = this.#db.prepare('UPDATE appliances SET snapshot = ? WHERE appliance_id = ?');
     const inventory = this.#db.prepare('UPDATE appliances SET inventory = ? WHERE appliance_id = ?');
-    const routes = this.#db.prepare('UPDATE appliances SET routes = ? WHERE appliance_id = ?');
+    // a full set supersedes the appliance's earlier entries and the routes column from before the log
+    const dropLog = this.#db.prepare('DELETE FROM route_log WHERE appliance_id = ?');
+    const dropColumn = this.#db.prepare('UPDATE appliances SET routes = NULL WHERE appliance_id = ? AND routes IS NOT NULL');
+    const log = this.#db.prepare('INSERT INTO route_log (appliance_id, full, body) VALUES (?,?,?)');
     this.#db.transaction(() => {
       for (const s of snapshots) {
         state.run(s.state, s.applianceId);
         if (s.inventory !== undefined) inventory.run(s.inventory, s.applianceId);
-        if (s.routes !== undefined) routes.run(s.routes, s.applianceId);
+        for (const e of s.routeLog ?? []) {
+          if (e.full) {
+            dropLog.run(s.applianceId);
+            dropColumn.run(s.applianceId);
+          }
+          log.run(s.applianceId, e.full ? 1 : 0, e.body);
+        }
       }
     })();
+  }
+  async routeLog(): Promise<RouteLogRow[]> {
+    return this.#all('SELECT appliance_id, full, body FROM route_log ORDER BY id')
+      .map((r) => ({ applianceId: r.appliance_id as string, full: r.full === 1, body: r.body as Buffer }));
   }
 
   async putTitle(t: TitleRow, keys: SealedKey[], now: number): Promise<void> {
@@ -317,7 +321,7 @@ export class SqliteRepository implements Repository {
       f.siteId, f.rateLimitBps, f.peerServeRateBps, f.fillNowUntil,
     );
   }
-  async listApplianceFillNow(): Promise<Array<{ applianceId: string; fillNowUntil: number | null }>> {
+  async listApplianceFillNow(): Promise<ApplianceFillNow[]> {
     return this.#all('SELECT * FROM appliance_fill ORDER BY appliance_id').map((r) => ({
       applianceId: r.appliance_id as string, fillNowUntil: (r.fill_now_until as number | null) ?? null,
     }));
@@ -354,7 +358,9 @@ export class SqliteRepository implements Repository {
 
   // One process owns the file: nobody else writes, so there is nothing to follow.
   async changeVersion(): Promise<number> { return 0; }
-  async changesSince(since: number): Promise<Changes> { return { version: since, sites: [], titles: [], appliances: [] }; }
+  async changesSince(since: number): Promise<Changes> {
+    return { version: since, sites: [], titles: [], appliances: [], routeLog: [], siteFill: [], applianceFillNow: [] };
+  }
   async watchChanges(): Promise<() => Promise<void>> { return async () => {}; }
 
   // ---- State hygiene: credential rotation and revocation, the URL-token key ring, pruning ----
