@@ -39,7 +39,7 @@ export function renderMarkdown(r: any): string {
       `| steady | ${f(inc.steady.decisionsPerSec)} | 0 | – | – |`,
       `| with deltas | ${f(inc.during.decisionsPerSec)} | ${f(inc.during.changesPerSec)} | ${f(inc.during.change_p50_us, 1)} µs | ${f(inc.during.change_p99_us, 1)} µs |`,
       '',
-      `Steering rate with deltas ÷ steady: ${f(inc.rateRatio * 100, 1)}% (${inc.rounds?.length ?? 1} alternating rounds: ${(inc.rounds ?? []).map((x: any) => `${f(x.steady.decisionsPerSec / 1000)}k / ${f(x.during.decisionsPerSec / 1000)}k`).join(', ')}). For comparison, the same appliance's full set (${f(inc.routesHeld)} routes) as one report: ${f(inc.fullReplaceMs, 1)} ms; writing its route set to the store: ${f(inc.routesPersistMs, 1)} ms (deltas do so at most once a minute).`,
+      `Steering rate with deltas ÷ steady: ${f(inc.rateRatio * 100, 1)}% (${inc.rounds?.length ?? 1} alternating rounds: ${(inc.rounds ?? []).map((x: any) => `${f(x.steady.decisionsPerSec / 1000)}k / ${f(x.during.decisionsPerSec / 1000)}k`).join(', ')}). For comparison, the same appliance's full set (${f(inc.routesHeld)} routes) as one report: ${f(inc.fullReplaceMs, 1)} ms; writing its route set to the store's route log as one full entry: ${f(inc.routesPersistMs, 1)} ms (deltas are logged as they come; a full entry is written for a full report or when the deltas outweigh the set).`,
     );
   }
   out.push('', ...r.notes.map((n: string) => `- ${n}`), '');
