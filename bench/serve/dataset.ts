@@ -22,6 +22,8 @@ export interface FileSetSpec {
   titleId: string;
   count: number;
   bytes: number;
+  /** streams are named s<index>, from this index (default 0) */
+  firstIndex?: number;
 }
 
 const CHUNK = 4 * 1024 * 1024;
@@ -32,7 +34,7 @@ export function writeFileSet(docroot: string, spec: FileSetSpec): BenchFile[] {
   chmodSync(docroot, 0o755);
   const buf = Buffer.allocUnsafe(CHUNK);
   const files: BenchFile[] = [];
-  for (let i = 0; i < spec.count; i++) {
+  for (let i = spec.firstIndex ?? 0; i < (spec.firstIndex ?? 0) + spec.count; i++) {
     const fileId = makeFileId(spec.titleId, `s${String(i).padStart(3, '0')}`);
     const path = join(docroot, fileId);
     const hash = createHash('sha256');

@@ -30,6 +30,8 @@ export interface Edgebox {
   /** https:// origin when started with `tls` */
   tlsOrigin?: string;
   adminOrigin: string;
+  /** Bearer token for the admin API (/v1/admin/files tells which files are in RAM) */
+  adminToken: string;
   pid: number;
   workers: number;
   /** RAM-tier bytes resident when the bench started measuring (from /metrics), if known */
@@ -70,6 +72,7 @@ export async function startEdgebox(o: EdgeboxOptions): Promise<Edgebox> {
     origin: app.origin,
     ...(tlsListen ? { tlsOrigin: `https://${tlsListen}` } : {}),
     adminOrigin: app.adminOrigin,
+    adminToken,
     pid: app.pid,
     workers: o.workers,
     ramResidentBytes: undefined,

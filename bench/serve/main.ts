@@ -3,7 +3,8 @@
 // and serve.md. Knobs (environment): BENCH_SECONDS per round (10), BENCH_ROUNDS per server (2),
 // BENCH_WARMUP seconds (2), BENCH_TRIAL_SECONDS per sendfile trial round (5),
 // BENCH_PROFILE=<dir>: run the appliance under `node --cpu-prof` into <dir> (then summarise with
-// profile-summary.ts; the figures of a profiled run are not representative).
+// profile-summary.ts; the figures of a profiled run are not representative); the viewers
+// workload's VIEWERS_STEP_SECONDS (20), VIEWERS_MAX_STEPS (7), VIEWERS_START (500), VIEWERS_MAX (8000).
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,19 +24,20 @@ import { writeResults, type NginxTrial, type ServeResults, type WorkloadResult }
 import { measured, runWorkload, type RangeFile, type Target } from './rounds.ts';
 import { checkSameBytes } from './sanity.ts';
 import { makeBenchCert } from './tls-cert.ts';
-import { FILE_BYTES, HOT_FILES, RAM_TIER_BYTES, WARM_FILES, WORKLOADS, type Workload } from './workloads.ts';
+import { runViewersWorkload, VIEWERS_DESCRIBE, VIEWERS_WORKLOAD, viewersBoundSeconds, viewersNotes, viewersSettings, type ViewersWorkloadResult } from './viewers.ts';
+import { FILE_BYTES, HOT_FILES, RAM_TIER_BYTES, WARM_FILES, WORKLOAD_NAMES, WORKLOADS, type Workload } from './workloads.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
 const log = (msg: string) => console.log(`[bench:serve] ${msg}`);
 
 /** BENCH_WORKLOADS=hot-tls,warm runs only those (a check of one workload; results are partial). */
-function selectWorkloads(list: string | undefined): Workload[] {
-  if (list === undefined || list.trim() === '') return WORKLOADS;
+function selectWorkloads(list: string | undefined): { ranges: Workload[]; viewers: boolean } {
+  if (list === undefined || list.trim() === '') return { ranges: WORKLOADS, viewers: true };
   const names = list.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = names.filter((n) => !WORKLOADS.some((w) => w.name === n));
-  if (unknown.length > 0) throw new Error(`BENCH_WORKLOADS: no workload ${unknown.join(', ')} (have ${WORKLOADS.map((w) => w.name).join(', ')})`);
-  return WORKLOADS.filter((w) => names.includes(w.name));
+  const unknown = names.filter((n) => !WORKLOAD_NAMES.includes(n));
+  if (unknown.length > 0) throw new Error(`BENCH_WORKLOADS: no workload ${unknown.join(', ')} (have ${WORKLOAD_NAMES.join(', ')})`);
+  return { ranges: WORKLOADS.filter((w) => names.includes(w.name)), viewers: names.includes(VIEWERS_WORKLOAD) };
 }
 
 async function main(): Promise<void> {
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
   const loadStart = loadavg()[0];
   const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
   const selected = selectWorkloads(process.env.BENCH_WORKLOADS);
+  const viewerSettings = viewersSettings();
   if (!process.version.startsWith('v24.')) log(`WARNING: node ${process.version}, the project expects v24`);
 
   const work = mkdtempSync(join(tmpdir(), 'edgebox-bench-'));
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
     await checkSameBytes(tlsTargets, [hot[0]], tokens, log, cert.caPem);
 
     const results: WorkloadResult[] = [];
-    for (const w of selected) {
+    for (const w of selected.ranges) {
       log(`workload ${w.name}: ${w.describe}`);
       results.push(await runWorkload(w, w.tls ? tlsTargets : targets, sets[w.set], { seconds, rounds, warmupSeconds, scratch: work, log }));
     }
@@ -145,6 +148,20 @@ async function main(): Promise<void> {
       nginx_resident_bytes: pageCacheBytes(all.map((f) => f.path)),
       appliance_resident_bytes: pageCacheBytes(all.map((f) => filePath(edgebox.app.config.storeRoot, f.fileId))),
     };
+    // the viewers workload runs on an appliance of its own (its catalogue and RAM tier): this one goes
+    let viewers: ViewersWorkloadResult | undefined;
+    if (selected.viewers) {
+      await edgebox.stop();
+      running.splice(running.indexOf(edgebox), 1);
+      log(`workload viewers: ${VIEWERS_DESCRIBE}; at most ${viewersBoundSeconds(viewerSettings)} s of steps`);
+      viewers = await runViewersWorkload({
+        work, docroot, cert, kid, secret, exp, workers, log,
+        nginx: { origin: nginx.origin, tlsOrigin: nginx.tlsOrigin!, pid: nginx.child.pid },
+        ramTierBytes: RAM_TIER_BYTES,
+        settings: viewerSettings,
+      });
+    }
+
     const m = machine(loadStart);
     const gib = (b: number) => round3(b / 2 ** 30);
     const cachedShare = Math.min(pageCache.nginx_resident_bytes, pageCache.appliance_resident_bytes) / pageCache.data_set_bytes;
@@ -170,6 +187,7 @@ async function main(): Promise<void> {
         warm_set_bytes: WARM_FILES * FILE_BYTES,
       },
       workloads: results,
+      ...(viewers ? { viewers } : {}),
       notes: [
         ...(profileDir ? ['PROFILED RUN (node --cpu-prof on the appliance): figures are not representative.'] : []),
         `Server, load generator and other processes share the same ${m.cores} cores over loopback: absolute figures are this machine's, the ratios are the point.`,
@@ -178,15 +196,22 @@ async function main(): Promise<void> {
         'autocannon is a single JavaScript thread: on small ranges it saturates before either server does; compare cpu (cores the server used) alongside req/s, and see small-wrk (native client, no target) for what the servers themselves answer.',
         `small, small-wrk and conn1k draw ranges from all ${HOT_FILES + WARM_FILES} files: about ${Math.round((edgebox.ramResidentBytes ?? 0) / FILE_BYTES)} resident in the appliance's RAM tier, the rest served from its disk tier.`,
         'Main figures: hot and warm are judged on Gb/s, small on req/s, conn1k on p99 latency (ratio = edgebox p99 ÷ nginx p99, lower is better).',
+        ...(viewers ? viewersNotes(viewers) : []),
       ],
     };
     // a profiled run never replaces the committed results
     // nor does a run of some workloads only (BENCH_WORKLOADS): it goes to a scratch directory
-    const partial = selected.length < WORKLOADS.length ? join(tmpdir(), 'edgebox-serve-partial') : undefined;
+    const partial = selected.ranges.length < WORKLOADS.length || !selected.viewers ? join(tmpdir(), 'edgebox-serve-partial') : undefined;
     const paths = writeResults(profileDir ?? partial ?? RESULTS_DIR, out);
     log(`wrote ${paths.json} and ${paths.md}`);
     for (const w of results) {
       log(`${w.name}: ratio ${w.ratio} on ${w.main}${w.target ? ` (target ${w.target}: ${w.meets ? 'met' : 'NOT met'})` : ''}`);
+    }
+    if (viewers) {
+      for (const p of ['http', 'https'] as const) {
+        log(`viewers ${p}: edgebox ${viewers.maxViewers[p].edgebox}, nginx ${viewers.maxViewers[p].nginx}, ratio ${viewers.ratio[p]} ` +
+          `(target ${viewers.target}: ${viewers.meets[p] ? 'met' : 'NOT met'})`);
+      }
     }
   } finally {
     await cleanup();

@@ -4,6 +4,7 @@
 import { writeResultFiles } from '../result-files.ts';
 import type { Machine } from '../machine.ts';
 import type { Measurement } from './measurement.ts';
+import type { ViewersWorkloadResult } from './viewers.ts';
 import type { MainFigure } from './workloads.ts';
 
 export interface RoundRecord {
@@ -61,6 +62,8 @@ export interface ServeResults {
     warm_set_bytes: number;
   };
   workloads: WorkloadResult[];
+  /** the most concurrent paced players each server holds (viewers.ts), when that workload ran */
+  viewers?: ViewersWorkloadResult;
   notes: string[];
 }
 
@@ -100,12 +103,35 @@ export function markdown(r: ServeResults): string {
     const errs = w.errors.edgebox + w.errors.nginx > 0 ? ` (errors: edgebox ${w.errors.edgebox}, nginx ${w.errors.nginx})` : '';
     lines.push(`- **${w.name}**: ${w.describe}${errs}`);
   }
+  if (r.viewers) lines.push(...viewersSection(r.viewers));
   if (r.notes.length > 0) {
     lines.push('', '## Notes', '');
     for (const n of r.notes) lines.push(`- ${n}`);
   }
   lines.push('', '## nginx config used', '', '```nginx', r.nginx.config.trimEnd(), '```', '');
   return lines.join('\n');
+}
+
+function viewersSection(v: ViewersWorkloadResult): string[] {
+  const lines = ['', '## Viewers per box', '', `- **viewers**: ${v.describe}`, ''];
+  lines.push('| protocol | edgebox max viewers | nginx max viewers | ratio | target |');
+  lines.push('|---|---:|---:|---:|---|');
+  const shown = (p: 'http' | 'https', server: 'edgebox' | 'nginx') => {
+    const s = v.searches.find((x) => x.protocol === p && x.server === server)!;
+    return `${s.capped ? '≥ ' : ''}${s.max_viewers}${s.client_saturated ? ' (client-limited)' : ''}`;
+  };
+  for (const p of ['http', 'https'] as const) {
+    lines.push(`| ${p} | ${shown(p, 'edgebox')} | ${shown(p, 'nginx')} | ${v.ratio[p]} | ${v.target} ${v.meets[p] ? '✅' : '❌'} |`);
+  }
+  lines.push('', 'Steps (judged window; cpu = cores used by the server\'s processes and by the client process):', '');
+  lines.push('| protocol | server | viewers | pass | on time | late / failed of segments | p50 / p99 ms | Gb/s | server cpu | client cpu | loop p99 ms |');
+  lines.push('|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of v.steps) {
+    lines.push(`| ${s.protocol} | ${s.server} | ${s.viewers} | ${s.pass ? 'yes' : 'no'} | ${(s.on_time_share * 100).toFixed(1)} % | ` +
+      `${s.segments.late} / ${s.segments.failed} of ${s.segments.requested} | ${s.segment_p50_ms} / ${s.segment_p99_ms} | ${s.gbps} | ` +
+      `${s.server_cpu} | ${s.client_cpu} | ${s.loop_delay_p99_ms} |`);
+  }
+  return lines;
 }
 
 function mib(b: number): number {
