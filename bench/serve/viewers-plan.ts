@@ -7,6 +7,8 @@
 // bitrate × 2 s, the packager's default keyframe interval and so its segment duration. That run
 // records mean bitrates, not per-segment sizes, so every segment of a rung has the same size.
 
+import { seededRandom } from '../../protocol/index.ts';
+
 /** bits per second of each rung, 1080p@5417k … 360p@217k (package bench, measured bitrates) */
 export const LADDER_BPS = [5_427_578, 1_724_011, 756_018, 422_509, 300_882, 224_095] as const;
 export const SEGMENT_SECONDS = 2;
@@ -41,18 +43,6 @@ export function renditionLayout(bitsPerSecond: number, segments = SEGMENTS_PER_T
 export function segmentRange(f: Omit<RenditionFile, 'path'>, i: number): [number, number] {
   const start = f.initBytes + f.indexBytes + i * f.segmentBytes;
   return [start, start + f.segmentBytes - 1];
-}
-
-/** mulberry32: small, fast, and the same sequence on every run for a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Cumulative Zipf weights over n items (rank 0 most popular); pick with zipfPick. */
