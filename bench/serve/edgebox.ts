@@ -23,6 +23,8 @@ export interface EdgeboxOptions {
   nodeArgs?: string[];
   /** also serve HTTPS (tls.mode beside) with this certificate */
   tls?: BenchCert;
+  /** the config's storeTuning (e.g. promoteMargin: 1 keeps the RAM tier as admitted at start) */
+  storeTuning?: Record<string, unknown>;
 }
 
 export interface Edgebox {
@@ -55,6 +57,7 @@ export async function startEdgebox(o: EdgeboxOptions): Promise<Edgebox> {
       maxRequestsPerSocket: 0,
       keepAliveTimeoutMs: 65_000,
       logLevel: 'warn',
+      ...(o.storeTuning ? { storeTuning: o.storeTuning } : {}),
       ...(o.tls ? { tls: { mode: 'beside', listen: tlsListen, certFile: o.tls.certFile, keyFile: o.tls.keyFile, hostname: '127.0.0.1' } } : {}),
     },
   });

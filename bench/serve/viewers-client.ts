@@ -55,6 +55,8 @@ export interface ViewersResult {
   segment_p50_ms: number;
   segment_p99_ms: number;
   on_time_share: number;
+  /** measured segments per title (0 = most popular) */
+  by_title: Tally[];
   measure_seconds: number;
   /** cores this process used during the measured window */
   client_cpu: number;
@@ -75,6 +77,7 @@ type Kind = 'segment' | 'small';
 
 interface Req {
   kind: Kind;
+  title: number;
   file: RenditionFile;
   start: number;
   end: number;
@@ -101,6 +104,7 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
 
   const measured = { segment: emptyTally(), small: emptyTally() };
   const warm = { segment: emptyTally(), small: emptyTally() };
+  const byTitle = c.titles.map(emptyTally);
   const latencies: number[] = [];
   const issueLags: number[] = [];
   const failures: Record<string, number> = {};
@@ -112,17 +116,19 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
 
   function settle(r: Req, outcome: 'ok' | string, bodyBytes = 0) {
     outstanding--;
-    const t = tallyOf(r);
-    if (outcome !== 'ok') {
-      t.failed++;
-      failures[outcome] = (failures[outcome] ?? 0) + 1;
-      return;
+    const perTitle = r.measured && r.kind === 'segment' ? byTitle[r.title] : undefined;
+    for (const t of perTitle ? [tallyOf(r), perTitle] : [tallyOf(r)]) {
+      if (outcome !== 'ok') {
+        t.failed++;
+        continue;
+      }
+      const latency = now() - r.tick;
+      t.bytes += bodyBytes;
+      if (latency <= c.deadlineMs) t.onTime++;
+      else t.late++;
     }
-    const latency = now() - r.tick;
-    t.bytes += bodyBytes;
-    if (latency <= c.deadlineMs) t.onTime++;
-    else t.late++;
-    if (r.measured && r.kind === 'segment') latencies.push(latency);
+    if (outcome !== 'ok') failures[outcome] = (failures[outcome] ?? 0) + 1;
+    else if (perTitle) latencies.push(now() - r.tick);
   }
 
   class Viewer {
@@ -167,9 +173,11 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
       }
       let first = true;
       const add = (kind: Kind, start: number, end: number) => {
-        this.queue.push({ kind, file, start, end, tick, measured: isMeasured, first, issued: 0 });
+        const r: Req = { kind, title: this.title, file, start, end, tick, measured: isMeasured, first, issued: 0 };
+        this.queue.push(r);
         first = false;
-        tallyOf(this.queue[this.queue.length - 1]).requested++;
+        tallyOf(r).requested++;
+        if (isMeasured && kind === 'segment') byTitle[this.title].requested++;
         outstanding++;
       };
       if (this.needInit) {
@@ -405,6 +413,7 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
     segment_p50_ms: pct(latencies, 0.5),
     segment_p99_ms: pct(latencies, 0.99),
     on_time_share: seg.requested > 0 ? round3(seg.onTime / seg.requested) : 0,
+    by_title: byTitle,
     measure_seconds: round3(measureSeconds),
     client_cpu: measureSeconds > 0 ? round3(cpuSeconds / measureSeconds) : 0,
     loop_delay_p99_ms: round3(loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0),

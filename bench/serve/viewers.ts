@@ -67,6 +67,9 @@ export interface ViewerStepRecord {
   viewers: number;
   pass: boolean;
   on_time_share: number;
+  /** the same over the titles in the appliance's RAM tier at start, and over the others (nginx: the same titles) */
+  on_time_share_ram_titles: number | null;
+  on_time_share_disk_titles: number | null;
   segments: { requested: number; on_time: number; late: number; failed: number };
   small: { requested: number; on_time: number; late: number; failed: number };
   segment_p50_ms: number;
@@ -191,6 +194,9 @@ export async function runViewersWorkload(o: ViewersRun): Promise<ViewersWorkload
     tokenKeys: { [o.kid]: o.secret },
     log: o.log,
     tls: o.cert,
+    // no swaps once the RAM tier is full: which titles are in RAM is the workload's choice, not
+    // the demand left by earlier steps (a step with few viewers would otherwise reshuffle it)
+    storeTuning: { promoteMargin: 1 },
   });
   try {
     const targets: Record<Protocol, Target[]> = {
@@ -229,7 +235,7 @@ export async function runViewersWorkload(o: ViewersRun): Promise<ViewersWorkload
             measureMs: s.stepSeconds * 1000 - WARMUP_MS,
             timeoutMs: REQUEST_TIMEOUT_MS,
           }, t.pid);
-          const rec = stepRecord(protocol, t.name, r);
+          const rec = stepRecord(protocol, t.name, r, ramStart);
           history[t.name].push({ viewers: n, pass: rec.pass });
           steps.push(rec);
           o.log(`viewers ${protocol} ${t.name} ${n}: ${rec.pass ? 'pass' : 'FAIL'}, ${(rec.on_time_share * 100).toFixed(1)} % on time ` +
@@ -298,8 +304,13 @@ export function viewersBoundSeconds(s: ViewersSettings): number {
   return 4 * s.maxSteps * (s.stepSeconds + REQUEST_TIMEOUT_MS / 1000 + 1 + 2);
 }
 
-function stepRecord(protocol: Protocol, server: 'edgebox' | 'nginx', r: ViewersResult & { server_cpu: number }): ViewerStepRecord {
+function stepRecord(protocol: Protocol, server: 'edgebox' | 'nginx', r: ViewersResult & { server_cpu: number }, ramTitles: number[]): ViewerStepRecord {
   const seg = r.measured.segments;
+  const share = (inRam: boolean) => {
+    const ts = r.by_title.filter((_, t) => ramTitles.includes(t) === inRam);
+    const requested = ts.reduce((a, x) => a + x.requested, 0);
+    return requested > 0 ? round3(ts.reduce((a, x) => a + x.onTime, 0) / requested) : null;
+  };
   const sm = r.measured.small;
   const bytes = seg.bytes + sm.bytes;
   return {
@@ -308,6 +319,8 @@ function stepRecord(protocol: Protocol, server: 'edgebox' | 'nginx', r: ViewersR
     viewers: r.viewers,
     pass: seg.requested > 0 && seg.onTime / seg.requested >= ON_TIME_SHARE,
     on_time_share: r.on_time_share,
+    on_time_share_ram_titles: share(true),
+    on_time_share_disk_titles: share(false),
     segments: { requested: seg.requested, on_time: seg.onTime, late: seg.late, failed: seg.failed },
     small: { requested: sm.requested, on_time: sm.onTime, late: sm.late, failed: sm.failed },
     segment_p50_ms: r.segment_p50_ms,
