@@ -6,12 +6,12 @@
 // control instance, or this one restarted) rebuilds the set exactly, compactly at 300k routes.
 
 import { describe, expect, it } from 'vitest';
-import { formatPrefix, parseAddress, parsePrefix, prefixContains, prefixMask, routeSetHash } from '../../protocol/index.ts';
+import { formatPrefix, parseAddress, parsePrefix, prefixContains, prefixMask, RouteSetHash, routeSetHash } from '../../protocol/index.ts';
 import type { Address, ApplianceReport, Family, PrefixReport, RouteAttrs } from '../../protocol/index.ts';
 import { affinity, fnv1a, type ApplianceState } from '../src/steering/appliance-state.ts';
 import { Fleet } from '../src/steering/fleet.ts';
 import type { Changed } from '../src/steering/fleet.ts';
-import { COMPACT_MIN, decodeEntry, encodeFull, RouteLogWriter } from '../src/steering/route-log.ts';
+import { COMPACT_MAX_ENTRIES, decodeEntry, encodeFull, RouteLogWriter } from '../src/steering/route-log.ts';
 import { routeKey } from '../src/steering/prefix-sets.ts';
 import { steer } from '../src/steering/steer.ts';
 import type { Site } from '../src/store/repository.ts';
@@ -297,15 +297,18 @@ describe('prefix deltas at control', () => {
     fleet.applyReport(a, report(1, { hash: routeSetHash(set), routes: [...set] }), NOW);
     ship();
     let s = 1, next = 0;
+    const sum = new RouteSetHash();
+    sum.add(set[0]);
     /** announce `n` new routes, or give the first `n` routes after the first new attributes (a flap) */
     const change = (n: number, flap = false) => {
-      const base = routeSetHash(set);
+      const base = sum.toString();
       const announced = flap
         ? set.slice(1, n + 1).map((r) => ({ ...r, asPathLength: r.asPathLength + 1 }))
         : Array.from({ length: n }, () => { const i = next++; return { prefix: `11.${(i >> 8) & 255}.${i & 255}.0/24`, asPathLength: 1 }; });
-      if (flap) set.splice(1, n, ...announced);
+      if (flap) for (const r of set.splice(1, n, ...announced)) sum.remove(r);
       else set.push(...announced);
-      fleet.applyReport(a, report(++s, { kind: 'delta', baseHash: base, hash: routeSetHash(set), announced, withdrawn: [] }), NOW);
+      for (const r of announced) sum.add(r);
+      fleet.applyReport(a, report(++s, { kind: 'delta', baseHash: base, hash: sum.toString(), announced, withdrawn: [] }), NOW);
     };
     change(1);
     fleet.applyReport(a, report(++s, { hash: routeSetHash(set) }), NOW); // nothing changed
@@ -314,16 +317,19 @@ describe('prefix deltas at control', () => {
     ship();
     expect(writer.stats).toEqual({ fullWritten: 1, compactions: 0, deltasWritten: 1 });
     // a growing set's deltas stay deltas (the log is no larger than the set); once the deltas
-    // name more routes than the set holds (and COMPACT_MIN), a full set is written instead
+    // name more routes than the set holds, a full set is written instead
     change(999);
     ship();
-    // 1000 routes named so far: the compaction comes with the flap that brings them to COMPACT_MIN
-    const flaps = COMPACT_MIN / 1000 - 1;
-    for (let i = 0; i < flaps - 1; i++) { change(1000, true); ship(); }
-    expect(writer.stats).toMatchObject({ fullWritten: 1, compactions: 0 });
+    expect(writer.stats).toMatchObject({ fullWritten: 1, compactions: 0, deltasWritten: 2 });
     change(1000, true);
     ship();
-    expect(writer.stats).toMatchObject({ fullWritten: 2, compactions: 1, deltasWritten: 1 + 1 + flaps - 1 });
+    expect(writer.stats).toMatchObject({ fullWritten: 2, compactions: 1, deltasWritten: 2 });
+    // many small deltas: a full set after COMPACT_MAX_ENTRIES of them, though they name few routes
+    for (let i = 0; i < COMPACT_MAX_ENTRIES - 1; i++) { change(1); ship(); }
+    expect(writer.stats).toMatchObject({ fullWritten: 2, compactions: 1 });
+    change(1);
+    ship();
+    expect(writer.stats).toMatchObject({ fullWritten: 3, compactions: 2, deltasWritten: 2 + COMPACT_MAX_ENTRIES - 1 });
     expect(b.prefixHash).toBe(routeSetHash(set));
     expect(b.routes).toHaveLength(set.length);
     expect(replica.stats.replayMismatches).toBe(0);

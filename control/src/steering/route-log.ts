@@ -7,17 +7,20 @@
 // appliances send them), JSON, deflated — a 1M-route table is a few MB written once. A full
 // entry replaces everything logged before it for that appliance, so the store keeps, per
 // appliance, at most one full set and the deltas since. When the deltas written since the last
-// full set add up to more routes than the set holds (and at least COMPACT_MIN), the next write
-// is a full set from memory instead: the log is compacted into its snapshot, and replaying it
-// costs at most about twice the set.
+// full set name more routes than the set holds (and more than COMPACT_MIN_ROUTES), or number
+// COMPACT_MAX_ENTRIES, the next write is a full set from memory instead: the log is compacted
+// into its snapshot. A full write then costs no more than the deltas it replaces did, and
+// replaying a log costs at most about twice its set, in at most COMPACT_MAX_ENTRIES + 1 rows.
 
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { PrefixDelta, RouteAttrs, RouteGroup } from '../../../protocol/index.ts';
 import type { RouteEntry } from '../store/repository.ts';
 import type { ApplianceState } from './appliance-state.ts';
 
-/** deltas totalling fewer routes than this never trigger a compaction */
-export const COMPACT_MIN = 10_000;
+/** deltas naming this many routes or fewer never trigger a compaction (a tiny set's deltas stay deltas) */
+export const COMPACT_MIN_ROUTES = 64;
+/** deltas written since the last full set that trigger one whatever their size */
+export const COMPACT_MAX_ENTRIES = 1000;
 
 /** A full set as replayed: the appliance's hash of it and its routes, grouped. */
 export interface RouteSetBody { hash: string; groups: RouteGroup[] }
@@ -63,8 +66,8 @@ export function decodeEntry(e: RouteEntry): DecodedEntry {
  */
 export class RouteLogWriter {
   #pending = new Map<ApplianceState, { full: boolean; deltas: PrefixDelta[] }>();
-  /** routes named by the deltas this instance wrote since the last full set, per appliance */
-  #since = new Map<string, number>();
+  /** routes named by, and number of, the deltas this instance wrote since the last full set, per appliance */
+  #since = new Map<string, { routes: number; entries: number }>();
   /** full entries written, and of those the compactions (for tests and metrics) */
   readonly stats = { fullWritten: 0, compactions: 0, deltasWritten: 0 };
 
@@ -81,19 +84,21 @@ export class RouteLogWriter {
     const p = this.#pending.get(a);
     if (!p) return undefined;
     this.#pending.delete(a);
-    let weight = this.#since.get(a.id) ?? 0;
-    for (const d of p.deltas) weight += d.announced.length + d.withdrawn.length;
-    const compact = !p.full && weight >= COMPACT_MIN && weight > a.routes.length;
+    const since = this.#since.get(a.id) ?? { routes: 0, entries: 0 };
+    let routes = since.routes;
+    for (const d of p.deltas) routes += d.announced.length + d.withdrawn.length;
+    const entries = since.entries + p.deltas.length;
+    const compact = !p.full && ((routes > COMPACT_MIN_ROUTES && routes > a.routes.length) || entries >= COMPACT_MAX_ENTRIES);
     if (p.full || compact) {
       const e = encodeFull(a);
       if (e) {
-        this.#since.set(a.id, 0);
+        this.#since.set(a.id, { routes: 0, entries: 0 });
         this.stats.fullWritten++;
         if (compact) this.stats.compactions++;
         return [e];
       }
     }
-    this.#since.set(a.id, weight);
+    this.#since.set(a.id, { routes, entries });
     this.stats.deltasWritten += p.deltas.length;
     return p.deltas.map(encodeDelta);
   }
