@@ -5,9 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { routeSetHash } from '../../protocol/index.ts';
+import type { ApplianceReport, RouteAttrs } from '../../protocol/index.ts';
+import { Control } from '../src/control.ts';
 import { loadSettings } from '../src/settings.ts';
-import { addSite, addTitle, enroll, OPERATOR, report, sendReport, startTestControl, titleRecord } from './helpers.ts';
+import { Fleet } from '../src/steering/fleet.ts';
+import { decodeEntry } from '../src/steering/route-log.ts';
+import { SqliteRepository } from '../src/store/sqlite-repository.ts';
+import { addSite, addTitle, enroll, KEK, OPERATOR, report, sendReport, startTestControl, titleRecord } from './helpers.ts';
 import { eachStore } from './postgres.ts';
 
 const stores = eachStore();
@@ -57,5 +63,43 @@ describe('settings', () => {
     expect(() => loadSettings({ overloadEnter: 0.7 }, {})).toThrow('overloadLeave');
     expect(() => loadSettings({ trustedProxies: ['nope'] }, {})).toThrow('trustedProxies.0');
     expect(loadSettings({}, { EDGEBOX_CONTROL_TOP_K: '5' }).topK).toBe(5);
+  });
+});
+
+describe('route log writes', () => {
+  it('deltas whose write failed are written again as the full set, so the log still rebuilds the routes', async () => {
+    const repo = new SqliteRepository(':memory:');
+    let fail = false;
+    const save = repo.saveSnapshots.bind(repo);
+    repo.saveSnapshots = async (s) => { if (fail) throw new Error('store down'); return save(s); };
+    const settings = loadSettings({ dbPath: ':memory:', logLevel: 'silent', kek: KEK }, {});
+    const c = await Control.open({ settings, log: pino({ level: 'silent' }), repo, clock: () => 1_000 });
+    try {
+      await repo.putSite({ siteId: 's', kind: 'embedded', region: 'eu', timeZone: 'UTC', fillWindow: { start: '02:00', end: '14:00' } });
+      await repo.addEnrollmentToken('tok', 's', 10);
+      await repo.enroll('tok', 's', { applianceId: 'a', name: 'a', publicUrl: 'http://a', createdAt: 0, credentialHash: 'h' }, 0);
+      const a = c.fleet.add('a', (await repo.getSite('s'))!, 'a', 'http://a');
+      const set: RouteAttrs[] = [{ prefix: '10.0.0.0/8', asPathLength: 1 }];
+      const send = (seq: number, prefixes: ApplianceReport['prefixes']) => c.fleet.applyReport(a, report({ seq, prefixes }), 1_000);
+      send(1, { hash: routeSetHash(set), routes: [...set] });
+      await c.flush();
+      fail = true;
+      for (let i = 0; i < 3; i++) {
+        const base = routeSetHash(set);
+        set.push({ prefix: `10.${i}.0.0/16`, asPathLength: 2 });
+        send(2 + i, { kind: 'delta', baseHash: base, hash: routeSetHash(set), announced: [set[set.length - 1]], withdrawn: [] });
+        await c.flush();
+      }
+      fail = false;
+      await c.flush();
+      const log = await repo.routeLog();
+      expect(log.map((e) => e.full)).toEqual([true]);
+      const restarted = new Fleet({ staleAfterMs: 30_000, overloadEnter: 0.9, overloadLeave: 0.75 });
+      const b = restarted.add('a', a.site, 'a', a.publicUrl);
+      for (const e of log) restarted.replayRoutes(b, decodeEntry(e));
+      expect([b.prefixHash, b.routeSum.toString(), b.routes.length]).toEqual([routeSetHash(set), routeSetHash(set), set.length]);
+    } finally {
+      await c.close();
+    }
   });
 });
