@@ -56,7 +56,7 @@ export async function recordBaseline(repo: string, master: string, vmafModel: st
     const names = streamNames(ladder.rungs, []).video;
     const rungs: MeasuredRung[] = ladder.rungs.map((r: Rung, i: number) => {
       const f = manifest.files.find((x: { fileId: string }) => x.fileId === `baseline.${names[i]}`);
-      return { width: r.width, height: r.height, targetBitrate: r.targetBitrate, bitrate: Math.round((f.bytes * 8) / info.durationS), vmaf: f.quality };
+      return { width: r.width, height: r.height, targetBitrate: r.targetBitrate, plannedBitrate: r.bitrate, bitrate: Math.round((f.bytes * 8) / info.durationS), vmaf: f.quality };
     });
     const t = clock.timings.baseline;
     return {

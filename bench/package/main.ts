@@ -58,7 +58,7 @@ function measured(r: PackageResult): MeasuredRung[] {
   const names = streamNames(rungs, []).video;
   return rungs.map((rung, i) => {
     const f = r.manifest.files.find((x) => x.fileId === `${r.titleId}.${names[i]}`)!;
-    return { width: rung.width, height: rung.height, targetBitrate: rung.targetBitrate, bitrate: Math.round((f.bytes * 8) / r.master.durationS), vmaf: f.quality! };
+    return { width: rung.width, height: rung.height, targetBitrate: rung.targetBitrate, plannedBitrate: rung.bitrate, bitrate: Math.round((f.bytes * 8) / r.master.durationS), vmaf: f.quality! };
   });
 }
 
