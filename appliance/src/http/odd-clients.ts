@@ -9,6 +9,11 @@
 //   socket — ahead of the good answers still being read from disk — and destroys the connection
 //   under them. Here the responses in flight on that connection finish first, then the error is
 //   answered (JSON, like every other error of the port) and the connection closed.
+//
+// The second costs one property store per request (`noteResponse`, the connection's latest
+// response) and nothing else: node answers a connection's responses in order, so the latest one
+// closing means all before it have, and only a connection with a parse error while that response
+// is still open waits for it.
 
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -16,10 +21,16 @@ import type { Socket } from 'node:net';
 import { type ErrorCode, errorBody } from '../../../protocol/index.ts';
 import { CORS_RESPONSE_HEADERS } from './cors.ts';
 
-/** Responses not yet closed, per connection. */
-const inFlight = new WeakMap<Socket, number>();
-/** Connections with an error reply waiting for their responses in flight to finish, and why. */
-const owed = new WeakMap<Socket, NodeJS.ErrnoException>();
+/** The latest response of a connection (set by the request handler, read only on a parse error). */
+const kLatest = Symbol('edgebox.latestResponse');
+/** A connection whose error reply already went out or is waiting: the parser repeats its error. */
+const kAnswered = Symbol('edgebox.parseErrorAnswered');
+type Tracked = Socket & { [kLatest]?: ServerResponse; [kAnswered]?: true };
+
+/** Call from the request handler: remembers the connection's latest response. */
+export function noteResponse(req: IncomingMessage, res: ServerResponse): void {
+  (req.socket as Tracked)[kLatest] = res;
+}
 
 /** node's own choice of status for a parse error, kept (with a JSON body and a code). */
 function replyFor(err: NodeJS.ErrnoException): { status: number; reason: string; code: ErrorCode; message: string } {
@@ -49,33 +60,25 @@ function answer(socket: Socket, err: NodeJS.ErrnoException): void {
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
+/** Set on a server whose request handler calls `noteResponse` for every request. */
 export function answerOddClients(server: HttpServer | HttpsServer): void {
   // the http and https servers' own switch (set in their constructors; not in node's typings)
   Object.assign(server, { httpAllowHalfOpen: true });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    res.once('close', () => {
-      const left = (inFlight.get(socket) ?? 1) - 1;
-      inFlight.set(socket, left);
-      const err = owed.get(socket);
-      if (left === 0 && err !== undefined) {
-        owed.delete(socket);
-        answer(socket, err);
-      }
-    });
-  });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // the parser repeats its error for any byte that follows: answer once
-    if (owed.has(socket)) return;
+  server.on('clientError', (err: NodeJS.ErrnoException, s: Socket) => {
+    const socket = s as Tracked;
+    if (socket[kAnswered]) return;
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    if ((inFlight.get(socket) ?? 0) === 0) {
+    socket[kAnswered] = true;
+    const latest = socket[kLatest];
+    socket[kLatest] = undefined;
+    // finished: its bytes (and every earlier response's) are on the socket; close follows a tick later
+    if (latest === undefined || latest.writableFinished || latest.destroyed) {
       answer(socket, err);
       return;
     }
-    owed.set(socket, err);
+    latest.once('close', () => answer(socket, err));
   });
 }

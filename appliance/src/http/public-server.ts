@@ -7,7 +7,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { answerPreflight } from './cors.ts';
 import { sendError } from './errors.ts';
 import { Exchange, type ServeContext } from './exchange.ts';
-import { answerOddClients } from './odd-clients.ts';
+import { answerOddClients, noteResponse } from './odd-clients.ts';
 import { parseFilePath } from './request-path.ts';
 import { serveFile } from './serve-file.ts';
 import { servePeer } from './serve-peer.ts';
@@ -72,6 +72,7 @@ function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
+  noteResponse(req, res);
   const x = new Exchange(ctx, res);
   const url = req.url ?? '/';
   const route = parseFilePath(url);
