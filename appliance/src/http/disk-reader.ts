@@ -3,10 +3,13 @@
 // limit counts read operations, not responses, so a slow client holding its response open never
 // blocks other readers of the same disk.
 
+import { read } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 
 export const CHUNK_BYTES = 256 * 1024;
+/** reads in flight per response of a published file: the next chunk is read while one is sent */
+const READ_AHEAD = 2;
 
 /** Free 256 KiB buffers, reused once the socket has taken their bytes. */
 class BufferPool {
@@ -82,11 +85,43 @@ export interface BodyHooks {
   pace?(n: number): Promise<void> | undefined;
 }
 
+/** One read issued ahead: settles (never rejects) once the kernel is done with `buf`. */
+interface PendingRead {
+  buf: Buffer;
+  pos: number;
+  want: number;
+  done: Promise<{ n: number; err: NodeJS.ErrnoException | null }>;
+}
+
+function readAt(fd: number, want: number, pos: number, limiter: IoLimiter): PendingRead {
+  const buf = pool.get();
+  const wait = limiter.acquire();
+  const issue = (resolve: (r: { n: number; err: NodeJS.ErrnoException | null }) => void): void => {
+    // the callback form: no FileHandle promise machinery per chunk
+    read(fd, buf, 0, want, pos, (err, n) => {
+      limiter.release();
+      resolve({ n, err });
+    });
+  };
+  return { buf, pos, want, done: new Promise((resolve) => (wait === undefined ? issue(resolve) : void wait.then(() => issue(resolve)))) };
+}
+
+/** Buffers of reads still in flight go back to the pool once the kernel has filled them. */
+function abandon(reads: PendingRead[]): void {
+  for (const r of reads) void r.done.then(() => pool.put(r.buf));
+  reads.length = 0;
+}
+
 /**
  * Write bytes [start, end] of an open file to res. Resolves with the bytes handed to the socket;
  * an empty range writes nothing and never calls `begin` (the caller sends its headers itself);
  * stops early (without error) when the client goes away; throws DiskReadError on a read failure
  * or a file shorter than expected (and whatever `hooks.readable` rejects with).
+ *
+ * A published file's next chunk is read while the current one goes to the socket (READ_AHEAD
+ * reads in flight per response), so the socket never idles on the disk and the disk never on
+ * the socket; a body still being written (`hooks.readable`) reads one chunk at a time, as far
+ * as it is written.
  */
 export async function pumpRange(
   fh: FileHandle,
@@ -98,49 +133,62 @@ export async function pumpRange(
   begin?: () => void,
   hooks?: BodyHooks,
 ): Promise<number> {
-  let pos = start;
+  const fd = fh.fd;
+  const depth = hooks?.readable === undefined ? READ_AHEAD : 1;
+  const reads: PendingRead[] = [];
+  let next = start; // first byte not yet asked for
   let sent = 0;
-  while (pos <= end) {
-    if (res.destroyed) return sent;
-    let want = Math.min(CHUNK_BYTES, end - pos + 1);
-    if (hooks?.readable !== undefined) {
-      let limit = hooks.readable(pos);
-      if (typeof limit !== 'number') limit = await limit;
+  try {
+    while (next <= end || reads.length > 0) {
       if (res.destroyed) return sent;
-      want = Math.min(want, limit - pos);
-    }
-    const buf = pool.get();
-    const wait = limiter.acquire();
-    if (wait) await wait;
-    let n: number;
-    try {
-      n = (await fh.read(buf, 0, want, pos)).bytesRead;
-    } catch (e) {
-      pool.put(buf);
-      throw new DiskReadError((e as Error).message, (e as NodeJS.ErrnoException).code);
-    } finally {
-      limiter.release();
-    }
-    if (n === 0) {
-      pool.put(buf);
-      throw new DiskReadError('file shorter than its inventory size');
-    }
-    if (begin) {
-      begin();
-      begin = undefined;
-    }
-    if (hooks?.pace !== undefined) {
-      const delay = hooks.pace(n);
-      if (delay !== undefined) await delay;
+      while (next <= end && reads.length < depth) {
+        let want = Math.min(CHUNK_BYTES, end - next + 1);
+        if (hooks?.readable !== undefined) {
+          let limit = hooks.readable(next);
+          if (typeof limit !== 'number') limit = await limit;
+          if (res.destroyed) return sent;
+          want = Math.min(want, limit - next);
+        }
+        reads.push(readAt(fd, want, next, limiter));
+        next += want;
+      }
+      const r = reads[0];
+      const { n, err } = await r.done;
+      reads.shift();
+      if (err !== null) {
+        pool.put(r.buf);
+        throw new DiskReadError(err.message, err.code);
+      }
+      // short only at the end of the file: a published file is shorter than the store says (a
+      // file still being written may have been read before its bytes settled: ask again there)
+      if (n === 0 || (n < r.want && reads.length > 0)) {
+        pool.put(r.buf);
+        throw new DiskReadError('file shorter than its inventory size');
+      }
+      if (n < r.want) next = r.pos + n;
       if (res.destroyed) {
-        pool.put(buf);
+        pool.put(r.buf);
         return sent;
       }
+      if (begin) {
+        begin();
+        begin = undefined;
+      }
+      if (hooks?.pace !== undefined) {
+        const delay = hooks.pace(n);
+        if (delay !== undefined) await delay;
+        if (res.destroyed) {
+          pool.put(r.buf);
+          return sent;
+        }
+      }
+      sent += n;
+      const buf = r.buf;
+      const more = res.write(n === CHUNK_BYTES ? buf : buf.subarray(0, n), () => pool.put(buf));
+      if (!more && !res.destroyed) await waitWritable(res);
     }
-    pos += n;
-    sent += n;
-    const more = res.write(n === CHUNK_BYTES ? buf : buf.subarray(0, n), () => pool.put(buf));
-    if (!more && !res.destroyed) await waitWritable(res);
+    return sent;
+  } finally {
+    abandon(reads);
   }
-  return sent;
 }
