@@ -40,6 +40,13 @@ export function limiterFor(ctx: ServeContext, file: FileEntry): IoLimiter {
   return file.tier === 'ssd' ? ctx.limiters.ssd : ctx.limiters.hdd;
 }
 
+const kExchange = Symbol('edgebox.exchange');
+
+/** One listener function for every response (no closure per request); `this` is the response. */
+function settleOnClose(this: ServerResponse & { [kExchange]: Exchange }): void {
+  this[kExchange].settle();
+}
+
 /** Accounting for one response, settled once when it closes (finished or aborted). */
 export class Exchange {
   readonly started = performance.now();
@@ -58,10 +65,12 @@ export class Exchange {
     this.ctx = ctx;
     this.res = res;
     ctx.metrics.inFlightCount++;
-    res.on('close', this.#settle);
+    (res as ServerResponse & { [kExchange]: Exchange })[kExchange] = this;
+    res.on('close', settleOnClose);
   }
 
-  #settle = (): void => {
+  /** Called once, when the response closes. */
+  settle(): void {
     const { metrics, view } = this.ctx;
     metrics.inFlightCount--;
     this.unpin?.();
@@ -74,5 +83,5 @@ export class Exchange {
       metrics.bytes(this.tier, this.bytes);
       if (this.fileId !== undefined) view.noteServed(this.fileId, this.bytes);
     }
-  };
+  }
 }
