@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
+import { SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import type {
   Account, ApplianceFillNow, ApplianceImageRow, CredentialMatch, RouteLogRow, UrlTokenKeyRow, Changes, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
   LiveSessionRow, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow, TlsCertificateRow,
@@ -50,6 +51,7 @@ function peerKeyOf(r: Row): PeerKeyRow {
 
 export class SqliteRepository implements Repository {
   #db: Database.Database;
+  #checkpointer: SqliteCheckpointer | undefined;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -59,6 +61,7 @@ export class SqliteRepository implements Repository {
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
     migrate(this.#db);
+    if (path !== ':memory:') this.#checkpointer = new SqliteCheckpointer(this.#db, path);
   }
 
   // Each SQL text is prepared once: preparing costs as much as running a small query, and a
@@ -433,6 +436,7 @@ export class SqliteRepository implements Repository {
 
   async close(): Promise<void> {
     await this.#startsFlushed; // starts already asked for are answered, not lost
-    this.#db.close();
+    await this.#checkpointer?.stop();
+    this.#db.close(); // the last connection: SQLite checkpoints the rest of the WAL and removes it
   }
 }
