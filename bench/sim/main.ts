@@ -6,21 +6,16 @@ import { loadavg } from 'node:os';
 import { parseArgs } from './options.ts';
 import { simulate } from './simulate.ts';
 import { writeResults } from './report.ts';
+import { runSweep } from './sweep.ts';
 
 const { options, out, small } = parseArgs(process.argv.slice(2));
 const log = (m: string) => console.log(`[sim] ${m}`);
 const loadBefore = loadavg();
 log(`${small ? 'small' : 'full'} size: ${options.appliances} appliances, ${options.sites} sites, ${options.titles} titles, ${options.days} days, ${options.sessionsPerDay} sessions/day, ${options.storageTB} TB per box`);
+// the sweep runs in a worker thread on the other core while this thread runs the main world
+const sweeping = runSweep(options, log);
 const main = simulate(options, log);
-const sweep = options.sweepTB.map((tb) => {
-  const o = {
-    ...options, storageTB: tb, days: options.sweepDays, appliances: options.sweepAppliances, sites: options.sweepSites,
-    ixSitesPerRegion: options.sweepIxSitesPerRegion, ixAppliancesPerSite: options.sweepIxAppliancesPerSite,
-    sessionsPerDay: Math.round(options.sessionsPerDay * options.sweepSessionShare), sweepTB: [],
-  };
-  log(`sweep: ${tb} TB per box; ${o.appliances} appliances in ${o.sites} sites, ${o.days} days, ${o.sessionsPerDay} sessions/day`);
-  return { storageTB: tb, result: simulate(o) };
-});
+const sweep = await sweeping;
 const loadAfter = loadavg();
 const files = writeResults(out, { main, sweep, loadBefore, loadAfter, small });
 log(`embedded ${(main.total.shares().embeddedShare * 100).toFixed(2)} %, IX ${(main.total.shares().ixShare * 100).toFixed(2)} %, origin ${(main.total.shares().originShare * 100).toFixed(2)} %; wrote ${files.join(', ')}`);

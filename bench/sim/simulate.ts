@@ -55,8 +55,9 @@ export interface SimResult {
   cpuSeconds: { world: number; warmup: number; planning: number; fill: number; sessions: number; total: number };
 }
 
+// this thread's CPU: the sweep runs in another thread of the same process (sweep.ts)
 const cpu = (): number => {
-  const u = process.cpuUsage();
+  const u = process.threadCpuUsage();
   return (u.user + u.system) / 1e6;
 };
 
