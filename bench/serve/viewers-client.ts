@@ -1,4 +1,4 @@
-// The players of the viewers workload, all in one event loop: each viewer holds one keep-alive
+// The players of the viewers workload (all, or one shard of them), in one event loop: each viewer holds one keep-alive
 // connection and, every 2 seconds on its own phase, asks for the next segment of its rendition
 // (after the init and index ranges when it starts a title). Latency runs from when the player
 // wanted the segment (its tick), not from when the request left, so a client or server that falls
@@ -24,6 +24,8 @@ export interface ViewersConfig {
   /** titles[t][r]: rendition r of title t, titles in popularity order */
   titles: RenditionFile[][];
   viewers: number;
+  /** run only viewers i with i % count === index (the rest run in sibling processes) */
+  shard?: { index: number; count: number };
   seed: number;
   zipfS: number;
   periodMs: number;
@@ -54,6 +56,8 @@ export interface ViewersResult {
   /** measured segments, answered ones: ms from tick to last byte */
   segment_p50_ms: number;
   segment_p99_ms: number;
+  /** the answered measured segments' latencies, ascending (to merge shards' percentiles) */
+  segment_latencies_ms: number[];
   on_time_share: number;
   /** measured segments per title (0 = most popular) */
   by_title: Tally[];
@@ -171,7 +175,8 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
         this.needInit = true;
         file = c.titles[this.title][this.rung];
       }
-      let first = true;
+      // the first request of a tick on an idle viewer: how late it leaves is the client's own lag
+      let first = !this.current && this.queue.length === 0;
       const add = (kind: Kind, start: number, end: number) => {
         const r: Req = { kind, title: this.title, file, start, end, tick, measured: isMeasured, first, issued: 0 };
         this.queue.push(r);
@@ -316,7 +321,9 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
 
   let stopping = false;
   const rngPhase = (i: number) => viewerRandom(c.seed ^ 0x5f3759df, i)() * c.periodMs;
-  const viewers = Array.from({ length: c.viewers }, (_, i) => new Viewer(i, rngPhase(i)));
+  const shard = c.shard ?? { index: 0, count: 1 };
+  const viewers: Viewer[] = [];
+  for (let i = shard.index; i < c.viewers; i += shard.count) viewers.push(new Viewer(i, rngPhase(i)));
   const order = [...viewers].sort((a, b) => a.phase - b.phase);
 
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -404,7 +411,6 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
 
   latencies.sort((a, b) => a - b);
   issueLags.sort((a, b) => a - b);
-  const pct = (xs: number[], p: number) => (xs.length === 0 ? 0 : round3(xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]));
   const seg = measured.segment;
   return {
     viewers: c.viewers,
@@ -412,6 +418,7 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
     warmup: { segments: warm.segment, small: warm.small },
     segment_p50_ms: pct(latencies, 0.5),
     segment_p99_ms: pct(latencies, 0.99),
+    segment_latencies_ms: latencies,
     on_time_share: seg.requested > 0 ? round3(seg.onTime / seg.requested) : 0,
     by_title: byTitle,
     measure_seconds: round3(measureSeconds),
@@ -420,6 +427,41 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
     issue_lag_p99_ms: pct(issueLags, 0.99),
     connections_opened: connectionsOpened,
     unexpected_bytes: unexpectedBytes,
+    failures,
+  };
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted.length === 0 ? 0 : round3(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]);
+}
+
+const addTally = (a: Tally, b: Tally): Tally => ({
+  requested: a.requested + b.requested, onTime: a.onTime + b.onTime, late: a.late + b.late, failed: a.failed + b.failed, bytes: a.bytes + b.bytes,
+});
+
+/** One result from the shards of a step: counts add up, CPU adds up, delays take the worst shard. */
+export function mergeShards(parts: ViewersResult[]): ViewersResult {
+  if (parts.length === 1) return parts[0];
+  const latencies = parts.flatMap((p) => p.segment_latencies_ms).sort((a, b) => a - b);
+  const sum = (f: (p: ViewersResult) => Tally) => parts.map(f).reduce(addTally);
+  const segments = sum((p) => p.measured.segments);
+  const failures: Record<string, number> = {};
+  for (const p of parts) for (const [k, n] of Object.entries(p.failures)) failures[k] = (failures[k] ?? 0) + n;
+  return {
+    viewers: parts[0].viewers,
+    measured: { segments, small: sum((p) => p.measured.small) },
+    warmup: { segments: sum((p) => p.warmup.segments), small: sum((p) => p.warmup.small) },
+    segment_p50_ms: pct(latencies, 0.5),
+    segment_p99_ms: pct(latencies, 0.99),
+    segment_latencies_ms: latencies,
+    on_time_share: segments.requested > 0 ? round3(segments.onTime / segments.requested) : 0,
+    by_title: parts[0].by_title.map((_, t) => parts.map((p) => p.by_title[t]).reduce(addTally)),
+    measure_seconds: Math.max(...parts.map((p) => p.measure_seconds)),
+    client_cpu: round3(parts.reduce((a, p) => a + p.client_cpu, 0)),
+    loop_delay_p99_ms: Math.max(...parts.map((p) => p.loop_delay_p99_ms)),
+    issue_lag_p99_ms: Math.max(...parts.map((p) => p.issue_lag_p99_ms)),
+    connections_opened: parts.reduce((a, p) => a + p.connections_opened, 0),
+    unexpected_bytes: parts.reduce((a, p) => a + p.unexpected_bytes, 0),
     failures,
   };
 }

@@ -6,6 +6,7 @@
 // per server and protocol (viewer-search.ts), the two servers' steps alternating.
 
 import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileUrl, signToken } from '../../protocol/index.ts';
@@ -18,7 +19,7 @@ import { checkSameBytes } from './sanity.ts';
 import type { BenchCert } from './tls-cert.ts';
 import type { Target } from './rounds.ts';
 import { nextViewers, outcome, type SearchSettings, type SearchStep } from './viewer-search.ts';
-import type { ViewersConfig, ViewersResult } from './viewers-client.ts';
+import { mergeShards, type ViewersConfig, type ViewersResult } from './viewers-client.ts';
 import { LADDER_BPS, renditionLayout, SEGMENT_SECONDS, SEGMENTS_PER_TITLE, type RenditionFile } from './viewers-plan.ts';
 
 export const VIEWERS_WORKLOAD = 'viewers';
@@ -41,6 +42,8 @@ export const VIEWERS_DESCRIBE =
   `${ON_TIME_SHARE * 100} % of segments within ${DEADLINE_MS / 1000} s of their tick`;
 
 export interface ViewersSettings {
+  /** player processes (viewers split between them), so the client is not held to one core */
+  clients: number;
   stepSeconds: number;
   maxSteps: number;
   start: number;
@@ -51,6 +54,7 @@ export function viewersSettings(): ViewersSettings {
   const stepSeconds = envNum('VIEWERS_STEP_SECONDS', 20);
   if (stepSeconds * 1000 <= WARMUP_MS) throw new Error(`VIEWERS_STEP_SECONDS must exceed the ${WARMUP_MS / 1000} s warm-up`);
   return {
+    clients: Math.max(1, Math.round(envNum('VIEWERS_CLIENTS', 2))),
     stepSeconds,
     maxSteps: Math.max(1, Math.round(envNum('VIEWERS_MAX_STEPS', 7))),
     start: Math.max(10, Math.round(envNum('VIEWERS_START', 500))),
@@ -89,8 +93,10 @@ export interface ViewersSearchResult {
   max_viewers: number;
   first_fail: number | null;
   capped: boolean;
-  /** at the lowest failing step the client used ≥ 0.9 of its one core: the client, not the server, may be the limit */
+  /** at the lowest failing step the client processes used ≥ 0.9 of a core each: the client, not the server, may be the limit */
   client_saturated: boolean | null;
+  /** at that step client and server together used ≥ 90 % of the machine's cores: the cores, shared, were the limit */
+  machine_saturated: boolean | null;
 }
 
 export interface ViewersWorkloadResult {
@@ -151,23 +157,40 @@ export function titleIdOf(t: number): string {
   return `bench-view${String(t).padStart(2, '0')}`;
 }
 
-/** Run one step in a child process; the server's CPU is metered over the client's measured window. */
-export function runViewerStep(config: Omit<ViewersConfig, 'onPhase'>, serverPid?: number): Promise<ViewersResult & { server_cpu: number }> {
+/**
+ * Run one step in `clients` child processes, each with its share of the viewers (the same seeded
+ * players whatever the split); the server's CPU is metered from the first shard's measured window
+ * opening to the last one's closing.
+ */
+export async function runViewerStep(
+  config: Omit<ViewersConfig, 'onPhase' | 'shard'>,
+  serverPid?: number,
+  clients = 1,
+): Promise<ViewersResult & { server_cpu: number }> {
+  let meter: (() => number) | undefined;
+  let open = 0;
+  let serverCpu = 0;
+  const phase = (p: 'measure-start' | 'measure-end') => {
+    if (p === 'measure-start' && open++ === 0 && serverPid) meter = cpuMeter(serverPid);
+    if (p === 'measure-end' && --open === 0 && meter) serverCpu = meter();
+  };
+  const parts = await Promise.all(Array.from({ length: clients }, (_, index) => runShard({ ...config, shard: { index, count: clients } }, phase)));
+  return { ...mergeShards(parts), server_cpu: round3(serverCpu) };
+}
+
+function runShard(config: Omit<ViewersConfig, 'onPhase'>, phase: (p: 'measure-start' | 'measure-end') => void): Promise<ViewersResult> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let meter: (() => number) | undefined;
-    let serverCpu = 0;
     let result: ViewersResult | undefined;
     let error: string | undefined;
     child.on('message', (m: { type: string; result?: ViewersResult; message?: string }) => {
-      if (m.type === 'measure-start' && serverPid) meter = cpuMeter(serverPid);
-      else if (m.type === 'measure-end' && meter) serverCpu = meter();
+      if (m.type === 'measure-start' || m.type === 'measure-end') phase(m.type);
       else if (m.type === 'result') result = m.result;
       else if (m.type === 'error') error = m.message;
     });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      if (result) resolve({ ...result, server_cpu: round3(serverCpu) });
+      if (result) resolve(result);
       else reject(new Error(`viewer client exited ${signal ?? code}${error ? `: ${error}` : ''}`));
     });
     child.send(config);
@@ -234,7 +257,7 @@ export async function runViewersWorkload(o: ViewersRun): Promise<ViewersWorkload
             warmupMs: WARMUP_MS,
             measureMs: s.stepSeconds * 1000 - WARMUP_MS,
             timeoutMs: REQUEST_TIMEOUT_MS,
-          }, t.pid);
+          }, t.pid, s.clients);
           const rec = stepRecord(protocol, t.name, r, ramStart);
           history[t.name].push({ viewers: n, pass: rec.pass });
           steps.push(rec);
@@ -254,7 +277,8 @@ export async function runViewersWorkload(o: ViewersRun): Promise<ViewersWorkload
           max_viewers: out.maxViewers,
           first_fail: out.firstFail,
           capped: out.capped,
-          client_saturated: atFail ? atFail.client_cpu >= 0.9 : null,
+          client_saturated: atFail ? atFail.client_cpu >= 0.9 * s.clients : null,
+          machine_saturated: atFail ? atFail.client_cpu + atFail.server_cpu >= 0.9 * availableParallelism() : null,
         });
       }
     }
@@ -347,6 +371,7 @@ async function ramTitles(admin: string, token: string, files: BenchFile[][]): Pr
 export function viewersNotes(v: ViewersWorkloadResult): string[] {
   const mib = (b: number) => Math.round(b / 2 ** 20);
   const limited = v.searches.filter((x) => x.client_saturated).map((x) => `${x.protocol} ${x.server}`);
+  const busy = v.searches.filter((x) => x.machine_saturated).map((x) => `${x.protocol} ${x.server}`);
   return [
     `viewers: ${v.catalogue.titles} titles × ${v.catalogue.ladder_bps.length} renditions (${mib(v.catalogue.data_set_bytes)} MiB) on an appliance of their own ` +
       `with a ${mib(v.catalogue.ram_tier_bytes)} MiB RAM tier: titles ${v.catalogue.ram_titles_start.join(', ') || 'none'} wholly in RAM at start ` +
@@ -355,9 +380,13 @@ export function viewersNotes(v: ViewersWorkloadResult): string[] {
       `${v.settings.on_time_share * 100} % of the segments wanted in the judged window arrived whole within ${v.settings.deadline_s} s of their tick ` +
       `(failures count against it). Search: from ${v.settings.start}, doubling, then bisecting to 5 %, at most ${v.settings.maxSteps} steps per server ` +
       `and protocol (bound ${v.settings.bound_s} s), the two servers' steps alternating; players and their schedule are seeded, the same for both.`,
-    'viewers: the players are one Node process (one core at most) on the same cores as the server; client_cpu is its share per step. ' +
+    `viewers: the players run in ${v.settings.clients} Node process(es), viewers split between them, on the same cores as the server; ` +
+      'client_cpu is their cores per step. ' +
       (limited.length > 0
-        ? `At the first failing step the client used ≥ 0.9 of a core for ${limited.join(', ')}: there the figure is the client's limit as much as the server's.`
-        : 'At every first failing step the client used under 0.9 of a core: the server, not the client, set the figure.'),
+        ? `At the first failing step the client processes were near a core each for ${limited.join(', ')}: there the figure is the client's limit as much as the server's. `
+        : 'At every first failing step the client processes had CPU to spare. ') +
+      (busy.length > 0
+        ? `Client and server together used ≥ 90 % of the cores at the first failing step for ${busy.join(', ')}: the shared cores were the limit there.`
+        : 'Client and server together never filled 90 % of the cores at a first failing step.'),
   ];
 }

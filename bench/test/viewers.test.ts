@@ -135,16 +135,21 @@ describe('viewers client against nginx', () => {
     expect(r.measured.segments.failed).toBe(r.measured.segments.requested);
   });
 
-  it('runs as a child process and meters the server over the measured window', async () => {
+  it('runs as child processes sharing the viewers and meters the server over the measured window', async () => {
     const { onPhase: _, ...c } = config({ viewers: 6, measureMs: 800 });
     // nginx's share of so light a load can round to no clock tick at all: meter a process that is
     // surely busy instead, so a window that never opens (no meter) shows as 0
     const busy = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
     try {
-      const r = await runViewerStep(c, busy.pid);
+      // two processes, three viewers each: together the same players as one process would run
+      const r = await runViewerStep(c, busy.pid, 2);
       checkAccounting(r);
       expect(r.failures).toEqual({});
       expect(r.server_cpu).toBeGreaterThan(0);
+      expect(r.connections_opened).toBe(6);
+      expect(r.warmup.segments.requested).toBe(6);
+      expect(r.warmup.small.requested).toBe(12);
+      expect(r.segment_latencies_ms.length).toBe(r.measured.segments.onTime + r.measured.segments.late);
     } finally {
       busy.kill('SIGKILL');
     }
