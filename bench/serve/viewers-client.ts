@@ -340,13 +340,6 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
   const due = () => cycle * c.periodMs + order[next].phase;
   const schedule = () => {
     const t = now();
-    if (!measureStarted && t >= c.warmupMs) {
-      measureStarted = true;
-      measureT0 = t;
-      cpu0 = process.cpuUsage();
-      loopDelay.enable();
-      c.onPhase?.('measure-start');
-    }
     while (order.length > 0 && due() <= t && due() < stopAt) {
       order[next].onTick(due());
       if (++next === order.length) {
@@ -354,22 +347,24 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
         cycle++;
       }
     }
-    if (order.length === 0 || due() >= stopAt) {
-      schedTimer = setTimeout(endMeasure, Math.max(0, stopAt - now()));
-      return;
-    }
-    schedTimer = setTimeout(schedule, Math.max(1, due() - now()));
+    if (order.length > 0 && due() < stopAt) schedTimer = setTimeout(schedule, Math.max(1, due() - now()));
   };
 
+  // the judged window opens and closes on timers of its own, whatever the ticks do; each side
+  // is sent once and in order, so the parent always sees a start before an end
+  function startMeasure() {
+    if (measureStarted) return;
+    measureStarted = true;
+    measureT0 = now();
+    cpu0 = process.cpuUsage();
+    loopDelay.enable();
+    c.onPhase?.('measure-start');
+  }
   let measureEnded = false;
   function endMeasure() {
     if (measureEnded) return;
     measureEnded = true;
-    if (!measureStarted) {
-      measureStarted = true;
-      measureT0 = now();
-      cpu0 = process.cpuUsage();
-    }
+    startMeasure();
     const u = process.cpuUsage(cpu0);
     cpuSeconds = (u.user + u.system) / 1e6;
     measureSeconds = (now() - measureT0) / 1000;
@@ -382,6 +377,8 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
     for (const v of busy) if (v.current && t - v.current.issued > c.timeoutMs) v.fail('timeout');
   }, 200);
 
+  const startTimer = setTimeout(startMeasure, c.warmupMs);
+  const endTimer = setTimeout(endMeasure, stopAt);
   schedule();
   // the step ends when every request has settled, or a timeout after the last tick at the latest
   await new Promise<void>((resolve) => {
@@ -394,6 +391,8 @@ export async function runViewers(c: ViewersConfig): Promise<ViewersResult> {
     }, 50);
   });
   endMeasure();
+  clearTimeout(startTimer);
+  clearTimeout(endTimer);
   clearTimeout(schedTimer);
   clearInterval(sweep);
   stopping = true;
