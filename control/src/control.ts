@@ -168,11 +168,10 @@ export class Control {
     try {
       await this.repo.saveSnapshots(batch);
     } catch (err) {
-      // Keep what was not written: the next flush tries again with the newer state (and the
-      // whole route set where deltas were lost, so the log stays a true history).
-      for (const [[a, changed], s] of dirtyBefore.map((d, i) => [d, batch[i]] as const)) {
-        this.#markDirty(a, { inventory: changed.inventory, ...(s.routeLog ? { routes: 'full' as const } : {}) });
-      }
+      // Keep what was not written: the next flush tries again with the newer state, and the
+      // route-log entries it did not write go first.
+      batch.forEach((s, i) => { if (s.routeLog) this.routeLog.giveBack(dirtyBefore[i][0], s.routeLog); });
+      for (const [a, changed] of dirtyBefore) this.#markDirty(a, changed);
       this.log.error({ err }, 'persisting appliance state failed; will retry');
     }
   }

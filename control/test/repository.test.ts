@@ -78,6 +78,9 @@ describe.each(backends)('repository (%s)', (_name, open) => {
     expect(await log()).toEqual([['a1', true, [1]], ['a1', false, [2]], ['a9', false, [0, 255]], ['a1', false, [3]], ['a1', false, [4]]]);
     await repo.saveSnapshots([{ applianceId: 'a1', state: 's', routeLog: [e(true, 5), e(false, 6)] }]);
     expect(await log()).toEqual([['a9', false, [0, 255]], ['a1', true, [5]], ['a1', false, [6]]]);
+    // an appliance the store has no row for fails nothing (the others' writes in the batch stand)
+    await repo.saveSnapshots([{ applianceId: 'ghost', state: 's', routeLog: [e(true, 7)] }, { applianceId: 'a9', state: 's', routeLog: [e(true, 8)] }]);
+    expect((await log()).slice(-2)).toEqual([['ghost', true, [7]], ['a9', true, [8]]]);
   });
 
   it('titles: keys are replaced with the title, bytes intact', async () => {

@@ -65,21 +65,29 @@ export function decodeEntry(e: RouteEntry): DecodedEntry {
  * or a full set (a full report, a compaction, or a write that failed and must start over).
  */
 export class RouteLogWriter {
-  #pending = new Map<ApplianceState, { full: boolean; deltas: PrefixDelta[] }>();
+  /** per appliance: a full set wanted, or deltas accepted since the last take (after entries a failed write gave back) */
+  #pending = new Map<ApplianceState, { full: boolean; deltas: PrefixDelta[]; unsent: RouteEntry[] }>();
   /** routes named by, and number of, the deltas this instance wrote since the last full set, per appliance */
   #since = new Map<string, { routes: number; entries: number }>();
   /** full entries written, and of those the compactions (for tests and metrics) */
   readonly stats = { fullWritten: 0, compactions: 0, deltasWritten: 0 };
 
-  full(a: ApplianceState): void { this.#pending.set(a, { full: true, deltas: [] }); }
+  full(a: ApplianceState): void { this.#pending.set(a, { full: true, deltas: [], unsent: [] }); }
 
   delta(a: ApplianceState, d: PrefixDelta): void {
     const p = this.#pending.get(a);
-    if (p === undefined) this.#pending.set(a, { full: false, deltas: [d] });
+    if (p === undefined) this.#pending.set(a, { full: false, deltas: [d], unsent: [] });
     else if (!p.full) p.deltas.push(d);
   }
 
-  /** The entries to write for `a` now (taken: a failed write calls full(a) to start over). */
+  /** A write of entries take() gave failed: they go first next time (not encoded again; a full set wanted since replaces them). */
+  giveBack(a: ApplianceState, entries: RouteEntry[]): void {
+    const p = this.#pending.get(a);
+    if (p === undefined) this.#pending.set(a, { full: false, deltas: [], unsent: entries });
+    else if (!p.full) p.unsent = [...entries, ...p.unsent];
+  }
+
+  /** The entries to write for `a` now, if any (taken: see giveBack). */
   take(a: ApplianceState): RouteEntry[] | undefined {
     const p = this.#pending.get(a);
     if (!p) return undefined;
@@ -100,6 +108,6 @@ export class RouteLogWriter {
     }
     this.#since.set(a.id, { routes, entries });
     this.stats.deltasWritten += p.deltas.length;
-    return p.deltas.map(encodeDelta);
+    return [...p.unsent, ...p.deltas.map(encodeDelta)];
   }
 }

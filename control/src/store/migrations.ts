@@ -87,6 +87,14 @@ const MIGRATIONS: string[] = [
      id INTEGER PRIMARY KEY AUTOINCREMENT, appliance_id TEXT NOT NULL REFERENCES appliances(appliance_id),
      full INTEGER NOT NULL, body BLOB NOT NULL);
    CREATE INDEX route_log_appliance ON route_log(appliance_id, id);`,
+  // The route log without its foreign key: an entry whose appliance has no row (the steering
+  // bench's fleet is not in the store) must not fail the whole batch; replay skips it.
+  `CREATE TABLE route_log_new (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, appliance_id TEXT NOT NULL, full INTEGER NOT NULL, body BLOB NOT NULL);
+   INSERT INTO route_log_new SELECT id, appliance_id, full, body FROM route_log;
+   DROP TABLE route_log;
+   ALTER TABLE route_log_new RENAME TO route_log;
+   CREATE INDEX route_log_appliance ON route_log(appliance_id, id);`,
 ];
 
 export function migrate(db: Database.Database): number {

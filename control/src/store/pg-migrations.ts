@@ -118,6 +118,9 @@ export const PG_MIGRATIONS: string[] = [
    ALTER TABLE appliance_fill ADD COLUMN version BIGINT NOT NULL DEFAULT 0, ADD COLUMN updated_by TEXT NOT NULL DEFAULT '';
    CREATE INDEX site_fill_version ON site_fill(version);
    CREATE INDEX appliance_fill_version ON appliance_fill(version);`,
+  // The route log without its foreign key, as SQLite's (an entry of an appliance with no row must
+  // not fail the whole batch).
+  `ALTER TABLE route_log DROP CONSTRAINT route_log_appliance_id_fkey;`,
 ];
 
 /** Bring the database to the latest schema; returns the number of migrations it has. */
