@@ -33,6 +33,8 @@ export interface BuildOptions {
   extraBundles?: { version: string; fault?: RootfsFault }[];
   /** extra files for the EFI partition (CI's smoke flag) */
   espExtra?: Record<string, string>;
+  /** false: no bundle of the disk's own version (CI's image test only serves the extra ones) */
+  bundle?: boolean;
   quiet?: boolean;
 }
 
@@ -90,10 +92,12 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     if (await which('bmaptool')) {
       await run('bmaptool', ['create', '-o', `${disk}.bmap`, disk]);
     }
-    p.step('bundle', `bundle-${o.version}`);
     const bundles: Record<string, string> = {};
-    bundles[o.version] = join(o.outDir, `bundle-${o.version}`);
-    await writeBundle(bundles[o.version], { version: o.version, rootfsImage: rootImg, kernel, initrd }, signing.key);
+    if (o.bundle !== false) {
+      p.step('bundle', `bundle-${o.version}`);
+      bundles[o.version] = join(o.outDir, `bundle-${o.version}`);
+      await writeBundle(bundles[o.version], { version: o.version, rootfsImage: rootImg, kernel, initrd }, signing.key);
+    }
     for (const extra of o.extraBundles ?? []) {
       p.step('bundle', `bundle-${extra.version}${extra.fault?.unhealthyDaemon ? ' (daemon fails health: CI only)' : ''}`);
       await assembleRootfs(rootDir, base.tarball, extra.version, keys, extra.fault);
