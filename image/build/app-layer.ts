@@ -5,7 +5,7 @@
 // update-signing public keys.
 
 import { chmod, copyFile, cp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,7 +84,8 @@ export async function dependencyClosure(roots: string[]): Promise<Map<string, st
         d = up;
       }
     }
-    const dir = dirname(pkgJson);
+    // the real directory: a worktree's node_modules may be a symlink to another checkout's
+    const dir = realpathSync(dirname(pkgJson));
     if (found.has(dir)) return;
     found.set(dir, name);
     const pkg = JSON.parse(await readFile(pkgJson, 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
@@ -126,8 +127,13 @@ export async function addAppLayer(root: string, version: string, keys: Record<st
   // production npm packages: what the sources import, and their dependencies
   const roots = await importedPackages(files);
   const closure = await dependencyClosure(roots);
+  // each package lands where it sits under the project's node_modules (hoisted or nested), even
+  // when that folder is a symlink to another checkout's (a git worktree's)
+  const modules = realpathSync(join(REPO, 'node_modules'));
   for (const [dir] of closure) {
-    const dest = join(app, relative(REPO, dir));
+    const rel = relative(modules, dir);
+    if (rel.startsWith('..')) throw new Error(`npm package ${dir} is outside ${modules}`);
+    const dest = join(app, 'node_modules', rel);
     await cp(dir, dest, {
       recursive: true,
       filter: (src) => {
