@@ -118,11 +118,13 @@ function viewersSection(v: ViewersWorkloadResult): string[] {
   lines.push('|---|---:|---:|---:|---|');
   const shown = (p: 'http' | 'https', server: 'edgebox' | 'nginx') => {
     const s = v.searches.find((x) => x.protocol === p && x.server === server)!;
-    return `${s.capped ? '≥ ' : ''}${s.max_viewers}${s.client_saturated ? ' (client-limited)' : ''}`;
+    // no step failed (the cap, or the step budget, came first): a lower bound
+    return `${s.first_fail === null ? '≥ ' : ''}${s.max_viewers}${s.client_saturated ? ' (client-limited)' : ''}`;
   };
   for (const p of ['http', 'https'] as const) {
     lines.push(`| ${p} | ${shown(p, 'edgebox')} | ${shown(p, 'nginx')} | ${v.ratio[p]} | ${v.target} ${v.meets[p] ? '✅' : '❌'} |`);
   }
+  lines.push('', '≥: no step failed before the cap or the step budget, so the figure is a lower bound (and so is any ratio with it).');
   lines.push('', 'Steps (judged window; "RAM titles" are those in the appliance\'s RAM tier, the same titles for nginx; ' +
     'cpu = cores used by the server\'s processes and by the client process):', '');
   lines.push('| protocol | server | viewers | pass | on time | on time: RAM / disk titles | late / failed of segments | p50 / p99 ms | Gb/s | server cpu | client cpu | loop p99 ms |');
