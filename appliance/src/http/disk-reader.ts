@@ -7,11 +7,11 @@ import { read } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 
-export const CHUNK_BYTES = 256 * 1024;
+export const CHUNK_BYTES = 512 * 1024;
 /** reads in flight per response of a published file: the next chunk is read while one is sent */
 const READ_AHEAD = 2;
 
-/** Free 256 KiB buffers, reused once the socket has taken their bytes. */
+/** Free read buffers (CHUNK_BYTES), reused once the socket has taken their bytes. */
 class BufferPool {
   #free: Buffer[] = [];
   readonly max: number;
@@ -48,7 +48,7 @@ export class IoLimiter {
   }
 }
 
-const pool = new BufferPool(64);
+const pool = new BufferPool(32);
 
 /** A read of a published file failed; `code` is the OS error's (EIO…), for the drive's error count. */
 export class DiskReadError extends Error {

@@ -3,7 +3,7 @@
 // shared by every peer response of the worker. Every body write takes its bytes (the bucket goes
 // into debt, so concurrent responses queue behind each other in order); once the debt reaches a
 // quantum — about PACE_MS at the rate, at least one read chunk — the write waits until it is paid
-// off. So a paced response wakes a few dozen times a second rather than once per 256 KiB chunk,
+// off. So a paced response wakes a few dozen times a second rather than once per 512 KiB chunk,
 // and the long-run rate is still exact; the socket's own backpressure still applies after a wait.
 // Viewer responses never touch it.
 

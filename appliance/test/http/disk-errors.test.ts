@@ -4,11 +4,13 @@ import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileIdShard } from '../../../protocol/index.ts';
+import { CHUNK_BYTES } from '../../src/http/disk-reader.ts';
 import { json, rawGet, sample, sleep, startDaemon, type Daemon } from '../daemon/harness.ts';
 
 let d: Daemon;
 const ID = 't1.damaged';
-const SIZE = 600_000;
+// two read chunks and some: cut at half, the first chunk is whole and sent, the second is short
+const SIZE = 2 * CHUNK_BYTES + 88_000;
 
 beforeAll(async () => {
   d = await startDaemon({

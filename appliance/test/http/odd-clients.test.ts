@@ -8,7 +8,7 @@ import { startDaemon, type Daemon } from '../daemon/harness.ts';
 let d: Daemon;
 const SSD = 't1.ssd';
 const HDD = 't1.hdd';
-const SIZE = 700_000; // several 256 KiB disk reads: never the synchronous small-read path
+const SIZE = 700_000; // more than one disk read chunk: never the synchronous small-read path
 
 beforeAll(async () => {
   d = await startDaemon({

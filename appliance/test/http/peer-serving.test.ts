@@ -5,13 +5,14 @@
 // proven by the pacing counter (bytes whose write was delayed), never by timing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePeerSigningKey, signPeerToken, type FillFile } from '../../../protocol/index.ts';
+import { CHUNK_BYTES } from '../../src/http/disk-reader.ts';
 import { json, rawGet, sample, sha256, sleep, startDaemon, type Daemon } from '../daemon/harness.ts';
 import { ENROLLMENT_TOKEN, manifestFor, promtoolCheck, startContractControl, type ContractControl } from './helpers/fill-contract.ts';
 
 let control: ContractControl;
 let d: Daemon;
 const ID = { ram: 'pr.ram', ssd: 'pr.ssd', hdd: 'pr.hdd' } as const;
-const CHUNK = 256 * 1024;
+const CHUNK = CHUNK_BYTES;
 
 beforeAll(async () => {
   control = await startContractControl();
@@ -187,7 +188,7 @@ describe('peer path', () => {
     const fileId = ID.ssd;
     const data = d.files.get(fileId)!.data;
     expect(await metric('edgebox_peer_paced_bytes_total')).toBe(0); // unlimited so far
-    // 16 Mb/s for the box: 1 MB/s for each of the 2 workers, a burst of one 256 KiB read chunk
+    // 16 Mb/s for the box: 1 MB/s for each of the 2 workers, a burst of one read chunk
     control.setManifest(manifestFor(control, { files: held(), sources: [], peerServeRateBps: 16_000_000 }));
     const deadline = Date.now() + 20_000;
     while ((await metric('edgebox_peer_paced_bytes_total')) === 0) {
