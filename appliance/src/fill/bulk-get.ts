@@ -14,12 +14,18 @@
 // whose chunks are all back goes to a pool shared by every download, to be read into again.
 // Fresh slabs instead (collected by the GC) cost a page fault per 4 KiB on first touch: the
 // largest kernel cost left in a perf profile of a fill after the copies themselves.
+// The slabs come from the store's shared, page-aligned pool when it has one free (ordinary memory
+// otherwise), and once the head is read each read lands at the slab offset that matches its file
+// offset within a 4 KiB block (`bodyAt`): so the store hashes them on its hash thread and writes
+// them past the page cache without copying them (store/stage-writer.ts).
 
 import { connect, type Socket } from 'node:net';
+import { giveSharedSlab, isShared, SHARED_SLAB, takeSharedSlab } from '../store/shared-slabs.ts';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { QueuedResponse, type ResponseHead, type ResponseOptions } from './response-stream.ts';
 
-const SLAB = 4 << 20;
+const SLAB = SHARED_SLAB;
+const BLOCK = 4096;
 const MIN_READ = 256 << 10;
 const MAX_HEAD = 64 << 10;
 const HIGH_WATER = 8 << 20;
@@ -29,11 +35,19 @@ const SPARE_SLABS = 12;
 const spare: Slab[] = [];
 
 function takeSlab(): Slab {
+  const shared = takeSharedSlab();
+  if (shared !== undefined) return { buf: shared, out: 0 };
   return spare.pop() ?? { buf: Buffer.allocUnsafeSlow(SLAB), out: 0 };
 }
 
 function giveSlab(slab: Slab): void {
-  if (spare.length < SPARE_SLABS) spare.push(slab);
+  if (isShared(slab.buf)) giveSharedSlab(slab.buf);
+  else if (spare.length < SPARE_SLABS) spare.push(slab);
+}
+
+/** Which slab a chunk is in: the shared slabs are all views of one memory. */
+function slabKey(c: Uint8Array): unknown {
+  return isShared(c) ? Math.floor(c.byteOffset / SLAB) : c.buffer;
 }
 
 interface Slab {
@@ -54,17 +68,22 @@ export class BulkGet extends QueuedResponse {
   #socket: Socket;
   #slab: Slab = takeSlab();
   #off = 0;
-  /** this response's slabs with chunks out, by their memory */
-  #slabs = new Map<ArrayBufferLike, Slab>();
+  /** this response's slabs with chunks out, by slabKey */
+  #slabs = new Map<unknown, Slab>();
+  /** file offset of the next body byte read (null until the head is read) */
+  #filePos: number | null = null;
+  #bodyAt: number;
   #closed = false;
   /** bytes of the head read so far (a copy; the head is small and usually in the first read) */
   #headBytes: Buffer | null = Buffer.alloc(0);
   #framing: Framing | null = null;
   #timeoutMs: number;
 
-  constructor(url: URL, o: ResponseOptions) {
+  /** `bodyAt`: the file offset of the first body byte (the Range asked for) */
+  constructor(url: URL, o: ResponseOptions, bodyAt = 0) {
     super(o, HIGH_WATER, LOW_WATER);
     this.#timeoutMs = o.timeoutMs;
+    this.#bodyAt = bodyAt;
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const s = connect({
       host, port: Number(url.port || 80),
@@ -100,11 +119,16 @@ export class BulkGet extends QueuedResponse {
 
   /** where the next read lands: the rest of the slab, or a new one */
   #room(): Buffer {
-    if (SLAB - this.#off < MIN_READ) {
+    // in a shared slab, the read lands where its file offset falls within a block
+    const align = this.#filePos !== null && isShared(this.#slab.buf);
+    const skip = align ? (((this.#filePos! - this.#off) % BLOCK) + BLOCK) % BLOCK : 0;
+    if (SLAB - this.#off - skip < MIN_READ) {
       const old = this.#slab;
       if (old.out === 0) giveSlab(old);
       this.#slab = takeSlab();
-      this.#off = 0;
+      this.#off = this.#filePos !== null && isShared(this.#slab.buf) ? this.#filePos % BLOCK : 0;
+    } else {
+      this.#off += skip;
     }
     return this.#slab.buf.subarray(this.#off);
   }
@@ -112,10 +136,11 @@ export class BulkGet extends QueuedResponse {
   /** These chunks (from next()) are written: their slabs may be read into again. */
   recycle(chunks: readonly Uint8Array[]): void {
     for (const c of chunks) {
-      const slab = this.#slabs.get(c.buffer);
+      const key = slabKey(c);
+      const slab = this.#slabs.get(key);
       if (slab === undefined) continue;
       if (--slab.out > 0) continue;
-      this.#slabs.delete(c.buffer);
+      this.#slabs.delete(key);
       if (slab !== this.#slab || this.#closed) giveSlab(slab);
     }
   }
@@ -135,10 +160,12 @@ export class BulkGet extends QueuedResponse {
       f.remaining -= chunk.byteLength;
     }
     if (chunk.byteLength > 0) {
-      if (chunk.buffer === this.#slab.buf.buffer) {
+      const key = slabKey(chunk);
+      if (key === slabKey(this.#slab.buf)) {
         this.#slab.out++;
-        this.#slabs.set(chunk.buffer, this.#slab);
+        this.#slabs.set(key, this.#slab);
       }
+      this.#filePos! += chunk.byteLength;
       this.body.push(chunk);
     }
     if (f.remaining === 0) this.#finish();
@@ -178,6 +205,7 @@ export class BulkGet extends QueuedResponse {
       // an error's body is never read (the download gives the try up on the status)
       const noBody = !ok || head.status === 204 || head.status === 304;
       this.#framing = { remaining: noBody ? 0 : cl !== undefined ? Number(cl) : null };
+      this.#filePos = this.#bodyAt;
       this.started(head);
       return bytes;
     }

@@ -73,9 +73,9 @@ export function batchFor(bytesPerSec: number): number {
 }
 
 /** Open the response: on a plain socket for http:, through undici for https: or a chunked body. */
-async function open(url: URL, f: SourceFetch, o: ResponseOptions): Promise<{ res: SourceResponse; head: ResponseHead }> {
+async function open(url: URL, f: SourceFetch, o: ResponseOptions, start: number): Promise<{ res: SourceResponse; head: ResponseHead }> {
   if (url.protocol === 'http:') {
-    const bulk = new BulkGet(url, o);
+    const bulk = new BulkGet(url, o, start);
     try {
       return { res: bulk, head: await bulk.head() };
     } catch (err) {
@@ -133,7 +133,7 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
       timeoutMs: f.timeoutMs,
       signal: f.signal,
       stopped: () => new FillError('stopped', `${url}: stopped`),
-    });
+    }, start);
     res = opened.res;
     let skip = checkResponse(opened.head, url, start, bytes);
     for (let chunk = await res.next(); chunk !== null; chunk = await res.next()) {

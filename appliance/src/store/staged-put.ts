@@ -1,6 +1,7 @@
 // A staged put: how a file that arrives over time (a fill download) is published without a copy.
 // store.stage() reserves room on a root exactly as put() does and opens a partial file,
-// `<root>/.tmp/<fileId>.partial`; the caller appends bytes (hashed as they are written) and
+// `<root>/.tmp/<fileId>.partial`; the caller appends bytes (hashed as they are written, both by
+// stage-writer.ts: off the main thread, and past the page cache where the filesystem allows) and
 // commit() checks size and sha256, then publishes that same file with put()'s last step
 // (fsync, rename, fsync the directory, inventory row). Nothing is visible under the published
 // name before the commit, and a failed commit publishes nothing.
@@ -9,7 +10,6 @@
 // so the next stage() of the same file resumes it: the prefix already on disk is re-hashed and
 // `written` starts there (the caller asks its source for `Range: bytes=<written>-`).
 
-import { createHash, type Hash } from 'node:crypto';
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { publishTemp } from './atomic-write.ts';
 import { StoreError, asStoreError } from './errors.ts';
@@ -17,6 +17,7 @@ import { filePath, partialOf, partialPath, tmpDir } from './layout.ts';
 import { roomOf, type Root } from './roots.ts';
 import type { PutMeta, StoredFile } from './store-report.ts';
 import type { StoreState } from './store-state.ts';
+import { StageWriter } from './stage-writer.ts';
 
 export interface StagedPut {
   readonly fileId: string;
@@ -33,8 +34,9 @@ export interface StagedPut {
   /** bytes found in a partial left by an earlier attempt (0 for a fresh file) */
   readonly resumedFrom: number;
   /**
-   * Append bytes at `appended`: hashed at once, written after the appends before it (an append may
-   * be made before the last one resolved, so hashing the next batch overlaps writing this one).
+   * Append bytes at `appended`: hashed (on the hash thread) and written after the appends before it,
+   * in call order (an append may be made before the last one resolved: the caller receives the next
+   * batch while this one is written). The chunks must stay unchanged until it resolves.
    * Resolves when these bytes are written. More than `bytes` in all: SIZE_MISMATCH, nothing taken.
    */
   append(chunks: readonly Uint8Array[]): Promise<void>;
@@ -60,35 +62,6 @@ export interface StageHost {
   /** the same content is already published: its listing, and nothing to do */
   alreadyHeld(fileId: string, meta: PutMeta): StoredFile | undefined;
   countError(code: string): void;
-}
-
-const REHASH_BLOCK = 1 << 20;
-
-async function writevAll(fh: FileHandle, chunks: readonly Uint8Array[], position: number): Promise<void> {
-  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
-  let { bytesWritten } = await fh.writev(chunks as Uint8Array[], position);
-  if (bytesWritten === total) return;
-  // a short writev (rare: very large batches): finish it chunk by chunk
-  const rest = Buffer.concat(chunks as Uint8Array[]).subarray(bytesWritten);
-  let off = 0;
-  while (off < rest.byteLength) {
-    const r = await fh.write(rest, off, rest.byteLength - off, position + bytesWritten + off);
-    off += r.bytesWritten;
-  }
-}
-
-/** Hash the first `length` bytes of an open file; fewer readable bytes is an error. */
-async function hashPrefix(fh: FileHandle, length: number): Promise<Hash> {
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(Math.min(REHASH_BLOCK, Math.max(1, length)));
-  let off = 0;
-  while (off < length) {
-    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - off), off);
-    if (bytesRead === 0) throw new Error(`partial shorter than ${length} bytes`);
-    hash.update(buf.subarray(0, bytesRead));
-    off += bytesRead;
-  }
-  return hash;
 }
 
 /** A partial of this file left on a root, the longest one that is not too long; others go. */
@@ -143,16 +116,15 @@ export async function stageFile(host: StageHost, fileId: string, meta: PutMeta):
   try {
     await mkdir(tmpDir(root.path), { recursive: true });
     fh = await open(path, resumed > 0 ? 'r+' : 'w', 0o644);
-    let hash: Hash;
-    try {
-      hash = resumed > 0 ? await hashPrefix(fh, resumed) : createHash('sha256');
-    } catch {
-      await fh.truncate(0);
-      resumed = 0;
-      hash = createHash('sha256');
+    let writer: StageWriter | undefined;
+    if (resumed > 0) {
+      // the prefix already on disk is re-hashed (on the hash thread); unreadable: start over
+      writer = await StageWriter.open(path, fh, resumed).catch(() => undefined);
+      if (writer === undefined) resumed = 0;
     }
     if (resumed === 0) await fh.truncate(0);
-    return new Staged(host, fileId, meta, root, path, fh, hash, resumed);
+    writer ??= await StageWriter.open(path, fh, 0);
+    return new Staged(host, fileId, meta, root, path, fh, writer, resumed);
   } catch (err) {
     await fh?.close().catch(() => {});
     await unlink(path).catch(() => {});
@@ -175,7 +147,8 @@ class Staged implements StagedPut {
   #meta: PutMeta;
   #root: Root;
   #fh: FileHandle;
-  #hash: Hash;
+  /** hashes (on the hash thread) and writes the appended bytes */
+  #writer: StageWriter;
   #written: number;
   #appended: number;
   /** the last queued write (never rejects): reset, commit and abort wait for it */
@@ -184,7 +157,7 @@ class Staged implements StagedPut {
   #busy = false;
   #released = false;
 
-  constructor(host: StageHost, fileId: string, meta: PutMeta, root: Root, path: string, fh: FileHandle, hash: Hash, written: number) {
+  constructor(host: StageHost, fileId: string, meta: PutMeta, root: Root, path: string, fh: FileHandle, writer: StageWriter, written: number) {
     this.#host = host;
     this.fileId = fileId;
     this.bytes = meta.bytes;
@@ -194,7 +167,7 @@ class Staged implements StagedPut {
     this.root = root.path;
     this.path = path;
     this.#fh = fh;
-    this.#hash = hash;
+    this.#writer = writer;
     this.#written = written;
     this.#appended = written;
     this.resumedFrom = written;
@@ -223,14 +196,13 @@ class Staged implements StagedPut {
     if (this.#appended + n > this.bytes) {
       return Promise.reject(new StoreError('SIZE_MISMATCH', `${this.fileId}: more than the declared ${this.bytes} bytes`));
     }
-    // hash now (in call order), write after the writes queued before this one
-    for (const c of chunks) this.#hash.update(c);
+    // hashed and written after the appends queued before this one, in call order
     const at = this.#appended;
     this.#appended += n;
     const write = this.#tail.then(async () => {
       if (this.#state === 'failed') throw new StoreError('IO', `${this.fileId}: an earlier write failed`);
       try {
-        await writevAll(this.#fh, chunks, at);
+        await this.#writer.write(chunks, at);
       } catch (err) {
         this.#state = 'failed'; // the hash has bytes the file may not: only reset() or abort() now
         this.#host.s.noteIoError(this.#root.path, err);
@@ -260,7 +232,7 @@ class Staged implements StagedPut {
       this.#host.s.noteIoError(this.#root.path, err);
       throw asStoreError(err, `truncating ${this.path}`);
     }
-    this.#hash = createHash('sha256');
+    await this.#writer.reset();
     this.#written = 0;
     this.#appended = 0;
     this.#state = 'open';
@@ -274,7 +246,7 @@ class Staged implements StagedPut {
       if (this.#written !== this.bytes) {
         throw new StoreError('SIZE_MISMATCH', `${this.fileId}: ${this.#written} bytes staged, declared ${this.bytes}`);
       }
-      const digest = this.#hash.copy().digest('hex');
+      const digest = await this.#writer.digest();
       if (digest !== this.sha256) {
         await this.#truncate();
         throw new StoreError('SHA256_MISMATCH', `${this.fileId}: sha256 is ${digest}, declared ${this.sha256}`);
@@ -293,6 +265,7 @@ class Staged implements StagedPut {
         return held;
       }
       this.#state = 'done';
+      await this.#writer.close();
       await publishTemp(this.#fh, this.path, filePath(this.#root.path, this.fileId));
       this.#released = true; // the reservation is now the published file's
       const stored = this.#host.record(this.fileId, this.#root, this.#meta);
@@ -318,6 +291,7 @@ class Staged implements StagedPut {
     if (this.#released) return;
     this.#released = true;
     this.#state = 'done';
+    await this.#writer.close();
     await this.#fh.close().catch(() => {});
     if (!keepPartial) await unlink(this.path).catch(() => {});
     this.#root.used -= this.bytes;

@@ -16,6 +16,7 @@ import { DEFAULT_SCORE_SETTINGS } from './score.ts';
 import { Store } from './store-facade.ts';
 import { StoreState } from './store-state.ts';
 import { WorkerHub } from './worker-hub.ts';
+import { startHashThread } from './stage-writer.ts';
 
 export { Store, type TickReport } from './store-facade.ts';
 export type { PutMeta, StoredFile, StoreUsage, TierUsage } from './store-report.ts';
@@ -45,6 +46,7 @@ export async function openStore(o: StoreOptions): Promise<Store> {
   const clock = o.clock ?? systemClock;
   const t = { ...STORE_DEFAULTS, ...DEFAULT_SCORE_SETTINGS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
   checkOptions(o);
+  startHashThread();
   await mkdir(o.stateDir, { recursive: true });
   const inv = new Inventory(join(o.stateDir, 'inventory.db'));
   let report;
