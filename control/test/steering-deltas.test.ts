@@ -11,7 +11,7 @@ import type { Address, ApplianceReport, Family, PrefixReport, RouteAttrs } from 
 import { affinity, fnv1a, type ApplianceState } from '../src/steering/appliance-state.ts';
 import { Fleet } from '../src/steering/fleet.ts';
 import type { Changed } from '../src/steering/fleet.ts';
-import { COMPACT_MAX_ENTRIES, decodeEntry, encodeFull, RouteLogWriter } from '../src/steering/route-log.ts';
+import { COMPACT_MAX_ENTRIES, decodeEntry, DEFLATE_MIN_BYTES, encodeDelta, encodeFull, RouteLogWriter } from '../src/steering/route-log.ts';
 import { routeKey } from '../src/steering/prefix-sets.ts';
 import { steer } from '../src/steering/steer.ts';
 import type { Site } from '../src/store/repository.ts';
@@ -270,6 +270,27 @@ describe('prefix deltas at control', () => {
     for (let i = 0; i < routes.length; i += 997) expect(held.get(routes[i].prefix)).toEqual(routes[i]);
     // the box's next report (hash only) is accepted without asking for the set again
     expect(other.applyReport(b, report(2, { hash }), NOW).needPrefixes).toBeUndefined();
+  });
+
+  it('a small set or a delta is logged as plain JSON (no zlib per entry), a large one deflated; an entry of unknown format is refused by name', () => {
+    const fleet = new Fleet(POLICY);
+    const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
+    const routes: RouteAttrs[] = Array.from({ length: 400 }, (_, i) => ({ prefix: `10.${i >> 8}.${i & 255}.0/24`, asPathLength: 2 }));
+    fleet.applyReport(a, report(1, { hash: routeSetHash(routes), routes }), NOW);
+    const small = encodeFull(a)!;
+    expect(small.body[0]).toBe(0);
+    expect(JSON.parse(small.body.subarray(1).toString('utf8')).groups[0].prefixes).toHaveLength(400);
+    const delta = encodeDelta({ kind: 'delta', baseHash: '1', hash: '2', announced: [{ prefix: '11.0.0.0/8', asPathLength: 1 }], withdrawn: [] });
+    expect(delta.body[0]).toBe(0);
+    expect(decodeEntry(delta)).toMatchObject({ full: false, announced: [{ prefix: '11.0.0.0/8' }] });
+    const big: RouteAttrs[] = Array.from({ length: 20_000 }, (_, i) => ({ prefix: `12.${i >> 8}.${i & 255}.0/24`, asPathLength: 2 }));
+    fleet.applyReport(a, report(2, { hash: routeSetHash(big), routes: big }), NOW);
+    const large = encodeFull(a)!;
+    expect(large.body[0]).toBe(1);
+    expect(large.body.length).toBeLessThan(DEFLATE_MIN_BYTES);
+    expect((decodeEntry(large) as { groups: { prefixes: string[] }[] }).groups[0].prefixes).toHaveLength(20_000);
+    expect(() => decodeEntry({ full: true, body: Buffer.of(7, 123, 125) })).toThrow(/unknown format 7/);
+    expect(() => decodeEntry({ full: false, body: Buffer.alloc(0) })).toThrow(/unknown format \(empty\)/);
   });
 
   it('hashes from before route-set hashes (opaque strings) still work for full sets and hash-only reports', () => {

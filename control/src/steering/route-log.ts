@@ -4,7 +4,11 @@
 // the same PrefixSets paths a report takes, so the route-set hash checks the result.
 //
 // A full set is one compact entry, not a row per route: routes grouped by their attributes (as
-// appliances send them), JSON, deflated — a 1M-route table is a few MB written once. A full
+// appliances send them), JSON, deflated when large — a 1M-route table is a few MB written once.
+// Small bodies (every delta, a few hundred routes) stay plain JSON: each zlib call allocates
+// about 300 KB of native state, which at 1,000 deltas/s cost steering ~8 % of its rate, and
+// 10,000 first reports deflated in one flush left ~200 MB more RSS after the steering bench's
+// world build. The body's first byte says which (BODY_JSON / BODY_DEFLATE). A full
 // entry replaces everything logged before it for that appliance, so the store keeps, per
 // appliance, at most one full set and the deltas since. When the deltas written since the last
 // full set name more routes than the set holds (and more than COMPACT_MIN_ROUTES), or number
@@ -48,15 +52,33 @@ export function encodeFull(a: ApplianceState): RouteEntry | undefined {
     g.prefixes.push(r.prefix);
   }
   const body: RouteSetBody = { hash: a.prefixHash, groups: [...groups.values()] };
-  return { full: true, body: deflateRawSync(JSON.stringify(body)) };
+  return { full: true, body: encodeBody(body) };
 }
 
 export function encodeDelta(d: PrefixDelta): RouteEntry {
-  return { full: false, body: deflateRawSync(JSON.stringify(d)) };
+  return { full: false, body: encodeBody(d) };
+}
+
+/** first byte of a body: what follows is JSON as UTF-8, or that JSON deflated (raw) */
+const BODY_JSON = 0;
+const BODY_DEFLATE = 1;
+/** bodies whose JSON is at least this long are deflated (a set of some thousands of routes) */
+export const DEFLATE_MIN_BYTES = 64 << 10;
+
+function encodeBody(v: unknown): Buffer {
+  const json = Buffer.from(JSON.stringify(v), 'utf8');
+  if (json.length < DEFLATE_MIN_BYTES) return Buffer.concat([Buffer.of(BODY_JSON), json]);
+  return Buffer.concat([Buffer.of(BODY_DEFLATE), deflateRawSync(json)]);
 }
 
 export function decodeEntry(e: RouteEntry): DecodedEntry {
-  const v = JSON.parse(inflateRawSync(e.body).toString('utf8'));
+  const tag = e.body[0];
+  const payload = e.body.subarray(1);
+  let json: string;
+  if (tag === BODY_JSON) json = payload.toString('utf8');
+  else if (tag === BODY_DEFLATE) json = inflateRawSync(payload).toString('utf8');
+  else throw new Error(`route log: entry body of unknown format ${tag === undefined ? '(empty)' : tag}`);
+  const v = JSON.parse(json);
   return e.full ? { full: true, ...(v as RouteSetBody) } : { full: false, ...(v as PrefixDelta) };
 }
 
