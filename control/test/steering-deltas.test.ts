@@ -11,7 +11,7 @@ import type { Address, ApplianceReport, Family, PrefixReport, RouteAttrs } from 
 import { affinity, fnv1a, type ApplianceState } from '../src/steering/appliance-state.ts';
 import { Fleet } from '../src/steering/fleet.ts';
 import type { Changed } from '../src/steering/fleet.ts';
-import { COMPACT_MAX_ENTRIES, decodeEntry, DEFLATE_MIN_BYTES, encodeDelta, encodeFull, RouteLogWriter } from '../src/steering/route-log.ts';
+import { COMPACT_MAX_ENTRIES, decodeEntry, DEFLATE_MIN_BYTES, encodeDeltas, encodeFull, RouteLogWriter } from '../src/steering/route-log.ts';
 import { routeKey } from '../src/steering/prefix-sets.ts';
 import { steer } from '../src/steering/steer.ts';
 import type { Site } from '../src/store/repository.ts';
@@ -280,9 +280,9 @@ describe('prefix deltas at control', () => {
     const small = encodeFull(a)!;
     expect(small.body[0]).toBe(0);
     expect(JSON.parse(small.body.subarray(1).toString('utf8')).groups[0].prefixes).toHaveLength(400);
-    const delta = encodeDelta({ kind: 'delta', baseHash: '1', hash: '2', announced: [{ prefix: '11.0.0.0/8', asPathLength: 1 }], withdrawn: [] });
+    const delta = encodeDeltas([{ kind: 'delta', baseHash: '1', hash: '2', announced: [{ prefix: '11.0.0.0/8', asPathLength: 1 }], withdrawn: [] }]);
     expect(delta.body[0]).toBe(0);
-    expect(decodeEntry(delta)).toMatchObject({ full: false, announced: [{ prefix: '11.0.0.0/8' }] });
+    expect(decodeEntry(delta)).toMatchObject({ full: false, deltas: [{ announced: [{ prefix: '11.0.0.0/8' }] }] });
     const big: RouteAttrs[] = Array.from({ length: 20_000 }, (_, i) => ({ prefix: `12.${i >> 8}.${i & 255}.0/24`, asPathLength: 2 }));
     fleet.applyReport(a, report(2, { hash: routeSetHash(big), routes: big }), NOW);
     const large = encodeFull(a)!;
@@ -354,5 +354,22 @@ describe('prefix deltas at control', () => {
     expect(b.prefixHash).toBe(routeSetHash(set));
     expect(b.routes).toHaveLength(set.length);
     expect(replica.stats.replayMismatches).toBe(0);
+    // the deltas of one flush are one entry (a box sending 1,000 a second writes a row per flush),
+    // replayed in order to the same set
+    const entriesBefore = replica.stats.routeEntriesReplayed;
+    for (let i = 0; i < 300; i++) change(1);
+    const taken = writer.take(a)!;
+    expect(taken).toHaveLength(1);
+    expect((decodeEntry(taken[0]) as { deltas: unknown[] }).deltas).toHaveLength(300);
+    replica.replayRoutes(b, decodeEntry(taken[0]));
+    expect(replica.stats.routeEntriesReplayed).toBe(entriesBefore + 1);
+    expect(b.prefixHash).toBe(routeSetHash(set));
+    expect(b.routes).toHaveLength(set.length);
+    expect(replica.stats.replayMismatches).toBe(0);
+    // an entry whose deltas do not follow the replica's set stops at the first and leaves the hash unknown
+    const stale = encodeDeltas([{ kind: 'delta', baseHash: 'not-this-set', hash: 'x', announced: [], withdrawn: [] }]);
+    replica.replayRoutes(b, decodeEntry(stale));
+    expect(replica.stats.replayMismatches).toBe(1);
+    expect(b.prefixHash).toBeUndefined();
   });
 });

@@ -228,11 +228,17 @@ export class Fleet {
    * here is asked for its full set. Not handed to onDirty: it is in the store already.
    */
   replayRoutes(a: ApplianceState, e: DecodedEntry): void {
-    const out = e.full ? this.#prefixes.full(a, [], e.hash, e.groups) : this.#prefixes.delta(a, e);
     this.stats.routeEntriesReplayed++;
-    if (out.mismatch || out.needFull) {
-      this.stats.replayMismatches++;
-      a.prefixHash = undefined;
+    // a delta entry holds the deltas of one flush, in order: each is checked against the hash the
+    // one before led to, and the first that does not match ends the entry
+    const steps = e.full ? [() => this.#prefixes.full(a, [], e.hash, e.groups)] : e.deltas.map((d) => () => this.#prefixes.delta(a, d));
+    for (const step of steps) {
+      const out = step();
+      if (out.mismatch || out.needFull) {
+        this.stats.replayMismatches++;
+        a.prefixHash = undefined;
+        break;
+      }
     }
     this.slots.sync(a);
   }
