@@ -68,9 +68,13 @@ const BODY_DEFLATE = 1;
 export const DEFLATE_MIN_BYTES = 64 << 10;
 
 function encodeBody(v: unknown): Buffer {
-  const json = Buffer.from(JSON.stringify(v), 'utf8');
-  if (json.length < DEFLATE_MIN_BYTES) return Buffer.concat([Buffer.of(BODY_JSON), json]);
-  return Buffer.concat([Buffer.of(BODY_DEFLATE), deflateRawSync(json)]);
+  const json = JSON.stringify(v);
+  const n = Buffer.byteLength(json, 'utf8');
+  if (n >= DEFLATE_MIN_BYTES) return Buffer.concat([Buffer.of(BODY_DEFLATE), deflateRawSync(json)]);
+  const body = Buffer.allocUnsafe(1 + n); // one allocation: the tag, then the JSON
+  body[0] = BODY_JSON;
+  body.write(json, 1, 'utf8');
+  return body;
 }
 
 export function decodeEntry(e: RouteEntry): DecodedEntry {
