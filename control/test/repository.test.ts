@@ -3,6 +3,9 @@
 // snapshot parts are kept, the stream limit counts live sessions, popularity merges by decay —
 // must hold whichever store is configured.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgRepository } from '../src/store/pg-repository.ts';
 import type { Repository, SessionRow } from '../src/store/repository.ts';
@@ -103,19 +106,19 @@ describe.each(backends)('repository (%s)', (_name, open) => {
 
   it('sessions: the limit counts live ones; silence, an end or pruning frees a slot; heartbeats keep the resume position', async () => {
     const t = 1_000_000;
-    expect(await repo.startSession(session('s-a', 'acc2', t, 'tv'), 2, t - 100)).toEqual({ ok: true });
-    expect(await repo.startSession(session('s-b', 'acc2', t + 1, 'phone'), 2, t - 100)).toEqual({ ok: true });
+    expect(await repo.startSession(session('s-a', 'acc2', t, 'tv'), 2, t - 100)).toEqual({ ok: true, positionMs: 0 });
+    expect(await repo.startSession(session('s-b', 'acc2', t + 1, 'phone'), 2, t - 100)).toEqual({ ok: true, positionMs: 0 });
     expect(await repo.startSession(session('s-c', 'acc2', t + 2), 2, t - 100)).toEqual({ ok: false, devices: ['tv', 'phone'] });
     await repo.heartbeat('s-b', t + 50, 42_000, 3000, 8000);
     expect(await repo.resumePosition('p1', 't1')).toBe(42_000);
     // s-a silent since t: no longer live from t+1 on
-    expect(await repo.startSession(session('s-d', 'acc2', t + 60), 2, t + 1)).toEqual({ ok: true });
+    expect(await repo.startSession(session('s-d', 'acc2', t + 60), 2, t + 1)).toEqual({ ok: true, positionMs: 42_000 }); // p1 left t1 there
     const live = await repo.listLiveSessions(t + 1, 10);
     expect(live.map((s) => s.sessionId)).toEqual(['s-d', 's-b']);
     expect(live[1]).toMatchObject({ bitrateKbps: 3000, bufferMs: 8000, positionMs: 42_000, lastHeartbeatAt: t + 50 });
     await repo.endSession('s-d', t + 70);
     expect((await repo.getSession('s-d'))!.endedAt).toBe(t + 70);
-    expect(await repo.startSession(session('s-e', 'acc2', t + 80), 2, t + 1)).toEqual({ ok: true });
+    expect(await repo.startSession(session('s-e', 'acc2', t + 80), 2, t + 1)).toEqual({ ok: true, positionMs: 42_000 });
     expect(await repo.pruneSessions(t + 75)).toBe(3); // s-a and s-b silent since before, s-d ended before
     expect(await repo.getSession('s-a')).toBeUndefined();
     expect(await repo.getSession('s-e')).toBeDefined();
@@ -139,8 +142,29 @@ describe.each(backends)('repository (%s)', (_name, open) => {
     expect(answers.filter((a) => a.ok === true)).toHaveLength(2);
     expect(answers.filter((a) => a.ok === false).map((a) => a.devices.length)).toEqual([2]);
     expect(taken.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
-    expect(taken.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))).toEqual([{ ok: true }]);
+    expect(taken.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))).toEqual([{ ok: true, positionMs: 42_000 }]);
     expect((await repo.listLiveSessions(t - 100, 10)).map((s) => s.accountId).sort()).toEqual(['acc3', 'acc3', 'acc4']);
+  });
+
+  it('a start begins at the resume position, read as it is stored; a lapsed session a heartbeat revives counts again; an earlier liveSince is counted exactly', async () => {
+    const t = 3_000_000;
+    await repo.addAccount({ accountId: 'acc5', name: 'five', plan: 'standard', region: 'eu', status: 'active' }, 'tok5');
+    await repo.addProfile({ profileId: 'p5', accountId: 'acc5', name: 'p5' });
+    const s5 = (id: string, at: number, titleId = 't5') => ({ ...session(id, 'acc5', at), profileId: 'p5', titleId });
+    expect(await repo.startSession(s5('s-5a', t), 2, t - 100)).toEqual({ ok: true, positionMs: 0 });
+    await repo.heartbeat('s-5a', t + 10, 61_000, 3000, 8000);
+    // the same profile and title again: from where the first left off; another title from 0
+    expect(await repo.startSession(s5('s-5b', t + 20), 2, t - 100)).toEqual({ ok: true, positionMs: 61_000 });
+    expect((await repo.getSession('s-5b'))!.positionMs).toBe(61_000);
+    expect(await repo.startSession(s5('s-5c', t + 30, 't6'), 2, t - 100)).toEqual({ ok: false, devices: ['s-5a', 's-5b'] });
+    // both silent by t + 1000; a heartbeat on s-5a after that makes it live again
+    expect(await repo.startSession(s5('s-5d', t + 1000, 't6'), 2, t + 500)).toEqual({ ok: true, positionMs: 0 });
+    await repo.heartbeat('s-5a', t + 1001, 62_000, 3000, 8000);
+    expect(await repo.startSession(s5('s-5e', t + 1002), 2, t + 500)).toEqual({ ok: false, devices: ['s-5a', 's-5d'] });
+    // counted from further back (a clock set back): s-5b is live again for that count
+    expect(await repo.startSession(s5('s-5f', t + 1003), 3, t - 100)).toEqual({ ok: false, devices: ['s-5a', 's-5b', 's-5d'] });
+    await repo.endSession('s-5a', t + 1004);
+    expect(await repo.startSession(s5('s-5g', t + 1005), 2, t + 500)).toEqual({ ok: true, positionMs: 62_000 });
   });
 
   it('popularity merges by decay, in any order', async () => {
@@ -218,6 +242,33 @@ describe.each(backends)('repository (%s)', (_name, open) => {
     expect(await repo.deleteTlsCertificate('AA')).toBe(true);
     expect(await repo.deleteTlsCertificate('AA')).toBe(false);
     expect((await repo.listTlsCertificates()).map((c) => c.fingerprint)).toEqual(['BB']);
+  });
+});
+
+describe('SQLite: the stream limit after a restart', () => {
+  it('sessions started before the file was reopened count against the limit; an end after it frees a slot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgebox-repo-'));
+    const path = join(dir, 'control.db');
+    try {
+      const t = 1_000_000;
+      const first = new SqliteRepository(path);
+      await first.addAccount({ accountId: 'acc1', name: 'one', plan: 'standard', region: 'eu', status: 'active' }, 'tok1');
+      await first.addProfile({ profileId: 'p1', accountId: 'acc1', name: 'p1' });
+      expect(await first.startSession(session('s-1', 'acc1', t, 'tv'), 2, t - 100)).toEqual({ ok: true, positionMs: 0 });
+      await first.close();
+      const second = new SqliteRepository(path);
+      try {
+        expect(await second.startSession(session('s-2', 'acc1', t + 1, 'phone'), 2, t - 100)).toEqual({ ok: true, positionMs: 0 });
+        expect(await second.startSession(session('s-3', 'acc1', t + 2), 2, t - 100)).toEqual({ ok: false, devices: ['tv', 'phone'] });
+        await second.endSession('s-1', t + 3);
+        expect(await second.startSession(session('s-4', 'acc1', t + 4, 'laptop'), 2, t - 100)).toEqual({ ok: true, positionMs: 0 });
+        expect(await second.startSession(session('s-5', 'acc1', t + 5), 2, t - 100)).toEqual({ ok: false, devices: ['phone', 'laptop'] });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

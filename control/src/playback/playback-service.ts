@@ -65,11 +65,10 @@ export class PlaybackService {
     const delivery = makeDelivery(sid, title, decision.targets, client, now, {
       kid: key.kid, secret: key.secret, ttlSec: c.settings.urlTokenTtlSec, bindClient: c.settings.tokenClientBinding,
     });
-    const resumeMs = await c.repo.resumePosition(profile.profileId, title.titleId);
     const started = await c.repo.startSession({
       sessionId: sid, accountId: account.accountId, profileId: profile.profileId, titleId: title.titleId,
       device: body.device, clientIp: formatAddress(client), startedAt: now, lastHeartbeatAt: now,
-      endedAt: null, positionMs: resumeMs, delivery: JSON.stringify(delivery),
+      endedAt: null, delivery: JSON.stringify(delivery),
     }, streamLimit(account.plan), now - c.settings.sessionTtlMs);
     if (!started.ok) {
       c.metrics.playback.inc({ result: 'stream_limit' });
@@ -83,7 +82,7 @@ export class PlaybackService {
     return {
       sessionId: sid,
       titleId: title.titleId,
-      resumePositionMs: resumeMs,
+      resumePositionMs: started.positionMs,
       expiresAt: delivery.exp,
       licenseUrl: paths.licence,
       heartbeatUrl: paths.heartbeat,

@@ -15,7 +15,7 @@ import pg from 'pg';
 import { migratePg } from './pg-migrations.ts';
 import type {
   Account, ApplianceFillNow, ApplianceImageRow, ApplianceRow, RouteLogRow, ApplianceSnapshot, Changes, CredentialMatch, EnrollResult, LiveSessionRow, PeerKeyRow, PopularityRow,
-  Profile, Promotion, Repository, SealedKey, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow, TlsCertificateRow, UrlTokenKeyRow,
+  Profile, Promotion, Repository, SealedKey, NewSession, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow, TlsCertificateRow, UrlTokenKeyRow,
 } from './repository.ts';
 
 type Row = Record<string, any>;
@@ -258,14 +258,16 @@ export class PgRepository implements Repository {
     return (await this.#rows('SELECT * FROM profiles WHERE account_id = $1 ORDER BY seq', [accountId])).map(profileOf);
   }
 
-  async startSession(s: SessionRow, limit: number, liveSince: number): Promise<StartResult> {
+  async startSession(s: NewSession, limit: number, liveSince: number): Promise<StartResult> {
     // edgebox_start_session (pg-migrations.ts) holds the account's transaction lock to its commit:
-    // a concurrent start for the account, on any instance, waits, then counts this session.
+    // a concurrent start for the account, on any instance, waits, then counts this session. The
+    // resume position is read in the same round trip.
     const r = await this.#row(
-      'SELECT edgebox_start_session($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) AS live',
-      [s.sessionId, s.accountId, s.profileId, s.titleId, s.device, s.clientIp, s.startedAt, s.lastHeartbeatAt, s.positionMs, s.delivery, limit, liveSince],
+      `WITH resume AS (SELECT coalesce((SELECT position_ms FROM resume_positions WHERE profile_id = $3 AND title_id = $4), 0) AS position_ms)
+       SELECT edgebox_start_session($1,$2,$3,$4,$5,$6,$7,$8,resume.position_ms,$9,$10,$11) AS live, resume.position_ms FROM resume`,
+      [s.sessionId, s.accountId, s.profileId, s.titleId, s.device, s.clientIp, s.startedAt, s.lastHeartbeatAt, s.delivery, limit, liveSince],
     );
-    return r!.live === null ? { ok: true } : { ok: false, devices: r!.live };
+    return r!.live === null ? { ok: true, positionMs: Number(r!.position_ms) } : { ok: false, devices: r!.live };
   }
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
     const r = await this.#row('SELECT * FROM sessions WHERE session_id = $1', [sessionId]);

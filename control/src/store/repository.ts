@@ -84,7 +84,11 @@ export interface SiteFill { siteId: string; rateLimitBps: number | null; peerSer
 /** A live session as the operator's status page lists it: the row and the last heartbeat's figures. */
 export interface LiveSessionRow extends SessionRow { bitrateKbps: number | null; bufferMs: number | null }
 
-export type StartResult = { ok: true } | { ok: false; devices: string[] };
+/** A session to start: its position is the profile's resume position for the title, which the store reads as it inserts. */
+export type NewSession = Omit<SessionRow, 'positionMs'>;
+
+/** started, from `positionMs`; or refused at the limit, with the live sessions' devices */
+export type StartResult = { ok: true; positionMs: number } | { ok: false; devices: string[] };
 
 export type EnrollResult =
   | { ok: true }
@@ -142,8 +146,11 @@ export interface Repository {
   /** the account's profiles, oldest first */
   listProfiles(accountId: string): Promise<Profile[]>;
 
-  /** count the account's live sessions and insert this one only if under `limit`, atomically */
-  startSession(s: SessionRow, limit: number, liveSince: number): Promise<StartResult>;
+  /**
+   * count the account's live sessions and insert this one only if under `limit`, atomically, at
+   * the profile's resume position for the title
+   */
+  startSession(s: NewSession, limit: number, liveSince: number): Promise<StartResult>;
   getSession(sessionId: string): Promise<SessionRow | undefined>;
   /** sessions not ended with a heartbeat at or after `liveSince`, newest first, at most `limit` */
   listLiveSessions(liveSince: number, limit: number): Promise<LiveSessionRow[]>;

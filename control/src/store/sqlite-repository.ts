@@ -7,10 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
+import { LiveSessions } from './live-sessions.ts';
 import { SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import type {
   Account, ApplianceFillNow, ApplianceImageRow, CredentialMatch, RouteLogRow, UrlTokenKeyRow, Changes, ApplianceRow, ApplianceSnapshot, EnrollResult, PeerKeyRow, PopularityRow, Profile, Promotion, Repository, SealedKey,
-  LiveSessionRow, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow, TlsCertificateRow,
+  LiveSessionRow, NewSession, SessionRow, Site, SiteFill, SiteImageTarget, StartResult, TitleRow, TlsCertificateRow,
 } from './repository.ts';
 
 type Row = Record<string, unknown>;
@@ -195,11 +196,14 @@ export class SqliteRepository implements Repository {
   // requests read in one poll) shares one write transaction, run on the next check phase. A commit
   // costs far more than the count and the insert (~90 µs against ~10 on a shared machine), so this
   // is most of a playback start's store cost under load. The group runs start by start inside the
-  // one IMMEDIATE transaction, so each count sees the inserts before it: the limit stays exact.
-  #pendingStarts: { s: SessionRow; limit: number; liveSince: number; done: (r: StartResult | Error) => void }[] = [];
+  // one IMMEDIATE transaction, so each count sees the starts before it: the limit stays exact. The
+  // count is answered from #live (live-sessions.ts), and the profile's resume position is read by
+  // the insert itself, inside the transaction.
+  #pendingStarts: { s: NewSession; limit: number; liveSince: number; done: (r: StartResult | Error) => void }[] = [];
   #startsFlushed: Promise<void> | null = null;
+  #live = new LiveSessions();
 
-  startSession(s: SessionRow, limit: number, liveSince: number): Promise<StartResult> {
+  startSession(s: NewSession, limit: number, liveSince: number): Promise<StartResult> {
     return new Promise((resolve, reject) => {
       this.#pendingStarts.push({ s, limit, liveSince, done: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
       this.#startsFlushed ??= new Promise((flushed) => setImmediate(() => { this.#flushStarts(); flushed(); }));
@@ -211,34 +215,50 @@ export class SqliteRepository implements Repository {
     this.#pendingStarts = [];
     this.#startsFlushed = null;
     const results: (StartResult | Error)[] = [];
+    const added: string[] = [];
     try {
       this.#db.transaction(() => {
         // A failed statement (a duplicate id) undoes only itself; the others still commit.
         for (const p of group) {
-          try { results.push(this.#startOne(p.s, p.limit, p.liveSince)); } catch (e) { results.push(e as Error); }
+          try {
+            const r = this.#startOne(p.s, p.limit, p.liveSince);
+            if (r.ok) added.push(p.s.sessionId);
+            results.push(r);
+          } catch (e) { results.push(e as Error); }
         }
       }).immediate();
     } catch (e) {
       // the commit itself failed: nothing of the group was stored
+      for (const id of added) this.#live.remove(id);
       for (const p of group) p.done(e as Error);
       return;
     }
     group.forEach((p, i) => p.done(results[i]));
   }
 
-  #startOne(s: SessionRow, limit: number, liveSince: number): StartResult {
-    const live = this.#all(
-      'SELECT device FROM sessions WHERE account_id = ? AND ended_at IS NULL AND last_heartbeat_at >= ? ORDER BY started_at',
-      s.accountId, liveSince,
-    );
-    if (live.length >= limit) return { ok: false, devices: live.map((r) => r.device as string) };
-    this.#run(
+  #startOne(s: NewSession, limit: number, liveSince: number): StartResult {
+    const live = this.#liveDevices(s.accountId, liveSince);
+    if (live.length >= limit) return { ok: false, devices: live };
+    const r = this.#get(
       `INSERT INTO sessions (session_id, account_id, profile_id, title_id, device, client_ip, started_at,
-       last_heartbeat_at, position_ms, delivery) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-      s.sessionId, s.accountId, s.profileId, s.titleId, s.device, s.clientIp, s.startedAt, s.lastHeartbeatAt, s.positionMs,
+       last_heartbeat_at, position_ms, delivery) VALUES (?,?,?,?,?,?,?,?,
+       coalesce((SELECT position_ms FROM resume_positions WHERE profile_id = ? AND title_id = ?), 0), ?) RETURNING position_ms`,
+      s.sessionId, s.accountId, s.profileId, s.titleId, s.device, s.clientIp, s.startedAt, s.lastHeartbeatAt, s.profileId, s.titleId,
       s.delivery,
-    );
-    return { ok: true };
+    )!;
+    this.#live.add({ sessionId: s.sessionId, accountId: s.accountId, device: s.device, startedAt: s.startedAt, lastHeartbeatAt: s.lastHeartbeatAt });
+    return { ok: true, positionMs: r.position_ms as number };
+  }
+
+  /** the account's live devices, oldest start first: from #live, or from the table when #live cannot answer */
+  #liveDevices(accountId: string, liveSince: number): string[] {
+    const liveSql = 'SELECT session_id, device, started_at, last_heartbeat_at FROM sessions WHERE account_id = ? AND ended_at IS NULL AND last_heartbeat_at >= ? ORDER BY started_at';
+    if (!this.#live.isLoaded(accountId)) {
+      this.#live.load(accountId, this.#all(liveSql, accountId, liveSince).map((r) => ({
+        sessionId: r.session_id as string, accountId, device: r.device as string, startedAt: r.started_at as number, lastHeartbeatAt: r.last_heartbeat_at as number,
+      })));
+    }
+    return this.#live.devices(accountId, liveSince) ?? this.#all(liveSql, accountId, liveSince).map((r) => r.device as string);
   }
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
     const r = this.#get('SELECT * FROM sessions WHERE session_id = ?', sessionId);
@@ -250,9 +270,10 @@ export class SqliteRepository implements Repository {
     ).map((r) => ({ ...sessionOf(r), bitrateKbps: (r.bitrate_kbps as number | null) ?? null, bufferMs: (r.buffer_ms as number | null) ?? null }));
   }
   async heartbeat(sessionId: string, at: number, positionMs: number, bitrateKbps: number, bufferMs: number): Promise<void> {
-    this.#db.transaction(() => {
-      this.#run(
-        'UPDATE sessions SET last_heartbeat_at = ?, position_ms = ?, bitrate_kbps = ?, buffer_ms = ? WHERE session_id = ?',
+    const r = this.#db.transaction(() => {
+      const updated = this.#get(
+        `UPDATE sessions SET last_heartbeat_at = ?, position_ms = ?, bitrate_kbps = ?, buffer_ms = ? WHERE session_id = ?
+         RETURNING account_id, device, started_at, ended_at`,
         at, positionMs, bitrateKbps, bufferMs, sessionId,
       );
       this.#run(
@@ -261,10 +282,16 @@ export class SqliteRepository implements Repository {
          ON CONFLICT(profile_id, title_id) DO UPDATE SET position_ms = excluded.position_ms, updated_at = excluded.updated_at`,
         positionMs, at, sessionId,
       );
+      return updated;
     })();
+    // once committed; a session #live let go after it lapsed is live again
+    if (r && r.ended_at === null && !this.#live.heartbeat(sessionId, at)) {
+      this.#live.add({ sessionId, accountId: r.account_id as string, device: r.device as string, startedAt: r.started_at as number, lastHeartbeatAt: at });
+    }
   }
   async endSession(sessionId: string, at: number): Promise<void> {
     this.#run('UPDATE sessions SET ended_at = ? WHERE session_id = ? AND ended_at IS NULL', at, sessionId);
+    this.#live.remove(sessionId);
   }
   async resumePosition(profileId: string, titleId: string): Promise<number> {
     const r = this.#get('SELECT position_ms FROM resume_positions WHERE profile_id = ? AND title_id = ?', profileId, titleId);
@@ -409,9 +436,11 @@ export class SqliteRepository implements Repository {
   async deleteUrlTokenKey(kid: string): Promise<void> { this.#run('DELETE FROM url_token_keys WHERE kid = ?', kid); }
 
   async pruneSessions(before: number): Promise<number> {
-    return this.#run(
+    const n = this.#run(
       'DELETE FROM sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR (ended_at IS NULL AND last_heartbeat_at < ?)', before, before,
     );
+    this.#live.prune(before);
+    return n;
   }
   async pruneEnrollmentTokens(beforeSec: number): Promise<number> {
     // used_at is in unix seconds, as enroll() writes it
