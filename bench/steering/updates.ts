@@ -97,7 +97,7 @@ export class UpdatingAppliance {
   async persistMs(): Promise<number> {
     const a = this.#c.fleet.get(this.id)!;
     const t0 = performance.now();
-    await this.#c.repo.saveSnapshots([{ applianceId: a.id, state: this.#c.fleet.stateSnapshot(a), routeLog: [encodeFull(a)!] }]);
+    await this.#c.repo.saveSnapshots([{ applianceId: a.id, state: this.#c.fleet.stateSnapshot(a), routeLog: [(await encodeFull(a))!] }]);
     return performance.now() - t0;
   }
 

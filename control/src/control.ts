@@ -55,6 +55,8 @@ export class Control {
   /** route changes for the store's route log, written with the next flush */
   readonly routeLog = new RouteLogWriter();
   #flushTimer: NodeJS.Timeout | undefined;
+  /** the flush running or last run (see flush) */
+  #flushing: Promise<void> = Promise.resolve();
   #kek: string;
   // set by open(), before anyone else sees the object
   #catalog!: Catalog;
@@ -152,9 +154,17 @@ export class Control {
     this.#flushTimer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
   }
 
-  async flush(): Promise<void> {
+  /** Writes what changed since the last flush. Flushes run one after another, never overlapping,
+   *  so an appliance's route-log entries reach the store in the order they were taken. */
+  flush(): Promise<void> {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
+    const run = this.#flushing.then(() => this.#flushNow());
+    this.#flushing = run.catch(() => {});
+    return run;
+  }
+
+  async #flushNow(): Promise<void> {
     if (this.#dirty.size === 0) return;
     const dirty = [...this.#dirty];
     this.#dirty.clear();
@@ -164,15 +174,16 @@ export class Control {
     // buffers stay in malloc's heap).
     for (let i = 0; i < dirty.length; i += FLUSH_PART) {
       const part = dirty.slice(i, i + FLUSH_PART);
-      const batch: ApplianceSnapshot[] = part.map(([a, changed]) => {
-        const routeLog = this.routeLog.take(a);
-        return {
+      const batch: ApplianceSnapshot[] = [];
+      for (const [a, changed] of part) {
+        const snapshot: ApplianceSnapshot = {
           applianceId: a.id,
           state: this.fleet.stateSnapshot(a),
           ...(changed.inventory ? { inventory: this.fleet.inventorySnapshot(a) } : {}),
-          ...(routeLog ? { routeLog } : {}),
         };
-      });
+        const routeLog = await this.routeLog.take(a);
+        batch.push(routeLog ? { ...snapshot, routeLog } : snapshot);
+      }
       try {
         await this.repo.saveSnapshots(batch);
       } catch (err) {

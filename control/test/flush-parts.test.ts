@@ -12,14 +12,20 @@ import { decodeEntry } from '../src/steering/route-log.ts';
 import type { ApplianceSnapshot, Site } from '../src/store/repository.ts';
 import { KEK, OPERATOR, report } from './helpers.ts';
 
-it('writes a big flush in parts of at most 256 appliances, and writes a failed part again next time', async () => {
+/** a control on an in-memory SQLite store */
+async function openControl(): Promise<Control> {
   const settings = loadSettings({
     port: 0, dbPath: ':memory:', logLevel: 'silent', operatorToken: OPERATOR, kek: KEK,
     urlTokenSecret: 'url-token-secret-0123456789', originUrl: 'http://origin.test:8090',
   }, {});
-  const control = await Control.open({ settings, log: pino({ level: 'silent' }) });
+  return Control.open({ settings, log: pino({ level: 'silent' }) });
+}
+
+const site: Site = { siteId: 's', kind: 'embedded', region: 'eu', timeZone: 'UTC', fillWindow: { start: '02:00', end: '14:00' } };
+
+it('writes a big flush in parts of at most 256 appliances, and writes a failed part again next time', async () => {
+  const control = await openControl();
   try {
-    const site: Site = { siteId: 's', kind: 'embedded', region: 'eu', timeZone: 'UTC', fillWindow: { start: '02:00', end: '14:00' } };
     const hashes = new Map<string, string>();
     for (let i = 0; i < 600; i++) {
       const id = `a${i}`;
@@ -49,6 +55,40 @@ it('writes a big flush in parts of at most 256 appliances, and writes a failed p
       const e = decodeEntry(r);
       expect(e.full && e.hash).toBe(hashes.get(r.applianceId));
     }
+  } finally {
+    vi.restoreAllMocks();
+    await control.close();
+  }
+});
+
+it('runs flushes one after another: a flush started while one is writing waits for it, so route-log entries reach the store in order', async () => {
+  const control = await openControl();
+  try {
+    const a = control.fleet.add('a', site, 'a', 'http://a.test');
+    const set = [{ prefix: '10.0.0.0/24', asPathLength: 1 }];
+    control.fleet.applyReport(a, report({ seq: 1, prefixes: { hash: routeSetHash(set), routes: set } }), Date.now());
+    const save = control.repo.saveSnapshots.bind(control.repo);
+    const writes: string[] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((r) => { releaseFirst = r; });
+    vi.spyOn(control.repo, 'saveSnapshots').mockImplementation(async (batch: ApplianceSnapshot[]) => {
+      const kinds = batch.flatMap((s) => (s.routeLog ?? []).map((e) => (e.full ? 'full' : 'delta')));
+      writes.push(`start ${kinds}`);
+      if (writes.length === 1) await firstHeld; // the full set's write is slow (a big table, a busy database)
+      await save(batch);
+      writes.push(`end ${kinds}`);
+    });
+    const first = control.flush();
+    await vi.waitFor(() => expect(writes).toEqual(['start full']));
+    const next = [...set, { prefix: '10.0.1.0/24', asPathLength: 1 }];
+    control.fleet.applyReport(a, report({ seq: 2, prefixes: { kind: 'delta', baseHash: routeSetHash(set), hash: routeSetHash(next), announced: [next[1]], withdrawn: [] } }), Date.now());
+    const second = control.flush();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(writes).toEqual(['start full']); // the delta waits behind the full set
+    releaseFirst();
+    await Promise.all([first, second]);
+    expect(writes).toEqual(['start full', 'end full', 'start delta', 'end delta']);
+    expect((await control.repo.routeLog()).map((r) => r.full)).toEqual([true, false]);
   } finally {
     vi.restoreAllMocks();
     await control.close();

@@ -11,7 +11,7 @@ import type { Address, ApplianceReport, Family, PrefixReport, RouteAttrs } from 
 import { affinity, fnv1a, type ApplianceState } from '../src/steering/appliance-state.ts';
 import { Fleet } from '../src/steering/fleet.ts';
 import type { Changed } from '../src/steering/fleet.ts';
-import { COMPACT_MAX_ENTRIES, decodeEntry, DEFLATE_MIN_BYTES, encodeDeltas, encodeFull, RouteLogWriter } from '../src/steering/route-log.ts';
+import { COMPACT_MAX_ENTRIES, decodeEntry, DEFLATE_MIN_BYTES, encodeDeltas, encodeFull, RouteLogWriter, type RouteSetBody } from '../src/steering/route-log.ts';
 import { routeKey } from '../src/steering/prefix-sets.ts';
 import { steer } from '../src/steering/steer.ts';
 import type { Site } from '../src/store/repository.ts';
@@ -250,13 +250,19 @@ describe('prefix deltas at control', () => {
     expect(fleet.applyReport(a, report(2, { kind: 'delta', baseHash: hash, hash: routeSetHash([...next, other]), announced: [], withdrawn: [{ prefix: '10.0.0.0/8', peer: '192.0.2.1' }] }), NOW).needPrefixes).toBeUndefined();
   });
 
-  it('a 300k-route set is one compact log entry; replayed into another fleet it is the same set, and its hash holds', () => {
+  it('a 300k-route set is one compact log entry, encoded with the event loop served between slices; replayed into another fleet it is the same set, and its hash holds', async () => {
     const fleet = new Fleet(POLICY);
     const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
     const routes: RouteAttrs[] = Array.from({ length: 300_000 }, (_, i) => ({ prefix: `${20 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`, asPathLength: 1 + (i % 7), ...(i % 3 === 0 ? { med: 5 } : {}) }));
     const hash = routeSetHash(routes);
     fleet.applyReport(a, report(1, { hash, routes }), NOW);
-    const entry = encodeFull(a)!;
+    let finished = false;
+    let servedWhileEncoding = false;
+    const encoding = encodeFull(a)!;
+    setImmediate(() => { servedWhileEncoding = !finished; });
+    const entry = await encoding;
+    finished = true;
+    expect(servedWhileEncoding).toBe(true); // 1M routes take ~1.5 CPU-s: never in one go on control's loop
     console.log(`route log: a 300,000-route set is one full entry of ${(entry.body.length / 1e6).toFixed(2)} MB`);
     expect(entry.body.length).toBeLessThan(4e6);
     const other = new Fleet(POLICY);
@@ -272,23 +278,26 @@ describe('prefix deltas at control', () => {
     expect(other.applyReport(b, report(2, { hash }), NOW).needPrefixes).toBeUndefined();
   });
 
-  it('a small set or a delta is logged as plain JSON (no zlib per entry), a large one deflated; an entry of unknown format is refused by name', () => {
+  it('a small set or a delta is logged as plain JSON (no zlib per entry), a large one deflated; an entry of unknown format is refused by name', async () => {
     const fleet = new Fleet(POLICY);
     const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
     const routes: RouteAttrs[] = Array.from({ length: 400 }, (_, i) => ({ prefix: `10.${i >> 8}.${i & 255}.0/24`, asPathLength: 2 }));
     fleet.applyReport(a, report(1, { hash: routeSetHash(routes), routes }), NOW);
-    const small = encodeFull(a)!;
+    const small = (await encodeFull(a))!;
     expect(small.body[0]).toBe(0);
     expect(JSON.parse(small.body.subarray(1).toString('utf8')).groups[0].prefixes).toHaveLength(400);
-    const delta = encodeDeltas([{ kind: 'delta', baseHash: '1', hash: '2', announced: [{ prefix: '11.0.0.0/8', asPathLength: 1 }], withdrawn: [] }]);
+    const delta = await encodeDeltas([{ kind: 'delta', baseHash: '1', hash: '2', announced: [{ prefix: '11.0.0.0/8', asPathLength: 1 }], withdrawn: [] }]);
     expect(delta.body[0]).toBe(0);
     expect(decodeEntry(delta)).toMatchObject({ full: false, deltas: [{ announced: [{ prefix: '11.0.0.0/8' }] }] });
-    const big: RouteAttrs[] = Array.from({ length: 20_000 }, (_, i) => ({ prefix: `12.${i >> 8}.${i & 255}.0/24`, asPathLength: 2 }));
+    // one group larger than an encoding slice (8,192 prefixes), and a second group after it
+    const big: RouteAttrs[] = Array.from({ length: 70_000 }, (_, i) => ({ prefix: `${12 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`, asPathLength: i < 69_000 ? 2 : 3 }));
     fleet.applyReport(a, report(2, { hash: routeSetHash(big), routes: big }), NOW);
-    const large = encodeFull(a)!;
+    const large = (await encodeFull(a))!;
     expect(large.body[0]).toBe(1);
-    expect(large.body.length).toBeLessThan(DEFLATE_MIN_BYTES);
-    expect((decodeEntry(large) as { groups: { prefixes: string[] }[] }).groups[0].prefixes).toHaveLength(20_000);
+    expect(large.body.length).toBeLessThan(4 * DEFLATE_MIN_BYTES);
+    const groups = (decodeEntry(large) as RouteSetBody).groups;
+    expect(groups.map((g) => [g.attrs.asPathLength, g.prefixes.length])).toEqual([[2, 69_000], [3, 1_000]]);
+    expect(new Set(groups.flatMap((g) => g.prefixes))).toEqual(new Set(big.map((r) => r.prefix)));
     expect(() => decodeEntry({ full: true, body: Buffer.of(7, 123, 125) })).toThrow(/unknown format 7/);
     expect(() => decodeEntry({ full: false, body: Buffer.alloc(0) })).toThrow(/unknown format \(empty\)/);
   });
@@ -302,7 +311,7 @@ describe('prefix deltas at control', () => {
     expect(fleet.stats.prefixHashMismatches).toBe(0);
   });
 
-  it('every applied delta goes to the log as it comes, compacted into a full set once the deltas outweigh it; the log replays to the same set', () => {
+  it('every applied delta goes to the log as it comes, compacted into a full set once the deltas outweigh it; the log replays to the same set', async () => {
     const writer = new RouteLogWriter();
     const changes: Changed['routes'][] = [];
     const fleet = new Fleet(POLICY, (a, changed) => {
@@ -313,10 +322,10 @@ describe('prefix deltas at control', () => {
     const a = fleet.add('a', site('s', 'embedded'), 'a', 'http://a');
     const replica = new Fleet(POLICY);
     const b = replica.add('a', a.site, 'a', a.publicUrl);
-    const ship = () => { for (const e of writer.take(a) ?? []) replica.replayRoutes(b, decodeEntry(e)); };
+    const ship = async () => { for (const e of (await writer.take(a)) ?? []) replica.replayRoutes(b, decodeEntry(e)); };
     const set: RouteAttrs[] = [{ prefix: '10.0.0.0/8', asPathLength: 1 }];
     fleet.applyReport(a, report(1, { hash: routeSetHash(set), routes: [...set] }), NOW);
-    ship();
+    await ship();
     let s = 1, next = 0;
     const sum = new RouteSetHash();
     sum.add(set[0]);
@@ -335,21 +344,21 @@ describe('prefix deltas at control', () => {
     fleet.applyReport(a, report(++s, { hash: routeSetHash(set) }), NOW); // nothing changed
     fleet.applyReport(a, report(++s, { kind: 'delta', baseHash: 'not-the-base', hash: 'opaque', announced: [], withdrawn: [] }), NOW); // refused
     expect(changes.map((c) => (c === undefined || c === 'full' ? c : c.kind))).toEqual(['full', 'delta', undefined, undefined]);
-    ship();
+    await ship();
     expect(writer.stats).toEqual({ fullWritten: 1, compactions: 0, deltasWritten: 1 });
     // a growing set's deltas stay deltas (the log is no larger than the set); once the deltas
     // name more routes than the set holds, a full set is written instead
     change(999);
-    ship();
+    await ship();
     expect(writer.stats).toMatchObject({ fullWritten: 1, compactions: 0, deltasWritten: 2 });
     change(1000, true);
-    ship();
+    await ship();
     expect(writer.stats).toMatchObject({ fullWritten: 2, compactions: 1, deltasWritten: 2 });
     // many small deltas: a full set after COMPACT_MAX_ENTRIES of them, though they name few routes
-    for (let i = 0; i < COMPACT_MAX_ENTRIES - 1; i++) { change(1); ship(); }
+    for (let i = 0; i < COMPACT_MAX_ENTRIES - 1; i++) { change(1); await ship(); }
     expect(writer.stats).toMatchObject({ fullWritten: 2, compactions: 1 });
     change(1);
-    ship();
+    await ship();
     expect(writer.stats).toMatchObject({ fullWritten: 3, compactions: 2, deltasWritten: 2 + COMPACT_MAX_ENTRIES - 1 });
     expect(b.prefixHash).toBe(routeSetHash(set));
     expect(b.routes).toHaveLength(set.length);
@@ -358,7 +367,7 @@ describe('prefix deltas at control', () => {
     // replayed in order to the same set
     const entriesBefore = replica.stats.routeEntriesReplayed;
     for (let i = 0; i < 300; i++) change(1);
-    const taken = writer.take(a)!;
+    const taken = (await writer.take(a))!;
     expect(taken).toHaveLength(1);
     expect((decodeEntry(taken[0]) as { deltas: unknown[] }).deltas).toHaveLength(300);
     replica.replayRoutes(b, decodeEntry(taken[0]));
@@ -367,7 +376,7 @@ describe('prefix deltas at control', () => {
     expect(b.routes).toHaveLength(set.length);
     expect(replica.stats.replayMismatches).toBe(0);
     // an entry whose deltas do not follow the replica's set stops at the first and leaves the hash unknown
-    const stale = encodeDeltas([{ kind: 'delta', baseHash: 'not-this-set', hash: 'x', announced: [], withdrawn: [] }]);
+    const stale = await encodeDeltas([{ kind: 'delta', baseHash: 'not-this-set', hash: 'x', announced: [], withdrawn: [] }]);
     replica.replayRoutes(b, decodeEntry(stale));
     expect(replica.stats.replayMismatches).toBe(1);
     expect(b.prefixHash).toBeUndefined();

@@ -17,7 +17,9 @@
 // full set from memory instead: the log is compacted into its snapshot. A full write then costs no more than the deltas it replaces did, and
 // replaying a log costs at most about twice its set, in at most COMPACT_MAX_ENTRIES + 1 rows.
 
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRawSync } from 'node:zlib';
 import type { PrefixDelta, RouteAttrs, RouteGroup } from '../../../protocol/index.ts';
 import type { RouteEntry } from '../store/repository.ts';
 import type { ApplianceState } from './appliance-state.ts';
@@ -39,10 +41,24 @@ function attrsKey(r: RouteAttrs): string {
 }
 
 /** The appliance's routes as one full entry; undefined while control holds no hash for them (asked for the full set). */
-export function encodeFull(a: ApplianceState): RouteEntry | undefined {
+export function encodeFull(a: ApplianceState): Promise<RouteEntry> | undefined {
   if (a.prefixHash === undefined) return undefined;
+  // a copy of the list (route objects are replaced, never changed): reports accepted while this
+  // encodes change a.routes, not what is encoded under this hash
+  return encodeSet(a.prefixHash, a.routes.slice());
+}
+
+/** routes grouped, or prefixes stringified, between two yields to the event loop */
+const ENCODE_SLICE = 8_192;
+
+// A 1M-route set took about 1.5 CPU-s to group, stringify and deflate; done in one go on control's
+// event loop, that stalled every playback start for as long. So it is done in slices with the
+// loop served between them, and deflated on libuv's threadpool.
+async function encodeSet(hash: string, routes: RouteAttrs[]): Promise<RouteEntry> {
   const groups = new Map<string, RouteGroup>();
-  for (const r of a.routes) {
+  for (let i = 0; i < routes.length; i++) {
+    if (i > 0 && i % ENCODE_SLICE === 0) await yieldToLoop();
+    const r = routes[i];
     const k = attrsKey(r);
     let g = groups.get(k);
     if (!g) {
@@ -52,13 +68,28 @@ export function encodeFull(a: ApplianceState): RouteEntry | undefined {
     }
     g.prefixes.push(r.prefix);
   }
-  const body: RouteSetBody = { hash: a.prefixHash, groups: [...groups.values()] };
-  return { full: true, body: encodeBody(body) };
+  // the JSON of a RouteSetBody, written in parts: {"hash":…,"groups":[{"attrs":…,"prefixes":[…]},…]}
+  const parts: string[] = [`{"hash":${JSON.stringify(hash)},"groups":[`];
+  let sinceYield = 0;
+  for (const g of groups.values()) {
+    parts.push(`${parts.length > 1 ? ',' : ''}{"attrs":${JSON.stringify(g.attrs)},"prefixes":[`);
+    for (let i = 0; i < g.prefixes.length; i += ENCODE_SLICE) {
+      const slice = g.prefixes.slice(i, i + ENCODE_SLICE);
+      parts.push(`${i > 0 ? ',' : ''}${JSON.stringify(slice).slice(1, -1)}`);
+      if ((sinceYield += slice.length) >= ENCODE_SLICE) {
+        sinceYield = 0;
+        await yieldToLoop();
+      }
+    }
+    parts.push(']}');
+  }
+  parts.push(']}');
+  return { full: true, body: await encodeJson(parts.join('')) };
 }
 
 /** deltas accepted in order, as one entry */
-export function encodeDeltas(ds: PrefixDelta[]): RouteEntry {
-  return { full: false, body: encodeBody(ds) };
+export async function encodeDeltas(ds: PrefixDelta[]): Promise<RouteEntry> {
+  return { full: false, body: await encodeJson(JSON.stringify(ds)) };
 }
 
 /** first byte of a body: what follows is JSON as UTF-8, or that JSON deflated (raw) */
@@ -66,11 +97,11 @@ const BODY_JSON = 0;
 const BODY_DEFLATE = 1;
 /** bodies whose JSON is at least this long are deflated (a set of some thousands of routes) */
 export const DEFLATE_MIN_BYTES = 64 << 10;
+const deflateRawAsync = promisify(deflateRaw);
 
-function encodeBody(v: unknown): Buffer {
-  const json = JSON.stringify(v);
+async function encodeJson(json: string): Promise<Buffer> {
   const n = Buffer.byteLength(json, 'utf8');
-  if (n >= DEFLATE_MIN_BYTES) return Buffer.concat([Buffer.of(BODY_DEFLATE), deflateRawSync(json)]);
+  if (n >= DEFLATE_MIN_BYTES) return Buffer.concat([Buffer.of(BODY_DEFLATE), await deflateRawAsync(json)]);
   const body = Buffer.allocUnsafe(1 + n); // one allocation: the tag, then the JSON
   body[0] = BODY_JSON;
   body.write(json, 1, 'utf8');
@@ -115,8 +146,9 @@ export class RouteLogWriter {
     else if (!p.full) p.unsent = [...entries, ...p.unsent];
   }
 
-  /** The entries to write for `a` now, if any (taken: see giveBack). */
-  take(a: ApplianceState): RouteEntry[] | undefined {
+  /** The entries to write for `a` now, if any (taken: see giveBack). What is taken is decided
+   *  at the call; only the encoding is awaited. */
+  async take(a: ApplianceState): Promise<RouteEntry[] | undefined> {
     const p = this.#pending.get(a);
     if (!p) return undefined;
     this.#pending.delete(a);
@@ -126,16 +158,16 @@ export class RouteLogWriter {
     const entries = since.entries + (p.deltas.length > 0 ? 1 : 0);
     const compact = !p.full && ((routes > COMPACT_MIN_ROUTES && routes > a.routes.length) || entries >= COMPACT_MAX_ENTRIES);
     if (p.full || compact) {
-      const e = encodeFull(a);
-      if (e) {
+      const encoding = encodeFull(a);
+      if (encoding) {
         this.#since.set(a.id, { routes: 0, entries: 0 });
         this.stats.fullWritten++;
         if (compact) this.stats.compactions++;
-        return [e];
+        return [await encoding];
       }
     }
     this.#since.set(a.id, { routes, entries });
     this.stats.deltasWritten += p.deltas.length;
-    return p.deltas.length > 0 ? [...p.unsent, encodeDeltas(p.deltas)] : p.unsent;
+    return p.deltas.length > 0 ? [...p.unsent, await encodeDeltas(p.deltas)] : p.unsent;
   }
 }
