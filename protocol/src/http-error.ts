@@ -7,7 +7,7 @@ export const ERROR_CODES = Object.freeze([
   // any service
   'bad_request', 'not_found', 'forbidden', 'unauthenticated', 'payload_too_large', 'internal',
   // appliance serving port and admin API
-  'bad_json', 'method_not_allowed', 'headers_too_large', 'request_timeout', 'range_not_satisfiable',
+  'bad_json', 'method_not_allowed', 'headers_too_large', 'request_timeout', 'version_not_supported', 'range_not_satisfiable',
   'disk_error', 'fill_failed', 'peer_keys_unknown', 'control_unreachable', 'admin_disabled', 'no_worker',
   // origin (packager/src/origin-server.ts)
   'credential_required', 'bad_token', 'bad_file_id', 'bad_title_id',

@@ -3,7 +3,7 @@
 // Content-Range and friends from JS, and send Range / If-Range, which are not CORS-safelisted
 // for every value and so trigger a preflight.
 
-import type { ServerResponse } from 'node:http';
+import type { ServeResponse as ServerResponse } from './h1/response.ts';
 
 export const CORS_RESPONSE_HEADERS: readonly string[] = [
   'Access-Control-Allow-Origin', '*',

@@ -5,7 +5,7 @@
 
 import { read } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import type { ServerResponse } from 'node:http';
+import type { ServeResponse as ServerResponse } from './h1/response.ts';
 
 export const CHUNK_BYTES = 512 * 1024;
 /** reads in flight per response of a published file: the next chunk is read while one is sent */

@@ -1,7 +1,7 @@
 // JSON error responses ({error:{code,message}}, protocol errorBody) for the serving port, with
 // CORS headers so a browser player can read why it failed and fail over to the next URL.
 
-import type { ServerResponse } from 'node:http';
+import type { ServeResponse as ServerResponse } from './h1/response.ts';
 import { type ErrorCode, errorBody } from '../../../protocol/index.ts';
 import { CORS_RESPONSE_HEADERS } from './cors.ts';
 

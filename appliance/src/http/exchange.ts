@@ -1,6 +1,6 @@
 // What one worker's serving path works with, and the accounting of one response.
 
-import type { ServerResponse } from 'node:http';
+import type { ServeResponse as ServerResponse } from './h1/response.ts';
 import { performance } from 'node:perf_hooks';
 import type { FileEntry, StoreView } from '../store/types.ts';
 import type { BodyHooks, IoLimiter } from './disk-reader.ts';

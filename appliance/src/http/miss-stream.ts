@@ -15,7 +15,7 @@
 // the whole download; it completes with the bytes as written.
 
 import { open, type FileHandle } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServeRequest as IncomingMessage, ServeResponse as ServerResponse } from './h1/response.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { MainToWorker, MissAnswer, WorkerToMain } from './worker-messages.ts';
 import type { FileEntry } from '../store/types.ts';

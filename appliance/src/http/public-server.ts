@@ -1,13 +1,12 @@
-// The public serving port of one worker: plain node:http (no framework on the hot path), with
-// the protection limits applied. Every worker listens on the same port with reusePort and the
-// kernel spreads connections across them.
+// The public serving port of one worker: our own strict HTTP/1.1 layer (h1/) over net or TLS
+// sockets, no framework, with the protection limits applied. Every worker listens on the same
+// port with reusePort and the kernel spreads connections across them.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { answerPreflight } from './cors.ts';
 import { sendError } from './errors.ts';
 import { Exchange, type ServeContext } from './exchange.ts';
-import { answerOddClients, noteResponse } from './odd-clients.ts';
+import type { ServeRequest, ServeResponse } from './h1/response.ts';
+import { H1Server } from './h1/server.ts';
 import { parseFilePath } from './request-path.ts';
 import { serveFile } from './serve-file.ts';
 import { servePeer } from './serve-peer.ts';
@@ -37,42 +36,27 @@ export interface HealthView {
 }
 
 /**
- * `tls` given: the same server over HTTPS (node:https, ALPN http/1.1), with that certificate —
- * null until one is loaded (handshakes fail until then); tls/secure-serving.ts swaps it later.
+ * `tls` given: the same server over TLS (ALPN http/1.1), with that certificate — null until one
+ * is loaded (handshakes fail until then); tls/secure-serving.ts swaps it later.
  */
 export function createPublicServer(
   ctx: ServeContext,
   limits: ServerLimits,
   health: () => HealthView,
   tls?: CertificateMaterial | null,
-): Server | HttpsServer {
-  const options = {
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    maxHeaderSize: limits.maxHeaderSize,
-    // the limits above are enforced by a periodic sweep; make it frequent enough to matter
-    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-    noDelay: true,
-  };
-  const onRequest = (req: IncomingMessage, res: ServerResponse) => handle(ctx, health, req, res);
-  const server = tls === undefined
-    ? createServer(options, onRequest)
-    : createHttpsServer({ ...options, ...tlsServerOptions(tls) }, onRequest);
-  server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
-  server.maxConnections = limits.maxConnections;
-  server.timeout = limits.socketIdleTimeoutMs;
-  answerOddClients(server);
-  return server;
+): H1Server {
+  const onRequest = (req: ServeRequest, res: ServeResponse): void => handle(ctx, health, req, res);
+  // requestTimeoutMs bounds the head as well: the port takes no request bodies
+  const h1 = { ...limits, headersTimeoutMs: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) };
+  return new H1Server(h1, onRequest, tls === undefined ? undefined : tlsServerOptions(tls));
 }
 
 function handle(
   ctx: ServeContext,
   health: () => HealthView,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ServeRequest,
+  res: ServeResponse,
 ): void {
-  noteResponse(req, res);
   const x = new Exchange(ctx, res);
   const url = req.url ?? '/';
   const route = parseFilePath(url);

@@ -5,7 +5,7 @@
 // not hold goes to the miss path (miss-stream.ts): a fast 404 unless the fill engine wants it.
 // Peers (serve-peer.ts) enter at serveEntry with their own gate; both share every step after it.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServeRequest as IncomingMessage, ServeResponse as ServerResponse } from './h1/response.ts';
 import type { FileEntry } from '../store/types.ts';
 import { notModified, ifRangeMatches } from './conditional.ts';
 import { sendError } from './errors.ts';

@@ -5,7 +5,7 @@
 // rate limit (peer-pacer.ts), and a file the box does not hold is a plain 404 — peers never fill
 // through each other. Counted in the peer series, not the viewers'.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServeRequest as IncomingMessage, ServeResponse as ServerResponse } from './h1/response.ts';
 import { sendError } from './errors.ts';
 import type { Exchange, ServeContext } from './exchange.ts';
 import { serveEntry } from './serve-file.ts';

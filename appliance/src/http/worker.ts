@@ -4,7 +4,7 @@
 // their downloads' progress in, drain and (tests only) fault injection in.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Server as HttpsServer } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { MainToWorker, WorkerInit } from './worker-messages.ts';
 import { startStoreView } from '../store/store-view.ts';
@@ -52,14 +52,14 @@ const listeners: { server: ReturnType<typeof createPublicServer>; host: string; 
 if (!tls?.only) listeners.push({ server: createPublicServer(ctx, init.limits, () => health), host: init.host, port: init.port });
 let secure: SecureServing | undefined;
 if (tls) {
-  const server = createPublicServer(ctx, init.limits, () => health, tls.material) as HttpsServer;
-  secure = new SecureServing(server, tls.ticketKeys, (msg) => process.emitWarning(msg));
+  const server = createPublicServer(ctx, init.limits, () => health, tls.material);
+  secure = new SecureServing(server.server as TlsServer, tls.ticketKeys, (msg) => process.emitWarning(msg));
   listeners.push({ server, host: tls.host, port: tls.port });
 }
 
 let connections = 0;
 for (const { server } of listeners) {
-  server.on('connection', (s: Socket) => {
+  server.server.on('connection', (s: Socket) => {
     connections++;
     s.once('close', () => connections--);
   });
@@ -133,7 +133,7 @@ port.on('message', (m: MainToWorker) => {
 
 let bound = 0;
 for (const l of listeners) {
-  l.server.listen({ host: l.host, port: l.port, reusePort: true }, () => {
+  l.server.server.listen({ host: l.host, port: l.port, reusePort: true }, () => {
     if (++bound === listeners.length) port.postMessage({ type: 'listening' });
   });
 }

@@ -43,7 +43,7 @@ export function secureContextOptions(m: CertificateMaterial | null): SecureConte
   };
 }
 
-/** Server options: the context above plus ALPN (HTTP/1.1 only: the serving path is node:http). */
+/** Server options: the context above plus ALPN (HTTP/1.1 only: the serving path is h1/). */
 export function tlsServerOptions(m: CertificateMaterial | null): TlsOptions {
   return { ...secureContextOptions(m), ALPNProtocols: ['http/1.1'] };
 }

@@ -3,7 +3,7 @@
 // context they were made with, so a long download started before a reload completes on the old
 // certificate. Each new context gets the ticket-key callback again (it belongs to the context).
 
-import type { Server as HttpsServer } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
 import { secureContextOptions, type CertificateMaterial } from './cipher-policy.ts';
 import { TicketKeyCallback } from './ticket-keys.ts';
 
@@ -20,10 +20,10 @@ export interface WorkerTls {
 }
 
 export class SecureServing {
-  readonly server: HttpsServer;
+  readonly server: TlsServer;
   #tickets: TicketKeyCallback;
 
-  constructor(server: HttpsServer, ticketKeys: string[], warn: (msg: string) => void) {
+  constructor(server: TlsServer, ticketKeys: string[], warn: (msg: string) => void) {
     this.server = server;
     this.#tickets = new TicketKeyCallback(ticketKeys, warn);
     this.#tickets.attach(server);

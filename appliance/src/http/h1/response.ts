@@ -1,0 +1,220 @@
+// The request and response objects the serving code sees: the part of node's IncomingMessage and
+// ServerResponse that appliance/src/http uses, and nothing else. A response head is one string,
+// built once from the flat header array, and goes out in the same socket write as the first body
+// bytes (one buffer when the body is small), so a small range is one write(2).
+
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { RequestHead } from './parse-head.ts';
+
+export class ServeRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: '1.0' | '1.1';
+  readonly headers: Record<string, string | undefined>;
+  readonly socket: Socket;
+  constructor(head: RequestHead, socket: Socket) {
+    this.method = head.method;
+    this.url = head.url;
+    this.httpVersion = head.httpVersion;
+    this.headers = head.headers;
+    this.socket = socket;
+  }
+}
+
+/** What a response needs from its connection. */
+export interface ResponseOwner {
+  /** the response has written its last bytes (they may still be in the socket's buffer) */
+  ended(res: ServeResponse, keepAlive: boolean): void;
+}
+
+// `this` is the response (as with node's emitters); `any` lets a listener type it more narrowly
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Listener = (this: any) => void;
+type EventName = 'close' | 'drain' | 'finish';
+
+/** Bodies up to this size are copied behind their head into one buffer: one write, one syscall. */
+const CONCAT_MAX_BYTES = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+const statusLines = new Map<number, string>();
+function statusLine(status: number): string {
+  let l = statusLines.get(status);
+  if (l === undefined) {
+    l = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    if (statusLines.size < 128) statusLines.set(status, l);
+  }
+  return l;
+}
+
+// Date: once per second, as every server does
+let dateSecond = -1;
+let dateLine = '';
+export function dateHeaderLine(): string {
+  const now = Date.now();
+  const s = Math.floor(now / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
+  }
+  return dateLine;
+}
+
+export class ServeResponse {
+  statusCode = 200;
+  headersSent = false;
+  writableEnded = false;
+  /** every byte of the response has been handed to the kernel */
+  writableFinished = false;
+  readonly req: ServeRequest;
+  readonly socket: Socket;
+  #owner: ResponseOwner;
+  /** "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n" or "Connection: close\r\n" */
+  #keepAliveLines: string;
+  #keepAlive: boolean;
+  /** the head, until it goes out with the first body bytes */
+  #head: string | undefined;
+  #noBody: boolean;
+  #closed = false;
+  #listeners: Partial<Record<EventName, Listener[]>> | undefined;
+
+  constructor(owner: ResponseOwner, req: ServeRequest, keepAlive: boolean, keepAliveLines: string) {
+    this.#owner = owner;
+    this.req = req;
+    this.socket = req.socket;
+    this.#keepAlive = keepAlive;
+    this.#keepAliveLines = keepAliveLines;
+    this.#noBody = req.method === 'HEAD';
+  }
+
+  get destroyed(): boolean {
+    return this.#closed || this.socket.destroyed;
+  }
+
+  /** `headers`: flat [name, value, name, value…], names as they should appear on the wire. */
+  writeHead(status: number, headers?: readonly string[]): this {
+    if (this.headersSent) throw new Error('writeHead: headers already sent');
+    this.statusCode = status;
+    this.headersSent = true;
+    let head = statusLine(status);
+    let length = false;
+    if (headers !== undefined) {
+      for (let i = 0; i < headers.length; i += 2) {
+        const name = headers[i];
+        if (name.length === 14 && name.toLowerCase() === 'content-length') length = true;
+        head += `${name}: ${headers[i + 1]}\r\n`;
+      }
+    }
+    if (status === 204 || status === 304 || status < 200) this.#noBody = true;
+    // no length and a body: the end of the connection frames it (every caller sends a length)
+    else if (!length && !this.#noBody) this.#keepAlive = false;
+    head += dateHeaderLine();
+    head += this.#keepAlive ? this.#keepAliveLines : 'Connection: close\r\n';
+    this.#head = head + '\r\n';
+    return this;
+  }
+
+  write(chunk: Buffer | string, cb?: (err?: Error | null) => void): boolean {
+    if (this.writableEnded) throw new Error('write after end');
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    return this.#send(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, cb);
+  }
+
+  end(chunk?: Buffer | string, cb?: () => void): this {
+    if (this.writableEnded) return this;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    this.writableEnded = true;
+    if (cb !== undefined) this.once('finish', cb);
+    const done = (err?: Error | null): void => this.#finished(err);
+    const body = chunk === undefined ? undefined : typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (this.#head !== undefined || (body !== undefined && body.length > 0 && !this.#noBody)) this.#send(body ?? EMPTY, done);
+    else if (this.socket.writableLength === 0) process.nextTick(done);
+    else this.socket.write(EMPTY, done);
+    this.#owner.ended(this, this.#keepAlive);
+    return this;
+  }
+
+  /** Cut the connection (a body that cannot be completed). */
+  destroy(): void {
+    this.socket.destroy();
+    this.#close();
+  }
+
+  on(event: EventName, fn: Listener): this {
+    ((this.#listeners ??= {})[event] ??= []).push(fn);
+    return this;
+  }
+
+  once(event: EventName, fn: Listener): this {
+    const wrapped: Listener & { inner?: Listener } = function (this: ServeResponse) {
+      this.off(event, wrapped);
+      fn.call(this);
+    };
+    wrapped.inner = fn;
+    return this.on(event, wrapped);
+  }
+
+  off(event: EventName, fn: Listener): this {
+    const l = this.#listeners?.[event];
+    if (l === undefined) return this;
+    const i = l.findIndex((f) => f === fn || (f as { inner?: Listener }).inner === fn);
+    if (i >= 0) l.splice(i, 1);
+    return this;
+  }
+
+  /** the connection: its socket drained */
+  emitDrain(): void {
+    if (!this.#closed) this.#emit('drain');
+  }
+
+  /** the connection: its socket closed (a response still open closes with it) */
+  socketClosed(): void {
+    this.#close();
+  }
+
+  #emit(event: EventName): void {
+    const l = this.#listeners?.[event];
+    if (l === undefined || l.length === 0) return;
+    for (const fn of l.length === 1 ? l : l.slice()) fn.call(this);
+  }
+
+  #send(body: Buffer, cb?: (err?: Error | null) => void): boolean {
+    const socket = this.socket;
+    if (this.#noBody) body = EMPTY;
+    const head = this.#head;
+    if (head === undefined) {
+      if (body.length === 0) {
+        if (cb !== undefined) process.nextTick(cb);
+        return !socket.writableNeedDrain;
+      }
+      return socket.write(body, cb);
+    }
+    this.#head = undefined;
+    if (body.length <= CONCAT_MAX_BYTES) {
+      const out = Buffer.allocUnsafe(head.length + body.length);
+      out.write(head, 0, 'latin1');
+      body.copy(out, head.length);
+      return socket.write(out, cb);
+    }
+    socket.cork();
+    socket.write(head, 'latin1');
+    const more = socket.write(body, cb);
+    socket.uncork();
+    return more;
+  }
+
+  #finished(err?: Error | null): void {
+    if (this.#closed) return;
+    if (err == null && !this.socket.destroyed) {
+      this.writableFinished = true;
+      this.#emit('finish');
+    }
+    this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#emit('close');
+  }
+}
