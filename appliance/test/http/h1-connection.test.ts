@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeRequest, ServeResponse } from '../../src/http/h1/response.ts';
 import { H1Server, type H1Limits } from '../../src/http/h1/server.ts';
+import { splitReplies, type RawReply } from './helpers/raw-replies.ts';
 
 const LIMITS: H1Limits = {
   headersTimeoutMs: 600,
@@ -54,27 +55,8 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(r)));
 
-interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-function parseReplies(all: Buffer): Reply[] {
-  const out: Reply[] = [];
-  let at = 0;
-  for (;;) {
-    const end = all.indexOf('\r\n\r\n', at);
-    if (end < 0) break;
-    const lines = all.subarray(at, end).toString('latin1').split('\r\n');
-    const headers: Record<string, string> = {};
-    for (const l of lines.slice(1)) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
-    const length = Number(headers['content-length'] ?? 0);
-    out.push({ status: Number(lines[0].split(' ')[1]), headers, body: all.subarray(end + 4, end + 4 + length) });
-    at = end + 4 + length;
-  }
-  return out;
-}
+type Reply = RawReply;
+const parseReplies = (all: Buffer): Reply[] => splitReplies(all).responses;
 
 /** Open, run `send` on the socket, collect until the server closes (or `ms`). */
 function session(send: (s: Socket) => void | Promise<void>, ms = 5_000): Promise<{ replies: Reply[]; closed: boolean; raw: Buffer }> {

@@ -4,6 +4,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../daemon/harness.ts';
+import { splitReplies } from './helpers/raw-replies.ts';
 
 let d: Daemon;
 const SSD = 't1.ssd';
@@ -22,32 +23,7 @@ afterAll(async () => {
   expect(await d?.stop()).toBe(0);
 });
 
-interface Parsed {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-/** Split what a server sent on one connection into its responses (Content-Length framing). */
-function parseAll(all: Buffer): { responses: Parsed[]; rest: Buffer } {
-  const responses: Parsed[] = [];
-  let at = 0;
-  for (;;) {
-    const end = all.indexOf('\r\n\r\n', at);
-    if (end < 0) break;
-    const lines = all.subarray(at, end).toString('latin1').split('\r\n');
-    const headers: Record<string, string> = {};
-    for (const l of lines.slice(1)) {
-      const i = l.indexOf(':');
-      headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-    }
-    const length = Number(headers['content-length'] ?? 0);
-    if (all.length < end + 4 + length) break;
-    responses.push({ status: Number(lines[0].split(' ')[1]), headers, body: all.subarray(end + 4, end + 4 + length) });
-    at = end + 4 + length;
-  }
-  return { responses, rest: all.subarray(at) };
-}
+const parseAll = splitReplies;
 
 /** Send `bytes` on a fresh connection (optionally half-closing after), collect all until close. */
 function exchange(bytes: string, halfClose: boolean): Promise<Buffer> {
