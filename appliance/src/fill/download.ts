@@ -48,14 +48,18 @@ export class FileDownload extends EventEmitter implements Download {
   #abort = new AbortController();
   #keepPartial = true;
 
-  /** `memory`: the file's escalation so far, kept by the engine while the file is deferred */
-  constructor(file: FillFile, manifest: FillManifest, deps: DownloadDeps, memory?: EscalationMemory) {
+  /**
+   * `memory`: the file's escalation so far, kept by the engine while the file is deferred;
+   * `after`: a stopping download of the same file, whose end (and release of the partial) this
+   * one waits for before it stages the file
+   */
+  constructor(file: FillFile, manifest: FillManifest, deps: DownloadDeps, memory?: EscalationMemory, after?: Promise<unknown>) {
     super();
     this.fileId = file.fileId;
     this.bytes = file.bytes;
     this.sha256 = file.sha256;
     this.startedAt = deps.clock.now();
-    this.done = run(this, file, manifest, deps, this.#abort.signal, () => this.#keepPartial, memory);
+    this.done = run(this, file, manifest, deps, this.#abort.signal, () => this.#keepPartial, memory, after);
     this.done.catch(() => {}); // the engine and any viewer see the rejection through `done`
   }
 
@@ -100,10 +104,16 @@ function sourcesOf(file: FillFile, m: FillManifest, urgent: boolean): FillSource
 
 async function run(
   dl: FileDownload, file: FillFile, m: FillManifest, deps: DownloadDeps, signal: AbortSignal, keepPartial: () => boolean,
-  memory: EscalationMemory | undefined,
+  memory: EscalationMemory | undefined, after: Promise<unknown> | undefined,
 ): Promise<StoredFile> {
   const { store, stats, clock, settings } = deps;
   await Promise.resolve(); // let the constructor finish before anything can emit
+  if (after) {
+    await after.catch(() => {});
+    if (signal.aborted) throw new FillError('stopped', `${file.fileId}: stopped`);
+    // it finished after all (its commit was under way when it was stopped)
+    if (store.has(file.fileId, file.sha256)) return store.get(file.fileId)!;
+  }
   const staged = await store.stage(file.fileId, { bytes: file.bytes, sha256: file.sha256, kind: file.kind, rank: file.rank, tier: file.tier });
   dl.path = staged.path;
   dl.root = staged.root;

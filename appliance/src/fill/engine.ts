@@ -169,13 +169,16 @@ export class FillEngine extends EventEmitter implements FillHandle {
     const f = this.#wanted.get(fileId);
     if (!f || !this.#manifest || this.#stopped) return undefined;
     const running = this.#active.get(fileId);
-    if (running) {
+    // a stopping download (window closed, pause, file changed) only rejects 'stopped': it is never
+    // joined. The miss gets a fresh download that begins once the stopping one has let the file go
+    // (its partial kept or dropped), and takes its place as THE download of the file.
+    if (running && !running.stopped) {
       running.urgent = true;
       return running;
     }
     const held = this.#store.has(fileId, f.sha256) ? this.#store.get(fileId) : undefined;
     if (held) return heldDownload(held);
-    return this.#start(f, this.#manifest, true);
+    return this.#start(f, this.#manifest, true, running?.done);
   }
 
   /** Run the scheduler once (coalesced: a call while one runs makes it run again after). */
@@ -270,8 +273,9 @@ export class FillEngine extends EventEmitter implements FillHandle {
     this.#noSpaceUntil = this.#clock.now() + this.settings.retryMs;
   }
 
-  #start(f: FillFile, m: FillManifest, urgent: boolean): FileDownload {
-    const dl = new FileDownload(f, m, this.#deps, this.#deferred.memory(f));
+  /** `after`: the end of a stopping download of the same file, which this one waits for */
+  #start(f: FillFile, m: FillManifest, urgent: boolean, after?: Promise<unknown>): FileDownload {
+    const dl = new FileDownload(f, m, this.#deps, this.#deferred.memory(f), after);
     dl.urgent = urgent;
     this.#active.set(f.fileId, dl);
     dl.done.then(

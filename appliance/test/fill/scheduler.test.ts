@@ -6,6 +6,7 @@ import { open, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { closedWindow, manifest, requestsFor, startSource, testFile } from './helpers/source-server.ts';
 import { passes, until, useRig } from './helpers/engine.ts';
+import { VirtualClock } from './helpers/virtual-clock.ts';
 import { viewOf } from '../store/helpers.ts';
 
 const rig = useRig();
@@ -102,6 +103,36 @@ describe('misses share the one download', () => {
     await dl.done;
     expect(store.has(f.fileId, f.sha256)).toBe(true);
     expect(requestsFor(peer, f.fileId)).toHaveLength(1);
+  });
+});
+
+describe('a miss never joins a stopping download', () => {
+  it('fetchNow in the same tick as the stop starts a fresh download after it, which resumes the partial and serves the viewer', async () => {
+    const f = testFile('t1.a', 1024 * KiB);
+    // the first request sends 256 KiB and then holds: the scheduled download is mid-file
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]), { holdAfter: 256 * KiB });
+    rig.sources.push(peer);
+    // a clock nobody moves: no tick runs the scheduler behind the test's back
+    const clock = new VirtualClock();
+    const { store, engine } = await rig.open({ clock });
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()] }));
+    engine.start();
+    await until('scheduled download has bytes', () => (engine.status().active[0]?.written ?? 0) > 0);
+    expect(engine.status().active[0].urgent).toBe(false);
+
+    // control goes away: scheduled fill stops now (synchronously, in this pass); a viewer's miss
+    // arrives in the same tick, while the stopped download has not ended yet
+    engine.setPaused(true);
+    const dl = engine.fetchNow(f.fileId)!;
+    expect(engine.status().active).toMatchObject([{ fileId: f.fileId, urgent: true }]);
+    const stored = await dl.done; // the stopping download would reject 'stopped' (a 503)
+    expect(Buffer.compare(await readFile(stored.path), f.data)).toBe(0);
+    expect(store.has(f.fileId, f.sha256)).toBe(true);
+    // the fresh download took over the stopped one's partial, not the file from zero
+    const reqs = requestsFor(peer, f.fileId);
+    expect(reqs).toHaveLength(2);
+    expect(reqs[1].range).toMatch(/^bytes=[1-9]\d*-$/);
+    peer.release();
   });
 });
 
