@@ -16,7 +16,7 @@ export const KEK = 'ab'.repeat(32);
 
 export interface Ctx extends RunningControl {
   clock: { t: number };
-  call(method: string, path: string, o?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; text: string }>;
+  call(method: string, path: string, o?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; text: string; headers: Headers }>;
 }
 
 export async function startTestControl(over: Partial<ControlSettings> = {}): Promise<Ctx> {
@@ -35,7 +35,7 @@ export async function startTestControl(over: Partial<ControlSettings> = {}): Pro
     const text = await res.text();
     let body: any;
     try { body = JSON.parse(text); } catch { body = undefined; }
-    return { status: res.status, body, text };
+    return { status: res.status, body, text, headers: res.headers };
   };
   return { ...running, clock, call };
 }

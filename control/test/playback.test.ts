@@ -33,6 +33,10 @@ describe.each(stores.list)('playback (%s)', (_store, overrides) => {
     const acc = await addAccount(ctx, 'premium');
     const r = await play(acc.token, acc.profileId, 'tv');
     expect(r.status).toBe(201);
+    // written by hand with its manifests escaped ahead: the bytes JSON.stringify gives, key order included
+    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(r.text).toBe(JSON.stringify(r.body));
+    expect(Object.keys(r.body)).toEqual(['sessionId', 'titleId', 'resumePositionMs', 'expiresAt', 'licenseUrl', 'heartbeatUrl', 'heartbeatTtlMs', 'targets', 'dash', 'hls']);
     expect(r.body.targets.map((t: { tier: string; baseUrl: string }) => [t.tier, new URL(t.baseUrl).host])).toEqual([
       ['local', 'box1.test:8081'], ['local', 'box2.test:8081'], ['fallback', 'ixbox.test:8081'], ['origin', 'origin.test:8090'],
     ]);

@@ -10,6 +10,8 @@
 // all sets share one init data and one session. dash.js builds its ClearKey init data from
 // default_KID alone (one request per key) and is unaffected; titles already stored get it too.
 
+import { jsonStringContent } from './json-string.ts';
+
 export function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
@@ -30,16 +32,24 @@ const PLACEHOLDER_RE = /\{\{(BASE_URLS|LICENSE_URL)\}\}/;
 
 /**
  * A title's MPD template made ready once (the pssh rewrite, split at its placeholders) so each
- * session only writes in its base URLs and licence URL: a playback start renders one.
+ * session only writes in its base URLs and licence URL: a playback start renders one. With
+ * `json` the MPD comes as JSON string content (jsonStringContent of the same text), the literal
+ * text escaped once here.
  */
-export function compileMpd(template: string): (baseUrls: readonly string[], licenceUrl: string) => string {
+export function compileMpd(template: string): (baseUrls: readonly string[], licenceUrl: string, json?: boolean) => string {
   // split with a capturing group: literal text at even indices, placeholder names at odd ones
   const pieces = psshOnMp4Protection(template).split(PLACEHOLDER_RE);
-  return (baseUrls, licenceUrl) => {
-    const bases = baseUrls.map((u) => `<BaseURL>${xmlEscape(u)}</BaseURL>`).join('\n    ');
-    const licence = xmlEscape(licenceUrl);
-    let out = pieces[0];
-    for (let i = 1; i < pieces.length; i += 2) out += (pieces[i] === 'BASE_URLS' ? bases : licence) + pieces[i + 1];
+  const jsonPieces = pieces.map((p, i) => (i % 2 === 0 ? jsonStringContent(p) : p));
+  return (baseUrls, licenceUrl, json = false) => {
+    let bases = baseUrls.map((u) => `<BaseURL>${xmlEscape(u)}</BaseURL>`).join('\n    ');
+    let licence = xmlEscape(licenceUrl);
+    if (json) {
+      bases = jsonStringContent(bases);
+      licence = jsonStringContent(licence);
+    }
+    const literal = json ? jsonPieces : pieces;
+    let out = literal[0];
+    for (let i = 1; i < literal.length; i += 2) out += (literal[i] === 'BASE_URLS' ? bases : licence) + literal[i + 1];
     return out;
   };
 }

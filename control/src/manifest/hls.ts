@@ -5,6 +5,8 @@
 // rank appended to GROUP-ID and to the variants' AUDIO/SUBTITLES/VIDEO references, so each copy
 // is self-contained and a player that drops a failing variant also drops its audio.
 
+import { jsonStringContent } from './json-string.ts';
+
 const GROUP_ATTR_RE = /\b(GROUP-ID|AUDIO|SUBTITLES|VIDEO)="([^"]*)"/g;
 const MEDIA_SPLIT_RE = /\{\{MEDIA:([^}]+)\}\}/;
 
@@ -19,9 +21,11 @@ type Piece = string | { fileId: string; rank: number };
 /**
  * A title's multivariant template made ready once: parsed into its head and per-variant blocks,
  * and for each number of targets the copies with renamed groups, split where the per-session
- * media playlist URLs go. A playback start then only writes those URLs in.
+ * media playlist URLs go. A playback start then only writes those URLs in. With `json` the
+ * playlist comes as JSON string content (jsonStringContent of the same text), the literal text
+ * escaped once per number of targets.
  */
-export function compileMaster(template: string): (targets: number, mediaUrl: MediaUrl) => string {
+export function compileMaster(template: string): (targets: number, mediaUrl: MediaUrl, json?: boolean) => string {
   const lines = template.split(/\r?\n/);
   const head: string[] = [];
   const blocks: string[][] = [];
@@ -36,7 +40,7 @@ export function compileMaster(template: string): (targets: number, mediaUrl: Med
       head.push(l);
     }
   }
-  const byTargets = new Map<number, Piece[]>();
+  const byTargets = new Map<number, { text: Piece[]; json: Piece[] }>();
   const piecesFor = (targets: number): Piece[] => {
     const out: Piece[] = [];
     let text = head.map((l) => `${l}\n`).join('');
@@ -57,11 +61,16 @@ export function compileMaster(template: string): (targets: number, mediaUrl: Med
     out.push(text || '\n'); // an empty template still ends its (empty) last line, as it always has
     return out;
   };
-  return (targets, mediaUrl) => {
+  return (targets, mediaUrl, json = false) => {
     let pieces = byTargets.get(targets);
-    if (!pieces) byTargets.set(targets, (pieces = piecesFor(targets)));
+    if (!pieces) {
+      const text = piecesFor(targets);
+      byTargets.set(targets, (pieces = { text, json: text.map((p) => (typeof p === 'string' ? jsonStringContent(p) : p)) }));
+    }
     let out = '';
-    for (const p of pieces) out += typeof p === 'string' ? p : mediaUrl(p.fileId, p.rank);
+    for (const p of json ? pieces.json : pieces.text) {
+      out += typeof p === 'string' ? p : json ? jsonStringContent(mediaUrl(p.fileId, p.rank)) : mediaUrl(p.fileId, p.rank);
+    }
     return out;
   };
 }

@@ -58,12 +58,14 @@ function compiledFor(title: CatalogTitle) {
   return c;
 }
 
-export function dashFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string): string {
-  return compiledFor(title).mpd(baseUrls(d), sessionPaths(controlUrl, sid).licence);
+/** The session's MPD; with `json`, as JSON string content (manifest/json-string.ts). */
+export function dashFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string, json = false): string {
+  return compiledFor(title).mpd(baseUrls(d), sessionPaths(controlUrl, sid).licence, json);
 }
 
-export function hlsMasterFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string): string {
-  return compiledFor(title).master(d.targets.length, sessionPaths(controlUrl, sid).media);
+/** The session's multivariant playlist; with `json`, as JSON string content (manifest/json-string.ts). */
+export function hlsMasterFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string, json = false): string {
+  return compiledFor(title).master(d.targets.length, sessionPaths(controlUrl, sid).media, json);
 }
 
 export function hlsMediaFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string, fileId: string, rank: number): string | undefined {

@@ -25,7 +25,8 @@ export function playbackRoutes(app: FastifyInstance, c: Control, playback: Playb
     const body = parseWith(PlayRequest, req.body);
     const client = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], c.trustedProxies);
     if (!client) throw new HttpError(400, 'bad_request', 'cannot tell the client address');
-    return reply.code(201).send(await playback.start(account, body, client));
+    // already JSON (PlaybackService.start); the type Fastify gives JSON it serialises itself
+    return reply.code(201).type('application/json; charset=utf-8').send((await playback.start(account, body, client)).json);
   });
 
   app.put('/v1/playback/:sid/heartbeat', async (req: Sid) => {
