@@ -157,14 +157,16 @@ describe.each(backends)('repository (%s)', (_name, open) => {
     expect(await repo.startSession(s5('s-5b', t + 20), 2, t - 100)).toEqual({ ok: true, positionMs: 61_000 });
     expect((await repo.getSession('s-5b'))!.positionMs).toBe(61_000);
     expect(await repo.startSession(s5('s-5c', t + 30, 't6'), 2, t - 100)).toEqual({ ok: false, devices: ['s-5a', 's-5b'] });
-    // both silent by t + 1000; a heartbeat on s-5a after that makes it live again
-    expect(await repo.startSession(s5('s-5d', t + 1000, 't6'), 2, t + 500)).toEqual({ ok: true, positionMs: 0 });
-    await repo.heartbeat('s-5a', t + 1001, 62_000, 3000, 8000);
-    expect(await repo.startSession(s5('s-5e', t + 1002), 2, t + 500)).toEqual({ ok: false, devices: ['s-5a', 's-5d'] });
+    // both silent for a minute by t + 60_000; a heartbeat on s-5a after that makes it live again
+    const m = t + 60_000;
+    expect(await repo.startSession(s5('s-5d', m, 't6'), 2, m - 100)).toEqual({ ok: true, positionMs: 0 });
+    await repo.heartbeat('s-5a', m + 1, 62_000, 3000, 8000);
+    expect(await repo.startSession(s5('s-5e', m + 2), 2, m - 100)).toEqual({ ok: false, devices: ['s-5a', 's-5d'] });
     // counted from further back (a clock set back): s-5b is live again for that count
-    expect(await repo.startSession(s5('s-5f', t + 1003), 3, t - 100)).toEqual({ ok: false, devices: ['s-5a', 's-5b', 's-5d'] });
-    await repo.endSession('s-5a', t + 1004);
-    expect(await repo.startSession(s5('s-5g', t + 1005), 2, t + 500)).toEqual({ ok: true, positionMs: 62_000 });
+    expect(await repo.startSession(s5('s-5f', m + 3), 3, t - 100)).toEqual({ ok: false, devices: ['s-5a', 's-5b', 's-5d'] });
+    await repo.endSession('s-5a', m + 4);
+    expect(await repo.startSession(s5('s-5g', m + 5), 2, m - 100)).toEqual({ ok: true, positionMs: 62_000 });
+    expect(await repo.startSession(s5('s-5h', m + 6), 2, m - 100)).toEqual({ ok: false, devices: ['s-5d', 's-5g'] });
   });
 
   it('popularity merges by decay, in any order', async () => {

@@ -252,13 +252,17 @@ export class SqliteRepository implements Repository {
 
   /** the account's live devices, oldest start first: from #live, or from the table when #live cannot answer */
   #liveDevices(accountId: string, liveSince: number): string[] {
-    const liveSql = 'SELECT session_id, device, started_at, last_heartbeat_at FROM sessions WHERE account_id = ? AND ended_at IS NULL AND last_heartbeat_at >= ? ORDER BY started_at';
-    if (!this.#live.isLoaded(accountId)) {
-      this.#live.load(accountId, this.#all(liveSql, accountId, liveSince).map((r) => ({
-        sessionId: r.session_id as string, accountId, device: r.device as string, startedAt: r.started_at as number, lastHeartbeatAt: r.last_heartbeat_at as number,
+    if (!this.#live.loaded) {
+      this.#live.load(liveSince, (since) => this.#all(
+        'SELECT session_id, account_id, device, started_at, last_heartbeat_at FROM sessions WHERE ended_at IS NULL AND last_heartbeat_at >= ? ORDER BY started_at', since,
+      ).map((r) => ({
+        sessionId: r.session_id as string, accountId: r.account_id as string, device: r.device as string,
+        startedAt: r.started_at as number, lastHeartbeatAt: r.last_heartbeat_at as number,
       })));
     }
-    return this.#live.devices(accountId, liveSince) ?? this.#all(liveSql, accountId, liveSince).map((r) => r.device as string);
+    return this.#live.devices(accountId, liveSince) ?? this.#all(
+      'SELECT device FROM sessions WHERE account_id = ? AND ended_at IS NULL AND last_heartbeat_at >= ? ORDER BY started_at', accountId, liveSince,
+    ).map((r) => r.device as string);
   }
   async getSession(sessionId: string): Promise<SessionRow | undefined> {
     const r = this.#get('SELECT * FROM sessions WHERE session_id = ?', sessionId);
