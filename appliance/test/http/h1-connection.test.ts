@@ -95,6 +95,20 @@ describe('h1 connections', () => {
     expect(JSON.parse(replies[0].body.toString()).error.code).toBe(status === 505 ? 'version_not_supported' : 'bad_request');
   });
 
+  it('after a refusal, a client that never closes its side is cut off soon (not held to the idle timeout)', async () => {
+    const closed = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => s.write('NOT A REQUEST\r\n\r\n'));
+      s.on('data', () => s.write('more junk'));
+      s.on('error', () => {});
+      const t = setTimeout(() => resolve(false), 3_000);
+      s.on('close', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    expect(closed).toBe(true);
+  });
+
   it('an oversized head is a 431 before it even ends', async () => {
     const { replies, closed } = await session((s) => void s.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(3000)}`));
     expect(closed).toBe(true);

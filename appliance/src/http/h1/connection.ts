@@ -82,6 +82,10 @@ export class Connection implements ResponseOwner {
       this.#fail(errorReply(408, 'request_timeout', 'the request did not arrive in time'));
     } else if (this.state === 'wait' && now - this.since > (this.requests === 0 ? headersTimeoutMs : keepAliveTimeoutMs)) {
       this.close();
+    } else if (this.state === 'done' && now - this.since > keepAliveTimeoutMs) {
+      // our side is closed (last answer, or a refusal); what the client still sends has been read
+      // and dropped so the answer is not lost to a reset — but only for so long
+      this.socket.destroy();
     }
   }
 
@@ -171,6 +175,7 @@ export class Connection implements ResponseOwner {
   /** Answer a bad request (after every earlier response, which are whole by now) and close. */
   #fail(reply: Buffer): void {
     this.state = 'done';
+    this.since = Date.now();
     this.#buf = undefined;
     if (this.socket.writable) this.socket.end(reply);
     else this.socket.destroy();
@@ -179,6 +184,7 @@ export class Connection implements ResponseOwner {
   /** End the connection once what is written has gone out. */
   #end(): void {
     this.state = 'done';
+    this.since = Date.now();
     this.#buf = undefined;
     this.socket.end();
   }
