@@ -1,9 +1,11 @@
 // One try of one source for one file: ask for the bytes the staged put does not have yet
 // (`Range: bytes=<written>-`, or the whole file), check the response is the file the manifest
-// describes, and stream the body into the staged put in batches of up to WRITE_BATCH bytes (one
-// writev each) — written sooner when FLUSH_MS has passed, so a viewer reading the partial of a
-// slow download is not kept waiting. http: sources are read on a plain socket into large buffers
-// (bulk-get.ts), https: ones and chunked bodies through undici (response-stream.ts).
+// describes, and stream the body into the staged put in batches of up to WRITE_BATCH bytes — written
+// sooner when FLUSH_MS has passed or the source has nothing more for now, so a viewer reading the
+// partial of a slow download is not kept waiting. Up to WRITE_DEPTH batches are hashed and written
+// at once, so reading the next batch, hashing one and writing another overlap. http: sources are
+// read on a plain socket into large buffers (bulk-get.ts), https: ones and chunked bodies through
+// undici (response-stream.ts).
 //
 // The shared token bucket is charged per batch, not per socket read: under a rate limit the
 // batch is sized to about PACE_MS of the rate, so a download wakes a few dozen times a second to
@@ -29,6 +31,8 @@ import { ResponseStream, type ResponseHead, type ResponseOptions, type SourceRes
 import type { TokenBucket } from './token-bucket.ts';
 
 export const WRITE_BATCH = 4 << 20;
+/** appends of one download in flight at once (hashed in order, written side by side) */
+export const WRITE_DEPTH = 2;
 export const FLUSH_MS = 20;
 /** under a rate limit, a batch is about this much time at the rate (within [MIN_BATCH, WRITE_BATCH]) */
 export const PACE_MS = 40;
@@ -101,7 +105,9 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
   let batched = 0;
   let flushedAt = f.clock.now();
   let res: SourceResponse | undefined;
-  // one write in flight while the next batch is received and hashed
+  // up to WRITE_DEPTH appends in flight (oldest first; they resolve in order) while the next batch
+  // is received: one download keeps the disk and the hash thread busy instead of taking turns
+  const inFlight: Promise<void>[] = [];
   let writing: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
     if (batched === 0) return;
@@ -116,12 +122,13 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
       await f.clock.sleep(wait, f.signal);
     }
     flushedAt = f.clock.now();
-    await writing;
+    while (inFlight.length >= WRITE_DEPTH) await inFlight.shift();
     writing = staged.append(b).then(() => {
       res?.recycle?.(b);
       f.onWritten(staged.written);
     });
-    writing.catch(() => {}); // seen by the next flush or drained(), not as an unhandled rejection
+    writing.catch(() => {}); // seen by a later flush or drained(), not as an unhandled rejection
+    inFlight.push(writing);
   };
   const drained = async (): Promise<void> => {
     await flush();

@@ -7,7 +7,7 @@
 // take the slower way (copied for the hash thread, written through the page cache).
 
 export const SHARED_SLAB = 4 << 20;
-const COUNT = 24;
+const COUNT = 48;
 
 // (the project's TypeScript libs have no WebAssembly value types)
 type Memory = { buffer: SharedArrayBuffer };

@@ -137,6 +137,8 @@ export class StageWriter {
   readonly #fh: FileHandle;
   /** the file opened O_DIRECT (null: all buffered) */
   #direct: FileHandle | null;
+  /** the direct handle after the device refused a write on it (closed with the writer) */
+  #refused: FileHandle | null = null;
 
   private constructor(id: number, fh: FileHandle, direct: FileHandle | null) {
     this.#id = id;
@@ -162,9 +164,13 @@ export class StageWriter {
 
   /**
    * Hash and write `chunks` at `position`; resolves when both are done (the chunks may then be
-   * reused). Calls are made one after another (the staged put queues them), so hashes stay in order.
+   * reused). The hash request is posted before this returns, so the hash sees the bytes of
+   * successive calls in call order even while their writes overlap: a call may be made before the
+   * last one resolved (the staged put does, to keep the disk busy while the next batch arrives).
+   * The writes of one call — the buffered pieces and the direct middles — cover disjoint ranges and
+   * run at once, not one after another: on a busy threadpool each hop is a wait.
    */
-  async write(chunks: readonly Uint8Array[], position: number): Promise<void> {
+  write(chunks: readonly Uint8Array[], position: number): Promise<void> {
     const rs = runs(chunks);
     const parts: Array<[number, number] | ArrayBuffer> = [];
     const transfer: ArrayBuffer[] = [];
@@ -179,11 +185,12 @@ export class StageWriter {
     }
     const hashed = ask({ op: 'update', id: this.#id, parts }, transfer);
     hashed.catch(() => {}); // awaited below, after the writes
+    const writes: Promise<void>[] = [];
     let at = position;
     let plain: Uint8Array[] = [];
     let plainAt = at;
-    const flushPlain = async () => {
-      if (plain.length > 0) await writevAll(this.#fh, plain, plainAt);
+    const flushPlain = () => {
+      if (plain.length > 0) writes.push(writevAll(this.#fh, plain, plainAt));
       plain = [];
     };
     for (const r of rs) {
@@ -193,41 +200,41 @@ export class StageWriter {
       if (this.#direct !== null && isShared(r) && (r.byteOffset - at) % BLOCK === 0 && middle >= MIN_DIRECT) {
         if (plain.length === 0) plainAt = at;
         plain.push(r.subarray(0, head));
-        await flushPlain();
-        if (await this.#writeDirect(r.subarray(head, head + middle), at + head)) {
-          plainAt = at + head + middle;
-          plain.push(r.subarray(head + middle));
-        } else {
-          plainAt = at + head;
-          plain.push(r.subarray(head));
-        }
+        flushPlain();
+        writes.push(this.#writeDirect(r.subarray(head, head + middle), at + head));
+        plainAt = at + head + middle;
+        plain.push(r.subarray(head + middle));
       } else {
         if (plain.length === 0) plainAt = at;
         plain.push(r);
       }
       at += r.byteLength;
     }
-    await flushPlain();
-    await hashed;
+    flushPlain();
+    return Promise.all(writes).then(() => hashed).then(() => {});
   }
 
-  /** Write an aligned range direct; false (nothing written) when the device refuses it (EINVAL). */
-  async #writeDirect(buf: Uint8Array, position: number): Promise<boolean> {
+  /** Write an aligned range direct; where the device refuses it (EINVAL), buffered (and all later writes). */
+  async #writeDirect(buf: Uint8Array, position: number): Promise<void> {
     let off = 0;
     while (off < buf.byteLength) {
-      const { bytesWritten } = await this.#direct!.write(buf, off, buf.byteLength - off, position + off).catch(async (err: NodeJS.ErrnoException) => {
+      const d = this.#direct;
+      const bytesWritten = d === null ? -1 : (await d.write(buf, off, buf.byteLength - off, position + off).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EINVAL' || off > 0) throw err;
-        await this.closeDirect(); // not aligned enough for this device after all: buffered from now on
+        // not aligned enough for this device after all: buffered from now on (the handle is
+        // closed with the writer: other writes may be using it)
+        this.#direct = null;
+        this.#refused ??= d;
         return { bytesWritten: -1 };
-      });
-      if (bytesWritten < 0) return false;
-      off += bytesWritten;
-      if (bytesWritten === 0 || off % BLOCK !== 0) {
-        await writeAll(this.#fh, buf.subarray(off), position + off); // a short direct write: the rest buffered
-        return true;
+      })).bytesWritten;
+      if (bytesWritten < 0 || bytesWritten === 0 || (off + bytesWritten) % BLOCK !== 0) {
+        // refused, or a short direct write: the rest buffered
+        if (bytesWritten > 0) off += bytesWritten;
+        await writeAll(this.#fh, buf.subarray(off), position + off);
+        return;
       }
+      off += bytesWritten;
     }
-    return true;
   }
 
   /** The hex sha256 of everything written so far (the hash goes on). */
@@ -241,8 +248,9 @@ export class StageWriter {
   }
 
   async closeDirect(): Promise<void> {
-    const d = this.#direct;
+    const d = this.#direct ?? this.#refused;
     this.#direct = null;
+    this.#refused = null;
     await d?.close().catch(() => {});
   }
 

@@ -34,9 +34,10 @@ export interface StagedPut {
   /** bytes found in a partial left by an earlier attempt (0 for a fresh file) */
   readonly resumedFrom: number;
   /**
-   * Append bytes at `appended`: hashed (on the hash thread) and written after the appends before it,
-   * in call order (an append may be made before the last one resolved: the caller receives the next
-   * batch while this one is written). The chunks must stay unchanged until it resolves.
+   * Append bytes at `appended`: hashed (on the hash thread) in call order and written at once, beside
+   * the writes of earlier appends still in flight (an append may be made before the last one
+   * resolved: the caller receives the next batch while this one is written); appends resolve, and
+   * `written` grows, in call order. The chunks must stay unchanged until it resolves.
    * Resolves when these bytes are written. More than `bytes` in all: SIZE_MISMATCH, nothing taken.
    */
   append(chunks: readonly Uint8Array[]): Promise<void>;
@@ -196,18 +197,21 @@ class Staged implements StagedPut {
     if (this.#appended + n > this.bytes) {
       return Promise.reject(new StoreError('SIZE_MISMATCH', `${this.fileId}: more than the declared ${this.bytes} bytes`));
     }
-    // hashed and written after the appends queued before this one, in call order
+    // hashed in call order (the writer posts the hash now) and written at once, beside the writes
+    // of earlier appends still in flight (other ranges of the file); `written` moves in call order
     const at = this.#appended;
     this.#appended += n;
+    const started = this.#writer.write(chunks, at);
+    started.catch(() => {}); // seen below, in order
     const write = this.#tail.then(async () => {
-      if (this.#state === 'failed') throw new StoreError('IO', `${this.fileId}: an earlier write failed`);
       try {
-        await this.#writer.write(chunks, at);
+        await started;
       } catch (err) {
         this.#state = 'failed'; // the hash has bytes the file may not: only reset() or abort() now
         this.#host.s.noteIoError(this.#root.path, err);
         throw asStoreError(err, `writing ${this.path}`);
       }
+      if (this.#state === 'failed') throw new StoreError('IO', `${this.fileId}: an earlier write failed`);
       this.#written = at + n;
     });
     this.#tail = write.catch(() => {});

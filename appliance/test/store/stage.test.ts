@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors.ts';
 import { filePath, partialPath } from '../../src/store/layout.ts';
+import { giveSharedSlab, takeSharedSlab } from '../../src/store/shared-slabs.ts';
 import { content, KiB, ManualClock, open, putFile, useTempStore, viewOf } from './helpers.ts';
 
 const t = useTempStore();
+const MiB = 1024 * KiB;
 
 async function tmpLeft(root: string): Promise<string[]> {
   return readdir(join(root, '.tmp')).catch(() => []);
@@ -98,6 +100,36 @@ describe('stage → append → commit', () => {
     const writes = chunks(data, 32 * KiB).map((c) => staged.append([c]));
     expect(staged.appended).toBe(data.length);
     await Promise.all(writes);
+    expect(staged.written).toBe(data.length);
+    expect(Buffer.compare(await readFile((await staged.commit()).path), data)).toBe(0);
+  });
+
+  it('queued appends from the shared slabs (direct middles, buffered edges) are written side by side: byte-exact, and `written` grows in call order', async () => {
+    t.store = await open(t.d, new ManualClock());
+    const { data, sha256 } = content('t1.a', 3 * MiB + 12345);
+    const staged = await t.store.stage('t1.a', { bytes: data.length, sha256, kind: 'video' });
+    // pieces of uneven sizes, each in a shared slab at its file offset within a block (as the
+    // fill's socket reader places them), so each append has a direct middle and buffered edges
+    const sizes = [700 * KiB + 3, 1 * MiB + 4095, 5, 333 * KiB, data.length];
+    const slabs: Buffer[] = [];
+    const ends: number[] = [];
+    const writes: Promise<void>[] = [];
+    let at = 0;
+    for (const size of sizes) {
+      const n = Math.min(size, data.length - at);
+      if (n <= 0) break;
+      const slab = takeSharedSlab()!;
+      slabs.push(slab);
+      const off = at % 4096;
+      data.copy(slab, off, at, at + n);
+      const end = at + n;
+      writes.push(staged.append([slab.subarray(off, off + n)]).then(() => void ends.push(end)));
+      at = end;
+    }
+    await Promise.all(writes);
+    for (const slab of slabs) giveSharedSlab(slab);
+    expect(ends).toEqual([...ends].sort((a, b) => a - b));
+    expect(ends.at(-1)).toBe(data.length);
     expect(staged.written).toBe(data.length);
     expect(Buffer.compare(await readFile((await staged.commit()).path), data)).toBe(0);
   });
