@@ -167,6 +167,38 @@ describe('h1 connections', () => {
     expect(idle.replies.map((r) => r.status)).toEqual([200]);
   });
 
+  it('a reader that stops reading mid-body is cut after socketIdleTimeoutMs with nothing moving', async () => {
+    const CHUNK = Buffer.alloc(65536, 1);
+    const TOTAL = 256 * 1024 * 1024; // far more than loopback's socket buffers hold
+    let cut = false;
+    const stalled = new H1Server({ ...LIMITS, socketIdleTimeoutMs: 300 }, (_req, res) => {
+      res.writeHead(200, ['Content-Length', String(TOTAL)]);
+      let sent = 0;
+      res.on('close', () => (cut = !res.writableFinished));
+      const pump = (): void => {
+        while (sent < TOTAL && !res.destroyed) {
+          sent += CHUNK.length;
+          if (!res.write(CHUNK)) return void res.once('drain', pump);
+        }
+        if (!res.destroyed) res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((r) => stalled.server.listen(0, '127.0.0.1', r));
+    const got = await new Promise<number>((resolve) => {
+      let n = 0;
+      const s = connect((stalled.server.address() as { port: number }).port, '127.0.0.1', () => s.write(get('/endless')));
+      s.pause();
+      s.on('data', (c: Buffer) => (n += c.length));
+      s.on('error', () => {});
+      s.on('close', () => resolve(n));
+      setTimeout(() => s.resume(), 2_000); // long after the cut; then read what is left
+    });
+    await new Promise<void>((r) => stalled.close(r));
+    expect(cut).toBe(true);
+    expect(got).toBeLessThan(TOTAL);
+  });
+
   it('a body larger than the socket buffer goes out whole, through backpressure and drain', async () => {
     drains = 0;
     const { replies } = await session(async (s) => {

@@ -12,8 +12,10 @@
 //
 // Timeouts are checked by the server's sweep (server.ts) from `state` and `since`, so a request
 // costs no timer: a head must arrive within headersTimeoutMs of its first byte (else 408), an
-// idle keep-alive connection closes after keepAliveTimeoutMs. The socket's own idle timeout
-// (no traffic either way) cuts stalled readers.
+// idle keep-alive connection closes after keepAliveTimeoutMs, and a response during which no byte
+// moves either way for socketIdleTimeoutMs (a stalled reader) is cut. node's socket.setTimeout
+// would do the last, but refreshes a timer on every read and write: 4–7 µs of CPU per small
+// request in an A/B of the bare layer (25 against 29–33 µs, load 14).
 
 import type { Socket } from 'node:net';
 import { errorReply } from './error-reply.ts';
@@ -57,12 +59,14 @@ export class Connection implements ResponseOwner {
   #readEnded = false;
   #draining = false;
   #paused = false;
+  /** bytes read + written when the sweep last saw them change, and when */
+  #moved = -1;
+  #movedAt = 0;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.socket = socket;
     this.#host = host;
     socket.setNoDelay(true);
-    socket.setTimeout(host.limits.socketIdleTimeoutMs, onIdle);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('drain', () => this.#onDrain());
@@ -77,8 +81,16 @@ export class Connection implements ResponseOwner {
 
   /** The sweep: enforce the head and keep-alive timeouts. */
   check(now: number): void {
-    const { headersTimeoutMs, keepAliveTimeoutMs } = this.#host.limits;
-    if (this.state === 'head' && now - this.since > headersTimeoutMs) {
+    const { headersTimeoutMs, keepAliveTimeoutMs, socketIdleTimeoutMs } = this.#host.limits;
+    if (this.state === 'busy') {
+      const moved = this.socket.bytesRead + this.socket.bytesWritten;
+      if (moved !== this.#moved) {
+        this.#moved = moved;
+        this.#movedAt = now;
+      } else if (now - this.#movedAt > socketIdleTimeoutMs) {
+        this.close();
+      }
+    } else if (this.state === 'head' && now - this.since > headersTimeoutMs) {
       this.#fail(errorReply(408, 'request_timeout', 'the request did not arrive in time'));
     } else if (this.state === 'wait' && now - this.since > (this.requests === 0 ? headersTimeoutMs : keepAliveTimeoutMs)) {
       this.close();
@@ -221,8 +233,3 @@ export class Connection implements ResponseOwner {
 }
 
 function noop(): void {}
-
-/** socket idle timeout (no traffic either way): `this` is the socket */
-function onIdle(this: Socket): void {
-  this.destroy();
-}
