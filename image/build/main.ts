@@ -1,7 +1,7 @@
 // `npm run image`: build the appliance disk image and its update bundle, with progress lines.
 //
 //   npm run image -- [--version V] [--out DIR] [--cache DIR] [--no-cache]
-//                    [--unattended FILE] [--extra-bundle V[:unhealthy]]...
+//                    [--unattended FILE] [--extra-bundle V[:daemon-exits]]...
 //
 // Output in --out (default image/out): edgebox-<V>.img (raw GPT disk; write it with dd or
 // bmaptool), edgebox-<V>.img.bmap when bmaptool is installed, and bundle-<V>/ (the update bundle).
@@ -99,7 +99,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
       await writeBundle(bundles[o.version], { version: o.version, rootfsImage: rootImg, kernel, initrd }, signing.key);
     }
     for (const extra of o.extraBundles ?? []) {
-      p.step('bundle', `bundle-${extra.version}${extra.fault?.unhealthyDaemon ? ' (daemon fails health: CI only)' : ''}`);
+      p.step('bundle', `bundle-${extra.version}${extra.fault?.daemonExitsAtStart ? ' (test only: its daemon exits at start)' : ''}`);
       await assembleRootfs(rootDir, base.tarball, extra.version, keys, extra.fault);
       await makeRootfsImage(rootDir, rootImg, 'edgebox-root');
       bundles[extra.version] = join(o.outDir, `bundle-${extra.version}`);
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
       version, outDir: resolve(values.out ?? join(REPO, 'image', 'out')), cacheDir, unattended: values.unattended,
       extraBundles: (values['extra-bundle'] ?? []).map((s) => {
         const [ver, flag] = s.split(':');
-        return { version: ver, fault: flag === 'unhealthy' ? { unhealthyDaemon: true } : undefined };
+        return { version: ver, fault: flag === 'daemon-exits' ? { daemonExitsAtStart: true } : undefined };
       }),
     });
   } finally {

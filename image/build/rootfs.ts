@@ -19,9 +19,17 @@ async function link(target: string, path: string): Promise<void> {
 }
 
 export interface RootfsFault {
-  /** CI only: the daemon starts with no URL token keys, so its health is "failing" */
-  unhealthyDaemon?: boolean;
+  /**
+   * The image test only (never a release build): the bundle's daemon unit carries a setting the
+   * daemon refuses (EDGEBOX_LISTEN is not host:port), so the real daemon exits at start with its
+   * bad-config status and systemd does not restart it — a broken build no enrollment or control
+   * reply can repair. Its trial must end in a rollback with the daemon's message as the reason.
+   */
+  daemonExitsAtStart?: boolean;
 }
+
+/** The bad setting of the test's faulty bundle (see RootfsFault). */
+export const FAULT_LISTEN = 'ci-fault-not-host-port';
 
 export async function assembleRootfs(dir: string, baseTarball: string, version: string, keys: Record<string, string>, fault: RootfsFault = {}): Promise<AppLayerInfo> {
   await rm(dir, { recursive: true, force: true });
@@ -45,10 +53,10 @@ export async function assembleRootfs(dir: string, baseTarball: string, version: 
   await writeFile(join(dir, 'etc/machine-id'), '');
   await rm(join(dir, 'var/lib/dbus/machine-id'), { force: true });
   await writeFile(join(dir, 'etc/hostname'), 'edgebox\n');
-  if (fault.unhealthyDaemon) {
+  if (fault.daemonExitsAtStart) {
     const d = join(sys, 'edgebox-appliance.service.d');
     await mkdir(d, { recursive: true });
-    await writeFile(join(d, 'fault.conf'), '# CI smoke test: a build whose daemon fails its health check\n[Service]\nEnvironment=EDGEBOX_TOKEN_KEYS={}\n');
+    await writeFile(join(d, 'fault.conf'), `# image test only: a build whose daemon exits at start (a setting it refuses)\n[Service]\nEnvironment=EDGEBOX_LISTEN=${FAULT_LISTEN}\n`);
   }
   return info;
 }

@@ -1,5 +1,5 @@
 // The appliance image end to end, under qemu (TCG): build the disk and two update bundles (one
-// whose daemon fails its health check), then boot one box with the unattended config on the EFI
+// whose daemon exits at start: a setting it refuses, put in by the test build only), then boot one box with the unattended config on the EFI
 // partition and a real control on loopback, reading its serial console: UEFI first boot and the
 // turn-up checks on slot A, an update to slot B whose trial boot runs under BIOS and commits, then
 // an update whose daemon fails, tried on slot A under UEFI, that rolls back to B — the BIOS boot
@@ -78,7 +78,7 @@ describe('appliance image under qemu', () => {
     const t0 = Date.now();
     built = await buildImage({
       version: V1, outDir: join(work, 'out'), cacheDir: process.env.EDGEBOX_IMAGE_CACHE ?? DEFAULT_CACHE_DIR, unattended,
-      extraBundles: [{ version: V2 }, { version: V3, fault: { unhealthyDaemon: true } }],
+      extraBundles: [{ version: V2 }, { version: V3, fault: { daemonExitsAtStart: true } }],
       espExtra: { 'edgebox/smoke': 'power off once settled\n' }, bundle: false, quiet: !VERBOSE,
     });
     timings.buildMs = Date.now() - t0;
@@ -158,11 +158,13 @@ describe('appliance image under qemu', () => {
       span('trialToCommit', trying, committed);
       span('update', dl, committed);
 
-      // update 2: V3's daemon fails health → recorded, back to slot B
+      // update 2: V3's daemon exits at start (a setting it refuses) → recorded, back to slot B
       const dl3 = await m.waitFor(new RegExp(`edgebox update: downloading ${V3}`), 10 * MIN);
       const trying3 = await m.waitFor(new RegExp(`edgebox update: trying ${V3}`), 15 * MIN);
       expect(trying3.boot).toBe(2);
-      const rolled = await m.waitFor(new RegExp(`edgebox update: rolled-back ${V3} .*not healthy: the daemon reports failing`), 15 * MIN);
+      const rolled = await m.waitFor(new RegExp(`edgebox update: rolled-back ${V3} .*not healthy: the daemon exited at start`), 15 * MIN);
+      expect(rolled.boot).toBe(2);
+      expect(rolled.text).toContain('EDGEBOX_LISTEN');
       span('trialToRollback', trying3, rolled);
       const { out: status, line: statusLine } = await statusBlock(m, m.lines.indexOf(rolled), 15 * MIN);
       expect(statusLine.boot).toBe(3);
@@ -187,13 +189,14 @@ describe('appliance image under qemu', () => {
       const upd = JSON.parse(status.update);
       expect(upd.committed).toBe('b');
       expect(upd.slots).toEqual({ a: { version: V3 }, b: { version: V2 } });
-      expect(upd.failed[V3]).toMatch(/the daemon reports failing: no URL token keys configured/);
+      expect(upd.failed[V3]).toMatch(/^not healthy: the daemon exited at start with status 2 and was not restarted: .*EDGEBOX_LISTEN/);
 
       // control saw it all: the turn-up result, the commit and the rollback with its reason
       const site = await op('GET', '/v1/sites/ci/image');
       const box = site.appliances[0];
       expect(box.turnup).toMatchObject({ passed: true });
       expect(box.status).toMatchObject({ state: 'rolled-back', targetVersion: V3, currentVersion: V2, slot: 'b' });
+      expect(box.status.reason).toBe(upd.failed[V3]);
       const states = box.history.map((h: { state: string; targetVersion: string }) => `${h.state} ${h.targetVersion}`);
       expect(states).toEqual(expect.arrayContaining([`downloading ${V2}`, `staged ${V2}`, `trying ${V2}`, `committed ${V2}`, `trying ${V3}`, `rolled-back ${V3}`]));
     } finally {

@@ -44,6 +44,9 @@ describe('trial verdict', () => {
     ['failing for less than the grace period', { ...healthy, daemonHealth: { status: 'failing', reasons: ['x'] }, failingSince: 5, failingGraceMs: 30, now: 20, deadline: 100 }, 'wait'],
     ['failing for the grace period, before the deadline', { ...healthy, daemonHealth: { status: 'failing', reasons: ['x'] }, failingSince: 5, failingGraceMs: 30, now: 35, deadline: 100 }, 'rollback'],
     ['no answer yet, past the grace period (a slow start)', { ...healthy, daemonHealth: null, failingSince: null, failingGraceMs: 30, now: 90, deadline: 100 }, 'wait'],
+    ['no answer, the unit restarted twice (may still start)', { ...healthy, daemonHealth: null, daemonUnit: { failed: false, restarts: 2, exitStatus: 1, lastLine: 'x' }, now: 10, deadline: 100 }, 'wait'],
+    ['no answer, the unit restarted three times', { ...healthy, daemonHealth: null, daemonUnit: { failed: false, restarts: 3, exitStatus: 1, lastLine: 'x' }, now: 10, deadline: 100 }, 'rollback'],
+    ['no answer, the unit failed (not restarted)', { ...healthy, daemonHealth: null, daemonUnit: { failed: true, restarts: 0, exitStatus: 2, lastLine: 'x' }, now: 10, deadline: 100 }, 'rollback'],
   ])('%s', (_n, facts, verdict) => {
     expect(trialVerdict(facts).verdict).toBe(verdict);
   });
@@ -91,6 +94,7 @@ describe('updater against control and a bundle server', () => {
     settings: { pollIntervalSec: 60, healthDeadlineSec: 60, failingGraceSec: 3600 },
     credential: async () => ({ controlUrl: ctx.url, applianceId: box.applianceId, credential: box.credential }),
     daemonHealth: async () => ({ status: 'degraded', reasons: ['the store holds no files'] }),
+    daemonUnit: async () => null,
     slotDevice: async (s) => ({ device: join(dir, `slot-${s}`), partuuid: `uuid-${s}` }),
     stopDaemon: async () => { events.push('stop-daemon'); },
     reboot: async () => { events.push('reboot'); },
@@ -186,6 +190,19 @@ describe('updater against control and a bundle server', () => {
     expect(await back.settle()).toBe('normal');
     await back.pollOnce();
     expect(events).toEqual([]);
+  });
+
+  it('a trial whose daemon exits at start rolls back at once with the daemon\'s last words', async () => {
+    await writeFile(join(dir, 'esp', 'edgebox/trying'), 'a');
+    const start = clock.t;
+    const unit = { failed: true, restarts: 0, exitStatus: 2, lastLine: 'edgebox-appliance: publicPort: expected a number' };
+    const trial = new Updater(env('a', '3.1', { daemonHealth: async () => null, daemonUnit: async () => unit }));
+    expect(await trial.settle()).toBe('trial');
+    await trial.runTrial();
+    expect(clock.t - start).toBeLessThan(60_000);
+    expect(events.splice(0)).toEqual(['stop-daemon', 'reboot']);
+    expect(trial.state.failed['3.1']).toBe('not healthy: the daemon exited at start with status 2 and was not restarted: edgebox-appliance: publicPort: expected a number');
+    expect((await history()).slice(-1)).toEqual(['rolled-back 3.1']);
   });
 
   it('back on the committed slot after a trial that never reported, it records the rollback', async () => {

@@ -46,6 +46,18 @@ async function main(): Promise<void> {
         return null;
       }
     },
+    daemonUnit: async () => {
+      try {
+        const unit = 'edgebox-appliance.service';
+        const show = (await pexec('systemctl', ['show', unit, '-p', 'ActiveState,NRestarts,ExecMainStatus'])).stdout;
+        const v = Object.fromEntries(show.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+        // its own output only (-u would also match systemd's lines about the unit)
+        const last = (await pexec('journalctl', ['-b', `_SYSTEMD_UNIT=${unit}`, '-n', '1', '-o', 'cat', '--no-pager']).catch(() => ({ stdout: '' }))).stdout.trim();
+        return { failed: v.ActiveState === 'failed', restarts: Number(v.NRestarts) || 0, exitStatus: Number(v.ExecMainStatus) || 0, lastLine: last.slice(0, 300) };
+      } catch {
+        return null;
+      }
+    },
     slotDevice: partuuidOf,
     stopDaemon: async () => { await pexec('systemctl', ['stop', 'edgebox-appliance.service']); },
     reboot: async () => { await pexec('systemctl', ['reboot']); await new Promise(() => {}); },

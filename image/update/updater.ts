@@ -15,7 +15,7 @@ import { otherSlot, type Slot, type SlotEntry } from './boot-entries.ts';
 import { BundleError, downloadBundle, fetchManifest } from './download.ts';
 import { armTrial, clearTrial, installKernel, trialMarker, writeBootFiles, writeImage } from './slot-writer.ts';
 import { loadState, saveState, setStatus, type UpdateState } from './state.ts';
-import { trialVerdict } from './trial.ts';
+import { trialVerdict, type DaemonUnit } from './trial.ts';
 
 export interface Credential { controlUrl: string; applianceId: string; credential: string }
 
@@ -28,6 +28,8 @@ export interface UpdaterEnv {
   settings: { pollIntervalSec: number; healthDeadlineSec: number; failingGraceSec: number };
   credential(): Promise<Credential | null>;
   daemonHealth(): Promise<{ status: string; reasons: string[] } | null>;
+  /** the daemon's systemd unit (asked only while its health check does not answer) */
+  daemonUnit(): Promise<DaemonUnit | null>;
   /** the block device of a slot's root partition and its GPT partition UUID */
   slotDevice(slot: Slot): Promise<{ device: string; partuuid: string }>;
   stopDaemon(): Promise<void>;
@@ -148,6 +150,7 @@ export class Updater {
       const facts = {
         now, deadline, turnupPassed: turnup, daemonHealth, controlReached: await this.flushStatus(),
         failingSince, failingGraceMs: e.settings.failingGraceSec * 1000,
+        daemonUnit: daemonHealth ? null : await e.daemonUnit(),
       };
       const v = trialVerdict(facts);
       if (v.verdict === 'commit') {
