@@ -1,65 +1,26 @@
 // The project's part of the root filesystem, added on top of the Debian base without a chroot:
-// Node 24 (the binary the project already takes from npm), the appliance's source with only the
-// npm packages it imports (and theirs), the on-box parts of image/ (first boot, turn-up, updates),
+// Node 24 (the binary the project already takes from npm), the on-box programs (the appliance
+// daemon and its workers, and image/'s first boot, turn-up, updates and console) bundled one file
+// each (programs.ts), the npm packages left outside the bundles (a native addon) and theirs,
 // the static files under files/ (units, sysctls, limits, journald caps), the version and the
 // update-signing public keys.
 
-import { chmod, copyFile, cp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from './exec.ts';
+import { bundlePrograms, EXTERNAL } from './programs.ts';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** Where the project lives on the box. */
 export const APP_DIR = 'opt/edgebox';
-/** Source trees the box runs; tests are left out. */
-const SOURCES = ['appliance/main.ts', 'appliance/src', 'protocol/index.ts', 'protocol/src', 'image/first-boot', 'image/update'];
-
 /** The Node binary npm installed for the project (the `node` package), as `npm run node-version` runs it. */
 export function nodeBinary(): string {
   const p = join(REPO, 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(p)) throw new Error(`${p} is missing: run npm install (the devDependency "node" provides Node 24)`);
   return p;
-}
-
-async function* walk(dir: string): AsyncGenerator<string> {
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yield* walk(p);
-    else yield p;
-  }
-}
-
-async function sourceFiles(): Promise<string[]> {
-  const out: string[] = [];
-  for (const s of SOURCES) {
-    const abs = join(REPO, s);
-    if ((await stat(abs)).isDirectory()) {
-      for await (const f of walk(abs)) if (!f.includes(`${'/'}test${'/'}`)) out.push(f);
-    } else out.push(abs);
-  }
-  return out;
-}
-
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
-
-/** npm packages the shipped sources import (bare specifiers, node: builtins excluded). */
-export async function importedPackages(files: string[]): Promise<string[]> {
-  const names = new Set<string>();
-  for (const f of files) {
-    if (!f.endsWith('.ts')) continue;
-    const text = await readFile(f, 'utf8');
-    for (const m of text.matchAll(IMPORT_RE)) {
-      const spec = m[1] ?? m[2];
-      if (!spec || spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:')) continue;
-      if (f.endsWith('.ts') && /^import\s+type\s/.test(m[0].trim())) continue;
-      const parts = spec.split('/');
-      names.add(spec.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]);
-    }
-  }
-  return [...names].sort();
 }
 
 /**
@@ -112,21 +73,14 @@ function keepInPackage(pkgDir: string, path: string, isDir: boolean): boolean {
   return rel === 'package.json' || !/\.(md|markdown|map|d\.ts|d\.mts|d\.cts)$/i.test(name);
 }
 
-export interface AppLayerInfo { packages: string[]; sourceFiles: number; nodeVersion: string }
+export interface AppLayerInfo { packages: string[]; programs: Record<string, number>; nodeVersion: string }
 
 export async function addAppLayer(root: string, version: string, keys: Record<string, string>): Promise<AppLayerInfo> {
   const app = join(root, APP_DIR);
-  // sources
-  const files = await sourceFiles();
-  for (const f of files) {
-    const dest = join(app, relative(REPO, f));
-    await mkdir(dirname(dest), { recursive: true });
-    await copyFile(f, dest);
-  }
+  const programs = await bundlePrograms(app);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'edgebox-appliance', version, private: true, type: 'module' }, null, 2) + '\n');
-  // production npm packages: what the sources import, and their dependencies
-  const roots = await importedPackages(files);
-  const closure = await dependencyClosure(roots);
+  // the npm packages the bundles import (left outside them), and their dependencies
+  const closure = await dependencyClosure(EXTERNAL);
   // each package lands where it sits under the project's node_modules (hoisted or nested), even
   // when that folder is a symlink to another checkout's (a git worktree's)
   const modules = realpathSync(join(REPO, 'node_modules'));
@@ -161,5 +115,5 @@ export async function addAppLayer(root: string, version: string, keys: Record<st
   // written at each boot from the site config (first-boot/render.ts)
   await rm(join(root, 'etc/resolv.conf'), { force: true });
   await symlink('/run/edgebox/resolv.conf', join(root, 'etc/resolv.conf'));
-  return { packages: [...closure.values()].sort(), sourceFiles: files.length, nodeVersion };
+  return { packages: [...closure.values()].sort(), programs, nodeVersion };
 }

@@ -73,7 +73,8 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     const rootDir = join(work, 'rootfs');
     p.step('rootfs', `unpack the base, add Node, the appliance and the image's units (version ${o.version})`);
     const info = await assembleRootfs(rootDir, base.tarball, o.version, keys);
-    p.line('rootfs', `node ${info.nodeVersion}; ${info.sourceFiles} source files; npm packages: ${info.packages.join(', ')}`);
+    const kib = Object.entries(info.programs).map(([f, b]) => `${f.replace(/\.ts$/, '.js')} ${(b / 1024).toFixed(0)} KiB`);
+    p.line('rootfs', `node ${info.nodeVersion}; programs: ${kib.join(', ')}; npm packages: ${info.packages.join(', ')}`);
     p.step('rootfs image', 'mkfs.ext4 -d');
     const rootImg = join(work, 'rootfs.img');
     const rootBytes = await makeRootfsImage(rootDir, rootImg, 'edgebox-root');
