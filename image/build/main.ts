@@ -79,8 +79,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     const rootImg = join(work, 'rootfs.img');
     const rootBytes = await makeRootfsImage(rootDir, rootImg, 'edgebox-root');
     p.line('rootfs image', `${(rootBytes / 2 ** 20).toFixed(0)} MiB`);
-    const kernel = join(rootDir, 'vmlinuz');
-    const initrd = join(rootDir, 'initrd.img');
+    const { kernel, initrd } = info;
 
     p.step('disk', 'GPT: EFI (systemd-boot + syslinux), root A, root B, data');
     const espExtra: Record<string, string> = { ...o.espExtra };
@@ -101,10 +100,10 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     }
     for (const extra of o.extraBundles ?? []) {
       p.step('bundle', `bundle-${extra.version}${extra.fault?.daemonExitsAtStart ? ' (test only: its daemon exits at start)' : ''}`);
-      await assembleRootfs(rootDir, base.tarball, extra.version, keys, extra.fault);
+      const x = await assembleRootfs(rootDir, base.tarball, extra.version, keys, extra.fault);
       await makeRootfsImage(rootDir, rootImg, 'edgebox-root');
       bundles[extra.version] = join(o.outDir, `bundle-${extra.version}`);
-      await writeBundle(bundles[extra.version], { version: extra.version, rootfsImage: rootImg, kernel, initrd }, signing.key);
+      await writeBundle(bundles[extra.version], { version: extra.version, rootfsImage: rootImg, kernel: x.kernel, initrd: x.initrd }, signing.key);
     }
     p.end();
     const diskAllocated = Number((await run('du', ['-B1', disk])).split(/\s/)[0]);

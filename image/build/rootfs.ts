@@ -2,7 +2,7 @@
 // enabled, then an ext4 image made from the directory with `mkfs.ext4 -d` (no loop device, no
 // mount). The same image goes into slot A of the disk and into the update bundle.
 
-import { mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAppLayer, type AppLayerInfo } from './app-layer.ts';
 import { unpackBase } from './base.ts';
@@ -31,10 +31,36 @@ export interface RootfsFault {
 /** The bad setting of the test's faulty bundle (see RootfsFault). */
 export const FAULT_LISTEN = 'ci-fault-not-host-port';
 
-export async function assembleRootfs(dir: string, baseTarball: string, version: string, keys: Record<string, string>, fault: RootfsFault = {}): Promise<AppLayerInfo> {
+export interface RootfsInfo extends AppLayerInfo {
+  /** the kernel and initramfs, moved out of the root filesystem (they boot from the EFI partition) */
+  kernel: string;
+  initrd: string;
+}
+
+/**
+ * The kernel and initramfs go to the EFI partition (the disk) and beside the root filesystem in a
+ * bundle, never from /boot: keeping them in the slot too only made every update write 35 MiB more.
+ */
+async function takeKernel(dir: string): Promise<{ kernel: string; initrd: string }> {
+  const out = `${dir}.boot`;
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  const boot = await readdir(join(dir, 'boot'));
+  const found: Record<string, string> = {};
+  for (const [prefix, name] of [['vmlinuz-', 'vmlinuz'], ['initrd.img-', 'initrd.img']] as const) {
+    const f = boot.filter((n) => n.startsWith(prefix));
+    if (f.length !== 1) throw new Error(`the base's /boot holds ${f.length} ${prefix}* files, expected 1`);
+    found[name] = join(out, name);
+    await rename(join(dir, 'boot', f[0]), found[name]);
+    for (const link of [name, `${name}.old`]) await rm(join(dir, link), { force: true });
+  }
+  return { kernel: found.vmlinuz, initrd: found['initrd.img'] };
+}
+
+export async function assembleRootfs(dir: string, baseTarball: string, version: string, keys: Record<string, string>, fault: RootfsFault = {}): Promise<RootfsInfo> {
   await rm(dir, { recursive: true, force: true });
   await unpackBase(baseTarball, dir);
-  const info = await addAppLayer(dir, version, keys);
+  const info = { ...await addAppLayer(dir, version, keys), ...await takeKernel(dir) };
   // mount points of the shared partitions (fstab)
   await mkdir(join(dir, 'data'), { recursive: true });
   await mkdir(join(dir, 'boot/efi'), { recursive: true });
