@@ -1,7 +1,8 @@
 // edgebox-console.service: once the box has settled on this boot (turn-up done, the daemon
 // answering or turn-up failing, the updater idle after a poll of control), print its status on
 // the console between EDGEBOX-STATUS-BEGIN/END lines: version and slot, turn-up result, the
-// daemon's /v1/health, the tuning in force, the data partition and the update state. With
+// daemon's /v1/health, the tuning in force, the data partition, the update state and how long the
+// boot took (systemd-analyze: its stages and slowest units). With
 // edgebox/smoke on the EFI partition (CI's smoke test) it then powers the box off.
 
 import { execFile } from 'node:child_process';
@@ -40,6 +41,14 @@ async function daemonLimits(): Promise<string> {
   }
 }
 
+/** How long this boot took (kernel, initramfs, userspace) and its slowest units, for whoever reads the console. */
+async function bootTimes(): Promise<string[]> {
+  const out = async (args: string[]) => (await pexec('systemd-analyze', args).catch(() => ({ stdout: '' }))).stdout.trim();
+  const time = (await out(['time'])).split('\n')[0] ?? '';
+  const blame = (await out(['blame', '--no-pager'])).split('\n').slice(0, 8).map((l) => l.trim().replace(/\s+/, ' ')).join(', ');
+  return [`boot ${time.replace(/^Startup finished in /, '')}`, `slowest ${blame}`];
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   let healthySince: number | null = null;
@@ -66,6 +75,7 @@ async function main(): Promise<void> {
     `daemon ${await daemonLimits()}`,
     `data ${((fs.blocks * fs.bsize) / 2 ** 20).toFixed(0)} MiB`,
     `update ${JSON.stringify(readJson(PATHS.updateState))}`,
+    ...await bootTimes(),
     'EDGEBOX-STATUS-END',
   ];
   announce(lines);

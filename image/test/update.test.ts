@@ -2,6 +2,7 @@
 // slot partitions and a directory for the EFI partition; the clock and the daemon's health are
 // injected. The qemu test (image.test.ts) runs the same code on a booted box.
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { generateImageSigningKey, verifyImageManifest } from '../../protocol/ind
 import { addSite, enroll, OPERATOR, startTestControl, type Ctx, type Enrolled } from '../../control/test/helpers.ts';
 import { writeBundle } from '../build/bundle.ts';
 import { bootFiles, type Slot } from '../update/boot-entries.ts';
+import { writeImage } from '../update/slot-writer.ts';
 import { trialVerdict } from '../update/trial.ts';
 import { Updater, type UpdaterEnv } from '../update/updater.ts';
 import { serveDirectory, type StaticServer } from './helpers/static-server.ts';
@@ -29,6 +31,31 @@ describe('boot entries', () => {
     expect(f['loader/entries/edgebox-b.conf']).toContain('options root=PARTUUID=bbbb');
     expect(f['loader/entries/edgebox-b.conf']).toMatch(/edgebox\.slot=b$/m);
     expect(f['syslinux.cfg']).toContain('APPEND root=PARTUUID=aaaa');
+  });
+});
+
+describe('slot write', () => {
+  it('decompresses onto the slot, refuses a damaged file and a size other than the manifest\'s', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'edgebox-slot-'));
+    try {
+      const img = Buffer.concat([Buffer.from('ext4 stand-in\n'), Buffer.alloc(5 << 20, 7)]);
+      await writeFile(join(d, 'rootfs.img'), img);
+      execFileSync('zstd', ['-q', '-f', join(d, 'rootfs.img'), '-o', join(d, 'rootfs.img.zst')]);
+      // the slot is larger than the image and keeps what lies past it
+      await writeFile(join(d, 'slot'), Buffer.alloc(8 << 20, 1));
+      await writeImage(join(d, 'rootfs.img.zst'), join(d, 'slot'), { bytes: img.length });
+      const slot = readFileSync(join(d, 'slot'));
+      expect(slot.length).toBe(8 << 20);
+      expect(slot.subarray(0, img.length).equals(img)).toBe(true);
+      expect(slot[img.length]).toBe(1);
+      await expect(writeImage(join(d, 'rootfs.img.zst'), join(d, 'slot'), { bytes: img.length + 1 })).rejects.toThrow(/written is \d+ bytes; the manifest says/);
+      const zst = readFileSync(join(d, 'rootfs.img.zst'));
+      zst[zst.length - 2] ^= 0xff; // inside the frame checksum
+      await writeFile(join(d, 'bad.zst'), zst);
+      await expect(writeImage(join(d, 'bad.zst'), join(d, 'slot'), { bytes: img.length })).rejects.toThrow(/zstd -d .*exit 1/);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
   });
 });
 
@@ -188,6 +215,8 @@ describe('updater against control and a bundle server', () => {
     // back on B: nothing to settle, and 3.0 is not fetched again
     const back = new Updater(env('b', '2.0'));
     expect(await back.settle()).toBe('normal');
+    // control's record now names what the box runs again
+    expect(back.state.status).toMatchObject({ state: 'rolled-back', targetVersion: '3.0', currentVersion: '2.0', slot: 'b', reason: trial.state.failed['3.0'] });
     await back.pollOnce();
     expect(events).toEqual([]);
   });

@@ -6,6 +6,7 @@
 // into the new slot.
 
 import { readFile, rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
   applianceImagePath, applianceImageStatusPath, fillWindowState, ImageTargetReply,
@@ -117,6 +118,13 @@ export class Updater {
       await this.#save();
     } else if (this.#s.trial) {
       this.#s.trial = null;
+      await this.#save();
+    }
+    const last = this.#s.status;
+    if (last?.state === 'rolled-back' && (last.slot !== e.slot || last.currentVersion !== e.version)) {
+      // the trial boot decided and reported it; say it again from the slot the box came back to,
+      // so control's record names the version the box now runs
+      this.#status('rolled-back', last.targetVersion, last.reason);
       await this.#save();
     }
     if (this.#s.committed !== e.slot) {
@@ -239,15 +247,25 @@ export class Updater {
     await this.#save();
     await this.flushStatus();
     const started = e.now();
+    // this process's CPU for each step, beside the wall time: on a busy box (or under emulation)
+    // the wall time says little about what the step itself cost
+    const cpu0 = process.cpuUsage();
+    const took = (since: number, c: NodeJS.CpuUsage) => {
+      const u = process.cpuUsage(c);
+      return `in ${((e.now() - since) / 1000).toFixed(0)} s (updater CPU ${((u.user + u.system) / 1e6).toFixed(1)} s, load ${loadavg()[0].toFixed(1)})`;
+    };
+    let wrote = '';
     let files: Record<string, string>;
     let rootfs: { bytes: number; sha256: string };
     try {
       const { manifest } = await fetchManifest(t.manifestUrl, e.keys, t.version);
       files = await downloadBundle(t.manifestUrl, manifest, join(e.paths.downloads, t.version));
       rootfs = manifest.rootfs;
-      e.say(`edgebox update: ${t.version} downloaded and verified (sha256, Ed25519 signature) in ${((e.now() - started) / 1000).toFixed(0)} s`);
+      e.say(`edgebox update: ${t.version} downloaded and verified (sha256, Ed25519 signature) ${took(started, cpu0)}`);
       const dev = await e.slotDevice(target);
+      const [writeStart, writeCpu] = [e.now(), process.cpuUsage()];
       await writeImage(files['rootfs.img.zst'], dev.device, rootfs);
+      wrote = took(writeStart, writeCpu);
       await installKernel(e.paths.esp, target, files.vmlinuz, files['initrd.img']);
       await rm(e.paths.downloads, { recursive: true, force: true });
     } catch (err) {
@@ -262,7 +280,7 @@ export class Updater {
     this.#s.trial = { slot: target, version: t.version, bootId: null, startedAt: null };
     await armTrial(e.paths.esp, target);
     await writeBootFiles(e.paths.esp, target, e.slot, await this.#entries({ slot: target, version: t.version }));
-    this.#status('staged', t.version, `written to slot ${target.toUpperCase()} in ${((e.now() - started) / 1000).toFixed(0)} s; draining and rebooting into it once`);
+    this.#status('staged', t.version, `written to slot ${target.toUpperCase()} ${wrote}; draining and rebooting into it once`);
     await this.#save();
     await this.flushStatus();
     await e.stopDaemon();
