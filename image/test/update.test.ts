@@ -241,4 +241,18 @@ describe('updater against control and a bundle server', () => {
     expect(u.state.status).toMatchObject({ state: 'rolled-back', currentVersion: '2.0', slot: 'b' });
     expect(existsSync(join(dir, 'esp', 'edgebox/trying'))).toBe(false);
   });
+
+  it('a download the network interrupts is not held against the version: the next poll tries again', async () => {
+    // nothing listens on port 1: the connection is refused
+    await ctx.call('PUT', '/v1/sites/s1/image', { token: OPERATOR, body: { version: '5.0', manifestUrl: 'http://127.0.0.1:1/5.0/manifest.json' } });
+    const u = new Updater(env('b', '2.0'));
+    await u.settle();
+    await u.pollOnce();
+    expect(u.state.status).toMatchObject({ state: 'failed', targetVersion: '5.0' });
+    expect(u.state.status?.reason).toMatch(/^download interrupted: .*ECONNREFUSED.*; trying again at the next poll$/);
+    expect(u.state.failed['5.0']).toBeUndefined();
+    await u.pollOnce();
+    expect((await history()).slice(-4)).toEqual(['downloading 5.0', 'failed 5.0', 'downloading 5.0', 'failed 5.0']);
+    expect(events).toEqual([]);
+  });
 });

@@ -16,29 +16,30 @@ import { pipeline } from 'node:stream/promises';
 import { verifyImageManifest, type ImageManifest } from '../../protocol/index.ts';
 
 export class BundleError extends Error {
-  constructor(message: string) {
+  /** the network or the server failed, not the bundle: worth trying again at the next poll */
+  readonly transient: boolean;
+  constructor(message: string, transient = false) {
     super(message);
     this.name = 'BundleError';
+    this.transient = transient;
   }
-}
-
-async function get(url: string, timeoutMs: number): Promise<Response> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!r.ok) throw new BundleError(`${url}: HTTP ${r.status}`);
-  return r;
 }
 
 /** How long a file's download may go without receiving a byte. */
 const IDLE_TIMEOUT_MS = 60_000;
 const MAX_REDIRECTS = 5;
 
-/** A GET's response body as a Node stream, following redirects; refused unless 200. */
+/**
+ * A GET's response body as a Node stream, following redirects; refused unless 200. Each request
+ * has its own connection: a kept-alive one the server closed while the box was still writing the
+ * previous file would fail the next request.
+ */
 function getBody(url: string, redirects = 0): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const get = u.protocol === 'https:' ? httpsGet : u.protocol === 'http:' ? httpGet : null;
     if (!get) return reject(new BundleError(`${url}: only http and https are supported`));
-    const req = get(u, { timeout: IDLE_TIMEOUT_MS }, (res) => {
+    const req = get(u, { timeout: IDLE_TIMEOUT_MS, agent: false }, (res) => {
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location && redirects < MAX_REDIRECTS) {
         res.resume();
@@ -46,18 +47,28 @@ function getBody(url: string, redirects = 0): Promise<IncomingMessage> {
       }
       if (status !== 200) {
         res.resume();
-        return reject(new BundleError(`${url}: HTTP ${status}`));
+        return reject(new BundleError(`${url}: HTTP ${status}`, status >= 500 || status === 429));
       }
       resolve(res);
     });
     req.on('timeout', () => req.destroy(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`)));
-    req.on('error', reject);
+    req.on('error', (e) => reject(new BundleError(`${url}: ${e.message}`, true)));
   });
 }
 
+async function getSmall(url: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const c of await getBody(url)) chunks.push(c as Buffer);
+  } catch (e) {
+    throw e instanceof BundleError ? e : new BundleError(`${url}: ${(e as Error).message}`, true);
+  }
+  return Buffer.concat(chunks);
+}
+
 export async function fetchManifest(manifestUrl: string, keys: Record<string, string>, version: string): Promise<{ manifest: ImageManifest; bytes: Uint8Array }> {
-  const bytes = new Uint8Array(await (await get(manifestUrl, 30_000)).arrayBuffer());
-  const sig = await (await get(new URL('manifest.sig', manifestUrl).href, 30_000)).text();
+  const bytes = new Uint8Array(await getSmall(manifestUrl));
+  const sig = (await getSmall(new URL('manifest.sig', manifestUrl).href)).toString('utf8');
   const check = verifyImageManifest(bytes, sig, keys);
   if (!check.ok) throw new BundleError(check.message);
   if (check.manifest.version !== version) throw new BundleError(`the bundle is version ${check.manifest.version}, control's target is ${version}`);
@@ -93,7 +104,7 @@ export async function downloadBundle(manifestUrl: string, m: ImageManifest, dir:
       await pipeline(res, counted, createWriteStream(part, { flush: true, highWaterMark: 1 << 20 }));
     } catch (e) {
       await rm(part, { force: true });
-      throw e instanceof BundleError ? e : new BundleError(`${f.name}: download failed: ${(e as Error).message}`);
+      throw e instanceof BundleError ? e : new BundleError(`${f.name}: download failed: ${(e as Error).message}`, true);
     }
     const sum = h.digest('hex');
     if (n !== f.bytes || sum !== f.sha256) {

@@ -269,6 +269,14 @@ export class Updater {
       await installKernel(e.paths.esp, target, files.vmlinuz, files['initrd.img']);
       await rm(e.paths.downloads, { recursive: true, force: true });
     } catch (err) {
+      if (err instanceof BundleError && err.transient) {
+        // the network or the bundle server, not the bundle: the next poll tries again (files
+        // already downloaded and verified are kept)
+        this.#status('failed', t.version, `download interrupted: ${err.message}; trying again at the next poll`);
+        await this.#save();
+        await this.flushStatus();
+        return;
+      }
       const reason = err instanceof BundleError ? `bundle refused: ${err.message}` : `could not install: ${(err as Error).message}`;
       this.#s.failed[t.version] = reason;
       this.#status('failed', t.version, reason);
