@@ -87,7 +87,7 @@ async function peerParts(work: string, r: FillResults): Promise<void> {
       const { r: a } = await joinAndFill(c, peer, { bytes: catalogueBytes, settings: daemon, log, timeoutMs });
       r.unthrottled = a;
       r.unthrottledMBps = a.MBps;
-      log(`(a) ${Math.round(a.bytes / MiB)} MiB in ${a.seconds} s = ${a.MBps} MB/s; cpu ${a.cpuCores} cores, ${a.cpuSecondsPerGiB} CPU-s/GiB (${a.fillCpuSecondsPerGiB} less idle; peer ${a.peerCpuCores} cores)`);
+      log(`(a) ${Math.round(a.bytes / MiB)} MiB in ${a.seconds} s = ${a.MBps} MB/s; cpu ${a.cpuCores} cores, ${a.cpuSecondsPerGiB} CPU-s/GiB (${a.fillCpuSecondsPerGiB} less idle; peer ${a.peerCpuCores} cores); waiting for the peer ${a.pipeline?.sourceWaitShare ?? '—'}, for the store ${a.pipeline?.storeWaitShare ?? '—'} of ${a.pipeline?.fetchSeconds ?? '—'} download-s`);
       if (!limitBps) limitBps = Math.min(150, Math.max(1, Math.round(a.MBps / 2))) * 8e6;
     }
     if (!limitBps) limitBps = 100 * 8e6;

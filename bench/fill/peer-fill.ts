@@ -26,6 +26,11 @@ export interface PeerFillResult {
   fillCpuSecondsPerGiB: number;
   /** cores the serving peer used meanwhile */
   peerCpuCores: number;
+  /**
+   * the downloads' time (summed over them, /v1/status fill.pipeline) and the shares of it spent
+   * waiting for the peer's next bytes and for a write slot (disk, hash thread): the pipeline's idle
+   */
+  pipeline: { fetchSeconds: number; sourceWaitShare: number; storeWaitShare: number } | null;
   bytesByLevel: FillSample['byLevel'];
 }
 
@@ -66,6 +71,7 @@ export async function joinAndFill(c: Cluster, peer: ClusterAppliance, o: FillRun
   const cores = cpuA();
   const peerCores = cpuPeer();
   const wall = (performance.now() - t0) / 1000;
+  const p = (await a.status().catch(() => undefined))?.fill?.pipeline as { fetchSeconds: number; sourceWaitSeconds: number; storeWaitSeconds: number } | undefined;
   const whole = wholeTransfer(watch.samples);
   if (!whole) throw new Error(`${a.name}: no transfer seen in ${watch.samples.length} samples`);
   // cores averaged over the whole wait, re-expressed over the transfer (idle lead-in costs ~0)
@@ -80,6 +86,9 @@ export async function joinAndFill(c: Cluster, peer: ClusterAppliance, o: FillRun
     idleCpuCores: round3(idleCores),
     fillCpuSecondsPerGiB: round3(Math.max(0, cpuSeconds - idleCores * wall) / (whole.bytes / 2 ** 30)),
     peerCpuCores: round3((peerCores * wall) / whole.seconds),
+    pipeline: p && p.fetchSeconds > 0
+      ? { fetchSeconds: round3(p.fetchSeconds), sourceWaitShare: round3(p.sourceWaitSeconds / p.fetchSeconds), storeWaitShare: round3(p.storeWaitSeconds / p.fetchSeconds) }
+      : null,
     bytesByLevel: last.byLevel,
   };
   return { a, r, samples: watch.samples };

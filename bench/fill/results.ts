@@ -65,12 +65,14 @@ export function markdown(r: FillResults): string {
   };
   for (const a of r.aims) L.push(`| ${part[a.figure]} | ${a.figure} | ${show(a.value)} | ${a.aim} | ${a.met === null ? '—' : a.met ? '✅' : '❌'} |`);
   L.push('');
+  const pct = (share: number) => round3(share * 100);
   if (r.unthrottled) {
     const u = r.unthrottled;
     L.push('## (a) One appliance filling from a peer, no rate limit', '');
     L.push(`${mib(u.bytes)} MiB in ${u.seconds} s = **${u.MBps} MB/s**; the filling appliance used ${u.cpuCores} cores ` +
       `(${u.cpuSecondsPerGiB} CPU-s per GiB; ${u.fillCpuSecondsPerGiB} less its idle ${u.idleCpuCores} cores), the serving peer ${u.peerCpuCores} cores. ` +
-      `Bytes by source level: peer ${mib(u.bytesByLevel.peer)} MiB, tier ${mib(u.bytesByLevel.tier)} MiB, origin ${mib(u.bytesByLevel.origin)} MiB.`, '');
+      `Bytes by source level: peer ${mib(u.bytesByLevel.peer)} MiB, tier ${mib(u.bytesByLevel.tier)} MiB, origin ${mib(u.bytesByLevel.origin)} MiB.` +
+      (u.pipeline ? ` The downloads took ${u.pipeline.fetchSeconds} s in all, waiting ${pct(u.pipeline.sourceWaitShare)} % of it for the peer's next bytes and ${pct(u.pipeline.storeWaitShare)} % for a write slot (disk, hash thread).` : ''), '');
   }
   if (r.rateLimited) {
     const b = r.rateLimited;

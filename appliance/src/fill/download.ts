@@ -150,6 +150,7 @@ async function run(
             dispatcher: deps.dispatcher, token: m.peer.token, bucket: deps.bucket, clock, timeoutMs: settings.sourceTimeoutMs, signal,
             onBytes: (n) => { stats.bytes[src.level] += n; },
             onWritten: (w) => dl.progress(w),
+            pipeline: stats.pipeline,
           }).finally(() => notePartial(inPartial, src, staged.written - before));
         }
         const stored = await staged.commit();

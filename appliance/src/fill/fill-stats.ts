@@ -22,6 +22,12 @@ export class FillStats {
   readonly files = zero();
   /** downloads given up on (every allowed source failed) */
   downloadsFailed = 0;
+  /**
+   * Where the tries of sources spent their time, summed over tries (seconds): in all, and of that
+   * waiting for the source's next bytes, or for a write slot (the disk and the hash thread behind).
+   * The rest is the download's own work, the rate limit's waits, or waiting for the CPU.
+   */
+  readonly pipeline = { fetchSeconds: 0, sourceWaitSeconds: 0, storeWaitSeconds: 0 };
   /** recent source failures, newest first */
   readonly badSources: BadSource[] = [];
 

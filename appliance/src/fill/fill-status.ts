@@ -49,6 +49,8 @@ export interface FillStatus {
   notYetBySource: ByLevel;
   filesBySource: ByLevel;
   downloadsFailed: number;
+  /** seconds the tries of sources took, and of that waiting for the source or for the store (FillStats) */
+  pipeline: FillStats['pipeline'];
   /** the most recent source failures, newest first */
   badSources: BadSource[];
 }
@@ -85,6 +87,7 @@ export function fillStatus(i: FillStatusInput): FillStatus {
     notYetBySource: { ...i.stats.notYet },
     filesBySource: { ...i.stats.files },
     downloadsFailed: i.stats.downloadsFailed,
+    pipeline: { ...i.stats.pipeline },
     badSources: i.stats.badSources.slice(0, 10),
   };
 }

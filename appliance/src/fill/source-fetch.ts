@@ -28,6 +28,7 @@ import { FillError, SourceFailure } from './errors.ts';
 import type { FillClock } from './clock.ts';
 import { BulkGet, NotBulk } from './bulk-get.ts';
 import { ResponseStream, type ResponseHead, type ResponseOptions, type SourceResponse } from './response-stream.ts';
+import type { FillStats } from './fill-stats.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
 export const WRITE_BATCH = 4 << 20;
@@ -51,6 +52,8 @@ export interface SourceFetch {
   onBytes(n: number): void;
   /** the partial grew to `written` bytes */
   onWritten(written: number): void;
+  /** where this try's time goes (seconds are added) */
+  pipeline?: FillStats['pipeline'];
 }
 
 const CONTENT_RANGE_RE = /^bytes (\d+)-(\d+)\/(\d+)$/;
@@ -109,6 +112,19 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
   // is received: one download keeps the disk and the hash thread busy instead of taking turns
   const inFlight: Promise<void>[] = [];
   let writing: Promise<void> = Promise.resolve();
+  const began = performance.now();
+  let sourceWait = 0;
+  let storeWait = 0;
+  /** the next chunk; the time spent waiting for it counted when the source has none ready */
+  const next = async (r: SourceResponse): Promise<Buffer | null> => {
+    if (r.ready) return r.next();
+    const t = performance.now();
+    try {
+      return await r.next();
+    } finally {
+      sourceWait += performance.now() - t;
+    }
+  };
   const flush = async (): Promise<void> => {
     if (batched === 0) return;
     const b = batch;
@@ -122,7 +138,11 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
       await f.clock.sleep(wait, f.signal);
     }
     flushedAt = f.clock.now();
-    while (inFlight.length >= WRITE_DEPTH) await inFlight.shift();
+    if (inFlight.length >= WRITE_DEPTH) {
+      const t = performance.now();
+      while (inFlight.length >= WRITE_DEPTH) await inFlight.shift();
+      storeWait += performance.now() - t;
+    }
     writing = staged.append(b).then(() => {
       res?.recycle?.(b);
       f.onWritten(staged.written);
@@ -143,7 +163,7 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
     }, start);
     res = opened.res;
     let skip = checkResponse(opened.head, url, start, bytes);
-    for (let chunk = await res.next(); chunk !== null; chunk = await res.next()) {
+    for (let chunk = await next(res); chunk !== null; chunk = await next(res)) {
       f.onBytes(chunk.byteLength);
       if (skip > 0) {
         // a source that ignored our Range (200): drop the prefix we already hold
@@ -175,6 +195,11 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
     throw asFailure(err, url);
   } finally {
     res?.close();
+    if (f.pipeline) {
+      f.pipeline.fetchSeconds += (performance.now() - began) / 1000;
+      f.pipeline.sourceWaitSeconds += sourceWait / 1000;
+      f.pipeline.storeWaitSeconds += storeWait / 1000;
+    }
   }
   if (staged.written !== bytes) {
     throw new SourceFailure('unreachable', false, `${url}: body ended after ${staged.written} of ${bytes} bytes`);

@@ -93,6 +93,10 @@ describe('fill downloads', () => {
     expect(start).toBeLessThanOrEqual(first.sent);
     expect(second.sent).toBe(f.data.length - start);
     expect(store.has(f.fileId, f.sha256)).toBe(true);
+    // both tries' time is accounted for, and the waits are parts of it
+    const p = engine.status().pipeline;
+    expect(p.fetchSeconds).toBeGreaterThan(0);
+    expect(p.sourceWaitSeconds + p.storeWaitSeconds).toBeLessThanOrEqual(p.fetchSeconds);
   });
 
   it('HTTP errors escalate: a 404 peer and a 503 tier, then the origin; a source ignoring Range is skipped past what is held', async () => {
