@@ -4,7 +4,7 @@
 // under wrk's playback load, its user+system time from /proc/<pid>/stat (every thread: the event
 // loop, libuv's pool, SQLite) divided by the 2xx answers. A before/after check that a busy
 // shared machine does not skew the way wall-clock rates are skewed; 1e6 / µs is the implied
-// starts/s on one core. Prints one JSON line.
+// starts/s on one core; mainThreadUsPerStart is the event loop's own share. Prints one JSON line.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -42,10 +42,17 @@ const listening = new Promise<any>((resolve, reject) => {
 // utime + stime of the whole process in clock ticks (fields 14 and 15; the command name in
 // parentheses may hold spaces, so count from its closing parenthesis). Linux's USER_HZ is 100.
 const TICKS_PER_SECOND = 100;
+// The same for the main thread alone (/proc/<pid>/task/<pid>/stat): the event loop, which wrk's
+// load keeps busy and which bounds the starts/s of one core; the rest is the SQLite checkpoint
+// worker, V8's compiler and GC helpers and libuv's pool, which may run on another core.
 const cpuOf = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+  const ticks = (path: string) => {
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+  };
+  const main = ticks(`/proc/${pid}/task/${pid}/stat`);
+  return { ...ticks(`/proc/${pid}/stat`), main: main.user + main.system };
 };
 
 try {
@@ -55,13 +62,14 @@ try {
   await runWrk(srv.url, mode, srv.wrkData, srv.token, 3, connections);
   // wrk runs for wall-clock seconds; on a loaded machine the server may get far less than a core,
   // so keep going until it has used cpuSeconds of CPU.
-  let user = 0, system = 0, starts = 0, requests = 0, non2xx = 0, wall = 0;
+  let user = 0, system = 0, main = 0, starts = 0, requests = 0, non2xx = 0, wall = 0;
   while (user + system < cpuSeconds) {
     const c0 = cpuOf(pid);
     const run = await runWrk(srv.url, mode, srv.wrkData, srv.token, 5, connections);
     const c1 = cpuOf(pid);
     user += c1.user - c0.user;
     system += c1.system - c0.system;
+    main += c1.main - c0.main;
     requests += run.requests;
     non2xx += run.non2xx;
     starts += run.requests - run.non2xx;
@@ -71,6 +79,7 @@ try {
   console.log(JSON.stringify({
     bench: 'playback-cpu', mode, serverArgs: serverArgs.join(' '), connections, wallSeconds: wall, serverUserSeconds: user, serverSystemSeconds: system, requests, starts, non2xx,
     cpuUsPerStart: Math.round(cpuUsPerStart), userUsPerStart: Math.round((user * 1e6) / starts), systemUsPerStart: Math.round((system * 1e6) / starts), startsPerCpuSecond: Math.round(1e6 / cpuUsPerStart),
+    mainThreadUsPerStart: Math.round((main * 1e6) / starts),
   }));
 } finally {
   child.kill('SIGTERM');
