@@ -58,14 +58,21 @@ function compiledFor(title: CatalogTitle) {
   return c;
 }
 
-/** The session's MPD; with `json`, as JSON string content (manifest/json-string.ts). */
-export function dashFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string, json = false): string {
-  return compiledFor(title).mpd(baseUrls(d), sessionPaths(controlUrl, sid).licence, json);
+export function dashFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string): string {
+  return compiledFor(title).mpd(baseUrls(d), sessionPaths(controlUrl, sid).licence);
 }
 
-/** The session's multivariant playlist; with `json`, as JSON string content (manifest/json-string.ts). */
-export function hlsMasterFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string, json = false): string {
-  return compiledFor(title).master(d.targets.length, sessionPaths(controlUrl, sid).media, json);
+export function hlsMasterFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string): string {
+  return compiledFor(title).master(d.targets.length, sessionPaths(controlUrl, sid).media);
+}
+
+/**
+ * A start's MPD and multivariant playlist as JSON string content (manifest/json-string.ts): the
+ * same text dashFor and hlsMasterFor give, from the base URLs and paths the start already has.
+ */
+export function manifestsAsJson(title: CatalogTitle, bases: string[], paths: ReturnType<typeof sessionPaths>): { mpd: string; master: string } {
+  const c = compiledFor(title);
+  return { mpd: c.mpd(bases, paths.licence, true), master: c.master(bases.length, paths.media, true) };
 }
 
 export function hlsMediaFor(title: CatalogTitle, d: Delivery, controlUrl: string, sid: string, fileId: string, rank: number): string | undefined {

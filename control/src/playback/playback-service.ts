@@ -8,7 +8,7 @@ import type { Control } from '../control.ts';
 import { secretHash } from '../credentials.ts';
 import { steer } from '../steering/steer.ts';
 import type { Account, SessionRow } from '../store/repository.ts';
-import { baseUrls, dashFor, hlsMasterFor, makeDelivery, sessionPaths } from './delivery.ts';
+import { baseUrls, makeDelivery, manifestsAsJson, sessionPaths } from './delivery.ts';
 import { recordSample } from './throughput-samples.ts';
 import type { Delivery } from './delivery.ts';
 import { streamLimit } from './plans.ts';
@@ -93,8 +93,9 @@ export class PlaybackService {
     });
     // The answer's JSON with its manifests written in already escaped (manifest/json-string.ts):
     // the same bytes as JSON.stringify of the whole object, without escaping ~7 KB per start.
-    const json = `${answer.slice(0, -1)},"dash":{"url":${JSON.stringify(paths.mpd)},"mpd":"${dashFor(title, delivery, c.publicUrl, sid, true)}"},`
-      + `"hls":{"url":${JSON.stringify(paths.master)},"master":"${hlsMasterFor(title, delivery, c.publicUrl, sid, true)}"}}`;
+    const manifests = manifestsAsJson(title, bases, paths);
+    const json = `${answer.slice(0, -1)},"dash":{"url":${JSON.stringify(paths.mpd)},"mpd":"${manifests.mpd}"},`
+      + `"hls":{"url":${JSON.stringify(paths.master)},"master":"${manifests.master}"}}`;
     return { sessionId: sid, json };
   }
 
