@@ -7,7 +7,11 @@ import { read } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { ServeResponse as ServerResponse } from './h1/response.ts';
 
-export const CHUNK_BYTES = 512 * 1024;
+// Each chunk costs a fixed ~100 µs of CPU on this path (threadpool hop, event-loop turns, the
+// socket write's JS and syscalls) beside the copies: bench/serve/disk-cost.ts under load measured
+// 1.43 / 0.64 / 0.55 CPU-s per GiB at 128 KiB / 512 KiB / 1 MiB (nginx 0.29). 2 MiB with the same
+// pool bytes was worse (pool misses: fresh buffers fault their pages in).
+export const CHUNK_BYTES = 1024 * 1024;
 /** reads in flight per response of a published file: the next chunk is read while one is sent */
 const READ_AHEAD = 2;
 
@@ -48,7 +52,8 @@ export class IoLimiter {
   }
 }
 
-const pool = new BufferPool(32);
+/** 16 MiB of free buffers kept per worker */
+const pool = new BufferPool(16);
 
 /** A read of a published file failed; `code` is the OS error's (EIO…), for the drive's error count. */
 export class DiskReadError extends Error {

@@ -9,7 +9,7 @@ import { splitReplies } from './helpers/raw-replies.ts';
 let d: Daemon;
 const SSD = 't1.ssd';
 const HDD = 't1.hdd';
-const SIZE = 700_000; // more than one disk read chunk: never the synchronous small-read path
+const SIZE = 1_400_000; // more than one disk read chunk: never the synchronous small-read path
 
 beforeAll(async () => {
   d = await startDaemon({

@@ -20,7 +20,7 @@ beforeAll(async () => {
     files: [
       { fileId: ID.ram, bytes: 600_000, tier: 'ram' },
       { fileId: ID.ssd, bytes: 1_200_000, tier: 'ssd' },
-      { fileId: ID.hdd, bytes: 900_001, tier: 'hdd' },
+      { fileId: ID.hdd, bytes: 1_800_001, tier: 'hdd' },
     ],
     settings: {
       controlUrl: control.url,

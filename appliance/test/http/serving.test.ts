@@ -11,8 +11,8 @@ beforeAll(async () => {
   d = await startDaemon({
     files: [
       { fileId: ID.ram, bytes: 1_500_000, tier: 'ram' },
-      { fileId: ID.ssd, bytes: 700_000, tier: 'ssd', kind: 'audio' },
-      { fileId: ID.hdd, bytes: 900_001, tier: 'hdd' },
+      { fileId: ID.ssd, bytes: 1_400_000, tier: 'ssd', kind: 'audio' },
+      { fileId: ID.hdd, bytes: 1_800_001, tier: 'hdd' },
     ],
     waitRam: true,
   });
