@@ -62,12 +62,12 @@ describe.each(backends)('repository (%s)', (_name, open) => {
   });
 
   it('snapshots: absent parts are left as they are; drain is kept apart', async () => {
-    await repo.saveSnapshots([{ applianceId: 'a1', state: 's-1', inventory: 'i-1' }]);
-    await repo.saveSnapshots([{ applianceId: 'a1', state: 's-2' }]);
+    await repo.saveSnapshots([{ applianceId: 'a1', state: '{"n":1}', inventory: 'i-1' }]);
+    await repo.saveSnapshots([{ applianceId: 'a1', state: '{"n":2}' }]);
     expect(await repo.setOperatorDrain('a1', true)).toBe(true);
     expect(await repo.setOperatorDrain('none', true)).toBe(false);
     const [row] = await repo.listAppliances();
-    expect([row.snapshot, row.inventory, row.operatorDrain]).toEqual(['s-2', 'i-1', true]);
+    expect([row.snapshot, row.inventory, row.operatorDrain]).toEqual(['{"n":2}', 'i-1', true]);
   });
 
   it('route log: entries in the order written; a full set drops the appliance\'s earlier ones, bytes intact', async () => {
@@ -75,14 +75,14 @@ describe.each(backends)('repository (%s)', (_name, open) => {
     await repo.putSite(site('s9'));
     await repo.addEnrollmentToken('tok9', 's9', 1000);
     await repo.enroll('tok9', 's9', { applianceId: 'a9', name: 'box9', publicUrl: 'http://box9', createdAt: 5, credentialHash: 'cred9' }, 10);
-    await repo.saveSnapshots([{ applianceId: 'a1', state: 's', routeLog: [e(true, 1), e(false, 2)] }, { applianceId: 'a9', state: 's', routeLog: [e(false, 0, 255)] }]);
-    await repo.saveSnapshots([{ applianceId: 'a1', state: 's', routeLog: [e(false, 3), e(false, 4)] }]);
+    await repo.saveSnapshots([{ applianceId: 'a1', state: '{}', routeLog: [e(true, 1), e(false, 2)] }, { applianceId: 'a9', state: '{}', routeLog: [e(false, 0, 255)] }]);
+    await repo.saveSnapshots([{ applianceId: 'a1', state: '{}', routeLog: [e(false, 3), e(false, 4)] }]);
     const log = async () => (await repo.routeLog()).map((r) => [r.applianceId, r.full, [...r.body]]);
     expect(await log()).toEqual([['a1', true, [1]], ['a1', false, [2]], ['a9', false, [0, 255]], ['a1', false, [3]], ['a1', false, [4]]]);
-    await repo.saveSnapshots([{ applianceId: 'a1', state: 's', routeLog: [e(true, 5), e(false, 6)] }]);
+    await repo.saveSnapshots([{ applianceId: 'a1', state: '{}', routeLog: [e(true, 5), e(false, 6)] }]);
     expect(await log()).toEqual([['a9', false, [0, 255]], ['a1', true, [5]], ['a1', false, [6]]]);
     // an appliance the store has no row for fails nothing (the others' writes in the batch stand)
-    await repo.saveSnapshots([{ applianceId: 'ghost', state: 's', routeLog: [e(true, 7)] }, { applianceId: 'a9', state: 's', routeLog: [e(true, 8)] }]);
+    await repo.saveSnapshots([{ applianceId: 'ghost', state: '{}', routeLog: [e(true, 7)] }, { applianceId: 'a9', state: '{}', routeLog: [e(true, 8)] }]);
     expect((await log()).slice(-2)).toEqual([['ghost', true, [7]], ['a9', true, [8]]]);
   });
 
@@ -285,7 +285,7 @@ describe('PostgreSQL: migrations and the change feed between two instances', () 
       await r1.putSite(site('s1'));
       await r1.addEnrollmentToken('tok', 's1', 1000);
       await r1.enroll('tok', 's1', { applianceId: 'a1', name: 'box1', publicUrl: 'http://box1', createdAt: 1, credentialHash: 'c1' }, 10);
-      await r1.saveSnapshots([{ applianceId: 'a1', state: 'st', inventory: 'inv', routeLog: [{ full: true, body: Buffer.from([1, 2]) }] }]);
+      await r1.saveSnapshots([{ applianceId: 'a1', state: '{"n":1}', inventory: 'inv', routeLog: [{ full: true, body: Buffer.from([1, 2]) }] }]);
       await r1.putTitle({ titleId: 't1', name: 'T', regions: [], manifest: '{}' }, [], 1);
       await r1.putSiteFill({ siteId: 's1', rateLimitBps: 5e8, peerServeRateBps: null, fillNowUntil: 99 });
       await r1.setApplianceFillNow('a1', 77);
@@ -293,7 +293,7 @@ describe('PostgreSQL: migrations and the change feed between two instances', () 
       const ch = await r2.changesSince(since);
       expect(ch.sites.map((s) => s.siteId)).toEqual(['s1']);
       expect(ch.titles.map((t) => t.titleId)).toEqual(['t1']);
-      expect(ch.appliances).toMatchObject([{ applianceId: 'a1', snapshot: 'st', inventory: 'inv', routes: null }]);
+      expect(ch.appliances).toMatchObject([{ applianceId: 'a1', snapshot: '{"n":1}', inventory: 'inv', routes: null }]);
       expect(ch.routeLog).toEqual([{ applianceId: 'a1', full: true, body: Buffer.from([1, 2]) }]);
       expect(ch.siteFill).toEqual([{ siteId: 's1', rateLimitBps: 5e8, peerServeRateBps: null, fillNowUntil: 99 }]);
       expect(ch.applianceFillNow).toEqual([{ applianceId: 'a1', fillNowUntil: 77 }]);
@@ -303,11 +303,40 @@ describe('PostgreSQL: migrations and the change feed between two instances', () 
       expect(await r2.changesSince(ch.version)).toEqual(none);
       expect(await r1.changesSince(since)).toMatchObject({ appliances: [], routeLog: [], siteFill: [], applianceFillNow: [] });
       // a state-only write does not carry the inventory again
-      await r1.saveSnapshots([{ applianceId: 'a1', state: 'st2' }]);
-      expect((await r2.changesSince(ch.version)).appliances).toMatchObject([{ snapshot: 'st2', inventory: null }]);
+      await r1.saveSnapshots([{ applianceId: 'a1', state: '{"n":2}' }]);
+      expect((await r2.changesSince(ch.version)).appliances).toMatchObject([{ snapshot: '{"n":2}', inventory: null }]);
       for (let i = 0; i < 500 && noticed === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(noticed).toBeGreaterThan(0);
       await stop();
+    } finally {
+      await r1.close();
+      await r2.close();
+    }
+  });
+
+  it('a state from an older report written after a newer one leaves the newer in place, so the other instance still reads it', async () => {
+    const url = await pg.database();
+    const [r1, r2] = await Promise.all([PgRepository.open({ url, poolSize: 2 }), PgRepository.open({ url, poolSize: 2 })]);
+    try {
+      await r1.putSite(site('s1'));
+      await r1.addEnrollmentToken('tok', 's1', 1000);
+      await r1.enroll('tok', 's1', { applianceId: 'a1', name: 'box1', publicUrl: 'http://box1', createdAt: 1, credentialHash: 'c1' }, 10);
+      const state = (bootId: string, seq: number, pastBoots: string[] = [], lastReportAt = seq) => JSON.stringify({ bootId, seq, pastBoots, lastReportAt });
+      // the box reported 7 to r2 and then 8 to r1; r2's write of 7 commits last
+      await r1.saveSnapshots([{ applianceId: 'a1', state: state('b1', 8) }]);
+      const since = await r2.changeVersion();
+      await r2.saveSnapshots([{ applianceId: 'a1', state: state('b1', 7) }]);
+      // the row keeps r1's state, still r1's: r2 reads it
+      expect((await r2.changesSince(0)).appliances).toMatchObject([{ applianceId: 'a1', snapshot: state('b1', 8) }]);
+      expect((await r2.changesSince(since)).appliances).toEqual([]);
+      // a later report in the same boot, or a new boot that knows the old one, does replace it
+      await r2.saveSnapshots([{ applianceId: 'a1', state: state('b1', 9) }]);
+      expect((await r1.changesSince(0)).appliances).toMatchObject([{ snapshot: state('b1', 9) }]);
+      await r1.saveSnapshots([{ applianceId: 'a1', state: state('b2', 1, ['b1'], 1) }]);
+      expect((await r2.changesSince(0)).appliances).toMatchObject([{ snapshot: state('b2', 1, ['b1'], 1) }]);
+      // the old boot's late write does not bring it back
+      await r2.saveSnapshots([{ applianceId: 'a1', state: state('b1', 10, [], 100) }]);
+      expect((await r2.changesSince(0)).appliances).toMatchObject([{ snapshot: state('b2', 1, ['b1'], 1) }]);
     } finally {
       await r1.close();
       await r2.close();

@@ -68,6 +68,26 @@ function applianceFillOf(r: Row): ApplianceFillNow { return { applianceId: r.app
 function peerKeyOf(r: Row): PeerKeyRow { return { kid: r.kid, x: r.x, d: r.d, createdAt: r.created_at }; }
 function profileOf(r: Row): Profile { return { profileId: r.profile_id, accountId: r.account_id, name: r.name }; }
 
+/**
+ * In saveSnapshots: the appliance's stored state came from a later report than the one being
+ * written (Fleet.adopt's rule, from the stored side), so the row is left as it is. Two instances
+ * hear one box in turn; if B's write of report 7 commits after A's of report 8, B must not
+ * overwrite it: B would skip the row as its own and never learn of report 8 (a box shown failing
+ * on B after it recovered). The states are Fleet.stateSnapshot's JSON; with no boot on either
+ * side (never reported), the write goes ahead.
+ */
+const STORED_STATE_IS_NEWER = `coalesce(CASE
+    WHEN a.snapshot IS NULL THEN false
+    WHEN a.snapshot::jsonb->>'bootId' IS NULL AND u.state::jsonb->>'bootId' IS NULL THEN false
+    WHEN a.snapshot::jsonb->>'bootId' = u.state::jsonb->>'bootId'
+      THEN (a.snapshot::jsonb->>'seq')::bigint > (u.state::jsonb->>'seq')::bigint
+    ELSE u.state::jsonb->>'bootId' IS NULL
+      OR coalesce(a.snapshot::jsonb->'pastBoots' ? (u.state::jsonb->>'bootId'), false)
+      OR (a.snapshot::jsonb->>'bootId' IS NOT NULL
+        AND NOT coalesce(u.state::jsonb->'pastBoots' ? (a.snapshot::jsonb->>'bootId'), false)
+        AND coalesce((a.snapshot::jsonb->>'lastReportAt')::float8 > (u.state::jsonb->>'lastReportAt')::float8, false))
+  END, false)`;
+
 export class PgRepository implements Repository {
   /** marks this instance's writes, so its own change notices are not read back */
   readonly instanceId = randomBytes(8).toString('hex');
@@ -195,7 +215,7 @@ export class PgRepository implements Repository {
            inventory_version = CASE WHEN u.inventory IS NULL THEN a.inventory_version ELSE $4 END,
            routes = CASE WHEN u.id = ANY($6::text[]) THEN NULL ELSE a.routes END
          FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, state, inventory)
-         WHERE a.appliance_id = u.id`,
+         WHERE a.appliance_id = u.id AND NOT ${STORED_STATE_IS_NEWER}`,
         [ids, states, inventories, v, this.instanceId, fullIds], db,
       );
       if (log.length === 0) return;
