@@ -64,96 +64,121 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
 
   try {
-    log(`writing ${HOT_FILES} hot + ${WARM_FILES} warm files of ${FILE_BYTES >> 20} MiB under ${work}`);
+    // the range workloads' files, appliance and sanity checks; a viewers-only run
+    // (BENCH_WORKLOADS=viewers) has its own catalogue and appliance and needs none of them
     const docroot = join(work, 'docroot');
-    const hot = writeFileSet(docroot, { titleId: 'bench-hot', count: HOT_FILES, bytes: FILE_BYTES });
-    const warm = writeFileSet(docroot, { titleId: 'bench-warm', count: WARM_FILES, bytes: FILE_BYTES });
-
-    // real tokens: the appliance verifies every request; nginx ignores the query string
+    // one certificate and TLS policy for both servers' HTTPS listeners (the TLS workloads)
+    const cert = makeBenchCert(join(work, 'tls'));
     const kid = 'bench';
     const secret = randomBytes(24).toString('base64url');
     const exp = Math.floor(Date.now() / 1000) + 3600;
-    const tokens = new Map([
-      ['bench-hot', signToken({ kid, secret, exp, title: 'bench-hot' })],
-      ['bench-warm', signToken({ kid, secret, exp, title: 'bench-warm' })],
-    ]);
-    const rangeFiles = (fs: BenchFile[]): RangeFile[] =>
-      fs.map((f) => ({ path: fileUrl('', f.fileId, tokens.get(f.titleId)), bytes: f.bytes }));
-    const sets = { hot: rangeFiles(hot), warm: rangeFiles(warm), all: rangeFiles([...hot, ...warm]) };
+    const ranged = selected.ranges.length > 0 ? await runRangeWorkloads() : undefined;
 
-    // one certificate and TLS policy for both servers' HTTPS listeners (the TLS workloads)
-    const cert = makeBenchCert(join(work, 'tls'));
+    async function runRangeWorkloads() {
+      log(`writing ${HOT_FILES} hot + ${WARM_FILES} warm files of ${FILE_BYTES >> 20} MiB under ${work}`);
+      const hot = writeFileSet(docroot, { titleId: 'bench-hot', count: HOT_FILES, bytes: FILE_BYTES });
+      const warm = writeFileSet(docroot, { titleId: 'bench-warm', count: WARM_FILES, bytes: FILE_BYTES });
 
-    // nginx: both sendfile settings, alternately on the hot workload; keep the faster
-    const ngOn = await startNginx({ docroot, prefix: join(work, 'nginx-sendfile-on'), sendfile: true, workers, tls: cert });
-    running.push(ngOn);
-    const ngOff = await startNginx({ docroot, prefix: join(work, 'nginx-sendfile-off'), sendfile: false, workers, tls: cert });
-    running.push(ngOff);
-    const hotWorkload = WORKLOADS.find((w) => w.name === 'hot')!;
-    const trialRuns: Record<'on' | 'off', Array<{ gbps: number; p99_ms: number; cpu: number }>> = { on: [], off: [] };
-    for (let round = 0; round < 2; round++) {
-      const order: Nginx[] = round === 0 ? [ngOn, ngOff] : [ngOff, ngOn];
-      for (const ng of order) {
-        const r = await measured(hotWorkload, { name: 'nginx', origin: ng.origin, pid: ng.child.pid }, sets.hot, trialSeconds, work);
-        const gbps = (r.bytes * 8) / r.seconds / 1e9;
-        trialRuns[ng.sendfile ? 'on' : 'off'].push({ gbps, p99_ms: r.p99_ms, cpu: r.cpu });
-        log(`nginx trial sendfile ${ng.sendfile ? 'on' : 'off'}: ${round3(gbps)} Gb/s, p99 ${r.p99_ms} ms, cpu ${round3(r.cpu)}`);
+      // real tokens: the appliance verifies every request; nginx ignores the query string
+      const tokens = new Map([
+        ['bench-hot', signToken({ kid, secret, exp, title: 'bench-hot' })],
+        ['bench-warm', signToken({ kid, secret, exp, title: 'bench-warm' })],
+      ]);
+      const rangeFiles = (fs: BenchFile[]): RangeFile[] =>
+        fs.map((f) => ({ path: fileUrl('', f.fileId, tokens.get(f.titleId)), bytes: f.bytes }));
+      const sets = { hot: rangeFiles(hot), warm: rangeFiles(warm), all: rangeFiles([...hot, ...warm]) };
+
+      const { nginx, trial } = await nginxByTrial(sets.hot);
+      const edgebox: Edgebox = await startEdgebox({
+        dir: join(work, 'appliance'),
+        files: [...hot, ...warm],
+        hotFileIds: hot.map((f) => f.fileId),
+        workers,
+        ramTierBytes: RAM_TIER_BYTES,
+        tokenKeys: { [kid]: secret },
+        log,
+        nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
+        tls: cert,
+      });
+      running.push(edgebox);
+
+      const targets: [Target, Target] = [
+        { name: 'edgebox', origin: edgebox.origin, pid: edgebox.pid },
+        { name: 'nginx', origin: nginx.origin, pid: nginx.child.pid },
+      ];
+      await checkSameBytes(targets, [hot[0], warm[warm.length - 1]], tokens, log);
+      const tlsTargets: [Target, Target] = [
+        { name: 'edgebox', origin: edgebox.tlsOrigin!, pid: edgebox.pid },
+        { name: 'nginx', origin: nginx.tlsOrigin!, pid: nginx.child.pid },
+      ];
+      await checkSameBytes(tlsTargets, [hot[0]], tokens, log, cert.caPem);
+
+      const results: WorkloadResult[] = [];
+      for (const w of selected.ranges) {
+        log(`workload ${w.name}: ${w.describe}`);
+        results.push(await runWorkload(w, w.tls ? tlsTargets : targets, sets[w.set], { seconds, rounds, warmupSeconds, scratch: work, log }));
       }
-    }
-    const mean = (xs: number[]) => round3(xs.reduce((a, b) => a + b, 0) / xs.length);
-    const trial: NginxTrial[] = (['on', 'off'] as const).map((sf) => ({
-      sendfile: sf,
-      gbps: mean(trialRuns[sf].map((r) => r.gbps)),
-      p99_ms: mean(trialRuns[sf].map((r) => r.p99_ms)),
-      cpu: mean(trialRuns[sf].map((r) => r.cpu)),
-    }));
-    const nginx = trial[0].gbps >= trial[1].gbps ? ngOn : ngOff;
-    const loser = nginx === ngOn ? ngOff : ngOn;
-    await loser.stop();
-    running.splice(running.indexOf(loser), 1);
-    log(`nginx: keeping sendfile ${nginx.sendfile ? 'on' : 'off'}`);
 
-    const edgebox: Edgebox = await startEdgebox({
-      dir: join(work, 'appliance'),
-      files: [...hot, ...warm],
-      hotFileIds: hot.map((f) => f.fileId),
-      workers,
-      ramTierBytes: RAM_TIER_BYTES,
-      tokenKeys: { [kid]: secret },
-      log,
-      nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
-      tls: cert,
-    });
-    running.push(edgebox);
-
-    const targets: [Target, Target] = [
-      { name: 'edgebox', origin: edgebox.origin, pid: edgebox.pid },
-      { name: 'nginx', origin: nginx.origin, pid: nginx.child.pid },
-    ];
-    await checkSameBytes(targets, [hot[0], warm[warm.length - 1]], tokens, log);
-    const tlsTargets: [Target, Target] = [
-      { name: 'edgebox', origin: edgebox.tlsOrigin!, pid: edgebox.pid },
-      { name: 'nginx', origin: nginx.tlsOrigin!, pid: nginx.child.pid },
-    ];
-    await checkSameBytes(tlsTargets, [hot[0]], tokens, log, cert.caPem);
-
-    const results: WorkloadResult[] = [];
-    for (const w of selected.ranges) {
-      log(`workload ${w.name}: ${w.describe}`);
-      results.push(await runWorkload(w, w.tls ? tlsTargets : targets, sets[w.set], { seconds, rounds, warmupSeconds, scratch: work, log }));
+      const all = [...hot, ...warm];
+      const pageCache = {
+        data_set_bytes: all.reduce((a, f) => a + f.bytes, 0),
+        nginx_resident_bytes: pageCacheBytes(all.map((f) => f.path)),
+        appliance_resident_bytes: pageCacheBytes(all.map((f) => filePath(edgebox.app.config.storeRoot, f.fileId))),
+      };
+      // the viewers workload runs on an appliance of its own (its catalogue and RAM tier): this one goes
+      await edgebox.stop();
+      running.splice(running.indexOf(edgebox), 1);
+      return { nginx, trial, results, pageCache, ramResidentBytes: edgebox.ramResidentBytes };
     }
 
-    const all = [...hot, ...warm];
-    const pageCache = {
-      data_set_bytes: all.reduce((a, f) => a + f.bytes, 0),
-      nginx_resident_bytes: pageCacheBytes(all.map((f) => f.path)),
-      appliance_resident_bytes: pageCacheBytes(all.map((f) => filePath(edgebox.app.config.storeRoot, f.fileId))),
-    };
+    /** nginx with both sendfile settings, alternately on the hot workload; the faster one stays. */
+    async function nginxByTrial(hotSet: RangeFile[]): Promise<{ nginx: Nginx; trial: NginxTrial[] }> {
+      const ngOn = await startNginx({ docroot, prefix: join(work, 'nginx-sendfile-on'), sendfile: true, workers, tls: cert });
+      running.push(ngOn);
+      const ngOff = await startNginx({ docroot, prefix: join(work, 'nginx-sendfile-off'), sendfile: false, workers, tls: cert });
+      running.push(ngOff);
+      const hotWorkload = WORKLOADS.find((w) => w.name === 'hot')!;
+      const trialRuns: Record<'on' | 'off', Array<{ gbps: number; p99_ms: number; cpu: number }>> = { on: [], off: [] };
+      for (let round = 0; round < 2; round++) {
+        const order: Nginx[] = round === 0 ? [ngOn, ngOff] : [ngOff, ngOn];
+        for (const ng of order) {
+          const r = await measured(hotWorkload, { name: 'nginx', origin: ng.origin, pid: ng.child.pid }, hotSet, trialSeconds, work);
+          const gbps = (r.bytes * 8) / r.seconds / 1e9;
+          trialRuns[ng.sendfile ? 'on' : 'off'].push({ gbps, p99_ms: r.p99_ms, cpu: r.cpu });
+          log(`nginx trial sendfile ${ng.sendfile ? 'on' : 'off'}: ${round3(gbps)} Gb/s, p99 ${r.p99_ms} ms, cpu ${round3(r.cpu)}`);
+        }
+      }
+      const mean = (xs: number[]) => round3(xs.reduce((a, b) => a + b, 0) / xs.length);
+      const trial: NginxTrial[] = (['on', 'off'] as const).map((sf) => ({
+        sendfile: sf,
+        gbps: mean(trialRuns[sf].map((r) => r.gbps)),
+        p99_ms: mean(trialRuns[sf].map((r) => r.p99_ms)),
+        cpu: mean(trialRuns[sf].map((r) => r.cpu)),
+      }));
+      const nginx = trial[0].gbps >= trial[1].gbps ? ngOn : ngOff;
+      const loser = nginx === ngOn ? ngOff : ngOn;
+      await loser.stop();
+      running.splice(running.indexOf(loser), 1);
+      log(`nginx: keeping sendfile ${nginx.sendfile ? 'on' : 'off'}`);
+      return { nginx, trial };
+    }
+
+    // a viewers-only run has no hot workload to try sendfile on: BENCH_NGINX_SENDFILE (off, what
+    // the full quiet runs on this machine chose) says which, and the results say it was not tried
+    let nginx: Nginx;
+    if (ranged) nginx = ranged.nginx;
+    else {
+      const sendfile = (process.env.BENCH_NGINX_SENDFILE ?? 'off') === 'on';
+      nginx = await startNginx({ docroot, prefix: join(work, `nginx-sendfile-${sendfile ? 'on' : 'off'}`), sendfile, workers, tls: cert });
+      running.push(nginx);
+      log(`nginx: sendfile ${sendfile ? 'on' : 'off'} (BENCH_NGINX_SENDFILE; no range workload to try both on)`);
+    }
+    const results = ranged?.results ?? [];
+    const pageCache = ranged?.pageCache;
+
     // the viewers workload runs on an appliance of its own (its catalogue and RAM tier): this one goes
     let viewers: ViewersWorkloadResult | undefined;
     if (selected.viewers) {
-      await edgebox.stop();
-      running.splice(running.indexOf(edgebox), 1);
       log(`workload viewers: ${VIEWERS_DESCRIBE}; at most ${viewersBoundSeconds(viewerSettings)} s of steps`);
       viewers = await runViewersWorkload({
         work, docroot, cert, kid, secret, exp, workers, log,
@@ -164,26 +189,24 @@ async function main(): Promise<void> {
     }
 
     const m = machine(loadStart);
-    const gib = (b: number) => round3(b / 2 ** 30);
-    const cachedShare = Math.min(pageCache.nginx_resident_bytes, pageCache.appliance_resident_bytes) / pageCache.data_set_bytes;
     const out: ServeResults = {
       bench: 'serve',
       date: new Date().toISOString(),
       node: process.version,
       machine: m,
-      page_cache: pageCache,
+      page_cache: pageCache ?? null,
       settings: { seconds_per_round: seconds, rounds, warmup_seconds: warmupSeconds },
       nginx: {
         version: nginxVersion(),
         workers: nginx.workers,
         chosen: { sendfile: nginx.sendfile ? 'on' : 'off' },
-        trial,
+        trial: ranged?.trial ?? [],
         config: nginx.config.replaceAll(work, '<bench-dir>'),
       },
       edgebox: {
-        workers: edgebox.workers,
+        workers,
         ram_tier_bytes: RAM_TIER_BYTES,
-        ram_resident_bytes: edgebox.ramResidentBytes ?? null,
+        ram_resident_bytes: ranged?.ramResidentBytes ?? null,
         hot_set_bytes: HOT_FILES * FILE_BYTES,
         warm_set_bytes: WARM_FILES * FILE_BYTES,
       },
@@ -192,11 +215,7 @@ async function main(): Promise<void> {
       notes: [
         ...(profileDir ? ['PROFILED RUN (node --cpu-prof on the appliance): figures are not representative.'] : []),
         `Server, load generator and other processes share the same ${m.cores} cores over loopback: absolute figures are this machine's, the ratios are the point.`,
-        `After the workloads the page cache held ${gib(pageCache.nginx_resident_bytes)} GiB of nginx's copy and ${gib(pageCache.appliance_resident_bytes)} GiB of the appliance's copy of the ${gib(pageCache.data_set_bytes)} GiB data set (fincore; ${m.memory_gib} GiB of memory)` +
-          (cachedShare >= 0.95 ? ', so the warm workload measures the appliance\'s disk-tier path against nginx reading cached files, not disk speed.' : ': part of the warm workload was read from disk.'),
-        'autocannon is a single JavaScript thread: on small ranges it saturates before either server does; compare cpu (cores the server used) alongside req/s, and see small-wrk (native client, no target) for what the servers themselves answer.',
-        `small, small-wrk and conn1k draw ranges from all ${HOT_FILES + WARM_FILES} files: about ${Math.round((edgebox.ramResidentBytes ?? 0) / FILE_BYTES)} resident in the appliance's RAM tier, the rest served from its disk tier.`,
-        'Main figures: hot and warm are judged on Gb/s, small on req/s, conn1k on p99 latency (ratio = edgebox p99 ÷ nginx p99, lower is better).',
+        ...(pageCache ? rangeNotes(pageCache, ranged?.ramResidentBytes, m.memory_gib) : []),
         ...(viewers ? viewersNotes(viewers) : []),
       ],
     };
@@ -217,6 +236,19 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
   }
+}
+
+/** What the range workloads' figures mean on this machine (none in a viewers-only run). */
+function rangeNotes(pageCache: NonNullable<ServeResults['page_cache']>, ramResidentBytes: number | undefined, memoryGib: number): string[] {
+  const gib = (b: number) => round3(b / 2 ** 30);
+  const cachedShare = Math.min(pageCache.nginx_resident_bytes, pageCache.appliance_resident_bytes) / pageCache.data_set_bytes;
+  return [
+    `After the workloads the page cache held ${gib(pageCache.nginx_resident_bytes)} GiB of nginx's copy and ${gib(pageCache.appliance_resident_bytes)} GiB of the appliance's copy of the ${gib(pageCache.data_set_bytes)} GiB data set (fincore; ${memoryGib} GiB of memory)` +
+      (cachedShare >= 0.95 ? ', so the warm workload measures the appliance\'s disk-tier path against nginx reading cached files, not disk speed.' : ': part of the warm workload was read from disk.'),
+    'autocannon is a single JavaScript thread: on small ranges it saturates before either server does; compare cpu (cores the server used) alongside req/s, and see small-wrk (native client, no target) for what the servers themselves answer.',
+    `small, small-wrk and conn1k draw ranges from all ${HOT_FILES + WARM_FILES} files: about ${Math.round((ramResidentBytes ?? 0) / FILE_BYTES)} resident in the appliance's RAM tier, the rest served from its disk tier.`,
+    'Main figures: hot and warm are judged on Gb/s, small on req/s, conn1k on p99 latency (ratio = edgebox p99 ÷ nginx p99, lower is better).',
+  ];
 }
 
 function nginxVersion(): string {

@@ -43,8 +43,9 @@ export interface ServeResults {
   date: string;
   node: string;
   machine: Machine;
-  /** the data set's bytes in the page cache once the workloads had run (fincore), per server's copy */
-  page_cache: { data_set_bytes: number; nginx_resident_bytes: number; appliance_resident_bytes: number };
+  /** the data set's bytes in the page cache once the workloads had run (fincore), per server's copy;
+   * null when no range workload ran (BENCH_WORKLOADS=viewers) */
+  page_cache: null | { data_set_bytes: number; nginx_resident_bytes: number; appliance_resident_bytes: number };
   settings: { seconds_per_round: number; rounds: number; warmup_seconds: number };
   nginx: {
     version: string;
@@ -80,28 +81,32 @@ export function markdown(r: ServeResults): string {
   lines.push(`- node: ${r.node}`);
   lines.push(`- machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memory_gib} GiB, Linux ${r.machine.kernel}; ` +
     `load average ${r.machine.loadavg_start} at start, ${r.machine.loadavg_end} at end (shared with other work)`);
-  lines.push(`- nginx ${r.nginx.version}: ${r.nginx.workers} workers, sendfile **${r.nginx.chosen.sendfile}** chosen ` +
-    `(trial on the hot workload: ${r.nginx.trial.map((t) => `sendfile ${t.sendfile} ${t.gbps} Gb/s`).join(', ')})`);
-  const resident = r.edgebox.ram_resident_bytes === null ? 'unknown' : `${mib(r.edgebox.ram_resident_bytes)} MiB`;
-  lines.push(`- appliance: ${r.edgebox.workers} serving workers, RAM tier ${mib(r.edgebox.ram_tier_bytes)} MiB (${resident} resident at start), ` +
-    `hot set ${mib(r.edgebox.hot_set_bytes)} MiB, warm set ${mib(r.edgebox.warm_set_bytes)} MiB`);
-  lines.push(`- ${r.settings.rounds} rounds × ${r.settings.seconds_per_round} s per server per workload, ` +
-    `alternating (A, B, B, A…), after a ${r.settings.warmup_seconds} s warm-up each; figures are totals over rounds, ` +
-    'latency percentiles the mean of the rounds\'; cpu = cores used by the server\'s processes', '');
-  lines.push('| workload | judged on | edgebox Gb/s | edgebox req/s | edgebox p50 / p99 ms | edgebox cpu | nginx Gb/s | nginx req/s | nginx p50 / p99 ms | nginx cpu | ratio | target |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-  for (const w of r.workloads) {
-    const e = w.edgebox;
-    const n = w.nginx;
-    const target = w.target ? `${w.target} ${w.meets ? '✅' : '❌'}` : '—';
-    lines.push(`| ${w.name} | ${FIGURE_LABEL[w.main]} | ${e.gbps} | ${e.rps} | ${e.p50_ms} / ${e.p99_ms} | ${e.cpu} | ` +
-      `${n.gbps} | ${n.rps} | ${n.p50_ms} / ${n.p99_ms} | ${n.cpu} | ${w.ratio} | ${target} |`);
-  }
-  lines.push('', 'ratio = edgebox ÷ nginx on the workload\'s main figure (for p99, lower is better).', '');
-  lines.push('## Workloads', '');
-  for (const w of r.workloads) {
-    const errs = w.errors.edgebox + w.errors.nginx > 0 ? ` (errors: edgebox ${w.errors.edgebox}, nginx ${w.errors.nginx})` : '';
-    lines.push(`- **${w.name}**: ${w.describe}${errs}`);
+  lines.push(`- nginx ${r.nginx.version}: ${r.nginx.workers} workers, sendfile **${r.nginx.chosen.sendfile}** ` + (r.nginx.trial.length > 0
+    ? `chosen (trial on the hot workload: ${r.nginx.trial.map((t) => `sendfile ${t.sendfile} ${t.gbps} Gb/s`).join(', ')})`
+    : '(not tried: no range workload ran; BENCH_NGINX_SENDFILE)'));
+  // a viewers-only run (BENCH_WORKLOADS=viewers) has no range workloads and no appliance of theirs
+  if (r.workloads.length > 0) {
+    const resident = r.edgebox.ram_resident_bytes === null ? 'unknown' : `${mib(r.edgebox.ram_resident_bytes)} MiB`;
+    lines.push(`- appliance: ${r.edgebox.workers} serving workers, RAM tier ${mib(r.edgebox.ram_tier_bytes)} MiB (${resident} resident at start), ` +
+      `hot set ${mib(r.edgebox.hot_set_bytes)} MiB, warm set ${mib(r.edgebox.warm_set_bytes)} MiB`);
+    lines.push(`- ${r.settings.rounds} rounds × ${r.settings.seconds_per_round} s per server per workload, ` +
+      `alternating (A, B, B, A…), after a ${r.settings.warmup_seconds} s warm-up each; figures are totals over rounds, ` +
+      'latency percentiles the mean of the rounds\'; cpu = cores used by the server\'s processes', '');
+    lines.push('| workload | judged on | edgebox Gb/s | edgebox req/s | edgebox p50 / p99 ms | edgebox cpu | nginx Gb/s | nginx req/s | nginx p50 / p99 ms | nginx cpu | ratio | target |');
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const w of r.workloads) {
+      const e = w.edgebox;
+      const n = w.nginx;
+      const target = w.target ? `${w.target} ${w.meets ? '✅' : '❌'}` : '—';
+      lines.push(`| ${w.name} | ${FIGURE_LABEL[w.main]} | ${e.gbps} | ${e.rps} | ${e.p50_ms} / ${e.p99_ms} | ${e.cpu} | ` +
+        `${n.gbps} | ${n.rps} | ${n.p50_ms} / ${n.p99_ms} | ${n.cpu} | ${w.ratio} | ${target} |`);
+    }
+    lines.push('', 'ratio = edgebox ÷ nginx on the workload\'s main figure (for p99, lower is better).', '');
+    lines.push('## Workloads', '');
+    for (const w of r.workloads) {
+      const errs = w.errors.edgebox + w.errors.nginx > 0 ? ` (errors: edgebox ${w.errors.edgebox}, nginx ${w.errors.nginx})` : '';
+      lines.push(`- **${w.name}**: ${w.describe}${errs}`);
+    }
   }
   if (r.viewers) lines.push(...viewersSection(r.viewers));
   if (r.notes.length > 0) {
