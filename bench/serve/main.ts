@@ -257,7 +257,9 @@ function nginxVersion(): string {
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.replace('nginx version:', '').trim() || 'unknown';
 }
 
-main().catch((err) => {
+// exit once the results are written: something the run opened keeps the loop alive after cleanup
+// (seen with and without viewers, not yet found), and a bench that never returns stalls its caller
+main().then(() => process.exit(0), (err) => {
   console.error(`[bench:serve] failed: ${err instanceof Error ? err.stack : String(err)}`);
   process.exit(1);
 });
