@@ -135,3 +135,5 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+// as bench:serve (main.ts): something the run opened can keep the loop alive after cleanup
+process.exit(0);
