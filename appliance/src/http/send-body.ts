@@ -14,6 +14,7 @@ import { DiskReadError, pumpRange, type IoLimiter } from './disk-reader.ts';
 import { sendError } from './errors.ts';
 import { headersOf } from './file-headers.ts';
 import type { ByteSpan } from './range.ts';
+import type { ResponseHeaders } from './h1/response.ts';
 import { limiterFor, type Exchange, type ServeContext } from './exchange.ts';
 
 const BOUNDARY = `edgebox-${randomBytes(12).toString('hex')}`;
@@ -33,7 +34,7 @@ function diskError(ctx: ServeContext, file: FileEntry, e: unknown): void {
 }
 
 /** One small SSD range served synchronously; false if it needs the async path. */
-function trySync(ctx: ServeContext, x: Exchange, file: FileEntry, status: number, headers: string[], start: number, end: number): boolean {
+function trySync(ctx: ServeContext, x: Exchange, file: FileEntry, status: number, headers: ResponseHeaders, start: number, end: number): boolean {
   const length = end - start + 1;
   if (file.tier !== 'ssd' || length > SYNC_READ_MAX_BYTES) return false;
   const fd = ctx.files.acquireOpen(file);
@@ -89,7 +90,7 @@ export function sendDisk(
   x: Exchange,
   file: FileEntry,
   status: number,
-  headers: string[],
+  headers: ResponseHeaders,
   start: number,
   end: number,
 ): void {

@@ -5,12 +5,12 @@
 // not hold goes to the miss path (miss-stream.ts): a fast 404 unless the fill engine wants it.
 // Peers (serve-peer.ts) enter at serveEntry with their own gate; both share every step after it.
 
-import type { ServeRequest as IncomingMessage, ServeResponse as ServerResponse } from './h1/response.ts';
+import type { ResponseHeaders, ServeRequest as IncomingMessage, ServeResponse as ServerResponse } from './h1/response.ts';
 import type { FileEntry } from '../store/types.ts';
 import { notModified, ifRangeMatches } from './conditional.ts';
 import { sendError } from './errors.ts';
 import type { Exchange, ServeContext } from './exchange.ts';
-import { headersOf } from './file-headers.ts';
+import { headersOf, rangeHeaders } from './file-headers.ts';
 import { parseRange, type ByteSpan } from './range.ts';
 import { sendDisk, sendMultipart } from './send-body.ts';
 
@@ -32,7 +32,7 @@ export function serveFile(
 
 /** What a GET/HEAD of a file will send, once conditionals and Range have been applied. */
 export type ResponsePlan =
-  | { multi: false; status: 200 | 206; headers: string[]; start: number; end: number; head: boolean }
+  | { multi: false; status: 200 | 206; headers: ResponseHeaders; start: number; end: number; head: boolean }
   | { multi: true; ranges: ByteSpan[]; head: boolean };
 
 /**
@@ -63,11 +63,9 @@ export function planResponse(ctx: ServeContext, req: IncomingMessage, res: Serve
   }
   const head = req.method === 'HEAD';
   if (ranges !== undefined && ranges.length > 1) return { multi: true, ranges, head };
-  if (ranges === undefined) return { multi: false, status: 200, headers: h.full as string[], start: 0, end: file.bytes - 1, head };
+  if (ranges === undefined) return { multi: false, status: 200, headers: h.full, start: 0, end: file.bytes - 1, head };
   const { start, end } = ranges[0];
-  const headers = h.common.slice();
-  headers.push('Content-Length', String(end - start + 1), 'Content-Range', `bytes ${start}-${end}/${file.bytes}`);
-  return { multi: false, status: 206, headers, start, end, head };
+  return { multi: false, status: 206, headers: rangeHeaders(h, start, end, file.bytes), start, end, head };
 }
 
 /** Conditionals, Range and body of a file the store holds (a viewer's hit, or a peer). */

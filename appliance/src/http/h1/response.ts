@@ -60,6 +60,31 @@ export function dateHeaderLine(): string {
   return dateLine;
 }
 
+/**
+ * Header lines already formatted as "Name: value\r\n…": a file's fixed headers are built once
+ * (file-headers.ts) and a range only appends its Content-Length and Content-Range, instead of a
+ * header array copied and formatted again on every request.
+ */
+export class HeaderBlock {
+  readonly text: string;
+  /** the block has a Content-Length line */
+  readonly hasLength: boolean;
+  constructor(text: string, hasLength: boolean) {
+    this.text = text;
+    this.hasLength = hasLength;
+  }
+}
+
+/** flat [name, value, name, value…] (names as they should appear on the wire), or a block */
+export type ResponseHeaders = readonly string[] | HeaderBlock;
+
+/** The wire form of flat [name, value, …] headers, as writeHead writes them. */
+export function formatHeaders(headers: readonly string[]): string {
+  let text = '';
+  for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return text;
+}
+
 export class ServeResponse {
   statusCode = 200;
   headersSent = false;
@@ -91,14 +116,16 @@ export class ServeResponse {
     return this.#closed || this.socket.destroyed;
   }
 
-  /** `headers`: flat [name, value, name, value…], names as they should appear on the wire. */
-  writeHead(status: number, headers?: readonly string[]): this {
+  writeHead(status: number, headers?: ResponseHeaders): this {
     if (this.headersSent) throw new Error('writeHead: headers already sent');
     this.statusCode = status;
     this.headersSent = true;
     let head = statusLine(status);
     let length = false;
-    if (headers !== undefined) {
+    if (headers instanceof HeaderBlock) {
+      head += headers.text;
+      length = headers.hasLength;
+    } else if (headers !== undefined) {
       for (let i = 0; i < headers.length; i += 2) {
         const name = headers[i];
         if (name.length === 14 && name.toLowerCase() === 'content-length') length = true;
@@ -193,7 +220,9 @@ export class ServeResponse {
     if (body.length <= CONCAT_MAX_BYTES) {
       const out = Buffer.allocUnsafe(head.length + body.length);
       out.write(head, 0, 'latin1');
-      body.copy(out, head.length);
+      // fill() copies with one native memcpy; copy()/set() from a RAM-tier body (a view of a
+      // SharedArrayBuffer) go through V8's relaxed-atomic byte copy: ~1.5 µs for 2 KiB, not 0.15
+      if (body.length > 0) out.fill(body, head.length);
       return socket.write(out, cb);
     }
     socket.cork();
