@@ -5,11 +5,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['{appliance,control,packager,protocol,bench,scripts,image}/**/test/**/*.test.ts'],
-    // The qemu boot of the whole image (build, then one box over four boots: first boot, update,
-    // rollback, UEFI and BIOS) is its own command (`npm run test:image`), not part of `npm test`:
-    // under TCG it takes about 30–40 min on this shared 2-core machine (image/README.md has the
-    // stage times in qemu CPU seconds), well over CI's 10-minute aim.
-    exclude: process.env.EDGEBOX_TEST_IMAGE ? [] : ['image/test/image.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

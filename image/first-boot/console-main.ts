@@ -67,6 +67,9 @@ async function main(): Promise<void> {
   }
   const fs = await statfs(PATHS.data);
   const lines = [
+    // an empty line first: the serial getty's "login:" prompt (no newline) may be on the console
+    // already, and the block must start on a line of its own (the image test reads it by line)
+    '',
     'EDGEBOX-STATUS-BEGIN',
     `version ${imageVersion()} slot ${currentSlot()}`,
     `turnup ${JSON.stringify(readJson(PATHS.turnupNow))}`,
