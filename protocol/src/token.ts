@@ -44,8 +44,12 @@ function b64url(buf: Buffer): string {
   return buf.toString('base64url');
 }
 
-function mac(secret: string, body: string): Buffer {
-  return createHmac('sha256', secret).update(body).digest();
+/** HMAC-SHA256 of `body`: the raw digest, or encoded by the hash itself (no Buffer in between). */
+function mac(secret: string, body: string): Buffer;
+function mac(secret: string, body: string, encoding: 'base64url'): string;
+function mac(secret: string, body: string, encoding?: 'base64url'): Buffer | string {
+  const h = createHmac('sha256', secret).update(body);
+  return encoding === undefined ? h.digest() : h.digest(encoding);
 }
 
 export interface SignOptions {
@@ -73,8 +77,8 @@ export function signToken(o: SignOptions): string {
   if (o.cidr) payload.cidr = o.cidr;
   if (o.sid) payload.sid = o.sid;
   const body = b64url(Buffer.from(JSON.stringify(payload)));
-  // the digest encoded by the hash itself: no Buffer in between (every playback start signs one)
-  return `${body}.${createHmac('sha256', o.secret).update(body).digest('base64url')}`;
+  // every playback start signs one: the digest comes out base64url-encoded, no Buffer in between
+  return `${body}.${mac(o.secret, body, 'base64url')}`;
 }
 
 /**
