@@ -242,10 +242,13 @@ export class FillEngine extends EventEmitter implements FillHandle {
         continue;
       }
       if (this.#active.size >= this.#capacity()) break;
-      if (!(await roomFromUnwanted(this.#store, f.bytes, this.#wanted))) {
+      const room = await roomFromUnwanted(this.#store, f.bytes, this.#wanted);
+      if (room === 'full') {
         this.#blockNoSpace(`no root has room for ${f.fileId} (${f.bytes} bytes) and nothing unwanted can go`);
         break;
       }
+      // the room is held by unwanted files being read: not a full disk; the next tick looks again
+      if (room === 'reads') continue;
       const root = this.#store.rootFor(f.bytes, f.tier);
       if (!root || this.#activeOn(root.path) >= this.#limitOf(root.tier)) continue;
       if (this.#stopped || this.#manifest !== m || this.#active.has(f.fileId)) return;

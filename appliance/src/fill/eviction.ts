@@ -22,11 +22,17 @@ export function ranksFor(m: FillManifest, held: readonly StoredFile[], wantedBef
   return ranks;
 }
 
-/** Make room for a wanted file from unwanted ones; true when a root can now take it. */
-export async function roomFromUnwanted(store: Store, bytes: number, wanted: ReadonlyMap<string, unknown>): Promise<boolean> {
-  if (store.rootFor(bytes)) return true;
-  await store.makeRoom(bytes, unwantedFiles(store, wanted).map((f) => f.fileId));
-  return store.rootFor(bytes) !== undefined;
+/**
+ * Make room for a wanted file from unwanted ones: 'room' when a root can now take it, 'reads'
+ * when it could once files being read (a viewer, or a peer filling from this box — typically
+ * the very files a re-plan moved to that peer) are let go, 'full' when not even then.
+ */
+export async function roomFromUnwanted(store: Store, bytes: number, wanted: ReadonlyMap<string, unknown>): Promise<'room' | 'reads' | 'full'> {
+  if (store.rootFor(bytes)) return 'room';
+  const unwanted = unwantedFiles(store, wanted).map((f) => f.fileId);
+  await store.makeRoom(bytes, unwanted);
+  if (store.rootFor(bytes)) return 'room';
+  return store.roomOnceUnread(bytes, unwanted) ? 'reads' : 'full';
 }
 
 /** Every wanted file is in: remove the unwanted ones that nobody is reading. Returns those removed. */

@@ -10,7 +10,7 @@ import { StoreError } from './errors.ts';
 import { checkMeta, demandNow } from './file-table.ts';
 import type { FileRow } from './inventory.ts';
 import { filePath, tmpDir } from './layout.ts';
-import { pickRoot, type Root } from './roots.ts';
+import { pickRoot, roomOf, type Root } from './roots.ts';
 import { scoreOf } from './score.ts';
 import { stageFile, type StageHost, type StagedPut } from './staged-put.ts';
 import type { StoreState } from './store-state.ts';
@@ -170,5 +170,15 @@ export class Publisher {
     };
     await evictFromRoots(this.s, this.s.roots, bytes, evict, (root) => order.filter((h) => h.row.root === root.path));
     return evicted;
+  }
+
+  /** Whether evicting every candidate, read or not, would give one root room for `bytes`. */
+  roomOnceUnread(bytes: number, candidates: readonly string[]): boolean {
+    const freed = new Map<string, number>();
+    for (const id of candidates) {
+      const h = this.s.files.get(id);
+      if (h) freed.set(h.row.root, (freed.get(h.row.root) ?? 0) + h.row.bytes);
+    }
+    return this.s.roots.some((r) => !r.failed && roomOf(r, this.s.t.reserveBytes) + (freed.get(r.path) ?? 0) >= bytes);
   }
 }

@@ -88,6 +88,15 @@ export class Store {
     return this.pub.makeRoom(bytes, candidates);
   }
 
+  /**
+   * Whether evicting every candidate, read or not, would give one root room for `bytes`: when
+   * makeRoom fell short only because candidates are being read, the room comes back when the
+   * reads end (fill waits instead of reporting a full disk).
+   */
+  roomOnceUnread(bytes: number, candidates: readonly string[]): boolean {
+    return this.pub.roomOnceUnread(bytes, candidates);
+  }
+
   /** Remove these files unless a worker is reading them (or they are being written or moved). */
   evictUnread(fileIds: readonly string[]): string[] {
     const out: string[] = [];

@@ -162,6 +162,48 @@ describe('eviction', () => {
     view.detach();
   });
 
+  it('room held by unwanted files that are being read is waited for, not reported as a full disk', async () => {
+    // a re-plan moves t1.a and t1.b to a newcomer, which fills them from this box (reads pin
+    // them) while this box needs their room for its own new file
+    const f = testFile('t2.new', 100 * KiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]));
+    rig.sources.push(peer);
+    const { store, engine } = await rig.open({ ssdMaxBytes: 250 * KiB });
+    for (const id of ['t1.a', 't1.b']) {
+      const o = testFile(id, 100 * KiB);
+      await store.put(id, [o.data], { bytes: o.data.length, sha256: o.sha256, kind: 'video' });
+    }
+    const view = viewOf(store);
+    const releases = ['t1.a', 't1.b'].map((id) => view.pin(view.get(id)!));
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()] }));
+    engine.start();
+    await passes(engine, 5);
+    expect(engine.report().blocked).toBeNull();
+    expect(store.has('t1.a') && store.has('t1.b')).toBe(true);
+    expect(requestsFor(peer, f.fileId)).toHaveLength(0);
+    // one read ends: its room goes to the wanted file at once (well inside retryMs, 60 s here)
+    releases[0]();
+    await until('t2.new in', () => store.has(f.fileId, f.sha256));
+    expect(store.has('t1.a')).toBe(false);
+    expect(engine.report().blocked).toBeNull();
+    releases[1]();
+    await until('t1.b evicted once unread', () => !store.has('t1.b'));
+    view.detach();
+  });
+
+  it('a disk full of wanted files blocks fill as no_space', async () => {
+    const f = testFile('t2.new', 100 * KiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]));
+    rig.sources.push(peer);
+    const { store, engine } = await rig.open({ ssdMaxBytes: 250 * KiB });
+    const held = ['t1.a', 't1.b'].map((id) => testFile(id, 100 * KiB));
+    for (const o of held) await store.put(o.fileId, [o.data], { bytes: o.data.length, sha256: o.sha256, kind: 'video' });
+    engine.setManifest(manifest({ files: [...held, f].map((x, i) => ({ ...x, rank: i + 1, sources: ['p1'] })), sources: [peer.source()] }));
+    engine.start();
+    await until('blocked: no_space', () => engine.report().blocked === 'no_space');
+    expect(store.has('t1.a') && store.has('t1.b') && !store.has(f.fileId)).toBe(true);
+  });
+
   it('room for a wanted file is made from unwanted files, lowest score first', async () => {
     const f = testFile('t2.new', 100 * KiB);
     const nowhere = await startSource('p1', 'peer', new Map()); // 404: the download never finishes
