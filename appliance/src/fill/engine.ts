@@ -242,7 +242,12 @@ export class FillEngine extends EventEmitter implements FillHandle {
         continue;
       }
       if (this.#active.size >= this.#capacity()) break;
-      const room = await roomFromUnwanted(this.#store, f.bytes, this.#wanted);
+      // downloads started but not yet staged have not reserved their room yet: count them, or two
+      // files would be promised the same room and one fail NO_SPACE (blocking fill for retryMs)
+      const unreserved = this.#unreservedBytes();
+      const room = await roomFromUnwanted(this.#store, f.bytes + unreserved, this.#wanted);
+      // once they have reserved theirs, the next tick knows whether this file fits
+      if (room === 'full' && unreserved > 0) break;
       if (room === 'full') {
         this.#blockNoSpace(`no root has room for ${f.fileId} (${f.bytes} bytes) and nothing unwanted can go`);
         break;
@@ -268,6 +273,12 @@ export class FillEngine extends EventEmitter implements FillHandle {
   #activeOn(root: string): number {
     let n = 0;
     for (const dl of this.#active.values()) if (dl.root === root || dl.root === null) n++;
+    return n;
+  }
+
+  #unreservedBytes(): number {
+    let n = 0;
+    for (const dl of this.#active.values()) if (dl.root === null) n += dl.bytes;
     return n;
   }
 

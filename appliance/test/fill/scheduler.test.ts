@@ -191,6 +191,30 @@ describe('eviction', () => {
     view.detach();
   });
 
+  it('two downloads are never promised the same room: the second waits for a read to end instead of failing NO_SPACE', async () => {
+    const a = testFile('t2.a', 100 * KiB);
+    const b = testFile('t2.b', 100 * KiB);
+    const peer = await startSource('p1', 'peer', new Map([[a.fileId, a.data], [b.fileId, b.data]]));
+    rig.sources.push(peer);
+    // room for 2.5 files; t1.u (unwanted, being read) holds one: t2.a fits, t2.b only once t1.u goes
+    const { store, engine } = await rig.open({ ssdMaxBytes: 250 * KiB });
+    const u = testFile('t1.u', 100 * KiB);
+    await store.put(u.fileId, [u.data], { bytes: u.data.length, sha256: u.sha256, kind: 'video' });
+    const view = viewOf(store);
+    const release = view.pin(view.get(u.fileId)!);
+    engine.setManifest(manifest({ files: [a, b].map((x) => ({ ...x, sources: ['p1'] })), sources: [peer.source()] }));
+    engine.start();
+    await until('t2.a in', () => store.has(a.fileId, a.sha256));
+    await passes(engine, 5);
+    expect(engine.report().blocked).toBeNull();
+    expect(engine.status().downloadsFailed).toBe(0);
+    expect(store.has(b.fileId)).toBe(false);
+    release();
+    await until('t2.b in', () => store.has(b.fileId, b.sha256));
+    expect(store.has(u.fileId)).toBe(false);
+    view.detach();
+  });
+
   it('a disk full of wanted files blocks fill as no_space', async () => {
     const f = testFile('t2.new', 100 * KiB);
     const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]));
