@@ -3,7 +3,7 @@
 // process, the same beside a stream of single-prefix deltas, then over HTTP: steering queries
 // (autocannon, as before, and wrk) and whole playback starts (wrk). Into bench/results/
 // steering.json and steering.md. Options: --prefixes N --appliances N --seconds S (in-process
-// and each HTTP run) --update-seconds S --update-rounds N --update-rate N --accounts N
+// and each HTTP run, split into --rounds N rounds) --update-seconds S --update-rounds N --update-rate N --accounts N
 // --connections N. Bounded: build (~15 s) + S + 2 × rounds × update-seconds + 3 × S, about
 // 1.5 minutes with the defaults.
 
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { seededRandom as rng } from '../../protocol/index.ts';
 import { renderMarkdown } from './report.ts';
-import { runWrk } from './wrk.ts';
+import { runWrkRounds } from './wrk.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const passArgs = process.argv.slice(2);
@@ -26,6 +26,8 @@ const arg = (name: string, def: number) => {
 };
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 16);
+// the in-process and wrk figures are the median of this many rounds (seconds split between them)
+const rounds = arg('rounds', 5);
 
 const loadBefore = loadavg();
 const child = spawn(process.execPath, ['--max-old-space-size=8192', '--expose-gc', join(here, 'server.ts'), ...passArgs], {
@@ -59,8 +61,8 @@ try {
       },
     }],
   });
-  const steeringWrk = await runWrk(srv.url, 'steering', srv.wrkData, srv.token, seconds, connections);
-  const playback = await runWrk(srv.url, 'playback', srv.wrkData, srv.token, seconds, connections);
+  const steeringWrk = await runWrkRounds(srv.url, 'steering', srv.wrkData, srv.token, seconds, connections, rounds);
+  const playback = await runWrkRounds(srv.url, 'playback', srv.wrkData, srv.token, seconds, connections, rounds);
   const result = {
     bench: 'steering',
     date: new Date().toISOString(),
@@ -81,7 +83,8 @@ try {
     httpWrk: steeringWrk,
     playback: { ...playback, accounts: srv.accounts },
     notes: [
-      'in process: parseAddress + catalogue lookup + steer(), timed one by one after a 50k-decision warm-up; decisionsPerSec over wall time of the loop',
+      'in process: parseAddress + catalogue lookup + steer(), timed one by one after a 200k-decision warm-up, in --rounds rounds of --seconds ÷ rounds; decisionsPerSec, p50/p99/p99.9 are the median round (spread: min–max over the rounds); per round the GC pauses in its window (perf_hooks), the thread\'s time off the CPU (wall − its CPU time), and how many decisions over 30 µs overlapped a GC pause; allocBytesPerDecision is the JS heap growth per decision in short batches with no GC; cpuUsPerDecision the thread\'s CPU time per decision',
+      'wrk runs (steering and playback): --rounds runs of --seconds ÷ rounds each; requestsPerSec and latencies are the median run, spread min–max, requests and errors summed',
       'world build: each site\'s reports are made up and applied at once; tableBuildMs is the time in Fleet.add + applyReport (the route table, holders, slots), generateMs the rest (bench work), flushMs the first batch written to the store; buildMs is all three, as the earlier bench timed it',
       'memory: process RSS after the build and a GC; rssDeltaMiB is over the RSS before the world was made (so it includes the route objects, inventories and holder sets control keeps), routeTableMiB the typed arrays of tries and route records; the store is a file in the temp dir (":memory:" would count persisted route sets as RSS)',
       'incremental: one more appliance reports 100k of the world\'s prefixes; steering runs steady, then beside single-prefix deltas at the target rate (each validated by the report schema and applied by Fleet.applyReport), alternating for --update-rounds rounds of --update-seconds each; rateRatio = decisions/s with deltas ÷ steady, over all rounds; each delta is appended to the store\'s route log with its report; routesPersistMs is one full-set entry (a full report, or a compaction once deltas outweigh the set)',

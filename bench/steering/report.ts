@@ -3,6 +3,9 @@
 const f = (n: number | null | undefined, d = 0) =>
   n === null || n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
+/** " (min–max)" of a figure taken in rounds; nothing for a single-sample result */
+const range = (s: { min: number; max: number } | undefined, d = 0) => (s ? ` (${f(s.min, d)}–${f(s.max, d)})` : '');
+
 export function renderMarkdown(r: any): string {
   const w = r.world, ip = r.inprocess, h = r.http, hw = r.httpWrk, pb = r.playback, inc = r.incremental;
   const m = r.machine;
@@ -21,13 +24,23 @@ export function renderMarkdown(r: any): string {
     `| RSS after build (Δ over empty process) | ${f(w.rssMiB)} MiB (+${f(w.rssDeltaMiB)} MiB, ${f(w.bytesPerRoute)} B/route) |`,
     `| of which route table typed arrays | ${f(w.routeTableMiB)} MiB |`,
     '',
-    '| path | decisions/s | p50 | p99 | samples | errors |',
+    '| path | decisions/s (min–max) | p50 | p99 (min–max) | samples | errors |',
     '|---|---:|---:|---:|---:|---:|',
-    `| in process (parse + steer) | ${f(ip.decisionsPerSec)} | ${f(ip.p50_us, 1)} µs | ${f(ip.p99_us, 1)} µs | ${f(ip.decisions)} | 0 |`,
+    `| in process (parse + steer) | ${f(ip.decisionsPerSec)}${range(ip.spread?.decisionsPerSec)} | ${f(ip.p50_us, 1)} µs | ${f(ip.p99_us, 1)} µs${range(ip.spread?.p99_us, 1)} | ${f(ip.decisions)} | 0 |`,
     `| HTTP steering, autocannon ${h.connections} conns | ${f(h.requestsPerSec)} | ${f(h.p50_ms, 1)} ms | ${f(h.p99_ms, 1)} ms | ${f(h.requests)} | ${h.errors} |`,
   ];
-  if (hw) out.push(`| HTTP steering, ${hw.client} ${hw.connections} conns | ${f(hw.requestsPerSec)} | ${f(hw.p50_ms, 2)} ms | ${f(hw.p99_ms, 2)} ms | ${f(hw.requests)} | ${hw.errors} |`);
-  if (pb) out.push(`| HTTP playback start (POST /v1/playback), ${pb.client} ${pb.connections} conns | ${f(pb.requestsPerSec)} | ${f(pb.p50_ms, 2)} ms | ${f(pb.p99_ms, 2)} ms | ${f(pb.requests)} | ${pb.errors} |`);
+  if (hw) out.push(`| HTTP steering, ${hw.client} ${hw.connections} conns | ${f(hw.requestsPerSec)}${range(hw.spread?.requestsPerSec)} | ${f(hw.p50_ms, 2)} ms | ${f(hw.p99_ms, 2)} ms${range(hw.spread?.p99_ms, 2)} | ${f(hw.requests)} | ${hw.errors} |`);
+  if (pb) out.push(`| HTTP playback start (POST /v1/playback), ${pb.client} ${pb.connections} conns | ${f(pb.requestsPerSec)}${range(pb.spread?.requestsPerSec)} | ${f(pb.p50_ms, 2)} ms | ${f(pb.p99_ms, 2)} ms${range(pb.spread?.p99_ms, 2)} | ${f(pb.requests)} | ${pb.errors} |`);
+  if (ip.rounds) {
+    out.push(
+      '',
+      `In process, ${ip.rounds.length} rounds (median above): ${f(ip.cpuUsPerDecision, 2)} CPU-µs and ${f(ip.allocBytesPerDecision)} heap bytes per decision.`,
+      '',
+      `| round | decisions/s | p50 | p99 | p99.9 | GC pauses (major) | off CPU (preemptions) | decisions > ${ip.slowUs} µs per s (in a GC pause) |`,
+      '|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...ip.rounds.map((x: any, i: number) => `| ${i + 1} | ${f(x.decisionsPerSec)} | ${f(x.p50_us, 1)} µs | ${f(x.p99_us, 1)} µs | ${f(x.p999_us, 1)} µs | ${x.gc.count} × ${f(x.gc.ms, 1)} ms (${x.gc.majorCount} × ${f(x.gc.majorMs, 1)} ms) | ${f(x.offCpuMs)} ms (${f(x.involuntaryCs)}) | ${f(x.slowPerSec)} (${f(x.slowInGc)}) |`),
+    );
+  }
   out.push('', `First target tier in process: ${Object.entries(ip.firstTier).map(([k, v]) => `${k} ${f(v as number)}`).join(', ')}; misses: ${Object.entries(ip.misses).map(([k, v]) => `${k} ${f(v as number)}`).join(', ') || 'none'}.`);
   if (inc) {
     out.push(

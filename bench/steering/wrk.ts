@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spread, type Spread } from './samples.ts';
 
 const SCRIPT = fileURLToPath(new URL('./requests.lua', import.meta.url));
 const WRK_BIN = process.env.WRK_BIN ?? '/usr/bin/wrk';
@@ -53,4 +54,25 @@ export function runWrk(url: string, mode: 'steering' | 'playback', data: WrkData
       });
     });
   });
+}
+
+export interface WrkRounds extends WrkRun {
+  rounds: WrkRun[];
+  spread: { requestsPerSec: Spread; p99_ms: Spread };
+}
+
+/**
+ * `rounds` runs of `seconds / rounds` each (at least 1 s): requests, errors and seconds summed,
+ * the rate and latencies the median round's, and their spread.
+ */
+export async function runWrkRounds(url: string, mode: 'steering' | 'playback', data: WrkData, operatorToken: string, seconds: number, connections: number, rounds: number): Promise<WrkRounds> {
+  const runs: WrkRun[] = [];
+  for (let i = 0; i < rounds; i++) runs.push(await runWrk(url, mode, data, operatorToken, Math.max(1, seconds / rounds), connections));
+  const med = (f: (r: WrkRun) => number) => spread(runs.map(f)).median;
+  const sum = (f: (r: WrkRun) => number) => runs.reduce((a, r) => a + f(r), 0);
+  return {
+    ...runs[0], seconds: sum((r) => r.seconds), requests: sum((r) => r.requests), errors: sum((r) => r.errors), non2xx: sum((r) => r.non2xx),
+    requestsPerSec: med((r) => r.requestsPerSec), p50_ms: med((r) => r.p50_ms), p99_ms: med((r) => r.p99_ms),
+    rounds: runs, spread: { requestsPerSec: spread(runs.map((r) => r.requestsPerSec)), p99_ms: spread(runs.map((r) => r.p99_ms)) },
+  };
 }
