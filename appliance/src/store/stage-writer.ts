@@ -41,7 +41,6 @@ const t: HashThread = { worker: null, pending: new Map(), seq: 0, ids: 0 };
 function worker(): Worker {
   if (t.worker) return t.worker;
   const w = new Worker(new URL('./hash-worker.ts', import.meta.url), { workerData: { memory: sharedMemory() } });
-  w.unref(); // ref'd only while a request is pending (ask)
   const fail = (err: Error) => {
     if (t.worker !== w) return;
     t.worker = null; // its hashes are gone: the puts using them fail, new ones start a new thread
@@ -58,6 +57,10 @@ function worker(): Worker {
   });
   w.on('error', fail);
   w.on('exit', (code) => fail(new Error(`hash thread exited (${code})`)));
+  // ref'd only while a request is pending (ask). After the listeners: adding a 'message' listener
+  // refs the worker's port again, and an idle hash thread kept any process that had opened a store
+  // alive for ever (bench:fill never exited after writing its results)
+  w.unref();
   t.worker = w;
   return w;
 }
