@@ -9,6 +9,7 @@
 // Knobs (environment): BENCH_FILL_MIB catalogue for (a)–(c) (2048), BENCH_FILL_FILE_MIB file size
 // (64), BENCH_FILL_RATE_MBPS the limit for (b) and (c) in MB/s (default: half of (a), at most 150
 // = Open Connect's 1.2 Gb/s), BENCH_SECONDS per viewer round (10), BENCH_WARMUP (2),
+// BENCH_FILL_VIEWER_PAIRS rounds with the fill in (c), each between two without (3),
 // BENCH_CLUSTER_MIB catalogue for (d) (512), BENCH_FILL_PARTS e.g. "ab" or "d" (all),
 // BENCH_FILL_SMALL=1 tiny sizes for a smoke run (results go to a temp dir, not bench/results),
 // BENCH_FILL_OUT=<dir> where to write the results.
@@ -41,6 +42,7 @@ const rateOverride = envNum('BENCH_FILL_RATE_MBPS', 0);
 const seconds = envNum('BENCH_SECONDS', small ? 2 : 10);
 const warmupSeconds = envNum('BENCH_WARMUP', small ? 1 : 2);
 const clusterMiB = envNum('BENCH_CLUSTER_MIB', small ? 32 : 512);
+const viewerPairs = envNum('BENCH_FILL_VIEWER_PAIRS', small ? 2 : 3);
 const parts = process.env.BENCH_FILL_PARTS ?? 'abcd';
 const hotFiles = small ? 4 : HOT_FILES;
 const outDir = process.env.BENCH_FILL_OUT || (small ? join(tmpdir(), 'edgebox-bench-fill-smoke') : RESULTS_DIR);
@@ -118,10 +120,10 @@ async function peerParts(work: string, r: FillResults): Promise<void> {
       await waitRamResident(v.adminOrigin, hot.bytes, log);
       const scratch = join(work, 'scratch');
       mkdirSync(scratch, { recursive: true });
-      const res = await viewersWithAndWithoutFill(c, v, { hot: hot.files, seconds, warmupSeconds, scratch, log });
+      const res = await viewersWithAndWithoutFill(c, v, { hot: hot.files, seconds, warmupSeconds, scratch, pairs: viewerPairs, log });
       r.viewers = res;
       r.viewerThroughputLossPct = res.throughputLossPct;
-      log(`(c) throughput loss ${res.throughputLossPct} %, p99 ${res.without.p99_ms} → ${res.with.p99_ms} ms`);
+      log(`(c) throughput loss ${res.throughputLossPct} % (median of ${res.pairing.pairs.length} pairs, ${res.pairing.lossMinPct}…${res.pairing.lossMaxPct} %; pooled ${res.pooledLossPct} %), p99 ${res.without.p99_ms} → ${res.with.p99_ms} ms`);
     }
   } finally {
     await c?.stop();
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'edgebox-bench-fill-'));
   const r: FillResults = {
     bench: 'fill', date: new Date().toISOString(), node: process.version, machine: machine(loadStart),
-    settings: { catalogueMiB, fileMiB, seconds, warmupSeconds, clusterMiB, parts, small },
+    settings: { catalogueMiB, fileMiB, seconds, warmupSeconds, viewerPairs, clusterMiB, parts, small },
     unthrottledMBps: null, rateLimitErrorPct: null, viewerThroughputLossPct: null, originShare: null, aims: [],
     unthrottled: null, rateLimited: null, viewers: null, cluster: null,
     notes: [

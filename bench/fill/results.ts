@@ -21,7 +21,7 @@ export interface FillResults {
   unthrottledMBps: number | null;
   /** (b) (achieved − limit) ÷ limit in percent, signed (negative = under the limit), steady part of the transfer */
   rateLimitErrorPct: number | null;
-  /** (c) viewer Gb/s lost while a rate-limited fill runs, percent of the no-fill figure */
+  /** (c) viewer Gb/s lost while a rate-limited fill runs, percent of the no-fill figure (median over alternating rounds) */
   viewerThroughputLossPct: number | null;
   /** (d) origin bytes ÷ fill bytes in the 3-appliance site, 0–1 */
   originShare: number | null;
@@ -84,12 +84,17 @@ export function markdown(r: FillResults): string {
   if (r.viewers) {
     const v = r.viewers;
     L.push('## (c) Viewers with and without a rate-limited fill', '');
-    L.push(`Workload: ${v.workload}; ${v.seconds} s rounds.`, '');
+    L.push(`Workload: ${v.workload}; ${v.seconds} s rounds, alternating: without, then with and without ${v.pairing.pairs.length} times. ` +
+      'Each round with the fill is compared with the mean of the rounds without it on either side; the figure is the median over those pairs.', '');
     L.push('| | Gb/s | req/s | p50 ms | p99 ms | appliance cpu |', '|---|---:|---:|---:|---:|---:|');
-    L.push(`| without fill | ${v.without.gbps} | ${v.without.rps} | ${v.without.p50_ms} | ${v.without.p99_ms} | ${v.without.cpu} |`);
+    L.push(`| without fill (all rounds) | ${v.without.gbps} | ${v.without.rps} | ${v.without.p50_ms} | ${v.without.p99_ms} | ${v.without.cpu} |`);
     L.push(`| with fill (${v.fillMBpsDuringRounds} MB/s) | ${v.with.gbps} | ${v.with.rps} | ${v.with.p50_ms} | ${v.with.p99_ms} | ${v.with.cpu} |`);
-    L.push('', `Throughput loss **${v.throughputLossPct} %**, p99 ${v.p99IncreasePct >= 0 ? '+' : ''}${v.p99IncreasePct} %. ` +
-      `Rounds in order: ${v.rounds.map((x) => `${x.fill ? 'with' : 'without'} ${x.gbps} Gb/s${x.fill && x.fillActiveAtEnd === false ? ' (fill ended early)' : ''}`).join(', ')}.`, '');
+    const p = v.pairing;
+    L.push('', '| pair (round) | baseline Gb/s | with Gb/s | loss % | p99 ms baseline → with |', '|---|---:|---:|---:|---|');
+    for (const x of p.pairs) L.push(`| ${x.round} | ${x.baselineGbps} | ${x.withGbps} | ${x.lossPct} | ${x.baselineP99_ms} → ${x.withP99_ms} |`);
+    L.push('', `Throughput loss **${v.throughputLossPct} %** (median; pairs from ${p.lossMinPct} to ${p.lossMaxPct} %; pooled rounds ${v.pooledLossPct} %), ` +
+      `p99 ${v.p99IncreasePct >= 0 ? '+' : ''}${v.p99IncreasePct} % (median). Rounds without fill ranged ${p.baselineMinGbps}–${p.baselineMaxGbps} Gb/s. ` +
+      `Rounds in order: ${v.rounds.map((x) => `${x.fill ? 'with' : 'without'} ${x.gbps} Gb/s${x.fill && x.fillActiveAtEnd === false ? ' (fill ended early: not paired)' : ''}`).join(', ')}.`, '');
   }
   if (r.cluster) {
     const c = r.cluster;

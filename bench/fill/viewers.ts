@@ -2,8 +2,10 @@
 // hot set) against one appliance, without a fill and while it fills at the site's rate limit.
 // The appliance (bench-1-4) starts with the hot set published and ranked; the site's window is
 // closed, so it fills only when the operator forces it (POST /v1/appliances/:id/fill-now), which
-// is what switches the fill on between rounds. Rounds: without, with, without again after the
-// fill was stopped; the two "without" rounds are averaged.
+// is what switches the fill on and off between rounds. Rounds alternate: without, then `pairs`
+// times with, without — each round with the fill is compared with the two without it on either
+// side, and the figure is the median over the pairs (viewer-pairs.ts: why). A stopped fill keeps
+// its partials, so each "with" round resumes where the last one stopped.
 
 import { fileUrl, signToken } from '../../protocol/index.ts';
 import type { Cluster, ClusterAppliance } from '../../scripts/lib/cluster.ts';
@@ -11,6 +13,7 @@ import { combine, round3, type Measurement } from '../serve/measurement.ts';
 import { measured, runLoad, type RangeFile, type Target } from '../serve/rounds.ts';
 import { WORKLOADS } from '../serve/workloads.ts';
 import type { BenchFile } from '../serve/dataset.ts';
+import { viewerPairs, type PairSummary } from './viewer-pairs.ts';
 
 export interface ViewerRound {
   fill: boolean;
@@ -28,13 +31,19 @@ export interface ViewerRound {
 export interface ViewerResult {
   workload: string;
   seconds: number;
+  /** all rounds without fill, and all usable rounds with it, pooled */
   without: Measurement;
   with: Measurement;
-  /** (without − with) ÷ without on Gb/s, percent */
+  /** median over the pairs of (baseline − with) ÷ baseline on Gb/s, percent (viewer-pairs.ts) */
   throughputLossPct: number;
+  /** median over the pairs of the p99's increase, percent */
   p99IncreasePct: number;
+  /** the old figure, for comparison: pooled rounds without against pooled rounds with */
+  pooledLossPct: number;
   /** MB/s the fill achieved during the "with" round(s) */
   fillMBpsDuringRounds: number;
+  /** each "with" round against the rounds either side of it, the losses' spread, the baseline's swing */
+  pairing: PairSummary;
   rounds: ViewerRound[];
 }
 
@@ -43,6 +52,8 @@ export interface ViewerOptions {
   seconds: number;
   warmupSeconds: number;
   scratch: string;
+  /** rounds with the fill (each between two without) */
+  pairs: number;
   log: (m: string) => void;
 }
 
@@ -76,36 +87,57 @@ export async function viewersWithAndWithoutFill(c: Cluster, v: ClusterAppliance,
     return r;
   };
 
-  if (o.warmupSeconds > 0) await runLoad(hotWorkload, target, files, o.warmupSeconds, o.scratch);
-  const without1 = await round(false);
-  // switch the fill on: forced outside the (closed) window, for this appliance only
-  const forced = await c.control.api.op('POST', `/v1/appliances/${v.applianceId}/fill-now`, { minutes: 60 });
-  if (forced.status !== 200) throw new Error(`fill-now answered ${forced.status}: ${forced.text}`);
-  const started = Date.now();
-  while ((await fillBytes(v)).bytes === 0) {
-    if (Date.now() - started > 60_000) throw new Error(`${v.name} did not start filling within 60 s of fill-now`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const withR = await round(true);
-  const off = await c.control.api.op('POST', `/v1/appliances/${v.applianceId}/fill-now`, { minutes: 0 });
-  if (off.status !== 200) throw new Error(`ending fill-now answered ${off.status}: ${off.text}`);
-  // wait for the downloads in flight to stop, so the last round is without fill
-  const stopBy = Date.now() + 60_000;
-  while ((await fillBytes(v)).active && Date.now() < stopBy) await new Promise((r) => setTimeout(r, 250));
-  const without2 = await round(false);
+  /** the generator's results, in the order (and at the index) of `rounds` */
+  const results: Array<{ fill: boolean; r: Awaited<ReturnType<typeof round>> }> = [];
+  const fillNow = async (minutes: number) => {
+    const res = await c.control.api.op('POST', `/v1/appliances/${v.applianceId}/fill-now`, { minutes });
+    if (res.status !== 200) throw new Error(`fill-now ${minutes} answered ${res.status}: ${res.text}`);
+  };
 
-  const without = combine([without1, without2].map((r) => ({ ...r })));
-  const withM = combine([withR]);
-  const withRound = rounds.find((r) => r.fill)!;
+  if (o.warmupSeconds > 0) await runLoad(hotWorkload, target, files, o.warmupSeconds, o.scratch);
+  results.push({ fill: false, r: await round(false) });
+  for (let i = 0; i < o.pairs; i++) {
+    // switch the fill on: forced outside the (closed) window, for this appliance only
+    const base = (await fillBytes(v)).bytes;
+    await fillNow(60);
+    const started = Date.now();
+    while ((await fillBytes(v)).bytes === base) {
+      if (Date.now() - started > 60_000) throw new Error(`${v.name} did not start filling within 60 s of fill-now`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const withR = await round(true);
+    // (a round in which the fill ran out is kept in the record but not paired: viewer-pairs.ts)
+    const ranOut = rounds.at(-1)!.fillActiveAtEnd === false;
+    results.push({ fill: true, r: withR });
+    await fillNow(0);
+    // wait for the downloads in flight to stop, so the next round is without fill
+    const stopBy = Date.now() + 60_000;
+    while ((await fillBytes(v)).active && Date.now() < stopBy) await new Promise((r) => setTimeout(r, 250));
+    results.push({ fill: false, r: await round(false) });
+    if (ranOut) {
+      o.log(`the fill ran out of files during round ${rounds.length - 1}: no more rounds with it`);
+      break;
+    }
+  }
+
+  const pairing = viewerPairs(rounds);
+  if (pairing.lossPct === null) throw new Error('(c): no round with a fill running from start to end');
+  const withRounds = new Set(pairing.pairs.map((p) => p.round));
+  const without = combine(results.filter((x) => !x.fill).map((x) => x.r));
+  const withM = combine(results.filter((x, i) => x.fill && withRounds.has(i)).map((x) => x.r));
+  const used = rounds.filter((_, i) => withRounds.has(i));
   const strip = ({ errors: _e, ...m }: Measurement & { errors: number }) => m;
+  o.log(`(c) per pair: ${pairing.pairs.map((p) => `${p.lossPct} %`).join(', ')}; baseline ${pairing.baselineMinGbps}–${pairing.baselineMaxGbps} Gb/s`);
   return {
     workload: hotWorkload.describe,
     seconds: o.seconds,
     without: strip(without),
     with: strip(withM),
-    throughputLossPct: round3(without.gbps > 0 ? ((without.gbps - withM.gbps) / without.gbps) * 100 : 0),
-    p99IncreasePct: round3(without.p99_ms > 0 ? ((withM.p99_ms - without.p99_ms) / without.p99_ms) * 100 : 0),
-    fillMBpsDuringRounds: round3((withRound.fillBytes ?? 0) / o.seconds / 1e6),
+    throughputLossPct: pairing.lossPct,
+    p99IncreasePct: pairing.p99IncreasePct ?? 0,
+    pooledLossPct: round3(without.gbps > 0 ? ((without.gbps - withM.gbps) / without.gbps) * 100 : 0),
+    fillMBpsDuringRounds: round3(used.reduce((n, r) => n + (r.fillBytes ?? 0), 0) / (o.seconds * used.length) / 1e6),
+    pairing,
     rounds,
   };
 }
