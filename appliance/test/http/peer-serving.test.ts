@@ -19,7 +19,9 @@ beforeAll(async () => {
   d = await startDaemon({
     files: [
       { fileId: ID.ram, bytes: 600_000, tier: 'ram' },
-      { fileId: ID.ssd, bytes: 1_200_000, tier: 'ssd' },
+      // well over the pacer's burst plus one quantum (a read chunk each): its body must wait at
+      // least once however full the bucket is when the pacing test asks for it
+      { fileId: ID.ssd, bytes: 3 * CHUNK + 200_000, tier: 'ssd' },
       { fileId: ID.hdd, bytes: 1_800_001, tier: 'hdd' },
     ],
     settings: {
