@@ -24,6 +24,7 @@ import { publishFiles } from '../../scripts/lib/publish.ts';
 import { writeTitle, type TestTitle } from '../../scripts/lib/test-titles.ts';
 import { waitRamResident } from '../serve/edgebox.ts';
 import { FILE_BYTES, HOT_FILES, RAM_TIER_BYTES } from '../serve/workloads.ts';
+import { diskCeiling } from './disk-ceiling.ts';
 import { originShare } from './origin-share.ts';
 import { joinAndFill, rateLimited } from './peer-fill.ts';
 import { envNum } from '../env.ts';
@@ -86,8 +87,11 @@ async function peerParts(work: string, r: FillResults): Promise<void> {
     let limitBps = rateOverride * 8e6;
     if (parts.includes('a')) {
       log('(a) a new appliance fills the catalogue from the peer, no rate limit');
+      // the disk's ceiling for the fill's write pattern, on the stores' filesystem, just before
+      const disk = await diskCeiling(work, Math.min(catalogueBytes / 2, 1024 * MiB));
+      log(`(a) the disk alone: ${Math.round(disk.bytes / MiB)} MiB in ${disk.files} files${disk.direct ? ' O_DIRECT' : ' buffered'} at ${disk.MBps} MB/s, ${disk.cpuSecondsPerGiB} CPU-s/GiB`);
       const { r: a } = await joinAndFill(c, peer, { bytes: catalogueBytes, settings: daemon, log, timeoutMs });
-      r.unthrottled = a;
+      r.unthrottled = { ...a, diskCeiling: disk };
       r.unthrottledMBps = a.MBps;
       log(`(a) ${Math.round(a.bytes / MiB)} MiB in ${a.seconds} s = ${a.MBps} MB/s; cpu ${a.cpuCores} cores, ${a.cpuSecondsPerGiB} CPU-s/GiB (${a.fillCpuSecondsPerGiB} less idle; peer ${a.peerCpuCores} cores); waiting for the peer ${a.pipeline?.sourceWaitShare ?? '—'}, for the store ${a.pipeline?.storeWaitShare ?? '—'} of ${a.pipeline?.fetchSeconds ?? '—'} download-s`);
       if (!limitBps) limitBps = Math.min(150, Math.max(1, Math.round(a.MBps / 2))) * 8e6;

@@ -5,6 +5,7 @@
 import { writeResultFiles } from '../result-files.ts';
 import type { Machine } from '../machine.ts';
 import { round3 } from '../serve/measurement.ts';
+import type { DiskCeiling } from './disk-ceiling.ts';
 import type { OriginShareResult } from './origin-share.ts';
 import type { PeerFillResult, RateLimitedResult } from './peer-fill.ts';
 import type { ViewerResult } from './viewers.ts';
@@ -26,7 +27,8 @@ export interface FillResults {
   /** (d) origin bytes ÷ fill bytes in the 3-appliance site, 0–1 */
   originShare: number | null;
   aims: Aim[];
-  unthrottled: PeerFillResult | null;
+  /** (a) with the disk's own ceiling for the fill's write pattern, measured just before it */
+  unthrottled: (PeerFillResult & { diskCeiling: DiskCeiling | null }) | null;
   rateLimited: RateLimitedResult | null;
   viewers: ViewerResult | null;
   cluster: OriginShareResult | null;
@@ -72,7 +74,9 @@ export function markdown(r: FillResults): string {
     L.push(`${mib(u.bytes)} MiB in ${u.seconds} s = **${u.MBps} MB/s**; the filling appliance used ${u.cpuCores} cores ` +
       `(${u.cpuSecondsPerGiB} CPU-s per GiB; ${u.fillCpuSecondsPerGiB} less its idle ${u.idleCpuCores} cores), the serving peer ${u.peerCpuCores} cores. ` +
       `Bytes by source level: peer ${mib(u.bytesByLevel.peer)} MiB, tier ${mib(u.bytesByLevel.tier)} MiB, origin ${mib(u.bytesByLevel.origin)} MiB.` +
-      (u.pipeline ? ` The downloads took ${u.pipeline.fetchSeconds} s in all, waiting ${pct(u.pipeline.sourceWaitShare)} % of it for the peer's next bytes and ${pct(u.pipeline.storeWaitShare)} % for a write slot (disk, hash thread).` : ''), '');
+      (u.pipeline ? ` The downloads took ${u.pipeline.fetchSeconds} s in all, waiting ${pct(u.pipeline.sourceWaitShare)} % of it for the peer's next bytes and ${pct(u.pipeline.storeWaitShare)} % for a write slot (disk, hash thread).` : '') +
+      (u.diskCeiling ? ` The disk alone, the same write pattern just before (${u.diskCeiling.files} files × ${u.diskCeiling.depth} writes of ${mib(u.diskCeiling.batchBytes)} MiB in flight${u.diskCeiling.direct ? ', O_DIRECT' : ', buffered'}, fsync per file, ${mib(u.diskCeiling.bytes)} MiB, no socket and no hash): ` +
+        `**${u.diskCeiling.MBps} MB/s** (${u.diskCeiling.cpuSecondsPerGiB} CPU-s per GiB) — the fill ran at ${round3((u.MBps / u.diskCeiling.MBps) * 100)} % of it.` : ''), '');
   }
   if (r.rateLimited) {
     const b = r.rateLimited;
