@@ -4,7 +4,7 @@
 // BENCH_WARMUP seconds (2), BENCH_TRIAL_SECONDS per sendfile trial round (5),
 // BENCH_PROFILE=<dir>: run the appliance under `node --cpu-prof` into <dir> (then summarise with
 // profile-summary.ts; the figures of a profiled run are not representative); the viewers
-// workload's VIEWERS_STEP_SECONDS (20), VIEWERS_MAX_STEPS (7), VIEWERS_START (500), VIEWERS_MAX (8000),
+// workload's VIEWERS_STEP_SECONDS (20), VIEWERS_MAX_STEPS (8), VIEWERS_START (1000), VIEWERS_MAX (16000),
 // VIEWERS_CLIENTS (2).
 
 import { spawnSync } from 'node:child_process';

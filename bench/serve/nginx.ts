@@ -39,11 +39,11 @@ export function nginxConfig(o: NginxOptions & { port: number; workers: number; t
   // With sendfile off nginx copies through output_buffers; large buffers keep that path fair
   // for 1–2 MiB ranges. tcp_nopush only applies with sendfile.
   return `worker_processes ${o.workers};
-worker_rlimit_nofile 16384;
+worker_rlimit_nofile 20000;
 pid ${p}/nginx.pid;
 error_log ${p}/error.log warn;
 events {
-  worker_connections 8192;
+  worker_connections 16384;
   multi_accept on;
   use epoll;
 }
