@@ -10,6 +10,7 @@
 // (64), BENCH_FILL_RATE_MBPS the limit for (b) and (c) in MB/s (default: half of (a), at most 150
 // = Open Connect's 1.2 Gb/s), BENCH_SECONDS per viewer round (10), BENCH_WARMUP (2),
 // BENCH_FILL_VIEWER_PAIRS rounds with the fill in (c), each between two without (3),
+// BENCH_FILL_SETTLE unmeasured viewer load after (c) switches the fill on or off (5 s),
 // BENCH_CLUSTER_MIB catalogue for (d) (512), BENCH_FILL_PARTS e.g. "ab" or "d" (all),
 // BENCH_FILL_SMALL=1 tiny sizes for a smoke run (results go to a temp dir, not bench/results),
 // BENCH_FILL_OUT=<dir> where to write the results.
@@ -44,6 +45,7 @@ const seconds = envNum('BENCH_SECONDS', small ? 2 : 10);
 const warmupSeconds = envNum('BENCH_WARMUP', small ? 1 : 2);
 const clusterMiB = envNum('BENCH_CLUSTER_MIB', small ? 32 : 512);
 const viewerPairs = envNum('BENCH_FILL_VIEWER_PAIRS', small ? 2 : 3);
+const settleSeconds = envNum('BENCH_FILL_SETTLE', small ? 1 : 5);
 const parts = process.env.BENCH_FILL_PARTS ?? 'abcd';
 const hotFiles = small ? 4 : HOT_FILES;
 const outDir = process.env.BENCH_FILL_OUT || (small ? join(tmpdir(), 'edgebox-bench-fill-smoke') : RESULTS_DIR);
@@ -124,7 +126,7 @@ async function peerParts(work: string, r: FillResults): Promise<void> {
       await waitRamResident(v.adminOrigin, hot.bytes, log);
       const scratch = join(work, 'scratch');
       mkdirSync(scratch, { recursive: true });
-      const res = await viewersWithAndWithoutFill(c, v, { hot: hot.files, seconds, warmupSeconds, scratch, pairs: viewerPairs, log });
+      const res = await viewersWithAndWithoutFill(c, v, { hot: hot.files, seconds, warmupSeconds, scratch, pairs: viewerPairs, settleSeconds, log });
       r.viewers = res;
       r.viewerThroughputLossPct = res.throughputLossPct;
       log(`(c) throughput loss ${res.throughputLossPct} % (median of ${res.pairing.pairs.length} pairs, ${res.pairing.lossMinPct}…${res.pairing.lossMaxPct} %; pooled ${res.pooledLossPct} %), p99 ${res.without.p99_ms} → ${res.with.p99_ms} ms`);
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'edgebox-bench-fill-'));
   const r: FillResults = {
     bench: 'fill', date: new Date().toISOString(), node: process.version, machine: machine(loadStart),
-    settings: { catalogueMiB, fileMiB, seconds, warmupSeconds, viewerPairs, clusterMiB, parts, small },
+    settings: { catalogueMiB, fileMiB, seconds, warmupSeconds, viewerPairs, settleSeconds, clusterMiB, parts, small },
     unthrottledMBps: null, rateLimitErrorPct: null, viewerThroughputLossPct: null, originShare: null, aims: [],
     unthrottled: null, rateLimited: null, viewers: null, cluster: null,
     notes: [

@@ -89,7 +89,8 @@ export function markdown(r: FillResults): string {
     const v = r.viewers;
     L.push('## (c) Viewers with and without a rate-limited fill', '');
     L.push(`Workload: ${v.workload}; ${v.seconds} s rounds, alternating: without, then with and without ${v.pairing.pairs.length} times. ` +
-      'Each round with the fill is compared with the mean of the rounds without it on either side; the figure is the median over those pairs.', '');
+      'Each round with the fill is compared with the mean of the rounds without it on either side; the figure is the median over those pairs. ' +
+      'After each switch of the fill the viewers\' load ran unmeasured for a few seconds (the viewer back-off cuts a starting fill to its floor within ~4 s).', '');
     L.push('| | Gb/s | req/s | p50 ms | p99 ms | appliance cpu |', '|---|---:|---:|---:|---:|---:|');
     L.push(`| without fill (all rounds) | ${v.without.gbps} | ${v.without.rps} | ${v.without.p50_ms} | ${v.without.p99_ms} | ${v.without.cpu} |`);
     L.push(`| with fill (${v.fillMBpsDuringRounds} MB/s) | ${v.with.gbps} | ${v.with.rps} | ${v.with.p50_ms} | ${v.with.p99_ms} | ${v.with.cpu} |`);

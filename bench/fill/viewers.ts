@@ -5,7 +5,9 @@
 // is what switches the fill on and off between rounds. Rounds alternate: without, then `pairs`
 // times with, without — each round with the fill is compared with the two without it on either
 // side, and the figure is the median over the pairs (viewer-pairs.ts: why). A stopped fill keeps
-// its partials, so each "with" round resumes where the last one stopped.
+// its partials, so each "with" round resumes where the last one stopped. After each switch the
+// viewers' load runs `settleSeconds` unmeasured: the viewer back-off (fill/viewer-yield.ts) needs
+// about 4 ticks to cut a starting fill to its floor, and the figure is for a fill that runs.
 
 import { fileUrl, signToken } from '../../protocol/index.ts';
 import type { Cluster, ClusterAppliance } from '../../scripts/lib/cluster.ts';
@@ -34,12 +36,12 @@ export interface ViewerResult {
   /** all rounds without fill, and all usable rounds with it, pooled */
   without: Measurement;
   with: Measurement;
-  /** median over the pairs of (baseline − with) ÷ baseline on Gb/s, percent (viewer-pairs.ts) */
-  throughputLossPct: number;
+  /** median over the pairs of (baseline − with) ÷ baseline on Gb/s, percent (viewer-pairs.ts); null: no pair */
+  throughputLossPct: number | null;
   /** median over the pairs of the p99's increase, percent */
   p99IncreasePct: number;
   /** the old figure, for comparison: pooled rounds without against pooled rounds with */
-  pooledLossPct: number;
+  pooledLossPct: number | null;
   /** MB/s the fill achieved during the "with" round(s) */
   fillMBpsDuringRounds: number;
   /** each "with" round against the rounds either side of it, the losses' spread, the baseline's swing */
@@ -54,6 +56,8 @@ export interface ViewerOptions {
   scratch: string;
   /** rounds with the fill (each between two without) */
   pairs: number;
+  /** unmeasured viewer load before each round after the fill was switched on or off */
+  settleSeconds: number;
   log: (m: string) => void;
 }
 
@@ -94,6 +98,10 @@ export async function viewersWithAndWithoutFill(c: Cluster, v: ClusterAppliance,
     if (res.status !== 200) throw new Error(`fill-now ${minutes} answered ${res.status}: ${res.text}`);
   };
 
+  const settle = async () => {
+    if (o.settleSeconds > 0) await runLoad(hotWorkload, target, files, o.settleSeconds, o.scratch);
+  };
+
   if (o.warmupSeconds > 0) await runLoad(hotWorkload, target, files, o.warmupSeconds, o.scratch);
   results.push({ fill: false, r: await round(false) });
   for (let i = 0; i < o.pairs; i++) {
@@ -105,6 +113,10 @@ export async function viewersWithAndWithoutFill(c: Cluster, v: ClusterAppliance,
       if (Date.now() - started > 60_000) throw new Error(`${v.name} did not start filling within 60 s of fill-now`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    // the viewers' load runs a while before the round is measured: the engine's viewer back-off
+    // halves the fill's rate once a second from the full limit down to its floor, and the round is
+    // to measure a fill that runs, not one that starts (each start begins at the full rate again)
+    await settle();
     const withR = await round(true);
     // (a round in which the fill ran out is kept in the record but not paired: viewer-pairs.ts)
     const ranOut = rounds.at(-1)!.fillActiveAtEnd === false;
@@ -113,6 +125,7 @@ export async function viewersWithAndWithoutFill(c: Cluster, v: ClusterAppliance,
     // wait for the downloads in flight to stop, so the next round is without fill
     const stopBy = Date.now() + 60_000;
     while ((await fillBytes(v)).active && Date.now() < stopBy) await new Promise((r) => setTimeout(r, 250));
+    await settle(); // the same lead-in as the rounds with the fill
     results.push({ fill: false, r: await round(false) });
     if (ranOut) {
       o.log(`the fill ran out of files during round ${rounds.length - 1}: no more rounds with it`);
@@ -121,7 +134,7 @@ export async function viewersWithAndWithoutFill(c: Cluster, v: ClusterAppliance,
   }
 
   const pairing = viewerPairs(rounds);
-  if (pairing.lossPct === null) throw new Error('(c): no round with a fill running from start to end');
+  if (pairing.lossPct === null) o.log('(c): NO round had the fill running from start to end (it ran out of files): no figure');
   const withRounds = new Set(pairing.pairs.map((p) => p.round));
   const without = combine(results.filter((x) => !x.fill).map((x) => x.r));
   const withM = combine(results.filter((x, i) => x.fill && withRounds.has(i)).map((x) => x.r));
@@ -135,8 +148,8 @@ export async function viewersWithAndWithoutFill(c: Cluster, v: ClusterAppliance,
     with: strip(withM),
     throughputLossPct: pairing.lossPct,
     p99IncreasePct: pairing.p99IncreasePct ?? 0,
-    pooledLossPct: round3(without.gbps > 0 ? ((without.gbps - withM.gbps) / without.gbps) * 100 : 0),
-    fillMBpsDuringRounds: round3(used.reduce((n, r) => n + (r.fillBytes ?? 0), 0) / (o.seconds * used.length) / 1e6),
+    pooledLossPct: used.length > 0 && without.gbps > 0 ? round3(((without.gbps - withM.gbps) / without.gbps) * 100) : null,
+    fillMBpsDuringRounds: round3(used.reduce((n, r) => n + (r.fillBytes ?? 0), 0) / (o.seconds * Math.max(1, used.length)) / 1e6),
     pairing,
     rounds,
   };
