@@ -37,7 +37,7 @@ const ctx: ServeContext = {
   files: new OpenFiles(store.view),
   gate: new TokenGate({ keys: init.tokenKeys }),
   metrics,
-  limiters: { ssd: new IoLimiter(init.diskReads.ssd), hdd: new IoLimiter(init.diskReads.hdd) },
+  limiters: { ssd: new IoLimiter(init.diskReads.ssd, true), hdd: new IoLimiter(init.diskReads.hdd) },
   maxRanges: init.maxRanges,
   onDiskError: (fileId, message, code) => port.postMessage({ type: 'disk-error', fileId, message, code }),
   refuseViewers: null,
