@@ -199,6 +199,38 @@ describe('h1 connections', () => {
     expect(got).toBeLessThan(TOTAL);
   });
 
+  it.each([
+    ['kept alive', ''],
+    ['the last on its connection', 'Connection: close\r\n'],
+  ])('a body handed over in one end() still goes out whole to a reader slower than the keep-alive timeout (%s)', async (_, extra) => {
+    // the response is over for the handler at once, but its bytes wait in the socket's buffer:
+    // that connection is not idle, and the keep-alive sweep must not cut it
+    const WHOLE = Buffer.alloc(32 * 1024 * 1024, 3); // far more than loopback's socket buffers hold
+    const oneShot = new H1Server({ ...LIMITS, keepAliveTimeoutMs: 300 }, (_req, res) => {
+      res.writeHead(200, ['Content-Length', String(WHOLE.length)]);
+      res.end(WHOLE);
+    });
+    await new Promise<void>((r) => oneShot.server.listen(0, '127.0.0.1', r));
+    const got = await new Promise<number>((resolve) => {
+      let n = 0;
+      const s = connect((oneShot.server.address() as { port: number }).port, '127.0.0.1', () => s.write(get('/whole', extra)));
+      s.pause();
+      s.on('data', (c: Buffer) => (n += c.length));
+      s.on('error', () => {});
+      s.on('close', () => resolve(n));
+      setTimeout(() => s.resume(), 1_500); // several keep-alive timeouts and sweeps later
+      const t = setInterval(() => {
+        if (n >= WHOLE.length) {
+          clearInterval(t);
+          s.destroy();
+        }
+      }, 20);
+      s.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => oneShot.close(r));
+    expect(got).toBeGreaterThan(WHOLE.length); // the head and every body byte
+  });
+
   it('a body larger than the socket buffer goes out whole, through backpressure and drain', async () => {
     drains = 0;
     const { replies } = await session(async (s) => {

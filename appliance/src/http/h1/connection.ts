@@ -74,15 +74,25 @@ export class Connection implements ResponseOwner {
     socket.on('close', () => this.#onClose());
   }
 
-  /** no request in progress (what server.closeIdleConnections closes) */
+  /**
+   * No request in progress and no answer still leaving (what server.closeIdleConnections
+   * closes): a response ends for the handler when its last bytes are handed to the socket, and a
+   * large body handed over at once (a RAM-tier file) may then take a slow reader far longer than
+   * the keep-alive timeout to drain.
+   */
   get idle(): boolean {
-    return this.state === 'wait';
+    return this.state === 'wait' && this.socket.writableLength === 0;
   }
 
   /** The sweep: enforce the head and keep-alive timeouts. */
   check(now: number): void {
     const { headersTimeoutMs, keepAliveTimeoutMs, socketIdleTimeoutMs } = this.#host.limits;
-    if (this.state === 'busy') {
+    const leaving = (this.state === 'wait' || this.state === 'done') && this.socket.writableLength > 0;
+    if (this.state === 'busy' || leaving) {
+      // an answer is being written: only a stall (nothing moving either way) ends it, and the
+      // keep-alive wait (or, our side closed, the wait for the client's) begins once its bytes
+      // are all out
+      if (leaving) this.since = now;
       const moved = this.socket.bytesRead + this.socket.bytesWritten;
       if (moved !== this.#moved) {
         this.#moved = moved;
