@@ -21,6 +21,8 @@ export interface EdgeboxOptions {
   log: (msg: string) => void;
   /** extra node flags for the daemon, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] */
   nodeArgs?: string[];
+  /** run another tree's appliance/main.ts (small-cost.ts: two versions of the code in one run) */
+  main?: string;
   /** also serve HTTPS (tls.mode beside) with this certificate */
   tls?: BenchCert;
   /** the config's storeTuning (e.g. promoteMargin: 1 keeps the RAM tier as admitted at start) */
@@ -69,7 +71,7 @@ export async function startEdgebox(o: EdgeboxOptions): Promise<Edgebox> {
     fileId: f.fileId, path: f.path, bytes: f.bytes, sha256: f.sha256, kind: 'video' as const, rank: rankOf.get(f.fileId),
   })));
   o.log(`appliance: published ${pub.added} files through the store in ${Date.now() - t0} ms`);
-  const app = await startAppliance(config, { nodeArgs: o.nodeArgs });
+  const app = await startAppliance(config, { nodeArgs: o.nodeArgs, main: o.main });
   o.log(`appliance: serving ${app.origin}, admin ${app.adminOrigin}, ${o.workers} workers`);
   const edgebox: Edgebox = {
     origin: app.origin,

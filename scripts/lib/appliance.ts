@@ -68,9 +68,15 @@ export interface RunningAppliance {
 
 export async function startAppliance(
   config: ApplianceConfig,
-  o: { onOutput?: (chunk: string) => void; readyTimeoutMs?: number; nodeArgs?: string[] } = {},
+  o: {
+    onOutput?: (chunk: string) => void;
+    readyTimeoutMs?: number;
+    nodeArgs?: string[];
+    /** another tree's appliance/main.ts (a bench comparing two versions of the code in one run) */
+    main?: string;
+  } = {},
 ): Promise<RunningAppliance> {
-  const child = startChild('appliance', process.execPath, [...(o.nodeArgs ?? []), APPLIANCE_MAIN, '--config', config.path], {
+  const child = startChild('appliance', process.execPath, [...(o.nodeArgs ?? []), o.main ?? APPLIANCE_MAIN, '--config', config.path], {
     onOutput: o.onOutput,
   });
   const origin = `http://${config.listen}`;
