@@ -29,6 +29,16 @@ describe('request heads the parser accepts', () => {
     expect(r.head.headers['x-b']).toBe('caf\xe9');
   });
 
+  it('header names in any case are lower-cased; "constructor" and "__proto__" are plain headers', () => {
+    const r = ok('GET / HTTP/1.1\r\nHOST: h\r\nrAnGe: bytes=0-1\r\nX-Custom-Name: v\r\nconstructor: c\r\n__proto__: p\r\n\r\n');
+    expect(r.head.headers.host).toBe('h');
+    expect(r.head.headers.range).toBe('bytes=0-1');
+    expect(r.head.headers['x-custom-name']).toBe('v');
+    expect(r.head.headers.constructor).toBe('c');
+    expect(Object.getOwnPropertyDescriptor(r.head.headers, '__proto__')?.value).toBe('p');
+    expect(ok(GOOD).head.headers.constructor).toBeUndefined();
+  });
+
   it('repeats of a list header are joined', () => {
     expect(ok('GET / HTTP/1.1\r\nHost: h\r\nAccept: a\r\nAccept: b\r\n\r\n').head.headers.accept).toBe('a, b');
   });
