@@ -231,6 +231,41 @@ describe('h1 connections', () => {
     expect(got).toBeGreaterThan(WHOLE.length); // the head and every body byte
   });
 
+  it('thousands of small pipelined answers to a reader that lags: each one whole and in order', async () => {
+    // small answers are assembled in a reused buffer; one whose write has to queue must keep it
+    const BODY = 3000;
+    const many = new H1Server({ ...LIMITS, maxRequestsPerSocket: 0 }, (req, res) => {
+      const body = Buffer.alloc(BODY, req.url.slice(1)); // "/<n>": the body repeats n's digits
+      res.writeHead(200, ['Content-Length', String(body.length)]);
+      res.end(body);
+    });
+    await new Promise<void>((r) => many.server.listen(0, '127.0.0.1', r));
+    const N = 4000;
+    const raw = await new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      const s = connect((many.server.address() as { port: number }).port, '127.0.0.1', () => {
+        let all = '';
+        for (let i = 0; i < N; i++) all += get(`/${i}`, i === N - 1 ? 'Connection: close\r\n' : '');
+        s.write(all);
+      });
+      s.pause();
+      setTimeout(() => s.resume(), 300);
+      s.on('data', (c: Buffer) => {
+        chunks.push(c);
+        n += c.length;
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve(Buffer.concat(chunks, n)));
+    });
+    await new Promise<void>((r) => many.close(r));
+    const replies = parseReplies(raw);
+    expect(replies.length).toBe(N);
+    for (let i = 0; i < N; i++) {
+      if (!replies[i].body.equals(Buffer.alloc(BODY, String(i)))) throw new Error(`answer ${i} is not its own`);
+    }
+  });
+
   it('a body larger than the socket buffer goes out whole, through backpressure and drain', async () => {
     drains = 0;
     const { replies } = await session(async (s) => {
