@@ -14,7 +14,8 @@ import { spread, type Spread } from './samples.ts';
 
 export interface GcWindow { count: number; ms: number; majorCount: number; majorMs: number; minorCount: number; minorMs: number; otherCount: number; otherMs: number }
 
-export interface Round {
+/** the figures the single-sample bench reported, per round and (as medians) for the run */
+interface Figures {
   decisions: number;
   seconds: number;
   decisionsPerSec: number;
@@ -23,6 +24,9 @@ export interface Round {
   p99_us: number;
   p999_us: number;
   max_us: number;
+}
+
+export interface Round extends Figures {
   /** the thread's CPU time in the window, and the wall time it was not on a CPU (preempted) */
   threadCpuMs: number;
   offCpuMs: number;
@@ -35,18 +39,9 @@ export interface Round {
   slowInGc: number;
 }
 
-export interface InProcessResult {
+/** decisions and seconds: over all rounds; the other figures: medians of the rounds */
+export interface InProcessResult extends Figures {
   rounds: Round[];
-  /** decisions timed and seconds, over all rounds */
-  decisions: number;
-  seconds: number;
-  /** the rest: medians of the rounds (the figures as the single-sample bench reported them) */
-  decisionsPerSec: number;
-  busyDecisionsPerSec: number;
-  p50_us: number;
-  p99_us: number;
-  p999_us: number;
-  max_us: number;
   spread: { decisionsPerSec: Spread; p99_us: Spread; p50_us: Spread };
   slowUs: number;
   /** bytes allocated on the JS heap per decision (median of batches without a GC) */
