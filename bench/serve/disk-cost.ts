@@ -16,23 +16,16 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileUrl, signToken } from '../../protocol/index.ts';
 import { writeFileSet } from './dataset.ts';
-import { startEdgebox, type Edgebox } from './edgebox.ts';
+import { startEdgebox } from './edgebox.ts';
 import { round3 } from './measurement.ts';
 import { startNginx } from './nginx.ts';
 import { measured, type Target } from './rounds.ts';
 import { FILE_BYTES, WARM_FILES, WORKLOADS } from './workloads.ts';
+import { envVariants, withEnv } from './variants.ts';
 
 const seconds = Number(process.argv[2] ?? 8);
 const rounds = Number(process.argv[3] ?? 3);
-const variants = (process.argv.length > 4 ? process.argv.slice(4) : ['default:']).map((spec) => {
-  const [name, envs = ''] = spec.split(/:(.*)/s);
-  const env: Record<string, string> = {};
-  for (const kv of envs.split(',').filter(Boolean)) {
-    const [k, v] = kv.split('=');
-    env[k] = v;
-  }
-  return { name, env };
-});
+const variants = envVariants(process.argv.slice(4));
 const warm = WORKLOADS.find((w) => w.name === 'warm')!;
 const log = (m: string) => console.log(`[disk-cost] ${m}`);
 
@@ -89,25 +82,15 @@ try {
   try {
     for (const v of variants) {
       // the daemon inherits this process's environment when it starts
-      const saved = Object.keys(v.env).map((k) => [k, process.env[k]] as const);
-      Object.assign(process.env, v.env);
-      let eb: Edgebox;
-      try {
-        eb = await startEdgebox({
-          dir: join(work, `appliance-${v.name}`),
-          files,
-          hotFileIds: [],
-          workers: availableParallelism(),
-          ramTierBytes: 0,
-          tokenKeys: { [kid]: secret },
-          log,
-        });
-      } finally {
-        for (const [k, was] of saved) {
-          if (was === undefined) delete process.env[k];
-          else process.env[k] = was;
-        }
-      }
+      const eb = await withEnv(v.env, () => startEdgebox({
+        dir: join(work, `appliance-${v.name}`),
+        files,
+        hotFileIds: [],
+        workers: availableParallelism(),
+        ramTierBytes: 0,
+        tokenKeys: { [kid]: secret },
+        log,
+      }));
       try {
         const targets: Target[] = [
           { name: 'edgebox', origin: eb.origin, pid: eb.pid },

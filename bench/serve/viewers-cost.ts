@@ -15,25 +15,18 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileUrl, signToken } from '../../protocol/index.ts';
-import { startEdgebox, type Edgebox } from './edgebox.ts';
+import { startEdgebox } from './edgebox.ts';
 import { round3 } from './measurement.ts';
 import { startNginx } from './nginx.ts';
 import { RAM_TIER_BYTES } from './workloads.ts';
 import { DEADLINE_MS, PERIOD_MS, REQUEST_TIMEOUT_MS, runViewerStep, titleIdOf, VIEWER_TITLES, VIEWER_ZIPF_S, WARMUP_MS, writeCatalogue } from './viewers.ts';
 import type { RenditionFile } from './viewers-plan.ts';
+import { envVariants, withEnv } from './variants.ts';
 
 const viewers = Number(process.argv[2] ?? 1500);
 const seconds = Number(process.argv[3] ?? 14);
 const rounds = Number(process.argv[4] ?? 3);
-const variants = (process.argv.length > 5 ? process.argv.slice(5) : ['default:']).map((spec) => {
-  const [name, envs = ''] = spec.split(/:(.*)/s);
-  const env: Record<string, string> = {};
-  for (const kv of envs.split(',').filter(Boolean)) {
-    const [k, v] = kv.split('=');
-    env[k] = v;
-  }
-  return { name, env };
-});
+const variants = envVariants(process.argv.slice(5));
 const log = (m: string) => console.log(`[viewers-cost] ${m}`);
 
 interface Row {
@@ -69,28 +62,18 @@ try {
   const targets: Array<{ who: string; origin: string; pid: number }> = [];
   for (const v of variants) {
     // the daemon inherits this process's environment when it starts
-    const saved = Object.keys(v.env).map((k) => [k, process.env[k]] as const);
-    Object.assign(process.env, v.env);
-    let eb: Edgebox;
-    try {
-      eb = await startEdgebox({
-        dir: join(work, `appliance-${v.name}`),
-        files: files.flat(),
-        hotFileIds: files.slice(0, ramTitleCount).flat().map((f) => f.fileId),
-        workers: availableParallelism(),
-        ramTierBytes: RAM_TIER_BYTES,
-        tokenKeys: { [kid]: secret },
-        log,
-        storeTuning: { promoteMargin: 1 },
-        // VIEWERS_COST_PROFILE=<dir>: every daemon under --cpu-prof (summarise with profile-summary.ts)
-        ...(process.env.VIEWERS_COST_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(process.env.VIEWERS_COST_PROFILE, v.name)}`] } : {}),
-      });
-    } finally {
-      for (const [k, was] of saved) {
-        if (was === undefined) delete process.env[k];
-        else process.env[k] = was;
-      }
-    }
+    const eb = await withEnv(v.env, () => startEdgebox({
+      dir: join(work, `appliance-${v.name}`),
+      files: files.flat(),
+      hotFileIds: files.slice(0, ramTitleCount).flat().map((f) => f.fileId),
+      workers: availableParallelism(),
+      ramTierBytes: RAM_TIER_BYTES,
+      tokenKeys: { [kid]: secret },
+      log,
+      storeTuning: { promoteMargin: 1 },
+      // VIEWERS_COST_PROFILE=<dir>: every daemon under --cpu-prof (summarise with profile-summary.ts)
+      ...(process.env.VIEWERS_COST_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(process.env.VIEWERS_COST_PROFILE, v.name)}`] } : {}),
+    }));
     running.push(eb);
     targets.push({ who: v.name, origin: eb.origin, pid: eb.pid });
   }
