@@ -95,7 +95,7 @@ async function peerParts(work: string, r: FillResults): Promise<void> {
       const { r: a } = await joinAndFill(c, peer, { bytes: catalogueBytes, settings: daemon, log, timeoutMs });
       r.unthrottled = { ...a, diskCeiling: disk };
       r.unthrottledMBps = a.MBps;
-      log(`(a) ${Math.round(a.bytes / MiB)} MiB in ${a.seconds} s = ${a.MBps} MB/s; cpu ${a.cpuCores} cores, ${a.cpuSecondsPerGiB} CPU-s/GiB (${a.fillCpuSecondsPerGiB} less idle; peer ${a.peerCpuCores} cores); waiting for the peer ${a.pipeline?.sourceWaitShare ?? '—'}, for the store ${a.pipeline?.storeWaitShare ?? '—'} of ${a.pipeline?.fetchSeconds ?? '—'} download-s`);
+      log(`(a) ${Math.round(a.bytes / MiB)} MiB in ${a.seconds} s = ${a.MBps} MB/s; cpu ${a.cpuCores} cores, ${a.cpuSecondsPerGiB} CPU-s/GiB (${a.fillCpuSecondsPerGiB} less idle; peer ${a.peerCpuCores} cores); waiting for the peer ${a.pipeline?.sourceWaitShare ?? '—'}, for the store ${a.pipeline?.storeWaitShare ?? '—'} (writes ${a.pipeline?.storeWriteWaitShare ?? '—'}, hash alone ${a.pipeline?.storeHashWaitShare ?? '—'}) of ${a.pipeline?.fetchSeconds ?? '—'} download-s; hash thread busy ${a.pipeline?.hashThreadBusyShare ?? '—'} (${a.pipeline?.hashThreadCpuSecondsPerGiB ?? '—'} CPU-s/GiB), main thread ${a.mainThreadCpuSecondsPerGiB} CPU-s/GiB; ${r.unthrottled.diskCeiling ? Math.round((a.MBps / r.unthrottled.diskCeiling.MBps) * 1000) / 10 : '—'} % of the disk`);
       if (!limitBps) limitBps = Math.min(150, Math.max(1, Math.round(a.MBps / 2))) * 8e6;
     }
     if (!limitBps) limitBps = 100 * 8e6;

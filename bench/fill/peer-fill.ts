@@ -5,7 +5,7 @@
 // (bench-1-1) published with the catalogue before it started.
 
 import type { Cluster, ClusterAppliance } from '../../scripts/lib/cluster.ts';
-import { cpuMeter } from '../serve/cpu.ts';
+import { cpuMeter, threadCpuSeconds } from '../serve/cpu.ts';
 import { round3 } from '../serve/measurement.ts';
 import { rateBetween, watchFill, wholeTransfer, type FillSample } from './progress.ts';
 
@@ -30,7 +30,15 @@ export interface PeerFillResult {
    * the downloads' time (summed over them, /v1/status fill.pipeline) and the shares of it spent
    * waiting for the peer's next bytes and for a write slot (disk, hash thread): the pipeline's idle
    */
-  pipeline: { fetchSeconds: number; sourceWaitShare: number; storeWaitShare: number } | null;
+  pipeline: {
+    fetchSeconds: number; sourceWaitShare: number; storeWaitShare: number;
+    /** of the download time: waiting on an append whose writes were in flight / whose hash alone was left */
+    storeWriteWaitShare: number; storeHashWaitShare: number;
+    /** the hash thread over the transfer: share of the wall time it was hashing, and its CPU-s per GiB */
+    hashThreadBusyShare: number; hashThreadCpuSecondsPerGiB: number;
+  } | null;
+  /** CPU-s per GiB of the filling appliance's main thread (sockets, fill, control link) */
+  mainThreadCpuSecondsPerGiB: number;
   bytesByLevel: FillSample['byLevel'];
 }
 
@@ -64,14 +72,19 @@ export async function joinAndFill(c: Cluster, peer: ClusterAppliance, o: FillRun
   const watch = watchFill(a, { intervalMs: 200, timeoutMs: o.timeoutMs, minWanted: o.bytes });
   // CPU from the moment bytes flow: start the meters now, and subtract the idle lead-in below
   const cpuA = cpuMeter(a.pid!);
+  const main0 = threadCpuSeconds(a.pid!);
   const cpuPeer = cpuMeter(peer.pid!);
   const t0 = performance.now();
   await c.control.api.plan();
   const last = await watch.done;
   const cores = cpuA();
+  const mainSeconds = threadCpuSeconds(a.pid!) - main0;
   const peerCores = cpuPeer();
   const wall = (performance.now() - t0) / 1000;
-  const p = (await a.status().catch(() => undefined))?.fill?.pipeline as { fetchSeconds: number; sourceWaitSeconds: number; storeWaitSeconds: number } | undefined;
+  const p = (await a.status().catch(() => undefined))?.fill?.pipeline as {
+    fetchSeconds: number; sourceWaitSeconds: number; storeWaitSeconds: number; storeWriteWaitSeconds?: number; storeHashWaitSeconds?: number;
+    hashThread?: { busySeconds: number; cpuSeconds: number };
+  } | undefined;
   const whole = wholeTransfer(watch.samples);
   if (!whole) throw new Error(`${a.name}: no transfer seen in ${watch.samples.length} samples`);
   // cores averaged over the whole wait, re-expressed over the transfer (idle lead-in costs ~0)
@@ -87,8 +100,15 @@ export async function joinAndFill(c: Cluster, peer: ClusterAppliance, o: FillRun
     fillCpuSecondsPerGiB: round3(Math.max(0, cpuSeconds - idleCores * wall) / (whole.bytes / 2 ** 30)),
     peerCpuCores: round3((peerCores * wall) / whole.seconds),
     pipeline: p && p.fetchSeconds > 0
-      ? { fetchSeconds: round3(p.fetchSeconds), sourceWaitShare: round3(p.sourceWaitSeconds / p.fetchSeconds), storeWaitShare: round3(p.storeWaitSeconds / p.fetchSeconds) }
+      ? {
+        fetchSeconds: round3(p.fetchSeconds), sourceWaitShare: round3(p.sourceWaitSeconds / p.fetchSeconds), storeWaitShare: round3(p.storeWaitSeconds / p.fetchSeconds),
+        storeWriteWaitShare: round3((p.storeWriteWaitSeconds ?? 0) / p.fetchSeconds), storeHashWaitShare: round3((p.storeHashWaitSeconds ?? 0) / p.fetchSeconds),
+        // the new appliance hashed nothing before this fill: its totals are this transfer's
+        hashThreadBusyShare: round3((p.hashThread?.busySeconds ?? 0) / whole.seconds),
+        hashThreadCpuSecondsPerGiB: round3((p.hashThread?.cpuSeconds ?? 0) / (whole.bytes / 2 ** 30)),
+      }
       : null,
+    mainThreadCpuSecondsPerGiB: round3(mainSeconds / (whole.bytes / 2 ** 30)),
     bytesByLevel: last.byLevel,
   };
   return { a, r, samples: watch.samples };

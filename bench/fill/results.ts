@@ -74,7 +74,11 @@ export function markdown(r: FillResults): string {
     L.push(`${mib(u.bytes)} MiB in ${u.seconds} s = **${u.MBps} MB/s**; the filling appliance used ${u.cpuCores} cores ` +
       `(${u.cpuSecondsPerGiB} CPU-s per GiB; ${u.fillCpuSecondsPerGiB} less its idle ${u.idleCpuCores} cores), the serving peer ${u.peerCpuCores} cores. ` +
       `Bytes by source level: peer ${mib(u.bytesByLevel.peer)} MiB, tier ${mib(u.bytesByLevel.tier)} MiB, origin ${mib(u.bytesByLevel.origin)} MiB.` +
-      (u.pipeline ? ` The downloads took ${u.pipeline.fetchSeconds} s in all, waiting ${pct(u.pipeline.sourceWaitShare)} % of it for the peer's next bytes and ${pct(u.pipeline.storeWaitShare)} % for a write slot (disk, hash thread).` : '') +
+      (u.pipeline ? ` The downloads took ${u.pipeline.fetchSeconds} s in all, waiting ${pct(u.pipeline.sourceWaitShare)} % of it for the peer's next bytes and ${pct(u.pipeline.storeWaitShare)} % for a write slot` +
+        (u.pipeline.storeWriteWaitShare !== undefined
+          ? ` — ${pct(u.pipeline.storeWriteWaitShare)} % on appends whose writes were in flight (disk), ${pct(u.pipeline.storeHashWaitShare)} % on appends whose hash alone was left (hash thread). ` +
+            `The hash thread was hashing ${pct(u.pipeline.hashThreadBusyShare)} % of the transfer's time (${u.pipeline.hashThreadCpuSecondsPerGiB} CPU-s per GiB); the main thread used ${u.mainThreadCpuSecondsPerGiB} CPU-s per GiB.`
+          : ' (disk, hash thread).') : '') +
       (u.diskCeiling ? ` The disk alone, the same write pattern just before (${u.diskCeiling.files} files × ${u.diskCeiling.depth} writes of ${mib(u.diskCeiling.batchBytes)} MiB in flight${u.diskCeiling.direct ? ', O_DIRECT' : ', buffered'}, fsync per file, ${mib(u.diskCeiling.bytes)} MiB, no socket and no hash): ` +
         `**${u.diskCeiling.MBps} MB/s** (${u.diskCeiling.cpuSecondsPerGiB} CPU-s per GiB) — the fill ran at ${round3((u.MBps / u.diskCeiling.MBps) * 100)} % of it.` : ''), '');
   }

@@ -60,3 +60,14 @@ export function cpuMeter(root: number): () => number {
     return seconds > 0 ? (treeCpuSeconds(root) - c0) / seconds : 0;
   };
 }
+
+/** CPU seconds used so far by one thread `tid` of process `pid` (the main thread: tid = pid); 0 once gone. */
+export function threadCpuSeconds(pid: number, tid = pid): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}

@@ -26,8 +26,11 @@ export class FillStats {
    * Where the tries of sources spent their time, summed over tries (seconds): in all, and of that
    * waiting for the source's next bytes, or for a write slot (the disk and the hash thread behind).
    * The rest is the download's own work, the rate limit's waits, or waiting for the CPU.
+   * The store wait is split by what the awaited append was still doing when it began to be
+   * waited for, up to when it ended: its writes (the disk: `storeWriteWaitSeconds`), or, once they
+   * were done, only its hash (the hash thread, or its queue: `storeHashWaitSeconds`).
    */
-  readonly pipeline = { fetchSeconds: 0, sourceWaitSeconds: 0, storeWaitSeconds: 0 };
+  readonly pipeline = { fetchSeconds: 0, sourceWaitSeconds: 0, storeWaitSeconds: 0, storeWriteWaitSeconds: 0, storeHashWaitSeconds: 0 };
   /** recent source failures, newest first */
   readonly badSources: BadSource[] = [];
 

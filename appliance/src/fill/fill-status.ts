@@ -4,6 +4,7 @@
 
 import { fillWindowState, type FillFile, type FillManifest, type FillReport, type FillWindowState } from '../../../protocol/index.ts';
 import type { Store } from '../store/store.ts';
+import { hashThreadTime } from '../store/stage-writer.ts';
 import type { FileDownload } from './download.ts';
 import type { BadSource } from './errors.ts';
 import type { ByLevel, FillStats } from './fill-stats.ts';
@@ -49,8 +50,11 @@ export interface FillStatus {
   notYetBySource: ByLevel;
   filesBySource: ByLevel;
   downloadsFailed: number;
-  /** seconds the tries of sources took, and of that waiting for the source or for the store (FillStats) */
-  pipeline: FillStats['pipeline'];
+  /**
+   * seconds the tries of sources took, and of that waiting for the source or for the store (FillStats);
+   * `hashThread`: the store's hash thread's time hashing (wall while busy, and its CPU) since start
+   */
+  pipeline: FillStats['pipeline'] & { hashThread: { busySeconds: number; cpuSeconds: number } };
   /** the most recent source failures, newest first */
   badSources: BadSource[];
 }
@@ -87,7 +91,7 @@ export function fillStatus(i: FillStatusInput): FillStatus {
     notYetBySource: { ...i.stats.notYet },
     filesBySource: { ...i.stats.files },
     downloadsFailed: i.stats.downloadsFailed,
-    pipeline: { ...i.stats.pipeline },
+    pipeline: { ...i.stats.pipeline, hashThread: hashThreadTime() },
     badSources: i.stats.badSources.slice(0, 10),
   };
 }

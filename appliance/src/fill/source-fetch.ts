@@ -24,6 +24,7 @@ import type { FillSource } from '../../../protocol/index.ts';
 import { fillSourceUrl } from '../../../protocol/index.ts';
 import { StoreError } from '../store/errors.ts';
 import type { StagedPut } from '../store/store.ts';
+import type { WriteTiming } from '../store/stage-writer.ts';
 import { FillError, SourceFailure } from './errors.ts';
 import type { FillClock } from './clock.ts';
 import { BulkGet, NotBulk } from './bulk-get.ts';
@@ -114,7 +115,13 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
   let writing: Promise<void> = Promise.resolve();
   const began = performance.now();
   let sourceWait = 0;
-  let storeWait = 0;
+  // the store wait, split by what was still going when it ended: the append's writes (the disk),
+  // or only its hash (the hash thread). One timing per append in flight, reused in turn.
+  let writeWait = 0;
+  let hashWait = 0;
+  const timings: WriteTiming[] = Array.from({ length: WRITE_DEPTH }, () => ({ writtenAt: 0, hashedAt: 0 }));
+  let issued = 0;
+  let waited = 0;
   /** the next chunk; the time spent waiting for it counted when the source has none ready */
   const next = async (r: SourceResponse): Promise<Buffer | null> => {
     if (r.ready) return r.next();
@@ -138,12 +145,17 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
       await f.clock.sleep(wait, f.signal);
     }
     flushedAt = f.clock.now();
-    if (inFlight.length >= WRITE_DEPTH) {
+    while (inFlight.length >= WRITE_DEPTH) {
       const t = performance.now();
-      while (inFlight.length >= WRITE_DEPTH) await inFlight.shift();
-      storeWait += performance.now() - t;
+      const timing = timings[waited++ % WRITE_DEPTH];
+      await inFlight.shift();
+      const end = performance.now();
+      // [t, end): the writes were in flight until writtenAt; after it, only the hash was left
+      const onWrite = Math.min(end, Math.max(t, timing.writtenAt)) - t;
+      writeWait += onWrite;
+      hashWait += end - t - onWrite;
     }
-    writing = staged.append(b).then(() => {
+    writing = staged.append(b, timings[issued++ % WRITE_DEPTH]).then(() => {
       res?.recycle?.(b);
       f.onWritten(staged.written);
     });
@@ -198,7 +210,9 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
     if (f.pipeline) {
       f.pipeline.fetchSeconds += (performance.now() - began) / 1000;
       f.pipeline.sourceWaitSeconds += sourceWait / 1000;
-      f.pipeline.storeWaitSeconds += storeWait / 1000;
+      f.pipeline.storeWaitSeconds += (writeWait + hashWait) / 1000;
+      f.pipeline.storeWriteWaitSeconds += writeWait / 1000;
+      f.pipeline.storeHashWaitSeconds += hashWait / 1000;
     }
   }
   if (staged.written !== bytes) {

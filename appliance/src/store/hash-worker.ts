@@ -9,6 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { HashReply, HashRequest } from './hash-messages.ts';
 
 const memory = new Uint8Array(workerData.memory as SharedArrayBuffer);
+/** [busy ms, CPU µs] of this thread's hashing, read by the main thread (stage-writer.ts: hashThreadTime) */
+const time = new Float64Array(workerData.time as SharedArrayBuffer);
 const hashes = new Map<number, Hash>();
 const REHASH_BLOCK = 1 << 20;
 
@@ -53,10 +55,17 @@ function handle(m: HashRequest): HashReply {
 
 parentPort!.on('message', (m: HashRequest) => {
   let reply: HashReply;
+  // what the hashing itself takes, against how long the main thread waits for it (the rest is the
+  // queue and, on a loaded box, this thread waiting for a core): one clock pair per message
+  const t0 = performance.now();
+  const c0 = process.threadCpuUsage();
   try {
     reply = handle(m);
   } catch (err) {
     reply = { seq: m.seq, error: (err as Error).message };
   }
+  const c1 = process.threadCpuUsage();
+  time[0] += performance.now() - t0;
+  time[1] += c1.user - c0.user + c1.system - c0.system;
   parentPort!.postMessage(reply);
 });

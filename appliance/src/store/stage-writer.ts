@@ -37,10 +37,27 @@ interface HashThread {
 }
 
 const t: HashThread = { worker: null, pending: new Map(), seq: 0, ids: 0 };
+/** the hash thread's [busy ms, CPU µs], added to by it (hash-worker.ts) */
+const hashTime = new Float64Array(new SharedArrayBuffer(2 * Float64Array.BYTES_PER_ELEMENT));
+
+/** Time the hash thread spent hashing since the process started (all staged puts, every thread restart). */
+export function hashThreadTime(): { busySeconds: number; cpuSeconds: number } {
+  return { busySeconds: hashTime[0] / 1e3, cpuSeconds: hashTime[1] / 1e6 };
+}
+
+/**
+ * When one write() call's writes and its hash were done (performance.now() ms), for a caller that
+ * wants to know which of the two it waited for. Filled in by write(); reusable (nothing allocated
+ * per chunk).
+ */
+export interface WriteTiming {
+  writtenAt: number;
+  hashedAt: number;
+}
 
 function worker(): Worker {
   if (t.worker) return t.worker;
-  const w = new Worker(new URL('./hash-worker.ts', import.meta.url), { workerData: { memory: sharedMemory() } });
+  const w = new Worker(new URL('./hash-worker.ts', import.meta.url), { workerData: { memory: sharedMemory(), time: hashTime.buffer } });
   const fail = (err: Error) => {
     if (t.worker !== w) return;
     t.worker = null; // its hashes are gone: the puts using them fail, new ones start a new thread
@@ -172,8 +189,9 @@ export class StageWriter {
    * last one resolved (the staged put does, to keep the disk busy while the next batch arrives).
    * The writes of one call — the buffered pieces and the direct middles — cover disjoint ranges and
    * run at once, not one after another: on a busy threadpool each hop is a wait.
+   * `timing`, if given, gets when the writes and when the hash were done.
    */
-  write(chunks: readonly Uint8Array[], position: number): Promise<void> {
+  write(chunks: readonly Uint8Array[], position: number, timing?: WriteTiming): Promise<void> {
     const rs = runs(chunks);
     const parts: Array<[number, number] | ArrayBuffer> = [];
     const transfer: ArrayBuffer[] = [];
@@ -186,7 +204,15 @@ export class StageWriter {
         transfer.push(copy);
       }
     }
-    const hashed = ask({ op: 'update', id: this.#id, parts }, transfer);
+    let hashed = ask({ op: 'update', id: this.#id, parts }, transfer);
+    if (timing !== undefined) {
+      timing.writtenAt = 0;
+      timing.hashedAt = 0;
+      hashed = hashed.then((r) => {
+        timing.hashedAt = performance.now();
+        return r;
+      });
+    }
     hashed.catch(() => {}); // awaited below, after the writes
     const writes: Promise<void>[] = [];
     let at = position;
@@ -214,7 +240,12 @@ export class StageWriter {
       at += r.byteLength;
     }
     flushPlain();
-    return Promise.all(writes).then(() => hashed).then(() => {});
+    const written = Promise.all(writes);
+    if (timing === undefined) return written.then(() => hashed).then(() => {});
+    return written.then(() => {
+      timing.writtenAt = performance.now();
+      return hashed;
+    }).then(() => {});
   }
 
   /** Write an aligned range direct; where the device refuses it (EINVAL), buffered (and all later writes). */

@@ -17,7 +17,7 @@ import { filePath, partialOf, partialPath, tmpDir } from './layout.ts';
 import { roomOf, type Root } from './roots.ts';
 import type { PutMeta, StoredFile } from './store-report.ts';
 import type { StoreState } from './store-state.ts';
-import { StageWriter } from './stage-writer.ts';
+import { StageWriter, type WriteTiming } from './stage-writer.ts';
 
 export interface StagedPut {
   readonly fileId: string;
@@ -39,8 +39,10 @@ export interface StagedPut {
    * resolved: the caller receives the next batch while this one is written); appends resolve, and
    * `written` grows, in call order. The chunks must stay unchanged until it resolves.
    * Resolves when these bytes are written. More than `bytes` in all: SIZE_MISMATCH, nothing taken.
+   * `timing`, if given, gets when this append's writes and its hash were done (a fill's pipeline
+   * stats: which of the two it waited for).
    */
-  append(chunks: readonly Uint8Array[]): Promise<void>;
+  append(chunks: readonly Uint8Array[], timing?: WriteTiming): Promise<void>;
   /** Truncate the partial to nothing (its bytes were wrong) and start the hash over. */
   reset(): Promise<void>;
   /**
@@ -189,7 +191,7 @@ class Staged implements StagedPut {
     this.#busy = true;
   }
 
-  append(chunks: readonly Uint8Array[]): Promise<void> {
+  append(chunks: readonly Uint8Array[], timing?: WriteTiming): Promise<void> {
     if (this.#state === 'done') return Promise.reject(new StoreError('CLOSED', `${this.fileId}: staged put already committed or aborted (append)`));
     if (this.#busy) return Promise.reject(new StoreError('BUSY', `${this.fileId}: append during a reset or commit`));
     if (this.#state === 'failed') return Promise.reject(new StoreError('IO', `${this.fileId}: an earlier write failed; reset() or abort()`));
@@ -201,7 +203,7 @@ class Staged implements StagedPut {
     // of earlier appends still in flight (other ranges of the file); `written` moves in call order
     const at = this.#appended;
     this.#appended += n;
-    const started = this.#writer.write(chunks, at);
+    const started = this.#writer.write(chunks, at, timing);
     started.catch(() => {}); // seen below, in order
     const write = this.#tail.then(async () => {
       try {

@@ -97,6 +97,10 @@ describe('fill downloads', () => {
     const p = engine.status().pipeline;
     expect(p.fetchSeconds).toBeGreaterThan(0);
     expect(p.sourceWaitSeconds + p.storeWaitSeconds).toBeLessThanOrEqual(p.fetchSeconds);
+    // the store wait is split into its writes' part and its hash's part, nothing else
+    expect(p.storeWriteWaitSeconds + p.storeHashWaitSeconds).toBeCloseTo(p.storeWaitSeconds, 9);
+    expect(p.hashThread.busySeconds).toBeGreaterThan(0);
+    expect(p.hashThread.cpuSeconds).toBeGreaterThanOrEqual(0);
   });
 
   it('HTTP errors escalate: a 404 peer and a 503 tier, then the origin; a source ignoring Range is skipped past what is held', async () => {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors.ts';
 import { filePath, partialPath } from '../../src/store/layout.ts';
 import { giveSharedSlab, takeSharedSlab } from '../../src/store/shared-slabs.ts';
+import { hashThreadTime } from '../../src/store/stage-writer.ts';
 import { content, KiB, ManualClock, open, putFile, useTempStore, viewOf } from './helpers.ts';
 
 const t = useTempStore();
@@ -131,6 +132,35 @@ describe('stage → append → commit', () => {
     expect(ends).toEqual([...ends].sort((a, b) => a - b));
     expect(ends.at(-1)).toBe(data.length);
     expect(staged.written).toBe(data.length);
+    expect(Buffer.compare(await readFile((await staged.commit()).path), data)).toBe(0);
+  });
+
+  it('an append given a timing gets when its writes and its hash were done; the hash thread counts its time', async () => {
+    t.store = await open(t.d, new ManualClock());
+    const { data, sha256 } = content('t1.a', 2 * MiB + 777);
+    const staged = await t.store.stage('t1.a', { bytes: data.length, sha256, kind: 'video' });
+    const before = hashThreadTime();
+    const slab = takeSharedSlab()!;
+    data.copy(slab);
+    const timings = [{ writtenAt: -1, hashedAt: -1 }, { writtenAt: -1, hashedAt: -1 }];
+    const t0 = performance.now();
+    // one from the shared slab (direct middle), one from ordinary memory (copied for the hash thread)
+    await Promise.all([
+      staged.append([slab.subarray(0, MiB)], timings[0]),
+      staged.append([data.subarray(MiB)], timings[1]),
+    ]);
+    const t1 = performance.now();
+    giveSharedSlab(slab);
+    for (const x of timings) {
+      expect(x.writtenAt).toBeGreaterThanOrEqual(t0);
+      expect(x.writtenAt).toBeLessThanOrEqual(t1);
+      expect(x.hashedAt).toBeGreaterThanOrEqual(t0);
+      expect(x.hashedAt).toBeLessThanOrEqual(t1);
+    }
+    const after = hashThreadTime();
+    expect(after.busySeconds).toBeGreaterThan(before.busySeconds);
+    // (its CPU may not move for 2 MiB: the kernel's per-thread accounting can be tick-grained)
+    expect(after.cpuSeconds).toBeGreaterThanOrEqual(before.cpuSeconds);
     expect(Buffer.compare(await readFile((await staged.commit()).path), data)).toBe(0);
   });
 
