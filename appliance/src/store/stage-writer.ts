@@ -227,12 +227,15 @@ export class StageWriter {
       const middle = Math.floor((r.byteLength - head) / BLOCK) * BLOCK;
       // the memory lines up with the file (bulk-get placed the read so): the middle goes direct
       if (this.#direct !== null && isShared(r) && (r.byteOffset - at) % BLOCK === 0 && middle >= MIN_DIRECT) {
-        if (plain.length === 0) plainAt = at;
-        plain.push(r.subarray(0, head));
+        // (no empty pieces: a writev of nothing is still a trip through the threadpool)
+        if (head > 0) {
+          if (plain.length === 0) plainAt = at;
+          plain.push(r.subarray(0, head));
+        }
         flushPlain();
         writes.push(this.#writeDirect(r.subarray(head, head + middle), at + head));
         plainAt = at + head + middle;
-        plain.push(r.subarray(head + middle));
+        if (head + middle < r.byteLength) plain.push(r.subarray(head + middle));
       } else {
         if (plain.length === 0) plainAt = at;
         plain.push(r);
