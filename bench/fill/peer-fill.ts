@@ -36,6 +36,8 @@ export interface PeerFillResult {
     storeWriteWaitShare: number; storeHashWaitShare: number;
     /** the hash thread over the transfer: share of the wall time it was hashing, and its CPU-s per GiB */
     hashThreadBusyShare: number; hashThreadCpuSecondsPerGiB: number;
+    /** mean bytes per append (batch handed to the store: one hash message, its writes) */
+    meanAppendBytes: number;
   } | null;
   /** CPU-s per GiB of the filling appliance's main thread (sockets, fill, control link) */
   mainThreadCpuSecondsPerGiB: number;
@@ -82,7 +84,7 @@ export async function joinAndFill(c: Cluster, peer: ClusterAppliance, o: FillRun
   const peerCores = cpuPeer();
   const wall = (performance.now() - t0) / 1000;
   const p = (await a.status().catch(() => undefined))?.fill?.pipeline as {
-    fetchSeconds: number; sourceWaitSeconds: number; storeWaitSeconds: number; storeWriteWaitSeconds?: number; storeHashWaitSeconds?: number;
+    fetchSeconds: number; sourceWaitSeconds: number; storeWaitSeconds: number; storeWriteWaitSeconds?: number; storeHashWaitSeconds?: number; appends?: number; appendedBytes?: number;
     hashThread?: { busySeconds: number; cpuSeconds: number };
   } | undefined;
   const whole = wholeTransfer(watch.samples);
@@ -106,6 +108,7 @@ export async function joinAndFill(c: Cluster, peer: ClusterAppliance, o: FillRun
         // the new appliance hashed nothing before this fill: its totals are this transfer's
         hashThreadBusyShare: round3((p.hashThread?.busySeconds ?? 0) / whole.seconds),
         hashThreadCpuSecondsPerGiB: round3((p.hashThread?.cpuSeconds ?? 0) / (whole.bytes / 2 ** 30)),
+        meanAppendBytes: p.appends ? Math.round((p.appendedBytes ?? 0) / p.appends) : 0,
       }
       : null,
     mainThreadCpuSecondsPerGiB: round3(mainSeconds / (whole.bytes / 2 ** 30)),

@@ -76,7 +76,7 @@ export function markdown(r: FillResults): string {
       `Bytes by source level: peer ${mib(u.bytesByLevel.peer)} MiB, tier ${mib(u.bytesByLevel.tier)} MiB, origin ${mib(u.bytesByLevel.origin)} MiB.` +
       (u.pipeline ? ` The downloads took ${u.pipeline.fetchSeconds} s in all, waiting ${pct(u.pipeline.sourceWaitShare)} % of it for the peer's next bytes and ${pct(u.pipeline.storeWaitShare)} % for a write slot` +
         (u.pipeline.storeWriteWaitShare !== undefined
-          ? ` — ${pct(u.pipeline.storeWriteWaitShare)} % on appends whose writes were in flight (disk), ${pct(u.pipeline.storeHashWaitShare)} % on appends whose hash alone was left (hash thread). ` +
+          ? ` — ${pct(u.pipeline.storeWriteWaitShare)} % on appends whose writes were in flight (disk), ${pct(u.pipeline.storeHashWaitShare)} % on appends whose hash alone was left (hash thread); appends averaged ${round3(u.pipeline.meanAppendBytes / 2 ** 20)} MiB. ` +
             `The hash thread was hashing ${pct(u.pipeline.hashThreadBusyShare)} % of the transfer's time (${u.pipeline.hashThreadCpuSecondsPerGiB} CPU-s per GiB); the main thread used ${u.mainThreadCpuSecondsPerGiB} CPU-s per GiB.`
           : ' (disk, hash thread).') : '') +
       (u.diskCeiling ? ` The disk alone, the same write pattern just before (${u.diskCeiling.files} files × ${u.diskCeiling.depth} writes of ${mib(u.diskCeiling.batchBytes)} MiB in flight${u.diskCeiling.direct ? ', O_DIRECT' : ', buffered'}, fsync per file, ${mib(u.diskCeiling.bytes)} MiB, no socket and no hash): ` +

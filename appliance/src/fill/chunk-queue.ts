@@ -65,6 +65,12 @@ export class ChunkQueue {
     w?.();
   }
 
+  /** Resolves once next() would answer at once (a chunk, the end or an error); takes nothing. */
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise<void>((r) => (this.#wake = r));
+  }
+
   /** The next chunk, or null at the end of the body; throws the producer's error. */
   async next(): Promise<Buffer | null> {
     for (;;) {

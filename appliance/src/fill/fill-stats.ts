@@ -29,8 +29,10 @@ export class FillStats {
    * The store wait is split by what the awaited append was still doing when it began to be
    * waited for, up to when it ended: its writes (the disk: `storeWriteWaitSeconds`), or, once they
    * were done, only its hash (the hash thread, or its queue: `storeHashWaitSeconds`).
+   * `appends` / `appendedBytes`: the batches handed to the store (each one hash message and its
+   * writes) and their bytes — the mean is the size of the disk's writes.
    */
-  readonly pipeline = { fetchSeconds: 0, sourceWaitSeconds: 0, storeWaitSeconds: 0, storeWriteWaitSeconds: 0, storeHashWaitSeconds: 0 };
+  readonly pipeline = { fetchSeconds: 0, sourceWaitSeconds: 0, storeWaitSeconds: 0, storeWriteWaitSeconds: 0, storeHashWaitSeconds: 0, appends: 0, appendedBytes: 0 };
   /** recent source failures, newest first */
   readonly badSources: BadSource[] = [];
 

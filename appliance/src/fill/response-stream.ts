@@ -32,6 +32,8 @@ export interface SourceResponse {
   next(): Promise<Buffer | null>;
   /** next() would answer at once (a chunk, the end or an error is there) */
   readonly ready: boolean;
+  /** resolves once `ready` (takes nothing) */
+  whenReady(): Promise<void>;
   /** Stop the transfer (the connection is dropped); later next() calls throw `reason`. */
   abort(reason: Error): void;
   /** Detach from the signal (call once the response is finished with). */
@@ -81,6 +83,10 @@ export abstract class QueuedResponse implements SourceResponse {
 
   get ready(): boolean {
     return this.body.ready;
+  }
+
+  whenReady(): Promise<void> {
+    return this.body.whenReady();
   }
 
   next(): Promise<Buffer | null> {

@@ -1,8 +1,10 @@
 // One try of one source for one file: ask for the bytes the staged put does not have yet
 // (`Range: bytes=<written>-`, or the whole file), check the response is the file the manifest
 // describes, and stream the body into the staged put in batches of up to WRITE_BATCH bytes — written
-// sooner when FLUSH_MS has passed or the source has nothing more for now, so a viewer reading the
-// partial of a slow download is not kept waiting. Up to WRITE_DEPTH batches are hashed and written
+// sooner, while a write slot is free, when FLUSH_MS has passed or the source has nothing more for
+// now, so a viewer reading the partial of a slow download is not kept waiting (with every slot
+// taken the bytes gather until one frees: sooner would not get them to disk sooner, only in
+// smaller writes). Up to WRITE_DEPTH batches are hashed and written
 // at once, so reading the next batch, hashing one and writing another overlap. http: sources are
 // read on a plain socket into large buffers (bulk-get.ts), https: ones and chunked bodies through
 // undici (response-stream.ts).
@@ -112,6 +114,8 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
   // up to WRITE_DEPTH appends in flight (oldest first; they resolve in order) while the next batch
   // is received: one download keeps the disk and the hash thread busy instead of taking turns
   const inFlight: Promise<void>[] = [];
+  /** appends not resolved yet (inFlight also holds resolved ones until a flush takes them off) */
+  let pending = 0;
   let writing: Promise<void> = Promise.resolve();
   const began = performance.now();
   let sourceWait = 0;
@@ -155,9 +159,18 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
       writeWait += onWrite;
       hashWait += end - t - onWrite;
     }
+    pending++;
+    if (f.pipeline) {
+      f.pipeline.appends++;
+      f.pipeline.appendedBytes += n;
+    }
     writing = staged.append(b, timings[issued++ % WRITE_DEPTH]).then(() => {
+      pending--;
       res?.recycle?.(b);
       f.onWritten(staged.written);
+    }, (err: unknown) => {
+      pending--;
+      throw err;
     });
     writing.catch(() => {}); // seen by a later flush or drained(), not as an unhandled rejection
     inFlight.push(writing);
@@ -175,7 +188,23 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
     }, start);
     res = opened.res;
     let skip = checkResponse(opened.head, url, start, bytes);
-    for (let chunk = await next(res); chunk !== null; chunk = await next(res)) {
+    for (;;) {
+      if (batched > 0 && pending >= WRITE_DEPTH && !res.ready) {
+        // every write slot is taken and the source has nothing more for now: wait for its next
+        // bytes or for a slot, whichever comes first. A slot first: write what was gathered
+        // (as below, so bytes before a stall still reach the partial); bytes first: gather them
+        // too. Writing small batches as they came only queued them behind the slots, and made the
+        // disk's writes a few hundred KiB where the pattern it is measured with is WRITE_BATCH.
+        const t = performance.now();
+        await Promise.race([res.whenReady(), inFlight[inFlight.length - pending]]);
+        sourceWait += performance.now() - t;
+        if (!res.ready) {
+          await flush();
+          continue;
+        }
+      }
+      let chunk = await next(res);
+      if (chunk === null) break;
       f.onBytes(chunk.byteLength);
       if (skip > 0) {
         // a source that ignored our Range (200): drop the prefix we already hold
@@ -190,10 +219,12 @@ export async function fetchFromSource(source: FillSource, fileId: string, staged
       if (f.signal.aborted) throw new FillError('stopped', `${url}: stopped`);
       batch.push(chunk);
       batched += chunk.byteLength;
-      // Write when the batch is full, when it has waited FLUSH_MS, or when the source has nothing
-      // more for now: bytes that came before a source stalls must reach the partial (and a
-      // viewer streaming this miss) without waiting for the next chunk, which may never come.
-      if (batched >= batchFor(f.bucket.rate) || f.clock.now() - flushedAt >= FLUSH_MS || !res.ready) await flush();
+      // Write when the batch is full, or — while a write slot is free — when it has waited
+      // FLUSH_MS or the source has nothing more for now: bytes that came before a source stalls
+      // must reach the partial (and a viewer streaming this miss) without waiting for the next
+      // chunk, which may never come. With every slot taken, writing now would not get them there
+      // sooner: they gather (above) until a slot frees.
+      if (batched >= batchFor(f.bucket.rate) || (pending < WRITE_DEPTH && (f.clock.now() - flushedAt >= FLUSH_MS || !res.ready))) await flush();
     }
     await drained();
   } catch (err) {

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { systemFillClock, type FillClock } from '../../src/fill/clock.ts';
-import { batchFor, WRITE_BATCH } from '../../src/fill/source-fetch.ts';
+import { batchFor, WRITE_BATCH, WRITE_DEPTH } from '../../src/fill/source-fetch.ts';
 import { until, useRig } from './helpers/engine.ts';
 import type { FillEngine } from '../../src/fill/engine.ts';
 import { manifest, requestsFor, startSource, testFile, type Behaviour, type SourceServer } from './helpers/source-server.ts';
@@ -65,6 +65,41 @@ describe('reading a source', () => {
     expect(batchFor(10e6)).toBe(400_000);
     expect(batchFor(100_000)).toBe(64 << 10);
   });
+  it('while every write slot is taken, a slow source\'s pieces gather into one write instead of queueing one by one', async () => {
+    const f = testFile('t1.a', 3 * MiB);
+    const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]), { dribble: 64 << 10 });
+    rig.sources.push(peer);
+    // a clock that stands still: only a full batch, or "the source has nothing more for now"
+    // while a slot is free, writes (unlimited rate: a full batch is 4 MiB)
+    const still: FillClock = { ...systemFillClock, now: () => 0 };
+    const { store, engine } = await rig.open({ clock: still, settings: { tickMs: 3_600_000 } });
+    // the store's first WRITE_DEPTH appends are held (a busy disk) until the source has sent 2 MiB
+    const sizes: number[] = [];
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => (openGate = r));
+    const stage = store.stage.bind(store);
+    store.stage = async (...args: Parameters<typeof store.stage>) => {
+      const staged = await stage(...args);
+      const append = staged.append.bind(staged);
+      staged.append = (chunks, timing) => {
+        sizes.push(chunks.reduce((n, c) => n + c.byteLength, 0));
+        const done = append(chunks, timing);
+        return sizes.length <= WRITE_DEPTH ? gate.then(() => done) : done;
+      };
+      return staged;
+    };
+    engine.setManifest(manifest({ files: [{ ...f, sources: ['p1'] }], sources: [peer.source()] }));
+    const dl = engine.fetchNow(f.fileId)!;
+    await until('the source sent 2 MiB while the slots were taken', () => (requestsFor(peer, f.fileId)[0]?.sent ?? 0) >= 2 * MiB);
+    expect(sizes).toHaveLength(WRITE_DEPTH);
+    openGate();
+    await dl.done;
+    expect(Buffer.compare(await readFile(store.get(f.fileId)!.path), f.data)).toBe(0);
+    // what came while the slots were taken went in one write, not one 64 KiB piece per write
+    const held = sizes.slice(0, WRITE_DEPTH).reduce((a, b) => a + b, 0);
+    expect(sizes[WRITE_DEPTH]).toBeGreaterThanOrEqual(2 * MiB - held - 256 * 1024);
+  });
+
   it('bytes that came before a source stalls are written at once, not held back for the next chunk', async () => {
     const f = testFile('t1.a', 3 * MiB);
     const peer = await startSource('p1', 'peer', new Map([[f.fileId, f.data]]), { holdAfter: 500_000 });

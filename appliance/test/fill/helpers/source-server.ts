@@ -31,6 +31,8 @@ export interface Behaviour {
   holdAfter?: number;
   /** frame 200/206 bodies without Content-Length: chunked, or ended by closing the connection */
   framing?: 'chunked' | 'close';
+  /** send bodies in pieces of this many bytes, each after the last one left and a short pause (`sent` counts them) */
+  dribble?: number;
 }
 
 export interface SourceServer {
@@ -104,6 +106,18 @@ export async function startSource(id: string, level: FillLevel, files: Map<strin
       r.sent = body.length;
       res.write(body.subarray(0, hold));
       void released.then(() => res.end(body.subarray(hold)));
+      return;
+    }
+    if (behaviour.dribble !== undefined) {
+      const piece = behaviour.dribble;
+      const more = (): void => {
+        if (r.sent >= body.length) return void res.end();
+        const n = Math.min(piece, body.length - r.sent);
+        const chunk = body.subarray(r.sent, r.sent + n);
+        r.sent += n;
+        res.write(chunk, () => void setTimeout(more, 2));
+      };
+      more();
       return;
     }
     if (cut === undefined) {
