@@ -7,7 +7,11 @@ import { HttpError } from '../../../protocol/index.ts';
 
 /** The bearer token, or a 401 naming what is wrong with the header. */
 export function bearer(req: FastifyRequest): string {
-  const h = req.headers.authorization;
+  return bearerToken(req.headers.authorization);
+}
+
+/** The same from the Authorization header's value (playback-fast-path.ts has no FastifyRequest). */
+export function bearerToken(h: string | undefined): string {
   if (h === undefined) throw new HttpError(401, 'unauthenticated', 'missing Authorization: Bearer <token>');
   const m = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(h);
   if (!m) throw new HttpError(401, 'unauthenticated', 'malformed Authorization header, expected Bearer <token>');

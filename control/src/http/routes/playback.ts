@@ -8,25 +8,36 @@ import { Heartbeat, PlayRequest } from '../../playback/playback-service.ts';
 import type { PlaybackService } from '../../playback/playback-service.ts';
 import { HttpError } from '../../../../protocol/index.ts';
 import { parseWith } from '../../errors.ts';
-import { bearer } from '../auth.ts';
+import { bearer, bearerToken } from '../auth.ts';
 import { clientAddress } from '../client-address.ts';
+import type { StartAnswer } from '../playback-fast-path.ts';
 
 type Sid = FastifyRequest<{ Params: { sid: string } }>;
 
-export function playbackRoutes(app: FastifyInstance, c: Control, playback: PlaybackService): void {
+/** A playback start from the request's parts: the route below and playback-fast-path.ts both answer with it. */
+export function playbackStart(c: Control, playback: PlaybackService): StartAnswer {
+  return async (authorization, socketIp, xff, body) => {
+    const account = await playback.account(bearerToken(authorization));
+    const request = parseWith(PlayRequest, body);
+    const client = clientAddress(socketIp, xff, c.trustedProxies);
+    if (!client) throw new HttpError(400, 'bad_request', 'cannot tell the client address');
+    return (await playback.start(account, request, client)).json;
+  };
+}
+
+export function playbackRoutes(app: FastifyInstance, c: Control, playback: PlaybackService, start: StartAnswer): void {
   const titleOf = (titleId: string) => {
     const t = c.catalog.get(titleId);
     if (!t) throw new HttpError(404, 'title_not_found', `title ${titleId} is gone`);
     return t;
   };
 
+  // Most starts are taken before Fastify (playback-fast-path.ts); this route answers the rest
+  // (chunked bodies, app.inject) the same way.
   app.post('/v1/playback', async (req, reply) => {
-    const account = await playback.account(bearer(req));
-    const body = parseWith(PlayRequest, req.body);
-    const client = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], c.trustedProxies);
-    if (!client) throw new HttpError(400, 'bad_request', 'cannot tell the client address');
+    const json = await start(req.headers.authorization, req.socket.remoteAddress, req.headers['x-forwarded-for'], req.body);
     // already JSON (PlaybackService.start); the type Fastify gives JSON it serialises itself
-    return reply.code(201).type('application/json; charset=utf-8').send((await playback.start(account, body, client)).json);
+    return reply.code(201).type('application/json; charset=utf-8').send(json);
   });
 
   app.put('/v1/playback/:sid/heartbeat', async (req: Sid) => {
