@@ -40,13 +40,6 @@ export function limiterFor(ctx: ServeContext, file: FileEntry): IoLimiter {
   return file.tier === 'ssd' ? ctx.limiters.ssd : ctx.limiters.hdd;
 }
 
-const kExchange = Symbol('edgebox.exchange');
-
-/** One listener function for every response (no closure per request); `this` is the response. */
-function settleOnClose(this: ServerResponse & { [kExchange]: Exchange }): void {
-  this[kExchange].settle();
-}
-
 /** Accounting for one response, settled once when it closes (finished or aborted). */
 export class Exchange {
   readonly started = performance.now();
@@ -65,12 +58,12 @@ export class Exchange {
     this.ctx = ctx;
     this.res = res;
     ctx.metrics.inFlightCount++;
-    (res as ServerResponse & { [kExchange]: Exchange })[kExchange] = this;
-    res.on('close', settleOnClose);
+    // the response's own close hook, not a 'close' listener: no listener table per response
+    res.closeHook = this;
   }
 
-  /** Called once, when the response closes. */
-  settle(): void {
+  /** Called once, when the response closes: settle the accounting. */
+  closed(): void {
     const { metrics, view } = this.ctx;
     metrics.inFlightCount--;
     this.unpin?.();

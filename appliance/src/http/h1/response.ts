@@ -104,6 +104,9 @@ export class ServeResponse {
   writableFinished = false;
   readonly req: ServeRequest;
   readonly socket: Socket;
+  /** told once when the response closes, before the 'close' listeners (the serving path's
+   *  accounting: one field instead of a listener table per response) */
+  closeHook: { closed(): void } | undefined = undefined;
   #owner: ResponseOwner;
   /** "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n" or "Connection: close\r\n" */
   #keepAliveLines: string;
@@ -163,13 +166,33 @@ export class ServeResponse {
     if (!this.headersSent) this.writeHead(this.statusCode);
     this.writableEnded = true;
     if (cb !== undefined) this.once('finish', cb);
-    const done = (err?: Error | null): void => this.#finished(err);
     const body = chunk === undefined ? undefined : typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (this.#head !== undefined || (body !== undefined && body.length > 0 && !this.#noBody)) this.#send(body ?? EMPTY, done);
-    else if (this.socket.writableLength === 0) process.nextTick(done);
-    else this.socket.write(EMPTY, done);
+    if (this.#head !== undefined || (body !== undefined && body.length > 0 && !this.#noBody)) this.#send(body ?? EMPTY);
+    // Written whole already (a small answer, usually): finished on the next tick, with every
+    // other response that ended in this one, instead of a write callback per response (a closure,
+    // and node's nextTick plus its tick record for each distinct callback). Else once the bytes
+    // queued before this point have gone out.
+    const socket = this.socket;
+    if (socket.writableLength === 0) ServeResponse.#finishSoon(this);
+    else socket.write(EMPTY, (err?: Error | null) => this.#finished(err));
     this.#owner.ended(this, this.#keepAlive);
     return this;
+  }
+
+  /** responses whose last bytes are out, to be finished on the next tick */
+  static #finishing: ServeResponse[] = [];
+
+  static #finishSoon(res: ServeResponse): void {
+    const list = ServeResponse.#finishing;
+    if (list.length === 0) process.nextTick(ServeResponse.#finishAll);
+    list.push(res);
+  }
+
+  static #finishAll(this: void): void {
+    const list = ServeResponse.#finishing;
+    // a fresh list first: a response ended by a finish listener is finished on the next tick
+    ServeResponse.#finishing = [];
+    for (const res of list) res.#finished(null);
   }
 
   /** Cut the connection (a body that cannot be completed). */
@@ -260,6 +283,11 @@ export class ServeResponse {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const hook = this.closeHook;
+    if (hook !== undefined) {
+      this.closeHook = undefined;
+      hook.closed();
+    }
     this.#emit('close');
   }
 }
