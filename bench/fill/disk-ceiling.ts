@@ -12,6 +12,7 @@ import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FillSettings } from '../../appliance/src/fill/settings.ts';
+import { downloadsFor } from '../../appliance/src/fill/disk-downloads.ts';
 import { WRITE_BATCH, WRITE_DEPTH } from '../../appliance/src/fill/source-fetch.ts';
 import { giveSharedSlab, takeSharedSlab } from '../../appliance/src/store/shared-slabs.ts';
 import { round3 } from '../serve/measurement.ts';
@@ -40,7 +41,8 @@ async function openDirect(path: string) {
 
 /** Write `bytes` (rounded down to whole batches per file) into `dir` the way a fill does; the files are removed. */
 export async function diskCeiling(dir: string, bytes: number): Promise<DiskCeiling> {
-  const files = FillSettings.parse({}).downloadsPerSsd;
+  // what the filling appliance takes on an SSD-tier root whose drive is not NVMe (as here)
+  const files = downloadsFor('ssd', null, FillSettings.parse({}));
   const perFile = Math.max(1, Math.floor(bytes / files / WRITE_BATCH)) * WRITE_BATCH;
   const slabs = Array.from({ length: files * WRITE_DEPTH }, () => takeSharedSlab());
   let direct = true;

@@ -3,6 +3,7 @@
 // daemon's registry, and `daemon.fill` set for the serving side's misses. With no controlUrl, or
 // fill disabled, it does nothing and daemon.fill stays null.
 
+import { resolve } from 'node:path';
 import type { Daemon } from './daemon.ts';
 import type { DaemonService } from './services.ts';
 import { systemFillClock } from '../fill/clock.ts';
@@ -22,7 +23,10 @@ export const fillService: DaemonService = {
     const log = d.log.child({ part: 'fill' });
     const clock = systemFillClock;
     // the box's CPU and viewers, so fill yields to them (fill/viewer-yield.ts); read only while downloading
-    const engine = new FillEngine({ store: d.store, settings: s.fill, clock, log, servingLoad: () => d.snapshot().load });
+    // what drive is under each root (downloadsPerSsd "auto": more downloads at once on NVMe)
+    const driveKinds = new Map(d.probe.disks.map((disk) => [resolve(disk.path), disk.kind] as const));
+    const engine = new FillEngine({ store: d.store, settings: s.fill, clock, log, servingLoad: () => d.snapshot().load, driveKinds });
+    log.info({ downloadsPerRoot: Object.fromEntries(d.store.roots.map((r) => [r.path, engine.limitOf(r)])) }, 'fill: downloads at once per store root');
     const sync = new ManifestSync({
       client: new ManifestClient({ controlUrl: s.controlUrl, stateDir: s.stateDir, timeoutMs: s.fill.requestTimeoutMs }),
       engine, stateDir: s.stateDir, clock, log, refreshMs: s.fill.manifestRefreshMs,

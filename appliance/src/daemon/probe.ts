@@ -11,6 +11,8 @@ export interface ProbedDisk {
   sizeBytes: number;
   freeBytes: number;
   rotational: boolean | null;
+  /** what the drive is (null: unknown): fill's downloadsPerSsd "auto" (fill/disk-downloads.ts) */
+  kind: 'nvme' | 'ssd' | 'hdd' | null;
 }
 
 export interface Probe {
@@ -49,6 +51,14 @@ export function diskConcurrency(tier: 'ssd' | 'hdd', settings: Pick<ApplianceSet
   return tier === 'ssd' ? SSD_CONCURRENCY : HDD_CONCURRENCY;
 }
 
+/** One root's disk from what systeminformation found (`physical`: blockDevices' HDD / SSD / NVMe). */
+export function probedDisk(path: string, device: string, fs: { size: number; available: number } | undefined, physical: string | undefined): ProbedDisk {
+  const rotational = physical === 'HDD' ? true : physical === 'SSD' || physical === 'NVMe' ? false : null;
+  // an NVMe namespace's partitions (/dev/nvme0n1p1) may report no type of their own
+  const kind = physical === 'NVMe' || device.startsWith('/dev/nvme') ? 'nvme' : physical === 'SSD' ? 'ssd' : physical === 'HDD' ? 'hdd' : null;
+  return { path, device, sizeBytes: fs?.size ?? 0, freeBytes: fs?.available ?? 0, rotational, kind };
+}
+
 export async function probeHardware(settings: ApplianceSettings): Promise<Probe> {
   const [cpu, mem, fsSizes, blocks, nics] = await Promise.all([
     si.cpu(),
@@ -67,14 +77,7 @@ export async function probeHardware(settings: ApplianceSettings): Promise<Probe>
       ? blocks.find((b) => b.type === 'disk' && device.startsWith(b.device || `/dev/${b.name}`))
       : block;
     const physical = parent?.physical ?? block?.physical;
-    const rotational = physical === 'HDD' ? true : physical === 'SSD' || physical === 'NVMe' ? false : null;
-    return {
-      path: root.path,
-      device,
-      sizeBytes: fs?.size ?? 0,
-      freeBytes: fs?.available ?? 0,
-      rotational,
-    };
+    return probedDisk(root.path, device, fs, physical);
   });
   const nicList = (Array.isArray(nics) ? nics : [nics])
     .filter((n) => !n.internal)

@@ -23,6 +23,7 @@ import type { Download, FillHandle } from './fill-handle.ts';
 import { FillStats } from './fill-stats.ts';
 import { blockedReason, fillReport, fillStatus, type FillStatus, type FillStatusInput } from './fill-status.ts';
 import type { FillSettings } from './settings.ts';
+import { downloadsFor, type DriveKind } from './disk-downloads.ts';
 import { FillRate, type ServingLoad } from './viewer-yield.ts';
 
 export type FillBlocked = FillReport['blocked'];
@@ -36,6 +37,8 @@ export interface FillEngineInit {
   log?: StoreLogger;
   /** the box's CPU and viewer load, looked at each tick while downloads run (viewer-yield.ts) */
   servingLoad?: () => ServingLoad | null;
+  /** what drive is under each store root (by path), from the hardware probe: downloadsPerSsd "auto" */
+  driveKinds?: ReadonlyMap<string, DriveKind>;
 }
 
 export class FillEngine extends EventEmitter implements FillHandle {
@@ -51,6 +54,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
   #rate: FillRate;
   #servingLoad: (() => ServingLoad | null) | undefined;
   #deps: DownloadDeps;
+  readonly #driveKinds: ReadonlyMap<string, DriveKind>;
   #manifest: FillManifest | null = null;
   #wanted = new Map<string, FillFile>();
   #active = new Map<string, FileDownload>();
@@ -73,6 +77,7 @@ export class FillEngine extends EventEmitter implements FillHandle {
   constructor(o: FillEngineInit) {
     super();
     this.settings = o.settings;
+    this.#driveKinds = o.driveKinds ?? new Map();
     this.#store = o.store;
     this.#clock = o.clock ?? systemFillClock;
     this.#log = o.log ?? { info() {}, warn() {}, error() {} };
@@ -255,19 +260,20 @@ export class FillEngine extends EventEmitter implements FillHandle {
       // the room is held by unwanted files being read: not a full disk; the next tick looks again
       if (room === 'reads') continue;
       const root = this.#store.rootFor(f.bytes, f.tier);
-      if (!root || this.#activeOn(root.path) >= this.#limitOf(root.tier)) continue;
+      if (!root || this.#activeOn(root.path) >= this.limitOf(root)) continue;
       if (this.#stopped || this.#manifest !== m || this.#active.has(f.fileId)) return;
       this.#start(f, m, false);
     }
     this.#noSources = waiting > 0 && this.#active.size === 0 && waiting === missing.length;
   }
 
-  #limitOf(tier: 'ssd' | 'hdd'): number {
-    return tier === 'ssd' ? this.settings.downloadsPerSsd : this.settings.downloadsPerHdd;
+  /** downloads at once on this root */
+  limitOf(root: { path: string; tier: 'ssd' | 'hdd' }): number {
+    return downloadsFor(root.tier, this.#driveKinds.get(root.path), this.settings);
   }
 
   #capacity(): number {
-    return this.#store.roots.reduce((n, r) => n + this.#limitOf(r.tier), 0);
+    return this.#store.roots.reduce((n, r) => n + this.limitOf(r), 0);
   }
 
   #activeOn(root: string): number {

@@ -8,8 +8,11 @@ const ms = z.number().int().positive();
 export const FillSettings = z.object({
   /** false: never fill, and misses stay 404 (daemon.fill is null) */
   enabled: z.boolean().default(true),
-  /** downloads at once per store root, by the root's tier */
-  downloadsPerSsd: z.number().int().min(1).max(64).default(4),
+  /**
+   * downloads at once per store root, by the root's tier; "auto" for an SSD-tier root: by the
+   * drive the hardware probe found under it (8 on NVMe, else 4: disk-downloads.ts)
+   */
+  downloadsPerSsd: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
   downloadsPerHdd: z.number().int().min(1).max(64).default(2),
   /** refetch the manifest this often even when no report reply says it changed */
   manifestRefreshMs: ms.default(300_000),

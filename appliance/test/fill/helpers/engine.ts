@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import type { DriveKind } from '../../../src/fill/disk-downloads.ts';
 import { FillEngine } from '../../../src/fill/engine.ts';
 import { FillSettings } from '../../../src/fill/settings.ts';
 import { openStore, type Store } from '../../../src/store/store.ts';
@@ -20,7 +21,7 @@ export interface Rig {
 
 /** Registers cleanup; call once per test file and use `open()` in each test. */
 export function useRig(): {
-  open(o?: { settings?: Partial<FillSettings>; store?: Partial<StoreOptions>; ssdMaxBytes?: number; clock?: FillClock; servingLoad?: () => ServingLoad | null }): Promise<Rig>;
+  open(o?: { settings?: Partial<FillSettings>; store?: Partial<StoreOptions>; ssdMaxBytes?: number; clock?: FillClock; servingLoad?: () => ServingLoad | null; ssdDrive?: DriveKind }): Promise<Rig>;
   sources: SourceServer[];
 } {
   const rigs: Rig[] = [];
@@ -46,7 +47,8 @@ export function useRig(): {
         ...o.store,
       });
       const settings = FillSettings.parse({ tickMs: 25, sourceRetryMs: 50, retryMs: 60_000, sourceTimeoutMs: 5_000, ...o.settings });
-      const engine = new FillEngine({ store, settings, clock: o.clock, servingLoad: o.servingLoad });
+      const driveKinds = o.ssdDrive !== undefined ? new Map([[join(dir, 'ssd'), o.ssdDrive]]) : undefined;
+      const engine = new FillEngine({ store, settings, clock: o.clock, servingLoad: o.servingLoad, driveKinds });
       const rig = { dir, store, engine };
       rigs.push(rig);
       return rig;
