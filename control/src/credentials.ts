@@ -2,7 +2,7 @@
 // copy of the database does not let anyone act as an appliance or an account. Domain code
 // (control, playback) and the HTTP routes both use these, so they live outside http/.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export function newSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -12,6 +12,8 @@ export function newId(prefix: string): string {
   return `${prefix}-${randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0')}`;
 }
 
+// crypto.hash, the one-shot form: the same digest without a Hash object per call (every playback
+// call and every appliance report hashes its bearer token): 0.66 -> 0.25 µs in process.
 export function secretHash(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }
