@@ -3,7 +3,7 @@
 // set has the same init data and shaka-player asks for one licence; everything else is the template.
 
 import { describe, expect, it } from 'vitest';
-import { psshOnMp4Protection, sessionMpd } from '../src/manifest/dash.ts';
+import { psshOnMp4Protection, sessionMpd, xmlEscape } from '../src/manifest/dash.ts';
 
 const PSSH = '<cenc:pssh>AAAARHBzc2gBAAAAEHfv7MCyTQKs4zweUuL7SwAAAALKYASEi/rkxa6O2b+O7nJ69rqsXBtniEI0UFfc4YX1BAAAAAA=</cenc:pssh>';
 const set = (kid: string, pssh: boolean) => `<AdaptationSet id="${kid}" contentType="video">
@@ -35,5 +35,12 @@ describe('per-session MPD', () => {
     const out = sessionMpd(mpd(set('k', true)), ['http://a1/v1/t/x/f/', 'http://a2/v1/t/x/f/'], 'http://c/v1/license?session=s&x=1');
     expect([...out.matchAll(/<BaseURL>([^<]+)<\/BaseURL>/g)].map((m) => m[1])).toEqual(['http://a1/v1/t/x/f/', 'http://a2/v1/t/x/f/', 't.v1']);
     expect(out).toContain('<dashif:Laurl>http://c/v1/license?session=s&amp;x=1</dashif:Laurl>');
+  });
+
+  it('escapes each XML special character, and returns text without one as it is', () => {
+    expect(xmlEscape(`a&b<c>d"e'f`)).toBe('a&amp;b&lt;c&gt;d&quot;e&apos;f');
+    expect(xmlEscape('&&')).toBe('&amp;&amp;');
+    const plain = 'http://a1.example.net/v1/t/eyJ2IjoxfQ.abc_-/f/';
+    expect(xmlEscape(plain)).toBe(plain);
   });
 });
