@@ -1,9 +1,8 @@
 // POST /v1/playback taken on node's HTTP server ahead of Fastify's request pipeline. A start's
-// own work is what it is, but Fastify's per-request machinery around it (hooks, content-type
+// own work is what it is; Fastify's per-request machinery around it (hooks, content-type
 // parser, per-request child logger, reply object, onSend chain, body length, several promise
-// hops) cost about as much again: with the same fixed 8 KB answer, a request through Fastify
-// took ~90 CPU-µs of control and one answered here ~45 (bench/steering/playback-cpu.ts, load
-// 6–10). Only the plain case is taken: POST to exactly /v1/playback, a JSON content type,
+// hops) was ~10 % of the event loop's CPU per start in a perf profile of the steering bench's
+// playback load (Fastify's functions innermost). Only the plain case is taken: POST to exactly /v1/playback, a JSON content type,
 // a Content-Length of at most MAX_BODY, no Expect; anything else (OPTIONS preflights, chunked
 // bodies, other types, app.inject in tests) goes to Fastify's route, which runs the same
 // `answer`. What a client sees is the same: status, JSON body (errors as the app's error
