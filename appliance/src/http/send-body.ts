@@ -14,7 +14,7 @@ import { DiskReadError, pumpRange, type IoLimiter } from './disk-reader.ts';
 import { sendError } from './errors.ts';
 import { headersOf } from './file-headers.ts';
 import type { ByteSpan } from './range.ts';
-import type { ResponseHeaders } from './h1/response.ts';
+import { CONCAT_MAX_BYTES, type ResponseHeaders } from './h1/response.ts';
 import { limiterFor, type Exchange, type ServeContext } from './exchange.ts';
 
 const BOUNDARY = `edgebox-${randomBytes(12).toString('hex')}`;
@@ -26,6 +26,9 @@ const BOUNDARY = `edgebox-${randomBytes(12).toString('hex')}`;
  * HDD reads and larger ranges always go through the threadpool.
  */
 export const SYNC_READ_MAX_BYTES = 64 * 1024;
+
+/** Where small synchronous reads land (see trySync), one per thread. */
+const readScratch = Buffer.allocUnsafeSlow(CONCAT_MAX_BYTES);
 
 /** Count a failed read and tell the main thread (the drive's error count, a re-verify). */
 function diskError(ctx: ServeContext, file: FileEntry, e: unknown): void {
@@ -41,7 +44,9 @@ function trySync(ctx: ServeContext, x: Exchange, file: FileEntry, status: number
   if (fd === undefined) return false;
   let broken = true;
   try {
-    const buf = Buffer.allocUnsafe(length);
+    // end() below copies a body this small behind its head before it returns (response.ts), so
+    // one buffer serves every such read: no pool slice per response (a new 8 KiB slab every four)
+    const buf = length <= CONCAT_MAX_BYTES ? readScratch.subarray(0, length) : Buffer.allocUnsafe(length);
     const n = length === 0 ? 0 : readSync(fd, buf, 0, length, start);
     if (n !== length) throw new DiskReadError('file shorter than its inventory size');
     broken = false;

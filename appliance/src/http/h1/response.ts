@@ -33,8 +33,12 @@ export interface ResponseOwner {
 type Listener = (this: any) => void;
 type EventName = 'close' | 'drain' | 'finish';
 
-/** Bodies up to this size are copied behind their head into one buffer: one write, one syscall. */
-const CONCAT_MAX_BYTES = 16 * 1024;
+/**
+ * Bodies up to this size are copied behind their head into one buffer: one write, one syscall.
+ * So end(body) of a response whose head has not gone out yet is done with such a body when it
+ * returns, and the caller may reuse it (send-body.ts reads small disk ranges into one buffer).
+ */
+export const CONCAT_MAX_BYTES = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
