@@ -8,7 +8,10 @@
 //
 // Variants of the appliance's environment are compared in one run, each on its own daemon:
 //
-//   [VIEWERS_COST_PROFILE=dir] node bench/serve/viewers-cost.ts [viewers=1500] [seconds=14] [rounds=3] ['name:ENV=v,ENV=v' …]
+//   [VIEWERS_COST_PROFILE=dir] [VIEWERS_COST_TLS=1] node bench/serve/viewers-cost.ts [viewers=1500] [seconds=14] [rounds=3] ['name:ENV=v,ENV=v' …]
+//
+// VIEWERS_COST_TLS=1: the players connect to both servers' HTTPS listeners (the serve bench's
+// certificate and TLS policy, tls-cert.ts) instead of plain HTTP.
 
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +21,7 @@ import { fileUrl, signToken } from '../../protocol/index.ts';
 import { startEdgebox } from './edgebox.ts';
 import { round3 } from './measurement.ts';
 import { startNginx } from './nginx.ts';
+import { makeBenchCert } from './tls-cert.ts';
 import { RAM_TIER_BYTES } from './workloads.ts';
 import { DEADLINE_MS, PERIOD_MS, REQUEST_TIMEOUT_MS, runViewerStep, titleIdOf, VIEWER_TITLES, VIEWER_ZIPF_S, WARMUP_MS, writeCatalogue } from './viewers.ts';
 import type { RenditionFile } from './viewers-plan.ts';
@@ -27,6 +31,7 @@ const viewers = Number(process.argv[2] ?? 1500);
 const seconds = Number(process.argv[3] ?? 14);
 const rounds = Number(process.argv[4] ?? 3);
 const variants = envVariants(process.argv.slice(5));
+const tls = process.env.VIEWERS_COST_TLS === '1';
 const log = (m: string) => console.log(`[viewers-cost] ${m}`);
 
 interface Row {
@@ -57,7 +62,8 @@ try {
   const titleBytes = layouts.reduce((a, l) => a + l.bytes, 0);
   const ramTitleCount = Math.min(VIEWER_TITLES, Math.floor(RAM_TIER_BYTES / titleBytes));
   const ramTitles = Array.from({ length: ramTitleCount }, (_, t) => t);
-  const ng = await startNginx({ docroot, prefix: join(work, 'nginx'), sendfile: false });
+  const cert = tls ? makeBenchCert(join(work, 'tls')) : undefined;
+  const ng = await startNginx({ docroot, prefix: join(work, 'nginx'), sendfile: false, tls: cert });
   running.push(ng);
   const targets: Array<{ who: string; origin: string; pid: number }> = [];
   for (const v of variants) {
@@ -71,17 +77,19 @@ try {
       tokenKeys: { [kid]: secret },
       log,
       storeTuning: { promoteMargin: 1 },
+      tls: cert,
       // VIEWERS_COST_PROFILE=<dir>: every daemon under --cpu-prof (summarise with profile-summary.ts)
       ...(process.env.VIEWERS_COST_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(process.env.VIEWERS_COST_PROFILE, v.name)}`] } : {}),
     }));
     running.push(eb);
-    targets.push({ who: v.name, origin: eb.origin, pid: eb.pid });
+    targets.push({ who: v.name, origin: tls ? eb.tlsOrigin! : eb.origin, pid: eb.pid });
   }
-  targets.push({ who: 'nginx', origin: ng.origin, pid: ng.child.pid });
+  targets.push({ who: 'nginx', origin: tls ? ng.tlsOrigin! : ng.origin, pid: ng.child.pid });
   for (let i = 0; i < rounds; i++) {
     for (const t of i % 2 === 0 ? targets : [...targets].reverse()) {
       const r = await runViewerStep({
         origin: t.origin,
+        caPem: cert?.caPem,
         titles,
         viewers,
         seed: 20261202,
@@ -109,11 +117,12 @@ try {
       };
       rows.push(row);
       log(`${t.who}: ${row.usPerSegment} CPU-µs/request, ${row.cpuPerGiB} CPU-s/GiB, on time ${row.onTime} (disk titles ${row.onTimeDisk}), ` +
-        `p99 ${row.p99} ms, cpu ${row.cpu}, client ${r.client_cpu}, load ${row.load}`);
+        `p99 ${row.p99} ms, cpu ${row.cpu}, client ${r.client_cpu}, load ${row.load}, connections ${r.connections_opened}` +
+        (Object.keys(r.failures).length ? `, failures ${JSON.stringify(r.failures)}` : ''));
     }
   }
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`\n${viewers} viewers\nwho\tCPU-µs/request (median)\tCPU-s/GiB\ton time\ton time disk\tp99 ms\trounds`);
+  console.log(`\n${viewers} viewers over ${tls ? 'HTTPS' : 'HTTP'}\nwho\tCPU-µs/request (median)\tCPU-s/GiB\ton time\ton time disk\tp99 ms\trounds`);
   for (const who of targets.map((t) => t.who)) {
     const rs = rows.filter((r) => r.who === who);
     console.log(`${who}\t${median(rs.map((r) => r.usPerSegment))}\t${median(rs.map((r) => r.cpuPerGiB))}\t${median(rs.map((r) => r.onTime))}\t` +
