@@ -32,6 +32,8 @@ export const ON_TIME_SHARE = 0.99;
 export const WARMUP_MS = 2 * PERIOD_MS;
 export const REQUEST_TIMEOUT_MS = 5000;
 export const VIEWERS_TARGET = 1.0;
+/** a failing step this close above a passing one is run once more (viewer-search.ts): one noisy step does not end the search */
+export const VIEWERS_RETRY_WITHIN = 0.15;
 
 const CHILD = fileURLToPath(new URL('./viewers-child.ts', import.meta.url));
 
@@ -234,7 +236,7 @@ export async function runViewersWorkload(o: ViewersRun): Promise<ViewersWorkload
     const ramStart = await ramTitles(edgebox.adminOrigin, edgebox.adminToken, files);
     o.log(`viewers: titles wholly in the appliance's RAM tier: ${ramStart.join(', ') || 'none'} (of 0–${VIEWER_TITLES - 1}, 0 most popular)`);
 
-    const search: SearchSettings = { start: s.start, max: s.max, maxSteps: s.maxSteps, resolution: 0.05, granularity: 10 };
+    const search: SearchSettings = { start: s.start, max: s.max, maxSteps: s.maxSteps, resolution: 0.05, granularity: 10, retryWithin: VIEWERS_RETRY_WITHIN };
     const steps: ViewerStepRecord[] = [];
     const searches: ViewersSearchResult[] = [];
     for (const protocol of ['http', 'https'] as const) {
@@ -381,7 +383,8 @@ export function viewersNotes(v: ViewersWorkloadResult): string[] {
     `viewers: each step is ${v.settings.stepSeconds} s (${v.settings.warmup_s} s warm-up, not judged) of N players; a step passes when ≥ ` +
       `${v.settings.on_time_share * 100} % of the segments wanted in the judged window arrived whole within ${v.settings.deadline_s} s of their tick ` +
       `(failures count against it). Search: from ${v.settings.start}, doubling, then bisecting to 5 %, at most ${v.settings.maxSteps} steps per server ` +
-      `and protocol (bound ${v.settings.bound_s} s), the two servers' steps alternating; players and their schedule are seeded, the same for both.`,
+      `and protocol (bound ${v.settings.bound_s} s), the two servers' steps alternating; players and their schedule are seeded, the same for both. ` +
+      `A failing count within ${VIEWERS_RETRY_WITHIN * 100} % above a passing one is run once more (within the step budget) and the rerun's result stands.`,
     `viewers: the players run in ${v.settings.clients} Node process(es), viewers split between them, on the same cores as the server; ` +
       'client_cpu is their cores per step. ' +
       (limited.length > 0

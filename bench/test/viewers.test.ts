@@ -179,6 +179,24 @@ describe('viewers search and plan', () => {
     expect(nextViewers([{ viewers: 500, pass: true }], { ...s, maxSteps: 1 })).toBeUndefined();
   });
 
+  it('a fail just above a pass is run once more, and the rerun stands', () => {
+    const r: SearchSettings = { ...s, retryWithin: 0.15 };
+    // the quiet run's HTTP edgebox search: 10,000 failed (noise), then 9,000 passed
+    const steps: SearchStep[] = [8000, 16000, 12000, 10000, 9000].map((viewers) => ({ viewers, pass: viewers <= 9000 }));
+    expect(nextViewers(steps, r)).toBe(10000);
+    expect(nextViewers(steps, s)).toBe(9500); // without retries: bisect below the fail
+    // the rerun passes: 10,000 counts as held, and the search goes on between it and 12,000
+    const passed = [...steps, { viewers: 10000, pass: true }];
+    expect(outcome(passed, r)).toMatchObject({ maxViewers: 10000, firstFail: 12000 });
+    expect(nextViewers(passed, r)).toBe(11000);
+    // the rerun fails too: no third run, the bisection goes on below it
+    const failed = [...steps, { viewers: 10000, pass: false }];
+    expect(outcome(failed, r)).toMatchObject({ maxViewers: 9000, firstFail: 10000 });
+    expect(nextViewers(failed, r)).toBe(9500);
+    // a fail far above the pass is not rerun
+    expect(nextViewers([{ viewers: 1000, pass: true }, { viewers: 2000, pass: false }], r)).toBe(1500);
+  });
+
   it('Zipf picks favour the first title, and every title is reachable', () => {
     const cdf = zipfCdf(8, 1);
     expect(cdf[7]).toBeCloseTo(1, 12);
