@@ -40,6 +40,13 @@ export function renderMarkdown(r: any): string {
       '|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...ip.rounds.map((x: any, i: number) => `| ${i + 1} | ${f(x.decisionsPerSec)} | ${f(x.p50_us, 1)} µs | ${f(x.p99_us, 1)} µs | ${f(x.p999_us, 1)} µs | ${x.gc.count} × ${f(x.gc.ms, 1)} ms (${x.gc.majorCount} × ${f(x.gc.majorMs, 1)} ms) | ${f(x.offCpuMs)} ms (${f(x.involuntaryCs)}) | ${f(x.slowPerSec)} (${f(x.slowInGc)}) |`),
     );
+    const mf = ip.machineFloor;
+    if (mf) {
+      out.push(
+        '',
+        `Machine floor: fixed arithmetic of ${f(mf.workUs, 1)} µs (the median decision's length), timed one by one as decisions are, for one round: ${f(mf.samplesPerSec)} samples/s, p50 ${f(mf.p50_us, 1)} µs, p99 ${f(mf.p99_us, 1)} µs, p99.9 ${f(mf.p999_us, 1)} µs, ${f(mf.slowPerSec)} samples over ${ip.slowUs} µs per s. Samples over ${ip.slowUs} µs in this loop come from outside the work (interrupts, the host under the VM); as many per second among the decisions means the same cause.`,
+      );
+    }
   }
   out.push('', `First target tier in process: ${Object.entries(ip.firstTier).map(([k, v]) => `${k} ${f(v as number)}`).join(', ')}; misses: ${Object.entries(ip.misses).map(([k, v]) => `${k} ${f(v as number)}`).join(', ') || 'none'}.`);
   if (inc) {
