@@ -63,7 +63,7 @@ export function playbackFastPath(answer: StartAnswer, log: Logger): FastPath {
   };
   const refuse = (req: IncomingMessage, res: ServerResponse, err: unknown, t0: number) => {
     if (err instanceof HttpError) {
-      send(req, res, err.status, JSON.stringify(errorBody(err.code, err.message, err.extra)), t0);
+      send(req, res, err.status, JSON.stringify(err.body), t0);
       return;
     }
     log.error({ err }, 'request failed');
